@@ -1,0 +1,92 @@
+/**
+ * Every failure secmon reports carries an exit code (readme "Exit codes") and a
+ * "what to do next" line, so that each refusal tells the user how to proceed.
+ */
+export const exitCodes = {
+	ok: 0,
+	failure: 1,
+	usage: 2,
+	untrusted: 3,
+	changed: 4,
+	tlsRequired: 5,
+} as const;
+
+export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];
+
+/** Stable machine-readable codes, used in `--json` error objects. */
+export type ErrorCode =
+	| 'USAGE'
+	| 'CONNECT_FAILED'
+	| 'TIMEOUT'
+	| 'PROTOCOL'
+	| 'PEER_ERROR'
+	| 'TLS_FAILED'
+	| 'TLS_REQUIRED'
+	| 'CLIENT_CERT_REQUIRED'
+	| 'TRUST_REQUIRED'
+	| 'TRUST_REJECTED'
+	| 'CERT_CHANGED'
+	| 'CERT_INVALID'
+	| 'STORE'
+	| 'INTERNAL';
+
+const exitFor: Record<ErrorCode, ExitCode> = {
+	USAGE: exitCodes.usage,
+	CONNECT_FAILED: exitCodes.failure,
+	TIMEOUT: exitCodes.failure,
+	PROTOCOL: exitCodes.failure,
+	PEER_ERROR: exitCodes.failure,
+	TLS_FAILED: exitCodes.failure,
+	TLS_REQUIRED: exitCodes.tlsRequired,
+	CLIENT_CERT_REQUIRED: exitCodes.failure,
+	TRUST_REQUIRED: exitCodes.untrusted,
+	TRUST_REJECTED: exitCodes.untrusted,
+	CERT_CHANGED: exitCodes.changed,
+	CERT_INVALID: exitCodes.failure,
+	STORE: exitCodes.failure,
+	INTERNAL: exitCodes.failure,
+};
+
+export class SecmonError extends Error {
+	readonly exitCode: ExitCode;
+
+	/**
+	 * @param code stable code for scripts
+	 * @param message what happened (one line, no trailing period needed)
+	 * @param hint what the user can do next (may span lines)
+	 */
+	constructor(
+		readonly code: ErrorCode,
+		message: string,
+		readonly hint?: string,
+		options?: {cause?: unknown; exitCode?: ExitCode},
+	) {
+		super(message, options?.cause === undefined ? undefined : {cause: options.cause});
+		this.name = 'SecmonError';
+		this.exitCode = options?.exitCode ?? exitFor[code];
+	}
+}
+
+export function isSecmonError(error: unknown): error is SecmonError {
+	return error instanceof SecmonError;
+}
+
+/** Human text for stderr: message, then the hint indented. */
+export function formatError(error: unknown): string {
+	if (isSecmonError(error)) {
+		return error.hint ? `secmon: ${error.message}\n${error.hint}` : `secmon: ${error.message}`;
+	}
+
+	const message = error instanceof Error ? error.message : String(error);
+	return `secmon: ${message}`;
+}
+
+/** The one JSON object `--json` prints for a fatal error. */
+export function errorJson(error: unknown): {type: 'error'; code: ErrorCode; message: string; hint?: string; exitCode: number} {
+	if (isSecmonError(error)) {
+		return {type: 'error', code: error.code, message: error.message, ...(error.hint ? {hint: error.hint} : {}), exitCode: error.exitCode};
+	}
+
+	const message = error instanceof Error ? error.message : String(error);
+	return {type: 'error', code: 'INTERNAL', message, exitCode: exitCodes.failure};
+}
