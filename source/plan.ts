@@ -1,0 +1,200 @@
+/**
+ * argv + environment → Plan (pure; DESIGN.md "Data flow"). Nothing here touches
+ * sockets, files or the terminal: the CLI passes in argv, env and TTY facts.
+ */
+import {SecmonError} from './errors.js';
+import {looksLikeDuration, requireDurationMs} from './duration.js';
+import {parseHostSpec, type HostSpec} from './target.js';
+import {resolveSecureMode} from './security/policy.js';
+import type {SecureMode, SecureModeSource} from './security/types.js';
+
+/** What pminfo would show for each metric. */
+export type Show = {
+	fetch: boolean; // -f
+	desc: boolean; // -d
+	pmid: boolean; // -m
+	pmidLong: boolean; // -M
+	oneline: boolean; // -t (without a duration after it)
+	help: boolean; // -T
+};
+
+export type Output = 'pminfo' | 'json' | 'text' | 'tui';
+
+export type SecurityPlan = {
+	mode: SecureMode;
+	modeSource: SecureModeSource;
+	caFile?: string;
+	cert?: string;
+	key?: string;
+	fingerprint?: string;
+	acceptNew: boolean;
+	/** May the user be asked (a terminal on both ends, not --json)? */
+	interactive: boolean;
+};
+
+export type Plan = {
+	/** Empty: use the embedded collector (issue 5) / local default. */
+	targets: HostSpec[];
+	metrics: string[];
+	show: Show;
+	/** pminfo: one-shot listing/values; json/text/tui: sampling. */
+	output: Output;
+	/** --json with pminfo flags: one sample as NDJSON. */
+	json: boolean;
+	intervalMs: number;
+	/** 0 = until quit. */
+	samples: number;
+	raw: boolean;
+	connectTimeoutMs: number;
+	requestTimeoutMs: number;
+	/** Per host, because each may come with its own scheme (pcps:// = enforce). */
+	security: (target: HostSpec | undefined) => SecurityPlan;
+};
+
+export type Flags = {
+	host: string[];
+	fetch: boolean;
+	desc: boolean;
+	pmid: boolean;
+	pmidLong: boolean;
+	oneline: boolean;
+	helpText: boolean;
+	interval?: string;
+	samples?: number;
+	json: boolean;
+	raw: boolean;
+	secure?: string;
+	caFile?: string;
+	cert?: string;
+	key?: string;
+	fingerprint?: string;
+	acceptNew: boolean;
+	timeout?: string;
+};
+
+const shortBooleans: Record<string, string> = {
+	f: '--fetch',
+	d: '--desc',
+	m: '--pmid',
+	M: '--pmid-long',
+	T: '--help-text',
+	r: '--raw',
+};
+
+/**
+ * pminfo and pmval both claim `-t`: pminfo's is "one-line help" (boolean), pmval's
+ * takes an interval. A duration always starts with a digit and a metric name never
+ * does, so `-t 2` is an interval and `-t name` is help. Also expands pminfo-style
+ * groups such as `-dfmtT`.
+ */
+export function normalizeArgv(argv: string[]): string[] {
+	const out: string[] = [];
+	for (let i = 0; i < argv.length; i++) {
+		const argument = argv[i]!;
+		if (argument === '--') {
+			out.push(...argv.slice(i));
+			break;
+		}
+
+		if (argument === '-t') {
+			const next = argv[i + 1];
+			if (next !== undefined && looksLikeDuration(next)) {
+				out.push('--interval', next);
+				i++;
+			} else {
+				out.push('--oneline');
+			}
+
+			continue;
+		}
+
+		if (/^-[a-zA-Z]{2,}$/.test(argument) && [...argument.slice(1)].every(c => c === 't' || c in shortBooleans)) {
+			for (const c of argument.slice(1)) {
+				out.push(c === 't' ? '--oneline' : shortBooleans[c]!);
+			}
+
+			continue;
+		}
+
+		out.push(argument);
+	}
+
+	return out;
+}
+
+export type Environment = {
+	env: NodeJS.ProcessEnv;
+	stdinIsTty: boolean;
+	stdoutIsTty: boolean;
+};
+
+export function makePlan(metrics: string[], flags: Flags, environment: Environment): Plan {
+	const targets = flags.host.map(h => parseHostSpec(h));
+	const show: Show = {
+		fetch: flags.fetch,
+		desc: flags.desc,
+		pmid: flags.pmid,
+		pmidLong: flags.pmidLong,
+		oneline: flags.oneline,
+		help: flags.helpText,
+	};
+	const anyShow = Object.values(show).some(Boolean);
+	const live = !anyShow && metrics.length > 0;
+	let output: Output;
+	if (!live) {
+		output = 'pminfo';
+	} else if (flags.json) {
+		output = 'json';
+	} else if (environment.stdoutIsTty) {
+		output = 'tui';
+	} else {
+		output = 'text';
+	}
+
+	if (flags.samples !== undefined && (!Number.isInteger(flags.samples) || flags.samples < 0)) {
+		throw new SecmonError('USAGE', `invalid --samples "${flags.samples}"`, 'Give a whole number of samples (0 = until you quit).');
+	}
+
+	const timeoutMs = flags.timeout === undefined ? undefined : requireDurationMs(flags.timeout, '--timeout');
+	const interactive = !flags.json && environment.stdinIsTty && environment.stdoutIsTty;
+	if (flags.key !== undefined && flags.cert === undefined) {
+		throw new SecmonError('USAGE', '--key needs --cert', 'Give the client certificate with --cert FILE and its private key with --key FILE.');
+	}
+
+	if (flags.cert !== undefined && flags.key === undefined) {
+		throw new SecmonError('USAGE', '--cert needs --key', 'Give the private key of the client certificate with --key FILE (a file, never the key itself).');
+	}
+
+	// Resolve once per distinct target so that a bad --secure value fails early.
+	const security = (target: HostSpec | undefined): SecurityPlan => {
+		const scheme = target?.scheme === 'pcps'
+			? (target.secureParameter === undefined ? 'pcps' : `pcps?secure=${target.secureParameter}`)
+			: target?.scheme;
+		const {mode, source} = resolveSecureMode({flag: flags.secure, env: environment.env, scheme});
+		return {
+			mode,
+			modeSource: source,
+			caFile: flags.caFile,
+			cert: flags.cert,
+			key: flags.key,
+			fingerprint: flags.fingerprint,
+			acceptNew: flags.acceptNew,
+			interactive,
+		};
+	};
+
+	security(targets[0]);
+	return {
+		targets,
+		metrics,
+		show,
+		output,
+		json: flags.json,
+		intervalMs: flags.interval === undefined ? 1000 : requireDurationMs(flags.interval, '--interval'),
+		samples: flags.samples ?? (output === 'pminfo' ? 1 : 0),
+		raw: flags.raw,
+		connectTimeoutMs: timeoutMs ?? 5000,
+		requestTimeoutMs: timeoutMs ?? 10_000,
+		security,
+	};
+}

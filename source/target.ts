@@ -1,0 +1,131 @@
+import {SecmonError} from './errors.js';
+
+/** Collectors secmon speaks to, chosen by the URL scheme of `--host` (default pcp). */
+export type Protocol = 'pcp' | 'zabbix' | 'icinga' | 'livestatus' | 'mon';
+
+export const defaultPorts: Record<Protocol, number> = {
+	pcp: 44_321,
+	zabbix: 10_050,
+	icinga: 5665,
+	livestatus: 6557,
+	mon: 2583,
+};
+
+export type HostSpec = {
+	protocol: Protocol;
+	/** Host without brackets (IPv6 literals are bare). */
+	host: string;
+	port: number;
+	/** The scheme as typed, e.g. "pcps"; undefined when none was given. */
+	scheme?: string;
+	/** `?secure=relaxed` on a pcps:// spec, as PCP accepts it. */
+	secureParameter?: string;
+	/** host:port for messages, with brackets around IPv6 ("[::1]:44321"). */
+	display: string;
+};
+
+const schemes: Record<string, Protocol> = {
+	pcp: 'pcp',
+	pcps: 'pcp',
+	zabbix: 'zabbix',
+	icinga: 'icinga',
+	livestatus: 'livestatus',
+	mon: 'mon',
+};
+
+export function displayHostPort(host: string, port: number): string {
+	return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function usage(spec: string, why: string): SecmonError {
+	return new SecmonError(
+		'USAGE',
+		`invalid --host "${spec}": ${why}`,
+		'Use host, host:port, [ipv6]:port, or a URL such as pcps://collector:44321 or zabbix://agent:10050.',
+	);
+}
+
+/**
+ * Parse `--host` as pminfo and the other clients accept it: `host`, `host:port`,
+ * `[v6]:port`, bare `::1`, and scheme URLs (`pcp://`, `pcps://` = enforce,
+ * `zabbix://`, `icinga://`, `livestatus://`, `mon://`).
+ */
+export function parseHostSpec(spec: string): HostSpec {
+	let rest = spec.trim();
+	if (rest === '') {
+		throw usage(spec, 'empty host');
+	}
+
+	let scheme: string | undefined;
+	let secureParameter: string | undefined;
+	const schemeMatch = /^([a-z][a-z\d+.-]*):\/\//i.exec(rest);
+	if (schemeMatch) {
+		scheme = schemeMatch[1]!.toLowerCase();
+		rest = rest.slice(schemeMatch[0].length);
+		if (!(scheme in schemes)) {
+			throw usage(spec, `unknown scheme "${scheme}://"`);
+		}
+	}
+
+	const protocol: Protocol = scheme ? schemes[scheme]! : 'pcp';
+	const query = rest.indexOf('?');
+	if (query !== -1) {
+		const parameters = new URLSearchParams(rest.slice(query + 1));
+		rest = rest.slice(0, query);
+		const secure = parameters.get('secure');
+		if (secure !== null) {
+			secureParameter = secure;
+		}
+	}
+
+	rest = rest.replace(/\/+$/, '');
+	let host: string;
+	let portText: string | undefined;
+	if (rest.startsWith('[')) {
+		const end = rest.indexOf(']');
+		if (end === -1) {
+			throw usage(spec, 'missing "]" after IPv6 address');
+		}
+
+		host = rest.slice(1, end);
+		const after = rest.slice(end + 1);
+		if (after !== '') {
+			if (!after.startsWith(':')) {
+				throw usage(spec, `unexpected "${after}" after "]"`);
+			}
+
+			portText = after.slice(1);
+		}
+	} else if ((rest.match(/:/g) ?? []).length > 1) {
+		// A bare IPv6 literal such as ::1 (pminfo rejects it; we take it as a host).
+		host = rest;
+	} else {
+		const colon = rest.indexOf(':');
+		if (colon === -1) {
+			host = rest;
+		} else {
+			host = rest.slice(0, colon);
+			portText = rest.slice(colon + 1);
+		}
+	}
+
+	if (host === '' || /[\s/@]/.test(host)) {
+		throw usage(spec, 'bad host name');
+	}
+
+	let port = defaultPorts[protocol];
+	if (portText !== undefined) {
+		if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65_535) {
+			throw usage(spec, `bad port "${portText}"`);
+		}
+
+		port = Number(portText);
+	}
+
+	return {protocol, host, port, scheme, secureParameter, display: displayHostPort(host, port)};
+}
+
+/** Node wants no SNI for IP literals (pcp.md §5.10, DEP0123). */
+export function isIpLiteral(host: string): boolean {
+	return /^\d{1,3}(?:\.\d{1,3}){3}$/.test(host) || host.includes(':');
+}

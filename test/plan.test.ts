@@ -1,0 +1,81 @@
+import {describe, expect, it} from 'vitest';
+import {makePlan, normalizeArgv, type Flags} from '../source/plan.js';
+
+const base: Flags = {
+	host: [],
+	fetch: false,
+	desc: false,
+	pmid: false,
+	pmidLong: false,
+	oneline: false,
+	helpText: false,
+	json: false,
+	raw: false,
+	acceptNew: false,
+};
+
+const tty = {env: {}, stdinIsTty: true, stdoutIsTty: true};
+const pipe = {env: {}, stdinIsTty: false, stdoutIsTty: false};
+
+describe('normalizeArgv', () => {
+	it('takes -t DURATION as an interval and bare -t as one-line help', () => {
+		expect(normalizeArgv(['-t', '2', 'kernel.all.load'])).toEqual(['--interval', '2', 'kernel.all.load']);
+		expect(normalizeArgv(['-t', 'kernel.all.load'])).toEqual(['--oneline', 'kernel.all.load']);
+		expect(normalizeArgv(['-t', '500msec'])).toEqual(['--interval', '500msec']);
+		expect(normalizeArgv(['-t'])).toEqual(['--oneline']);
+	});
+
+	it('expands pminfo flag groups', () => {
+		expect(normalizeArgv(['-dfmtT', 'disk.dev.read'])).toEqual(['--desc', '--fetch', '--pmid', '--oneline', '--help-text', 'disk.dev.read']);
+		expect(normalizeArgv(['-fx'])).toEqual(['-fx']);
+	});
+
+	it('stops at --', () => {
+		expect(normalizeArgv(['--', '-t'])).toEqual(['--', '-t']);
+	});
+});
+
+describe('makePlan', () => {
+	it('is pminfo mode with a show flag or no metric', () => {
+		expect(makePlan(['kernel.all.load'], {...base, fetch: true}, tty).output).toBe('pminfo');
+		expect(makePlan([], base, tty).output).toBe('pminfo');
+	});
+
+	it('samples live otherwise: TUI in a terminal, text in a pipe, NDJSON with --json', () => {
+		expect(makePlan(['kernel.all.load'], base, tty).output).toBe('tui');
+		expect(makePlan(['kernel.all.load'], base, pipe).output).toBe('text');
+		expect(makePlan(['kernel.all.load'], {...base, json: true}, tty).output).toBe('json');
+	});
+
+	it('never prompts with --json or without a terminal', () => {
+		expect(makePlan([], base, tty).security(undefined).interactive).toBe(true);
+		expect(makePlan([], {...base, json: true}, tty).security(undefined).interactive).toBe(false);
+		expect(makePlan([], base, pipe).security(undefined).interactive).toBe(false);
+	});
+
+	it('takes the secure mode from the flag, then SECMON_, then PCP_, then the scheme', () => {
+		const env = {PCP_SECURE_SOCKETS: 'relaxed'};
+		expect(makePlan([], base, {...pipe, env}).security(undefined).mode).toBe('relaxed');
+		expect(makePlan([], {...base, secure: 'off'}, {...pipe, env}).security(undefined).mode).toBe('off');
+		expect(makePlan([], base, {...pipe, env: {SECMON_SECURE_SOCKETS: 'enforce', ...env}}).security(undefined).mode).toBe('enforce');
+		const plan = makePlan([], {...base, host: ['pcps://c']}, pipe);
+		expect(plan.security(plan.targets[0]).mode).toBe('enforce');
+		expect(makePlan([], base, {...pipe, env: {PCP_SECURE_SOCKETS: ''}}).security(undefined).mode).toBe('enforce');
+	});
+
+	it('rejects bad input as usage errors', () => {
+		const usage = expect.objectContaining({exitCode: 2}) as Error;
+		expect(() => makePlan([], {...base, secure: 'maybe'}, pipe)).toThrow(usage);
+		expect(() => makePlan([], {...base, interval: 'soon'}, pipe)).toThrow(usage);
+		expect(() => makePlan([], {...base, key: 'k.pem'}, pipe)).toThrow(usage);
+		expect(() => makePlan([], {...base, cert: 'c.pem'}, pipe)).toThrow(usage);
+		expect(() => makePlan([], {...base, samples: -1}, pipe)).toThrow(usage);
+		expect(() => makePlan([], {...base, host: ['x:99999']}, pipe)).toThrow(usage);
+	});
+
+	it('parses intervals and samples', () => {
+		const plan = makePlan(['a.b'], {...base, interval: '500msec', samples: 3}, pipe);
+		expect(plan.intervalMs).toBe(500);
+		expect(plan.samples).toBe(3);
+	});
+});

@@ -1,0 +1,33 @@
+import {describe, expect, it} from 'vitest';
+import {isIpLiteral, parseHostSpec} from '../source/target.js';
+
+describe('parseHostSpec', () => {
+	it.each([
+		['collector', {protocol: 'pcp', host: 'collector', port: 44_321, display: 'collector:44321'}],
+		['collector:4000', {protocol: 'pcp', host: 'collector', port: 4000}],
+		['127.0.0.1:44400', {host: '127.0.0.1', port: 44_400}],
+		['[::1]:44400', {host: '::1', port: 44_400, display: '[::1]:44400'}],
+		['[::1]', {host: '::1', port: 44_321}],
+		['::1', {host: '::1', port: 44_321}],
+		['pcp://collector', {protocol: 'pcp', scheme: 'pcp', port: 44_321}],
+		['pcps://collector:1234', {protocol: 'pcp', scheme: 'pcps', port: 1234}],
+		['pcps://collector?secure=relaxed', {scheme: 'pcps', secureParameter: 'relaxed', host: 'collector'}],
+		['zabbix://agent', {protocol: 'zabbix', port: 10_050}],
+		['zabbix://[fe80::1]:10051', {protocol: 'zabbix', host: 'fe80::1', port: 10_051}],
+		['icinga://master', {protocol: 'icinga', port: 5665}],
+		['PCPS://Collector', {scheme: 'pcps', host: 'Collector'}],
+	])('%s', (spec, expected) => {
+		expect(parseHostSpec(spec)).toMatchObject(expected);
+	});
+
+	it.each(['', 'http://x', 'host:0', 'host:65536', 'host:abc', '[::1', '[::1]x', 'a b', 'user@host'])('rejects %j with a usage error', spec => {
+		expect(() => parseHostSpec(spec)).toThrow(expect.objectContaining({code: 'USAGE', exitCode: 2}) as Error);
+	});
+
+	it('knows IP literals', () => {
+		expect(isIpLiteral('127.0.0.1')).toBe(true);
+		expect(isIpLiteral('::1')).toBe(true);
+		expect(isIpLiteral('collector')).toBe(false);
+		expect(isIpLiteral('1.2.3.example')).toBe(false);
+	});
+});
