@@ -1,0 +1,93 @@
+/**
+ * What the built-in collector serves: metric metadata in PCP's own terms
+ * (pmID, type code, pmInDom, semantics code, pmUnits) so that the PDU layer
+ * can answer byte-for-byte like pmcd, and values in the shared model's Value.
+ */
+import type {Units, Value} from '../metrics/model.js';
+
+/** pcp.md §3.5 type codes. */
+export const pcpType = {
+	i32: 0,
+	u32: 1,
+	i64: 2,
+	u64: 3,
+	float: 4,
+	double: 5,
+	string: 6,
+} as const;
+
+/** pcp.md §3.5 semantics codes. */
+export const pcpSem = {counter: 1, instant: 3, discrete: 4} as const;
+
+export const indomNull = 0xFF_FF_FF_FF;
+
+/** PM_IN_NULL: the instance of a metric with no instance domain. */
+export const instNull = -1;
+
+/** pmID = domain:9 | cluster:12 | item:10 (pcp.md §3.5). */
+export function pmid(domain: number, cluster: number, item: number): number {
+	return ((domain << 22) | (cluster << 10) | item) >>> 0;
+}
+
+/** pmInDom = domain:9 | serial:22. */
+export function indom(domain: number, serial: number): number {
+	return ((domain << 22) | serial) >>> 0;
+}
+
+export function pmidString(id: number): string {
+	return `${id >>> 22}.${(id >>> 10) & 0xF_FF}.${id & 0x3_FF}`;
+}
+
+export function indomString(id: number): string {
+	return `${id >>> 22}.${id & 0x3F_FF_FF}`;
+}
+
+export type ServedMetric = {
+	name: string;
+	pmid: number;
+	/** pcpType code */
+	type: number;
+	/** pmInDom, or indomNull */
+	indom: number;
+	/** pcpSem code */
+	sem: number;
+	units: Units;
+	/** One-line help (TEXT_REQ type 5), copied from the real PMDA. */
+	oneline: string;
+	/** Long help (TEXT_REQ type 6); may be empty, as in the real PMDA. */
+	help: string;
+};
+
+export type ServedIndom = {
+	indom: number;
+	oneline: string;
+	help: string;
+};
+
+export type Instance = {inst: number; name: string};
+
+export type InstanceValue = {inst: number; value: Value};
+
+/**
+ * One metric's share of a fetch: values (an empty list is "no values",
+ * numval 0), or a PCP error code (numval < 0, e.g. PM_ERR_AGAIN).
+ */
+export type FetchOutcome = {values: InstanceValue[]} | {error: number};
+
+/** The connection asking, for the per-client pmcd.client.* metrics. */
+export type ClientContext = {
+	/** Sequence number of this client (the pmcd.client indom instance). */
+	seq: number;
+	/** What the client stored into pmcd.client.whoami ("" until then). */
+	whoami: string;
+};
+
+/** A group of metrics the collector serves (the local Linux metrics, the pmcd.* basics). */
+export type MetricSource = {
+	readonly metrics: readonly ServedMetric[];
+	readonly indoms: readonly ServedIndom[];
+	/** Current instances of one of this source's instance domains. */
+	instances(indom: number, client: ClientContext): Promise<Instance[]>;
+	/** Values of these pmids (all of them this source's), sampled together. */
+	fetch(pmids: readonly number[], client: ClientContext): Promise<Map<number, FetchOutcome>>;
+};
