@@ -6,7 +6,6 @@ const config = [
 	{
 		react: true,
 		prettier: false,
-		space: false,
 		rules: {
 			'react/react-in-jsx-scope': 'off',
 			'unicorn/prevent-abbreviations': 'off',
@@ -36,6 +35,14 @@ const config = [
 			'unicorn/no-array-reduce': 'off',
 			'no-useless-return': 'off',
 			'unicorn/prefer-ternary': 'off',
+			'require-unicode-regexp': 'off',
+			'@stylistic/no-mixed-operators': 'off',
+			'unicorn/no-await-expression-member': 'off',
+			'@typescript-eslint/strict-void-return': 'off',
+			'@typescript-eslint/member-ordering': 'off',
+			'@typescript-eslint/switch-exhaustiveness-check': ['error', {considerDefaultExhaustiveForUnions: true}],
+			'@stylistic/max-len': 'off',
+			'@typescript-eslint/no-unsafe-type-assertion': 'off',
 		},
 	},
 ];

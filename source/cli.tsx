@@ -7,7 +7,9 @@
 import process from 'node:process';
 import type {Writable} from 'node:stream';
 import meow from 'meow';
-import {errorJson, exitCodes, formatError, SecmonError} from './errors.js';
+import {
+	errorJson, exitCodes, formatError, SecmonError,
+} from './errors.js';
 import {makePlan, normalizeArgv, type Flags} from './plan.js';
 
 export type Io = {stdout: Writable; stderr: Writable; env: NodeJS.ProcessEnv};
@@ -102,17 +104,15 @@ async function main(argv: string[], io: Io): Promise<number> {
 	try {
 		const cli = parseMain(argv);
 		const flags = cli.flags as unknown as Flags;
-		if (argv.includes('-s') || argv.includes('--samples')) {
-			// Meow turns an unparsable number into null silently (ecosystem.md §2.4).
-			if (flags.samples === null || flags.samples === undefined) {
-				throw new SecmonError('USAGE', 'invalid --samples value', 'Give a whole number of samples, e.g. -s 5.');
-			}
+		if ((argv.includes('-s') || argv.includes('--samples')) // Meow turns an unparsable number into null silently (ecosystem.md §2.4).
+			&& (flags.samples === null || flags.samples === undefined)) {
+			throw new SecmonError('USAGE', 'invalid --samples value', 'Give a whole number of samples, e.g. -s 5.');
 		}
 
 		const plan = makePlan(cli.input, flags, {
 			env: io.env,
-			stdinIsTty: process.stdin.isTTY === true,
-			stdoutIsTty: process.stdout.isTTY === true,
+			stdinIsTty: process.stdin.isTTY,
+			stdoutIsTty: process.stdout.isTTY,
 		});
 		const {run} = await import('./commands/run.js');
 		return await run(plan, io);

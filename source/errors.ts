@@ -14,21 +14,21 @@ export const exitCodes = {
 export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];
 
 /** Stable machine-readable codes, used in `--json` error objects. */
-export type ErrorCode =
-	| 'USAGE'
-	| 'CONNECT_FAILED'
-	| 'TIMEOUT'
-	| 'PROTOCOL'
-	| 'PEER_ERROR'
-	| 'TLS_FAILED'
-	| 'TLS_REQUIRED'
-	| 'CLIENT_CERT_REQUIRED'
-	| 'TRUST_REQUIRED'
-	| 'TRUST_REJECTED'
-	| 'CERT_CHANGED'
-	| 'CERT_INVALID'
-	| 'STORE'
-	| 'INTERNAL';
+export type ErrorCode
+	= | 'USAGE'
+		| 'CONNECT_FAILED'
+		| 'TIMEOUT'
+		| 'PROTOCOL'
+		| 'PEER_ERROR'
+		| 'TLS_FAILED'
+		| 'TLS_REQUIRED'
+		| 'CLIENT_CERT_REQUIRED'
+		| 'TRUST_REQUIRED'
+		| 'TRUST_REJECTED'
+		| 'CERT_CHANGED'
+		| 'CERT_INVALID'
+		| 'STORE'
+		| 'INTERNAL';
 
 const exitFor: Record<ErrorCode, ExitCode> = {
 	USAGE: exitCodes.usage,
@@ -48,6 +48,8 @@ const exitFor: Record<ErrorCode, ExitCode> = {
 };
 
 export class SecmonError extends Error {
+	readonly code: ErrorCode;
+	readonly hint: string | undefined;
 	readonly exitCode: ExitCode;
 
 	/**
@@ -56,13 +58,15 @@ export class SecmonError extends Error {
 	 * @param hint what the user can do next (may span lines)
 	 */
 	constructor(
-		readonly code: ErrorCode,
+		code: ErrorCode,
 		message: string,
-		readonly hint?: string,
+		hint?: string,
 		options?: {cause?: unknown; exitCode?: ExitCode},
 	) {
 		super(message, options?.cause === undefined ? undefined : {cause: options.cause});
 		this.name = 'SecmonError';
+		this.code = code;
+		this.hint = hint;
 		this.exitCode = options?.exitCode ?? exitFor[code];
 	}
 }
@@ -84,9 +88,13 @@ export function formatError(error: unknown): string {
 /** The one JSON object `--json` prints for a fatal error. */
 export function errorJson(error: unknown): {type: 'error'; code: ErrorCode; message: string; hint?: string; exitCode: number} {
 	if (isSecmonError(error)) {
-		return {type: 'error', code: error.code, message: error.message, ...(error.hint ? {hint: error.hint} : {}), exitCode: error.exitCode};
+		return {
+			type: 'error', code: error.code, message: error.message, ...(error.hint ? {hint: error.hint} : {}), exitCode: error.exitCode,
+		};
 	}
 
 	const message = error instanceof Error ? error.message : String(error);
-	return {type: 'error', code: 'INTERNAL', message, exitCode: exitCodes.failure};
+	return {
+		type: 'error', code: 'INTERNAL', message, exitCode: exitCodes.failure,
+	};
 }

@@ -122,7 +122,9 @@ export function parseHostSpec(spec: string): HostSpec {
 		port = Number(portText);
 	}
 
-	return {protocol, host, port, scheme, secureParameter, display: displayHostPort(host, port)};
+	return {
+		protocol, host, port, scheme, secureParameter, display: displayHostPort(host, port),
+	};
 }
 
 /** Node wants no SNI for IP literals (pcp.md §5.10, DEP0123). */

@@ -3,7 +3,9 @@ import {isIpLiteral, parseHostSpec} from '../source/target.js';
 
 describe('parseHostSpec', () => {
 	it.each([
-		['collector', {protocol: 'pcp', host: 'collector', port: 44_321, display: 'collector:44321'}],
+		['collector', {
+			protocol: 'pcp', host: 'collector', port: 44_321, display: 'collector:44321',
+		}],
 		['collector:4000', {protocol: 'pcp', host: 'collector', port: 4000}],
 		['127.0.0.1:44400', {host: '127.0.0.1', port: 44_400}],
 		['[::1]:44400', {host: '::1', port: 44_400, display: '[::1]:44400'}],

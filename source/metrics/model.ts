@@ -22,7 +22,9 @@ export type Units = {
 	scaleCount: number;
 };
 
-export const noUnits: Units = {dimSpace: 0, dimTime: 0, dimCount: 0, scaleSpace: 0, scaleTime: 0, scaleCount: 0};
+export const noUnits: Units = {
+	dimSpace: 0, dimTime: 0, dimCount: 0, scaleSpace: 0, scaleTime: 0, scaleCount: 0,
+};
 
 export type MetricDesc = {
 	name: string;
@@ -56,10 +58,10 @@ export type InstanceValue = {
 	value: Value;
 };
 
-export type MetricValues =
-	| {status: 'ok'; values: InstanceValue[]}
-	| {status: 'novalues'}
-	| {status: 'error'; code: number; message: string};
+export type MetricValues
+	= | {status: 'ok'; values: InstanceValue[]}
+		| {status: 'novalues'}
+		| {status: 'error'; code: number; message: string};
 
 export type Sample = {
 	/** "host:port" as the user named it */

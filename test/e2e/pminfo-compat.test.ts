@@ -3,7 +3,9 @@
  * byte-identical output (core issue part 3). Values that change between the two
  * runs (load averages, disk counters) are masked; every other byte must match.
  */
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {
+	afterAll, beforeAll, describe, expect, it,
+} from 'vitest';
 import {startPmcd, type PmcdPeer} from '../helpers/pmcd.js';
 import {runPminfo} from '../helpers/pminfo.js';
 import {runSecmon, tempHome} from '../helpers/secmon.js';

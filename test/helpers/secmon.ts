@@ -40,7 +40,9 @@ export async function runSecmon(args: string[], options: {env?: Record<string, s
 		child.on('error', reject);
 		child.on('close', (code, signal) => {
 			clearTimeout(timer);
-			resolve({stdout, stderr, code, signal});
+			resolve({
+				stdout, stderr, code, signal,
+			});
 		});
 		child.stdin.end(options.input ?? '');
 	});
@@ -49,5 +51,9 @@ export async function runSecmon(args: string[], options: {env?: Record<string, s
 /** A private secmon home (trust store) for one test; remove() deletes it. */
 export function tempHome(): {dir: string; remove: () => void} {
 	const dir = mkdtempSync(path.join(os.tmpdir(), 'secmon-home-'));
-	return {dir, remove: () => rmSync(dir, {recursive: true, force: true})};
+	return {
+		dir, remove() {
+			rmSync(dir, {recursive: true, force: true});
+		},
+	};
 }

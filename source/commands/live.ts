@@ -1,0 +1,124 @@
+/**
+ * Sampling every interval (pmval-style) without a terminal UI: NDJSON with
+ * --json, plain text blocks when stdout is not a terminal. In a terminal the
+ * Ink panes take over (source/render/tui), loaded only then.
+ */
+import process from 'node:process';
+import {setTimeout as delay} from 'node:timers/promises';
+import type {Io} from '../cli.js';
+import {openPcp, type SessionHooks} from '../connect.js';
+import {
+	errorJson, exitCodes, formatError, SecmonError,
+} from '../errors.js';
+import type {MetricDesc, Sample} from '../metrics/model.js';
+import type {MetricSource} from '../metrics/source.js';
+import {toRates} from '../metrics/rate.js';
+import type {Plan} from '../plan.js';
+import {PcpSource} from '../protocols/pcp/source.js';
+import {metricLine} from '../render/ndjson.js';
+import {renderTextSample} from '../render/text.js';
+import {parseHostSpec, type HostSpec} from '../target.js';
+
+export async function openSource(target: HostSpec, plan: Plan, hooks: SessionHooks): Promise<MetricSource> {
+	switch (target.protocol) {
+		case 'pcp': {
+			const {client} = await openPcp(target, plan, hooks);
+			return new PcpSource(client, target);
+		}
+
+		default: {
+			throw new SecmonError('USAGE', `live sampling of ${target.protocol}:// collectors is not available in this build`, 'Use a pcp:// or pcps:// collector.');
+		}
+	}
+}
+
+function exitCodeOf(error: unknown): number {
+	return error instanceof SecmonError ? error.exitCode : exitCodes.failure;
+}
+
+export async function runLive(plan: Plan, io: Io, hooks: SessionHooks): Promise<number> {
+	if (plan.output === 'tui') {
+		const {runTui} = await import('../render/tui/run.js');
+		return runTui(plan, io, hooks);
+	}
+
+	const targets = plan.targets.length > 0 ? plan.targets : [parseHostSpec('localhost')];
+	const sources: Array<{source: MetricSource; descs: Map<string, MetricDesc>; previous?: Sample}> = [];
+	let status: number = exitCodes.ok;
+	const fail = (error: unknown, target?: HostSpec) => {
+		if (plan.json) {
+			io.stdout.write(JSON.stringify({...errorJson(error), ...(target ? {host: target.host, port: target.port} : {})}) + '\n');
+		}
+
+		io.stderr.write(formatError(error) + '\n');
+		status = Math.max(status, exitCodeOf(error));
+	};
+
+	for (const target of targets) {
+		try {
+			const source = await openSource(target, plan, hooks);
+			const {descs, errors} = await source.describe(plan.metrics);
+			for (const {name, message} of errors) {
+				fail(new SecmonError('PEER_ERROR', `${target.display}: ${name}: ${message}`, 'Check the metric name (secmon --host HOST lists every name).'), target);
+			}
+
+			sources.push({source, descs: new Map(descs.map(d => [d.name, d]))});
+		} catch (error) {
+			fail(error, target);
+		}
+	}
+
+	if (sources.length === 0) {
+		return status;
+	}
+
+	let stopping = false;
+	const stop = () => {
+		stopping = true;
+	};
+
+	process.once('SIGINT', stop);
+	process.once('SIGTERM', stop);
+	try {
+		for (let n = 0; !stopping && (plan.samples === 0 || n < plan.samples); n++) {
+			if (n > 0) {
+				await delay(plan.intervalMs);
+			}
+
+			for (const entry of sources) {
+				let sample: Sample;
+				try {
+					sample = await entry.source.fetch();
+				} catch (error) {
+					fail(error);
+					stopping = true;
+					break;
+				}
+
+				if (plan.json) {
+					const where = {host: entry.source.host, port: entry.source.port, tls: entry.source.tls ?? null};
+					for (const {name, result} of sample.metrics) {
+						io.stdout.write(metricLine({
+							metric: name, timestamp: sample.timestamp, desc: entry.descs.get(name), result, source: where,
+						}) + '\n');
+					}
+				} else {
+					const rows = toRates(entry.previous, sample, entry.descs, plan.raw);
+					io.stdout.write(renderTextSample({
+						target: entry.source.target, timestamp: sample.timestamp, rows, tls: entry.source.tls, first: n === 0,
+					}));
+				}
+
+				entry.previous = sample;
+			}
+		}
+	} finally {
+		process.off('SIGINT', stop);
+		process.off('SIGTERM', stop);
+		for (const {source} of sources) {
+			source.close();
+		}
+	}
+
+	return status;
+}

@@ -1,0 +1,224 @@
+/**
+ * The pminfo-compatible one-shot job: what Debian's pminfo 6.0.3 asks pmcd and
+ * in which order (pcp.md §3.7), rendered byte-for-byte by source/render/pminfo.ts.
+ */
+import {PM_ERR, PM_INDOM_NULL, PM_TEXT} from '../protocols/pcp/constants.js';
+import {isPcpError, pmErrStr} from '../protocols/pcp/errors.js';
+import type {PcpClient} from '../protocols/pcp/client.js';
+import type {PcpDesc, PcpResult} from '../protocols/pcp/pdu.js';
+import {toMetricDesc, toMetricValues} from '../protocols/pcp/model.js';
+import {
+	argumentErrorLine,
+	lookupNameErrorLine,
+	renderInDomBlock,
+	renderMetricBlock,
+	renderNameList,
+	resolveHelp,
+	needsOnelineFallback,
+	traverseErrorLine,
+	type PminfoMetric,
+	type PminfoShow,
+} from '../render/pminfo.js';
+import type {MetricDesc, MetricValues} from '../metrics/model.js';
+import type {Show} from '../plan.js';
+
+/** pminfo batches names per lookup/fetch (pminfo.c: batchsize 128). */
+const batchSize = 128;
+
+export type PminfoWriter = {
+	stdout: (text: string) => void;
+	stderr: (text: string) => void;
+	/** --json: called per metric instead of rendering text. */
+	json?: (metric: {name: string; desc?: MetricDesc; result: MetricValues}, timestamp: Date) => void;
+};
+
+function message(error: unknown): string {
+	if (isPcpError(error)) {
+		return pmErrStr(error.code);
+	}
+
+	throw error;
+}
+
+async function attempt<T>(run: () => Promise<T>): Promise<{ok: T} | {error: string}> {
+	try {
+		return {ok: await run()};
+	} catch (error) {
+		return {error: message(error)};
+	}
+}
+
+async function onelineOf(client: PcpClient, ident: number, kind: number): Promise<{oneline?: string; onelineError?: string}> {
+	const got = await attempt(async () => client.text(ident, kind | PM_TEXT.ONELINE));
+	return 'ok' in got ? {oneline: got.ok} : {onelineError: got.error};
+}
+
+/** -T: the help text, or libpcp's fallback to the one-line text when it is empty or missing. */
+async function helpOf(client: PcpClient, ident: number, kind: number): Promise<{help?: string; helpError?: string}> {
+	const got = await attempt(async () => client.text(ident, kind | PM_TEXT.HELP));
+	const help = 'ok' in got ? {text: got.ok} : {error: got.error};
+	if (!needsOnelineFallback(help.text, help.error)) {
+		return resolveHelp(help);
+	}
+
+	const fallback = await attempt(async () => client.text(ident, kind | PM_TEXT.ONELINE));
+	return resolveHelp(help, 'ok' in fallback ? {text: fallback.ok} : {error: fallback.error});
+}
+
+const pmidPattern = /^(\d+)\.(\d+)\.(\d+)$/;
+const indomPattern = /^(\d+)\.(\d+)$/;
+
+/** Run pminfo's job on one open session; returns pminfo's exit status (1 if any argument failed). */
+export async function pminfoOn(client: PcpClient, metrics: string[], show: Show, out: PminfoWriter): Promise<number> {
+	const pminfoShow: PminfoShow = {
+		desc: show.desc,
+		fetch: show.fetch,
+		pmid: show.pmid,
+		pmidLong: show.pmidLong,
+		oneline: show.oneline,
+		help: show.help,
+	};
+	const anyShow = Object.values(show).some(Boolean);
+	let status = 0;
+
+	if (metrics.length === 0 && !anyShow && out.json === undefined) {
+		const result = await attempt(async () => client.traverse(''));
+		if ('error' in result) {
+			out.stderr(traverseErrorLine(result.error));
+			return 1;
+		}
+
+		out.stdout(renderNameList(result.ok));
+		return 0;
+	}
+
+	const names: string[] = [];
+	for (const argument of metrics.length === 0 ? [''] : metrics) {
+		const pmidMatch = pmidPattern.exec(argument);
+		if (pmidMatch) {
+			const pmid = (Number(pmidMatch[1]) << 22 | Number(pmidMatch[2]) << 10 | Number(pmidMatch[3])) >>> 0;
+			const result = await attempt(async () => client.namesOf(pmid));
+			if ('error' in result || result.ok.length === 0) {
+				out.stderr(argumentErrorLine(argument, 'error' in result ? result.error : pmErrStr(-12_358)));
+				status = 1;
+			} else {
+				names.push(result.ok[0]);
+			}
+
+			continue;
+		}
+
+		const indomMatch = indomPattern.exec(argument);
+		if (indomMatch && (show.oneline || show.help)) {
+			const indom = (Number(indomMatch[1]) << 22 | Number(indomMatch[2])) >>> 0;
+			const oneline = show.oneline ? await onelineOf(client, indom, PM_TEXT.INDOM) : {};
+			const help = show.help ? await helpOf(client, indom, PM_TEXT.INDOM) : {};
+			out.stdout(renderInDomBlock({
+				indom, show: pminfoShow, ...oneline, ...help,
+			}));
+			continue;
+		}
+
+		const result = await attempt(async () => client.traverse(argument));
+		if ('error' in result) {
+			out.stderr(argumentErrorLine(argument, result.error));
+			status = 1;
+		} else {
+			names.push(...result.ok);
+		}
+	}
+
+	const indomCache = new Map<number, Promise<ReadonlyMap<number, string> | undefined>>();
+	const instancesOf = async (indom: number) => {
+		let cached = indomCache.get(indom);
+		if (!cached) {
+			cached = client.instances(indom).then(
+				list => new Map(list.map(entry => [entry.inst, entry.name])),
+				() => undefined,
+			);
+			indomCache.set(indom, cached);
+		}
+
+		return cached;
+	};
+
+	for (let start = 0; start < names.length; start += batchSize) {
+		const batch = names.slice(start, start + batchSize);
+		const lookup = await attempt(async () => client.lookupNames(batch));
+		const pmids: Array<number | string> = 'error' in lookup
+			? batch.map(() => lookup.error)
+			: lookup.ok.map(entry => (typeof entry === 'number' ? entry : message(entry)));
+		const valid = pmids.filter((p): p is number => typeof p === 'number');
+		let fetched: {ok: PcpResult} | {error: string} | undefined;
+		if ((show.fetch || out.json) && valid.length > 0) {
+			fetched = await attempt(async () => client.fetch(valid));
+		}
+
+		const timestamp = fetched && 'ok' in fetched ? new Date(fetched.ok.sec * 1000 + Math.floor(fetched.ok.nsec / 1e6)) : new Date();
+		for (const [index, name] of batch.entries()) {
+			const pmid = pmids[index]!;
+			if (typeof pmid === 'string') {
+				if (out.json) {
+					out.json({name, result: {status: 'error', code: PM_ERR.NAME, message: pmid}}, timestamp);
+				} else {
+					out.stdout(lookupNameErrorLine(name, pmid));
+				}
+
+				continue;
+			}
+
+			const metric: PminfoMetric = {name, show: pminfoShow, pmid};
+			let pcpDesc: PcpDesc | undefined;
+			if (show.desc || show.fetch || out.json) {
+				const desc = await attempt(async () => client.descriptor(pmid));
+				if ('ok' in desc) {
+					pcpDesc = desc.ok;
+					metric.desc = toMetricDesc(name, desc.ok);
+				} else {
+					metric.descError = desc.error;
+				}
+			}
+
+			if (show.oneline) {
+				Object.assign(metric, await onelineOf(client, pmid, PM_TEXT.PMID));
+			}
+
+			if (show.help) {
+				Object.assign(metric, await helpOf(client, pmid, PM_TEXT.PMID));
+			}
+
+			if (fetched) {
+				if ('error' in fetched) {
+					metric.fetchError = fetched.error;
+				} else {
+					const vset = fetched.ok.vsets.find(v => v.pmid === pmid);
+					let names: ReadonlyMap<number, string> | undefined;
+					if (pcpDesc && pcpDesc.indom !== PM_INDOM_NULL) {
+						names = await instancesOf(pcpDesc.indom);
+					}
+
+					metric.instanceNames = names;
+					metric.values = toMetricValues(vset, names);
+				}
+			}
+
+			if (out.json) {
+				const problem = metric.fetchError ?? metric.descError;
+				out.json({
+					name,
+					desc: metric.desc,
+					result: problem === undefined ? (metric.values ?? {status: 'novalues'}) : {status: 'error', code: PM_ERR.IPC, message: problem},
+				}, timestamp);
+				continue;
+			}
+
+			const block = renderMetricBlock(metric);
+			out.stdout(block.stdout);
+			if (block.stderr) {
+				out.stderr(block.stderr);
+			}
+		}
+	}
+
+	return status;
+}

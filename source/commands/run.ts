@@ -1,0 +1,110 @@
+/**
+ * The main job, once the Plan is made: open a verified session per collector and
+ * hand the data to one renderer. No React here: the TUI is imported only when
+ * the output is a terminal.
+ */
+import process from 'node:process';
+import type {Io} from '../cli.js';
+import {openPcp, stderrWarn, type SessionHooks} from '../connect.js';
+import {
+	errorJson, exitCodes, formatError, SecmonError,
+} from '../errors.js';
+import type {Plan} from '../plan.js';
+import type {Ask} from '../security/types.js';
+import {parseHostSpec, type HostSpec} from '../target.js';
+import {pminfoOn} from './pminfo.js';
+
+/** Ink is loaded only when a prompt must really be shown. */
+const inkAsk: Ask = async question => {
+	const {askWithInk} = await import('../render/tui/ask.js');
+	return askWithInk(question);
+};
+
+function hooksFor(io: Io): SessionHooks {
+	return {
+		ask: inkAsk, warn: stderrWarn(io.stderr), env: io.env, argv: process.argv.slice(2),
+	};
+}
+
+/** With no --host: the collector on this machine (pminfo's local: default). */
+function defaultTargets(plan: Plan, io: Io): HostSpec[] {
+	if (plan.targets.length > 0) {
+		return plan.targets;
+	}
+
+	const port = io.env.PMCD_PORT === undefined ? '' : `:${io.env.PMCD_PORT.split(',')[0]}`;
+	return [parseHostSpec(`localhost${port}`)];
+}
+
+function worst(a: number, b: number): number {
+	return Math.max(a, b);
+}
+
+async function runPminfo(plan: Plan, io: Io): Promise<number> {
+	const hooks = hooksFor(io);
+	let status: number = exitCodes.ok;
+	const targets = defaultTargets(plan, io);
+	for (const target of targets) {
+		if (targets.length > 1 && !plan.json) {
+			io.stdout.write(`\n== ${target.display} ==\n`);
+		}
+
+		let session;
+		try {
+			session = await openPcp(target, plan, hooks);
+		} catch (error) {
+			if (plan.json) {
+				io.stdout.write(JSON.stringify({...errorJson(error), host: target.host, port: target.port}) + '\n');
+			}
+
+			io.stderr.write(formatError(error) + '\n');
+			status = worst(status, error instanceof SecmonError ? error.exitCode : exitCodes.failure);
+			continue;
+		}
+
+		try {
+			const {metricLine} = plan.json ? await import('../render/ndjson.js') : {metricLine: undefined};
+			const code = await pminfoOn(session.client, plan.metrics, plan.show, {
+				stdout: text => io.stdout.write(text),
+				stderr: text => io.stderr.write(text),
+				...(metricLine === undefined
+					? {}
+					: {
+						json({name, desc, result}, timestamp) {
+							const source = {host: target.host, port: target.port, tls: session.tls ?? null};
+							io.stdout.write(metricLine({
+								metric: name, timestamp, desc, result, source,
+							}) + '\n');
+						},
+					}),
+			});
+			status = worst(status, code);
+		} catch (error) {
+			if (plan.json) {
+				io.stdout.write(JSON.stringify({...errorJson(error), host: target.host, port: target.port}) + '\n');
+			}
+
+			io.stderr.write(formatError(error) + '\n');
+			status = worst(status, error instanceof SecmonError ? error.exitCode : exitCodes.failure);
+		} finally {
+			session.client.close();
+		}
+	}
+
+	return status;
+}
+
+export async function run(plan: Plan, io: Io): Promise<number> {
+	switch (plan.output) {
+		case 'pminfo': {
+			return runPminfo(plan, io);
+		}
+
+		default: {
+			const {runLive} = await import('./live.js');
+			return runLive(plan, io, hooksFor(io));
+		}
+	}
+}
+
+export {rerunCommand} from '../connect.js';

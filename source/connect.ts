@@ -1,0 +1,79 @@
+/**
+ * Opening a verified session to one collector: the only place where a protocol
+ * client meets the security layer (DESIGN.md: protocols get an already verified
+ * stream; trust decisions happen in source/security).
+ */
+import type {Writable} from 'node:stream';
+import {PcpClient} from './protocols/pcp/client.js';
+import {secmonHome} from './security/home.js';
+import {TrustStore} from './security/store.js';
+import {upgradeToTls} from './security/tls.js';
+import type {Ask, TlsFacts} from './security/types.js';
+import type {Plan, SecurityPlan} from './plan.js';
+import type {HostSpec} from './target.js';
+
+export type SessionHooks = {
+	/** Shown the trust prompt when a collector is new (interactive runs only). */
+	ask?: Ask;
+	/** Non-fatal warnings (plain-text connections, key file modes, pin notices). */
+	warn: (message: string) => void;
+	env: NodeJS.ProcessEnv;
+	/** How the user ran us, for "re-run with --fingerprint …" hints. */
+	argv?: string[];
+};
+
+export function shellQuote(argument: string): string {
+	return /^[\w@%+=:,./-]+$/.test(argument) ? argument : `'${argument.replaceAll('\'', '\'\\\'\'')}'`;
+}
+
+/** The user's own command line, for "re-run with --fingerprint …" hints. */
+export function rerunCommand(argv: string[] | undefined): string | undefined {
+	return argv === undefined ? undefined : ['secmon', ...argv.map(a => shellQuote(a))].join(' ');
+}
+
+export function plainWarning(target: HostSpec, security: SecurityPlan): string | undefined {
+	if (security.mode === 'relaxed') {
+		return `secmon: warning: ${target.display} does not offer TLS; relaxed mode continues in PLAIN TEXT (not encrypted, not authenticated).`;
+	}
+
+	return undefined;
+}
+
+export async function openPcp(target: HostSpec, plan: Plan, hooks: SessionHooks): Promise<{client: PcpClient; tls?: TlsFacts}> {
+	const security = plan.security(target);
+	const store = new TrustStore(secmonHome(hooks.env));
+	const client = await PcpClient.connect({
+		host: target.host,
+		port: target.port,
+		secure: security.mode,
+		connectTimeoutMs: plan.connectTimeoutMs,
+		requestTimeoutMs: plan.requestTimeoutMs,
+		upgrade: async socket => upgradeToTls(socket, {
+			target: {host: target.host, port: target.port},
+			caFile: security.caFile,
+			cert: security.cert,
+			key: security.key,
+			fingerprint: security.fingerprint,
+			acceptNew: security.acceptNew,
+			ask: security.interactive ? hooks.ask : undefined,
+			store,
+			timeoutMs: plan.connectTimeoutMs,
+			onWarning: hooks.warn,
+			rerunCommand: rerunCommand(hooks.argv),
+		}),
+	});
+	if (client.plainBecauseRelaxed) {
+		const warning = plainWarning(target, security);
+		if (warning) {
+			hooks.warn(warning);
+		}
+	}
+
+	return {client, tls: client.tls};
+}
+
+export function stderrWarn(stderr: Writable): (message: string) => void {
+	return message => {
+		stderr.write(message.endsWith('\n') ? message : `${message}\n`);
+	};
+}

@@ -1,0 +1,97 @@
+/** PCP as a MetricSource: names → descriptors once, then one HIGHRES_FETCH per sample. */
+import type {MetricDesc, Sample} from '../../metrics/model.js';
+import type {MetricSource} from '../../metrics/source.js';
+import type {TlsFacts} from '../../security/types.js';
+import type {PcpClient} from './client.js';
+import {PM_INDOM_NULL, PM_TEXT} from './constants.js';
+import {isPcpError, pmErrStr} from './errors.js';
+import {toMetricDesc, toMetricValues} from './model.js';
+
+function text(error: unknown): string {
+	return isPcpError(error) ? pmErrStr(error.code) : (error instanceof Error ? error.message : String(error));
+}
+
+export class PcpSource implements MetricSource {
+	readonly host: string;
+	readonly port: number;
+	readonly target: string;
+	readonly tls: TlsFacts | undefined;
+	private readonly client: PcpClient;
+	private descs: MetricDesc[] = [];
+	private readonly instanceNames = new Map<number, Map<number, string>>();
+
+	constructor(client: PcpClient, where: {host: string; port: number; display: string}) {
+		this.client = client;
+		this.host = where.host;
+		this.port = where.port;
+		this.target = where.display;
+		this.tls = client.tls;
+	}
+
+	async describe(names: string[]) {
+		const errors: Array<{name: string; message: string}> = [];
+		const leaves: string[] = [];
+		for (const name of names) {
+			try {
+				leaves.push(...await this.client.traverse(name));
+			} catch (error) {
+				errors.push({name, message: text(error)});
+			}
+		}
+
+		const descs: MetricDesc[] = [];
+		if (leaves.length > 0) {
+			const pmids = await this.client.lookupNames(leaves);
+			for (const [index, name] of leaves.entries()) {
+				const pmid = pmids[index];
+				if (typeof pmid !== 'number') {
+					errors.push({name, message: text(pmid)});
+					continue;
+				}
+
+				try {
+					const desc = toMetricDesc(name, await this.client.descriptor(pmid));
+					descs.push(desc);
+					if (desc.indom !== undefined && desc.indom !== PM_INDOM_NULL) {
+						await this.refreshInstances(desc.indom);
+					}
+
+					desc.oneline = await this.client.text(pmid, PM_TEXT.PMID | PM_TEXT.ONELINE).catch(() => undefined);
+				} catch (error) {
+					errors.push({name, message: text(error)});
+				}
+			}
+		}
+
+		this.descs = descs;
+		return {descs, errors};
+	}
+
+	private async refreshInstances(indom: number): Promise<Map<number, string>> {
+		const list = await this.client.instances(indom).catch(() => []);
+		const names = new Map(list.map(entry => [entry.inst, entry.name]));
+		this.instanceNames.set(indom, names);
+		return names;
+	}
+
+	async fetch(): Promise<Sample> {
+		const result = await this.client.fetch(this.descs.map(d => d.pmid!));
+		const metrics: Sample['metrics'] = [];
+		for (const desc of this.descs) {
+			const vset = result.vsets.find(v => v.pmid === desc.pmid);
+			let names = desc.indom === undefined ? undefined : this.instanceNames.get(desc.indom);
+			// New instances (a disk hot-plugged, a new network interface): refresh the indom once.
+			if (names && vset?.status === 'ok' && vset.values.some(atom => !names!.has(atom.inst))) {
+				names = await this.refreshInstances(desc.indom!);
+			}
+
+			metrics.push({name: desc.name, result: toMetricValues(vset, names)});
+		}
+
+		return {target: this.target, timestamp: new Date(result.sec * 1000 + Math.floor(result.nsec / 1e6)), metrics};
+	}
+
+	close(): void {
+		this.client.close();
+	}
+}
