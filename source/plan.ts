@@ -139,7 +139,10 @@ export function makePlan(metrics: string[], flags: Flags, environment: Environme
 		help: flags.helpText,
 	};
 	const anyShow = Object.values(show).some(Boolean);
-	const live = !anyShow && metrics.length > 0;
+	// Sampling is asked for by -t INTERVAL or -s N, by --json, or by a terminal (the panes).
+	// Otherwise (a pipe, no flags) names are listed as pminfo lists them, so scripts keep working.
+	const sampling = flags.interval !== undefined || flags.samples !== undefined;
+	const live = !anyShow && metrics.length > 0 && (sampling || flags.json || environment.stdoutIsTty);
 	let output: Output;
 	if (!live) {
 		output = 'pminfo';
@@ -191,7 +194,8 @@ export function makePlan(metrics: string[], flags: Flags, environment: Environme
 		output,
 		json: flags.json,
 		intervalMs: flags.interval === undefined ? 1000 : requireDurationMs(flags.interval, '--interval'),
-		samples: flags.samples ?? (output === 'pminfo' ? 1 : 0),
+		// --json alone is one sample, like -f; with -t it streams until stopped.
+		samples: flags.samples ?? (output === 'pminfo' || (output === 'json' && flags.interval === undefined) ? 1 : 0),
 		raw: flags.raw,
 		connectTimeoutMs: timeoutMs ?? 5000,
 		requestTimeoutMs: timeoutMs ?? 10_000,

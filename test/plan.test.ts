@@ -41,10 +41,21 @@ describe('makePlan', () => {
 		expect(makePlan([], base, tty).output).toBe('pminfo');
 	});
 
-	it('samples live otherwise: TUI in a terminal, text in a pipe, NDJSON with --json', () => {
+	it('samples live otherwise: TUI in a terminal, text in a pipe with -t/-s, NDJSON with --json', () => {
 		expect(makePlan(['kernel.all.load'], base, tty).output).toBe('tui');
-		expect(makePlan(['kernel.all.load'], base, pipe).output).toBe('text');
+		expect(makePlan(['kernel.all.load'], {...base, samples: 2}, pipe).output).toBe('text');
+		expect(makePlan(['kernel.all.load'], {...base, interval: '2'}, pipe).output).toBe('text');
 		expect(makePlan(['kernel.all.load'], {...base, json: true}, tty).output).toBe('json');
+	});
+
+	it('lists names like pminfo in a pipe when no flag asks for sampling', () => {
+		expect(makePlan(['kernel.all'], base, pipe).output).toBe('pminfo');
+	});
+
+	it('takes one sample for --json alone, streams with -t', () => {
+		expect(makePlan(['kernel.all.load'], {...base, json: true}, pipe).samples).toBe(1);
+		expect(makePlan(['kernel.all.load'], {...base, json: true, interval: '1'}, pipe).samples).toBe(0);
+		expect(makePlan(['kernel.all.load'], {...base, json: true, samples: 3}, pipe).samples).toBe(3);
 	});
 
 	it('never prompts with --json or without a terminal', () => {

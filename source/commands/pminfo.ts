@@ -102,7 +102,7 @@ export async function pminfoOn(client: PcpClient, metrics: string[], show: Show,
 				out.stderr(argumentErrorLine(argument, 'error' in result ? result.error : pmErrStr(-12_358)));
 				status = 1;
 			} else {
-				names.push(result.ok[0]);
+				names.push(result.ok[0] ?? argument);
 			}
 
 			continue;

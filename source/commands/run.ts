@@ -32,7 +32,7 @@ function defaultTargets(plan: Plan, io: Io): HostSpec[] {
 		return plan.targets;
 	}
 
-	const port = io.env.PMCD_PORT === undefined ? '' : `:${io.env.PMCD_PORT.split(',')[0]}`;
+	const port = io.env['PMCD_PORT'] === undefined ? '' : `:${io.env['PMCD_PORT'].split(',')[0]}`;
 	return [parseHostSpec(`localhost${port}`)];
 }
 

@@ -34,7 +34,10 @@ function mask(output: string): string {
 			return line;
 		}
 
-		return moving.test(current) ? line.replace(/ value .*$/, ' value <masked>') : line;
+		// Keep the number's shape (sign, decimal point, exponent) and hide only its digits.
+		return moving.test(current) || /(?:_ctr|\.ctr\.\w+|ulonglong\.bin|^sample\.negative\..*)$/.test(current)
+			? line.replace(/ value (.*)$/, (_, value: string) => ` value ${value.replaceAll(/\d+/g, 'N')}`)
+			: line;
 	}).join('\n');
 }
 
