@@ -1,0 +1,181 @@
+/**
+ * `--json`: NDJSON, one object per metric per sample (ecosystem.md §4.3).
+ *
+ * {"type":"sample","metric":…,"host":…,"port":…,"timestamp":"…Z","dataType":…,"semantics":…,"units":…,
+ *  then one of "value" | "instances":[{"id","name","value"}] | "error":{"code","message"} | "novalues":true,
+ *  and "tls":{"version","cipher","trust","sha256"} or null}
+ *
+ * Value encoding, chosen so that `jq` never loses precision silently:
+ * - numbers are JSON numbers; NaN and ±Infinity (not JSON) are the strings
+ *   "NaN", "Infinity", "-Infinity";
+ * - 64-bit integers (bigint) are JSON numbers while |v| <= 2^53-1 and decimal
+ *   strings beyond, because most JSON readers parse numbers as doubles;
+ * - float32 values are written with the fewest digits that read back as the
+ *   same float32 (0.15f is 0.15, not 0.15000000596046448);
+ * - strings are strings; aggregates are {"hex":"…"}.
+ * Each function returns one line without the trailing newline.
+ */
+import {errorJson} from '../errors.js';
+import type {
+	InstanceValue, MetricDesc, MetricValues, Sample, Value,
+} from '../metrics/model.js';
+import type {TlsFacts} from '../security/types.js';
+
+export type JsonValue = number | string | {hex: string};
+
+export type JsonTls = {version: string; cipher: string; trust: TlsFacts['basis']; sha256: string};
+
+/** Where the sample came from: printed on every line so that lines stand alone. */
+export type JsonSource = {
+	host: string;
+	port: number;
+	/** The session's TLS facts, or null/undefined for a plain connection. */
+	tls?: TlsFacts | null;
+};
+
+const maxSafe = BigInt(Number.MAX_SAFE_INTEGER);
+
+function hex(bytes: Uint8Array): string {
+	let text = '';
+	for (const byte of bytes) {
+		text += byte.toString(16).padStart(2, '0');
+	}
+
+	return text;
+}
+
+/** Shortest decimal that reads back as the same float32. */
+function float32Number(x: number): number {
+	const f = Math.fround(x);
+	for (let digits = 1; digits <= 9; digits++) {
+		const candidate = Number(f.toPrecision(digits));
+		if (Math.fround(candidate) === f) {
+			return candidate;
+		}
+	}
+
+	return f;
+}
+
+/** One value as JSON data (see the module comment for the rules). */
+export function jsonValue(value: Value, type?: MetricDesc['type']): JsonValue {
+	if (typeof value === 'bigint') {
+		return value <= maxSafe && value >= -maxSafe ? Number(value) : value.toString();
+	}
+
+	if (typeof value === 'number') {
+		if (Number.isNaN(value)) {
+			return 'NaN';
+		}
+
+		if (!Number.isFinite(value)) {
+			return value > 0 ? 'Infinity' : '-Infinity';
+		}
+
+		return type === 'float' ? float32Number(value) : value;
+	}
+
+	if (typeof value === 'string') {
+		return value;
+	}
+
+	return {hex: hex(value)};
+}
+
+export function tlsJson(tls: TlsFacts | null | undefined): JsonTls | null {
+	if (!tls) {
+		return null;
+	}
+
+	return {
+		version: tls.version, cipher: tls.cipher, trust: tls.basis, sha256: tls.sha256,
+	};
+}
+
+/** PCP's PM_IN_NULL (-1) and a missing id both mean "no instance". */
+function hasInstance(value: InstanceValue): boolean {
+	return value.instance !== undefined && value.instance !== -1;
+}
+
+const indomNull = 0xff_ff_ff_ff;
+
+function isSingular(result: {values: InstanceValue[]}, desc: MetricDesc | undefined): boolean {
+	const indom = desc?.indom;
+	if (indom !== undefined && indom >>> 0 !== indomNull) {
+		return false;
+	}
+
+	return result.values.length === 1 && !hasInstance(result.values[0]!);
+}
+
+function resultFields(result: MetricValues, desc: MetricDesc | undefined): Record<string, unknown> {
+	if (result.status === 'novalues') {
+		return {novalues: true};
+	}
+
+	if (result.status === 'error') {
+		return {error: {code: result.code, message: result.message}};
+	}
+
+	if (isSingular(result, desc)) {
+		return {value: jsonValue(result.values[0]!.value, desc?.type)};
+	}
+
+	return {
+		instances: result.values.map(value => ({
+			id: hasInstance(value) ? value.instance : null,
+			name: value.name ?? null,
+			value: jsonValue(value.value, desc?.type),
+		})),
+	};
+}
+
+/** The object for one metric of one sample (key order is the documented one). */
+export function metricJson(input: {
+	metric: string;
+	timestamp: Date;
+	desc?: MetricDesc;
+	result: MetricValues;
+	source: JsonSource;
+}): Record<string, unknown> {
+	const {desc, source} = input;
+	return {
+		type: 'sample',
+		metric: input.metric,
+		host: source.host,
+		port: source.port,
+		timestamp: input.timestamp.toISOString(),
+		dataType: desc?.type ?? null,
+		semantics: desc?.semantics ?? null,
+		units: desc?.unitsText ?? null,
+		...resultFields(input.result, desc),
+		tls: tlsJson(source.tls),
+	};
+}
+
+/** One NDJSON line (no trailing newline) for one metric of one sample. */
+export function metricLine(input: Parameters<typeof metricJson>[0]): string {
+	// JSON.stringify writes no whitespace and escapes every control character,
+	// so the line can never contain a newline.
+	return JSON.stringify(metricJson(input));
+}
+
+/** One line per metric of the sample, in the sample's order. */
+export function sampleToJson(
+	sample: Sample,
+	source: JsonSource,
+	descs?: ReadonlyMap<string, MetricDesc>,
+): string[] {
+	return sample.metrics.map(({name, result}) => metricLine({
+		metric: name,
+		timestamp: sample.timestamp,
+		desc: descs?.get(name),
+		result,
+		source,
+	}));
+}
+
+/** The line `--json` prints on stdout for a fatal error (errors.ts errorJson). */
+export function errorLine(error: unknown): string {
+	return JSON.stringify(errorJson(error));
+}

@@ -1,0 +1,489 @@
+/**
+ * libpcp's text conversions (PCP 6.0.3 util.c and units.c), as pure functions:
+ * pmPrintValue, pmUnitsStr, pmIDStr, pmInDomStr, pmSemStr, pmTypeStr and the
+ * type names pminfo -d prints (pminfo.c mytypestr).
+ */
+import type {
+	MetricType, Semantics, Units, Value,
+} from '../metrics/model.js';
+import {formatG, widenFloat32} from './printf.js';
+
+/** PM_TYPE_* codes (pcp.md §3.5). */
+export const pcpType = {
+	noSupport: -1,
+	i32: 0,
+	u32: 1,
+	i64: 2,
+	u64: 3,
+	float: 4,
+	double: 5,
+	string: 6,
+	aggregate: 7,
+	aggregateStatic: 8,
+	event: 9,
+	highresEvent: 10,
+	unknown: 255,
+} as const;
+
+/** PM_SEM_* codes. */
+export const pcpSem = {counter: 1, instant: 3, discrete: 4} as const;
+
+export const pmIdNull = 0xff_ff_ff_ff;
+export const pmInDomNull = 0xff_ff_ff_ff;
+/** PM_IN_NULL: the instance of a value with no instance domain. */
+export const pmInNull = -1;
+
+/** PM_ERR_INST's text, printed by pminfo for a value whose instance is not in the indom. */
+export const unknownInstanceText = 'Unknown or illegal instance identifier';
+
+const codeOfType: Record<MetricType, number> = {
+	i32: pcpType.i32,
+	u32: pcpType.u32,
+	i64: pcpType.i64,
+	u64: pcpType.u64,
+	float: pcpType.float,
+	double: pcpType.double,
+	string: pcpType.string,
+	aggregate: pcpType.aggregate,
+	event: pcpType.event,
+	unknown: pcpType.unknown,
+};
+
+/** The PCP type code for a model type (desc.typeCode wins when a PCP peer gave one). */
+export function pcpTypeCode(type: MetricType, typeCode?: number): number {
+	return typeCode ?? codeOfType[type];
+}
+
+/** The model type for a PCP type code. */
+export function metricTypeOf(code: number): MetricType {
+	switch (code) {
+		case pcpType.i32: {
+			return 'i32';
+		}
+
+		case pcpType.u32: {
+			return 'u32';
+		}
+
+		case pcpType.i64: {
+			return 'i64';
+		}
+
+		case pcpType.u64: {
+			return 'u64';
+		}
+
+		case pcpType.float: {
+			return 'float';
+		}
+
+		case pcpType.double: {
+			return 'double';
+		}
+
+		case pcpType.string: {
+			return 'string';
+		}
+
+		case pcpType.aggregate:
+		case pcpType.aggregateStatic: {
+			return 'aggregate';
+		}
+
+		case pcpType.event:
+		case pcpType.highresEvent: {
+			return 'event';
+		}
+
+		default: {
+			return 'unknown';
+		}
+	}
+}
+
+/** The PCP semantics code for model semantics (desc.semCode wins). */
+export function pcpSemCode(semantics: Semantics, semCode?: number): number {
+	return semCode ?? pcpSem[semantics];
+}
+
+/** Model semantics for a PCP code; undefined for codes outside 1, 3, 4. */
+export function semanticsOf(code: number): Semantics | undefined {
+	switch (code) {
+		case pcpSem.counter: {
+			return 'counter';
+		}
+
+		case pcpSem.instant: {
+			return 'instant';
+		}
+
+		case pcpSem.discrete: {
+			return 'discrete';
+		}
+
+		default: {
+			return undefined;
+		}
+	}
+}
+
+const typeNames = new Map<number, string>([
+	[pcpType.i32, '32-bit int'],
+	[pcpType.u32, '32-bit unsigned int'],
+	[pcpType.i64, '64-bit int'],
+	[pcpType.u64, '64-bit unsigned int'],
+	[pcpType.float, 'float'],
+	[pcpType.double, 'double'],
+	[pcpType.string, 'string'],
+	[pcpType.aggregate, 'aggregate'],
+	[pcpType.aggregateStatic, 'static aggregate'],
+	[pcpType.event, 'event record array'],
+	[pcpType.highresEvent, 'highres event record array'],
+	[pcpType.noSupport, 'Not Supported'],
+]);
+
+/** pminfo's mytypestr: "32-bit int" … or "???" (pminfo then adds " (N)"). */
+export function typeName(code: number): string {
+	return typeNames.get(code) ?? '???';
+}
+
+/** pminfo -d's "Data Type:" text: the type name, and " (N)" after "???". */
+export function typeText(code: number): string {
+	const name = typeName(code);
+	return name === '???' ? `??? (${code})` : name;
+}
+
+const shortTypeNames = ['32', 'U32', '64', 'U64', 'FLOAT', 'DOUBLE', 'STRING', 'AGGREGATE', 'AGGREGATE_STATIC', 'EVENT', 'HIGHRES_EVENT'];
+
+/** libpcp pmTypeStr: "32", "U32", … "NO_SUPPORT", "UNKNOWN", "???". */
+export function pmTypeStr(code: number): string {
+	if (code >= 0 && code < shortTypeNames.length) {
+		return shortTypeNames[code]!;
+	}
+
+	if (code === pcpType.noSupport) {
+		return 'NO_SUPPORT';
+	}
+
+	return code === pcpType.unknown ? 'UNKNOWN' : '???';
+}
+
+/** libpcp pmSemStr: "counter", "instant", "discrete" or "???". */
+export function pmSemStr(code: number): string {
+	return semanticsOf(code) ?? '???';
+}
+
+/** pminfo -d's "Semantics:" text: pmSemStr, and " (N)" after "???". */
+export function semText(code: number): string {
+	const name = pmSemStr(code);
+	return name === '???' ? `??? (${code})` : name;
+}
+
+export function pmIdDomain(pmid: number): number {
+	return (pmid >>> 22) & 0x1_ff;
+}
+
+export function pmIdCluster(pmid: number): number {
+	return (pmid >>> 10) & 0xf_ff;
+}
+
+export function pmIdItem(pmid: number): number {
+	return pmid & 0x3_ff;
+}
+
+export function pmIdBuild(domain: number, cluster: number, item: number): number {
+	return (((domain & 0x1_ff) << 22) | ((cluster & 0xf_ff) << 10) | (item & 0x3_ff)) >>> 0;
+}
+
+export function pmInDomDomain(indom: number): number {
+	return (indom >>> 22) & 0x1_ff;
+}
+
+export function pmInDomSerial(indom: number): number {
+	return indom & 0x3f_ff_ff;
+}
+
+export function pmInDomBuild(domain: number, serial: number): number {
+	return (((domain & 0x1_ff) << 22) | (serial & 0x3f_ff_ff)) >>> 0;
+}
+
+/** DYNAMIC_PMID: domain 511 with item 0 marks the root of a dynamic subtree (pmapi.h IS_DYNAMIC_ROOT). */
+const dynamicPmidDomain = 511;
+
+/** libpcp pmIDStr: "D.C.I", "D.*.*" for a dynamic subtree root (D from the cluster field), "PM_ID_NULL". */
+export function pmIDStr(pmid: number): string {
+	const id = pmid >>> 0;
+	if (id === pmIdNull) {
+		return 'PM_ID_NULL';
+	}
+
+	if (pmIdDomain(id) === dynamicPmidDomain && pmIdItem(id) === 0) {
+		return `${pmIdCluster(id)}.*.*`;
+	}
+
+	return `${pmIdDomain(id)}.${pmIdCluster(id)}.${pmIdItem(id)}`;
+}
+
+/** libpcp pmInDomStr: "D.S" or "PM_INDOM_NULL". */
+export function pmInDomStr(indom: number): string {
+	const id = indom >>> 0;
+	return id === pmInDomNull ? 'PM_INDOM_NULL' : `${pmInDomDomain(id)}.${pmInDomSerial(id)}`;
+}
+
+/** C's `0x%x` of an unsigned 32-bit word: lower case, no leading zeros ("0xf000002"). */
+export function hex32(word: number): string {
+	return `0x${(word >>> 0).toString(16)}`;
+}
+
+const spaceNames = ['byte', 'Kbyte', 'Mbyte', 'Gbyte', 'Tbyte', 'Pbyte', 'Ebyte', 'Zbyte', 'Ybyte'];
+const timeNames = ['nanosec', 'microsec', 'millisec', 'sec', 'min', 'hour'];
+
+function dimension(name: string, dim: number): string {
+	const power = Math.abs(dim);
+	return power === 1 ? name : `${name}^${power}`;
+}
+
+/**
+ * libpcp pmUnitsStr (units.c): positive dimensions (space, time, count), then
+ * "/ " and the negative ones; "" when every dimension is 0 and scaleCount is 0,
+ * "x 10^N" when only scaleCount is set. Unknown scales print "space-N" / "time-N".
+ */
+export function pmUnitsStr(units: Units): string {
+	const space = spaceNames[units.scaleSpace] ?? `space-${units.scaleSpace}`;
+	const time = timeNames[units.scaleTime] ?? `time-${units.scaleTime}`;
+	const count = units.scaleCount === 0 ? 'count' : (units.scaleCount === 1 ? 'count x 10' : `count x 10^${units.scaleCount}`);
+	const dims: Array<[string, number]> = [[space, units.dimSpace], [time, units.dimTime], [count, units.dimCount]];
+	const parts: string[] = [];
+	for (const [name, dim] of dims) {
+		if (dim > 0) {
+			parts.push(dimension(name, dim));
+		}
+	}
+
+	if (dims.some(([, dim]) => dim < 0)) {
+		parts.push('/');
+		for (const [name, dim] of dims) {
+			if (dim < 0) {
+				parts.push(dimension(name, dim));
+			}
+		}
+	}
+
+	if (parts.length > 0) {
+		return parts.join(' ');
+	}
+
+	if (units.scaleCount === 0) {
+		return '';
+	}
+
+	return units.scaleCount === 1 ? 'x 10' : `x 10^${units.scaleCount}`;
+}
+
+/** pmUnitsStr as pminfo -d and pmval print it: "none" for no units. */
+export function unitsText(units: Units): string {
+	return pmUnitsStr(units) || 'none';
+}
+
+/**
+ * Split a pmUnits word (as sent on the wire) into its fields:
+ * dimSpace:4s dimTime:4s dimCount:4s scaleSpace:4 scaleTime:4 scaleCount:4s pad:8 (pcp.md §3.5).
+ */
+export function unitsFromWord(word: number): Units {
+	const signed4 = (shift: number) => ((word >>> shift) & 0xf) << 28 >> 28;
+	return {
+		dimSpace: signed4(28),
+		dimTime: signed4(24),
+		dimCount: signed4(20),
+		scaleSpace: (word >>> 16) & 0xf,
+		scaleTime: (word >>> 12) & 0xf,
+		scaleCount: signed4(8),
+	};
+}
+
+/** The inverse of unitsFromWord. */
+export function unitsToWord(units: Units): number {
+	return (((units.dimSpace & 0xf) << 28)
+		| ((units.dimTime & 0xf) << 24)
+		| ((units.dimCount & 0xf) << 20)
+		| ((units.scaleSpace & 0xf) << 16)
+		| ((units.scaleTime & 0xf) << 12)
+		| ((units.scaleCount & 0xf) << 8)) >>> 0;
+}
+
+function isPrintable(byte: number): boolean {
+	// isprint() in the C locale.
+	return byte >= 0x20 && byte <= 0x7e;
+}
+
+function latin1(bytes: Uint8Array): string {
+	let text = '';
+	for (const byte of bytes) {
+		text += String.fromCharCode(byte);
+	}
+
+	return text;
+}
+
+function hexBytes(bytes: Uint8Array): string {
+	let text = '';
+	for (const byte of bytes) {
+		text += byte.toString(16).padStart(2, '0');
+	}
+
+	return text;
+}
+
+/**
+ * pmPrintValue of an AGGREGATE (util.c): an 8-byte block is first read as a
+ * u64 and (unless NaN) a double, a 4-byte block as a float (unless NaN); then
+ * `"text"` when every byte is printable; then `[hex]`; all space-separated.
+ * The readings use the host byte order of the machine pminfo runs on; this
+ * follows the little-endian hosts PCP is deployed on (x86-64, aarch64).
+ */
+export function formatAggregate(bytes: Uint8Array): string {
+	const parts: string[] = [];
+	const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+	if (bytes.length === 8) {
+		parts.push(view.getBigUint64(0, true).toString());
+		const double = view.getFloat64(0, true);
+		if (!Number.isNaN(double)) {
+			parts.push(formatG(double, 16));
+		}
+	}
+
+	if (bytes.length === 4) {
+		const float = view.getFloat32(0, true);
+		if (!Number.isNaN(float)) {
+			parts.push(formatG(float, 8));
+		}
+	}
+
+	if (bytes.every(byte => isPrintable(byte))) {
+		parts.push(`"${latin1(bytes)}"`);
+	}
+
+	parts.push(`[${hexBytes(bytes)}]`);
+	return parts.join(' ');
+}
+
+/** %d, %u, %lld, %llu: the value as C sees those bits. */
+function integerText(typeCode: number, value: Value): string {
+	if (typeof value === 'bigint') {
+		switch (typeCode) {
+			case pcpType.i32: {
+				return BigInt.asIntN(32, value).toString();
+			}
+
+			case pcpType.u32: {
+				return BigInt.asUintN(32, value).toString();
+			}
+
+			case pcpType.i64: {
+				return BigInt.asIntN(64, value).toString();
+			}
+
+			case pcpType.u64: {
+				return BigInt.asUintN(64, value).toString();
+			}
+
+			default: {
+				return value.toString();
+			}
+		}
+	}
+
+	if (typeof value === 'number') {
+		if (!Number.isSafeInteger(value)) {
+			// A non-integer here is a decoder bug: print it plainly rather than lie.
+			return formatG(value, 16);
+		}
+
+		if (typeCode === pcpType.i32) {
+			return (value | 0).toString();
+		}
+
+		if (typeCode === pcpType.u32) {
+			return (value >>> 0).toString();
+		}
+
+		return integerText(typeCode, BigInt(value));
+	}
+
+	return typeof value === 'string' ? `"${value}"` : formatAggregate(value);
+}
+
+/**
+ * pmPrintValue for PM_TYPE_UNKNOWN: a value block prints as an aggregate; an
+ * in-situ 32-bit word as "%u %.8g 0x%x" (the float reading left out when it
+ * is NaN).
+ */
+function unknownText(value: Value): string {
+	if (value instanceof Uint8Array) {
+		return formatAggregate(value);
+	}
+
+	if (typeof value === 'string') {
+		return formatAggregate(new TextEncoder().encode(value));
+	}
+
+	if (typeof value === 'bigint') {
+		return value.toString();
+	}
+
+	const view = new DataView(new ArrayBuffer(4));
+	view.setUint32(0, value >>> 0);
+	const float = view.getFloat32(0);
+	const word = view.getUint32(0);
+	return Number.isNaN(float) ? `${word} ${hex32(word)}` : `${word} ${formatG(float, 8)} ${hex32(word)}`;
+}
+
+/** The PCP type pminfo would have used for a value whose descriptor is missing. */
+export function typeCodeOfValue(value: Value): number {
+	if (typeof value === 'bigint') {
+		return value < 0n ? pcpType.i64 : pcpType.u64;
+	}
+
+	if (typeof value === 'number') {
+		return pcpType.double;
+	}
+
+	return typeof value === 'string' ? pcpType.string : pcpType.aggregate;
+}
+
+/**
+ * pmPrintValue(f, valfmt, type, val, 1): one value as pminfo prints it after
+ * "value ". 32/64-bit integers as decimal, FLOAT `%.8g` of the float widened
+ * to double, DOUBLE `%.16g`, STRING in double quotes without escaping,
+ * AGGREGATE per formatAggregate. Event records are not decoded by secmon: their
+ * raw bytes print like PM_TYPE_UNKNOWN (an aggregate), not as libpcp's
+ * "[N event records …]" summary.
+ */
+export function pmPrintValue(typeCode: number, value: Value): string {
+	switch (typeCode) {
+		case pcpType.i32:
+		case pcpType.u32:
+		case pcpType.i64:
+		case pcpType.u64: {
+			return integerText(typeCode, value);
+		}
+
+		case pcpType.float: {
+			return typeof value === 'number' ? formatG(widenFloat32(value), 8) : integerText(typeCode, value);
+		}
+
+		case pcpType.double: {
+			return typeof value === 'number' ? formatG(value, 16) : integerText(typeCode, value);
+		}
+
+		case pcpType.string: {
+			return typeof value === 'string' ? `"${value}"` : integerText(typeCode, value);
+		}
+
+		default: {
+			// AGGREGATE prints like PM_TYPE_UNKNOWN; AGGREGATE_STATIC, NOSUPPORT
+			// and unknown codes fail pmExtractValue and become PM_TYPE_UNKNOWN (util.c).
+			return unknownText(value);
+		}
+	}
+}
