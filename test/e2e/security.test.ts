@@ -1,0 +1,287 @@
+/**
+ * Every security case of the core issue, with the real secmon binary against real
+ * pmcd peers (plain, TLS offered, TLS + client certificate required, a wrong-name
+ * certificate, a rotated certificate). Exit codes are the documented ones.
+ */
+import {execFileSync} from 'node:child_process';
+import {readdirSync, readFileSync, statSync} from 'node:fs';
+import path from 'node:path';
+import {setTimeout as delay} from 'node:timers/promises';
+import {
+	afterAll, afterEach, beforeAll, describe, expect, it,
+} from 'vitest';
+import {startPmcd, type PmcdPeer} from '../helpers/pmcd.js';
+import {cliPath, runSecmon, tempHome} from '../helpers/secmon.js';
+
+let plain: PmcdPeer;
+let offer: PmcdPeer;
+let require: PmcdPeer;
+let home: ReturnType<typeof tempHome>;
+
+beforeAll(async () => {
+	[plain, offer, require] = await Promise.all([startPmcd('plain'), startPmcd('offer'), startPmcd('require')]);
+});
+
+afterAll(async () => {
+	await Promise.all([plain?.stop(), offer?.stop(), require?.stop()]);
+});
+
+afterEach(() => {
+	home?.remove();
+});
+
+function fresh(): Record<string, string> {
+	home = tempHome();
+	return {SECMON_HOME: home.dir};
+}
+
+function sha256Of(pem: string): string {
+	return execFileSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', pem], {encoding: 'utf8'}).trim().split('=')[1]!;
+}
+
+function pins(dir: string): string[] {
+	try {
+		return readdirSync(path.join(dir, 'known_collectors'));
+	} catch {
+		return [];
+	}
+}
+
+describe('secure modes', () => {
+	it('enforce against a plain collector fails with exit 5 and says what to do', async () => {
+		const r = await runSecmon(['-h', plain.address, '-f', 'hinv.ncpu'], {env: {...fresh(), PCP_SECURE_SOCKETS: 'enforce'}});
+		expect(r.code).toBe(5);
+		expect(r.stdout).toBe('');
+		expect(r.stderr).toMatch(/does not offer tls|tls/i);
+		expect(r.stderr).toMatch(/relaxed|off/);
+	});
+
+	it.each(['1', '', 'enforce'])('PCP_SECURE_SOCKETS=%j means enforce', async value => {
+		const r = await runSecmon(['-h', plain.address, '-f', 'hinv.ncpu'], {env: {...fresh(), PCP_SECURE_SOCKETS: value}});
+		expect(r.code).toBe(5);
+	});
+
+	it('pcps:// means enforce', async () => {
+		const r = await runSecmon(['-h', `pcps://${plain.address}`, '-f', 'hinv.ncpu'], {env: fresh()});
+		expect(r.code).toBe(5);
+	});
+
+	it('--secure beats SECMON_SECURE_SOCKETS beats PCP_SECURE_SOCKETS', async () => {
+		const env = {...fresh(), SECMON_SECURE_SOCKETS: 'relaxed', PCP_SECURE_SOCKETS: 'enforce'};
+		expect((await runSecmon(['-h', plain.address, '-f', 'hinv.ncpu'], {env})).code).toBe(0);
+		expect((await runSecmon(['--secure', 'enforce', '-h', plain.address, '-f', 'hinv.ncpu'], {env})).code).toBe(5);
+	});
+
+	it('relaxed against a plain collector works and says loudly that it is plain text', async () => {
+		const r = await runSecmon(['-h', plain.address, '-f', 'hinv.ncpu'], {env: {...fresh(), PCP_SECURE_SOCKETS: 'relaxed'}});
+		expect(r.code).toBe(0);
+		expect(r.stdout).toMatch(/hinv\.ncpu\n {4}value \d+/);
+		expect(r.stderr).toMatch(/PLAIN TEXT/);
+	});
+
+	it('relaxed against a TLS collector uses TLS (and so verifies the certificate)', async () => {
+		const r = await runSecmon(['--json', '-h', offer.address, '-f', 'hinv.ncpu', '--ca-file', offer.caFile], {env: {...fresh(), PCP_SECURE_SOCKETS: 'relaxed'}});
+		expect(r.code).toBe(0);
+		const line = JSON.parse(r.stdout.trim()) as {tls: {version: string; trust: string}};
+		expect(line.tls.version).toMatch(/^TLSv1\.[23]$/);
+		expect(line.tls.trust).toBe('ca');
+	});
+
+	it('off talks plain text even to a TLS collector, and the JSON says tls: null', async () => {
+		const r = await runSecmon(['--json', '-h', offer.address, '-f', 'hinv.ncpu'], {env: fresh()});
+		expect(r.code).toBe(0);
+		expect(JSON.parse(r.stdout.trim())).toMatchObject({metric: 'hinv.ncpu', tls: null});
+	});
+});
+
+describe('certificate verification', () => {
+	it('a CA file verifies chain and host name: trusted without any prompt or pin', async () => {
+		const env = fresh();
+		const r = await runSecmon(['--secure', 'enforce', '-h', offer.address, '--ca-file', offer.caFile, '-f', 'hinv.ncpu'], {env});
+		expect(r.code).toBe(0);
+		expect(r.stdout).toMatch(/value \d+/);
+		expect(pins(env['SECMON_HOME']!)).toEqual([]);
+	});
+
+	it('the wrong CA is refused with exit 3, and relaxed does not fall back to plain text', async () => {
+		for (const mode of ['enforce', 'relaxed']) {
+			const r = await runSecmon(['--secure', mode, '-h', offer.address, '--ca-file', offer.otherCaFile, '-f', 'hinv.ncpu'], {env: fresh()});
+			expect(r.code).toBe(3);
+			expect(r.stdout).toBe('');
+			expect(r.stderr).toMatch(/ca|issuer/i);
+		}
+	});
+
+	it('a host-name mismatch under a CA is refused with exit 3 and names both', async () => {
+		const wrong = await startPmcd('offer-wrongname');
+		try {
+			const r = await runSecmon(['--secure', 'enforce', '-h', wrong.address, '--ca-file', wrong.caFile, '-f', 'hinv.ncpu'], {env: fresh()});
+			expect(r.code).toBe(3);
+			expect(r.stderr).toMatch(/wrong\.example/);
+			expect(r.stderr).toMatch(/127\.0\.0\.1/);
+		} finally {
+			await wrong.stop();
+		}
+	});
+
+	it('an unknown certificate without a terminal is refused with exit 3, both fingerprints and the exact command', async () => {
+		const r = await runSecmon(['--secure', 'enforce', '-h', offer.address, '-f', 'hinv.ncpu'], {env: fresh()});
+		expect(r.code).toBe(3);
+		expect(r.stdout).toBe('');
+		const sha256 = sha256Of(offer.servedCert!);
+		expect(r.stderr).toContain(sha256);
+		expect(r.stderr).toMatch(/SHA-1/);
+		expect(r.stderr).toContain(`secmon --secure enforce -h ${offer.address} -f hinv.ncpu --fingerprint ${sha256.replaceAll(':', '').toLowerCase()}`);
+		expect(r.stderr).toContain('--accept-new');
+	});
+
+	it('--json never prompts: exit 3 and one JSON error object', async () => {
+		const r = await runSecmon(['--json', '--secure', 'enforce', '-h', offer.address, '-f', 'hinv.ncpu'], {env: fresh()});
+		expect(r.code).toBe(3);
+		const error = JSON.parse(r.stdout.trim()) as {type: string; code: string; exitCode: number};
+		expect(error).toMatchObject({type: 'error', code: 'TRUST_REQUIRED', exitCode: 3});
+	});
+
+	it('--fingerprint pins a matching certificate; the next run is trusted by the pin', async () => {
+		const env = fresh();
+		const sha256 = sha256Of(offer.servedCert!);
+		const first = await runSecmon(['--json', '--secure', 'enforce', '-h', offer.address, '-f', 'hinv.ncpu', '--fingerprint', sha256], {env});
+		expect(first.code).toBe(0);
+		expect(JSON.parse(first.stdout.trim())).toMatchObject({tls: {trust: 'fingerprint'}});
+		const second = await runSecmon(['--json', '--secure', 'enforce', '-h', offer.address, '-f', 'hinv.ncpu'], {env});
+		expect(second.code).toBe(0);
+		expect(JSON.parse(second.stdout.trim())).toMatchObject({tls: {trust: 'pinned', sha256}});
+	});
+
+	it('a wrong --fingerprint is refused with exit 3 and pins nothing', async () => {
+		const env = fresh();
+		const r = await runSecmon(['--secure', 'enforce', '-h', offer.address, '-f', 'hinv.ncpu', '--fingerprint', 'AA'.repeat(32)], {env});
+		expect(r.code).toBe(3);
+		expect(pins(env['SECMON_HOME']!)).toEqual([]);
+	});
+
+	it('--accept-new pins on first use, the store is private, and a changed certificate is refused with exit 4', async () => {
+		const peer = await startPmcd('offer');
+		const env = fresh();
+		try {
+			const accepted = await runSecmon(['--secure', 'enforce', '-h', peer.address, '-f', 'hinv.ncpu', '--accept-new'], {env});
+			expect(accepted.code).toBe(0);
+			const dir = env['SECMON_HOME']!;
+			expect(statSync(dir).mode & 0o777).toBe(0o700);
+			expect(statSync(path.join(dir, 'known_collectors')).mode & 0o777).toBe(0o700);
+			const [file] = pins(dir);
+			expect(statSync(path.join(dir, 'known_collectors', file!)).mode & 0o777).toBe(0o600);
+			const oldSha = sha256Of(peer.servedCert!);
+			expect(readFileSync(path.join(dir, 'known_collectors', file!), 'utf8')).toContain(oldSha);
+
+			await peer.restart('offer-rotated');
+			const changed = await runSecmon(['--secure', 'enforce', '-h', peer.address, '-f', 'hinv.ncpu', '--accept-new'], {env});
+			expect(changed.code).toBe(4);
+			expect(changed.stdout).toBe('');
+			expect(changed.stderr).toMatch(/CHANGED/);
+			expect(changed.stderr).toContain(oldSha);
+			expect(changed.stderr).toContain(sha256Of(peer.servedCert!));
+			expect(changed.stderr).toContain(`secmon certs remove ${peer.address}`);
+			// The old pin is still there, untouched.
+			expect(readFileSync(path.join(dir, 'known_collectors', file!), 'utf8')).toContain(oldSha);
+		} finally {
+			await peer.stop();
+		}
+	});
+});
+
+describe('client certificates', () => {
+	it('a collector that requires a client certificate refuses a client without one, with a clear message', async () => {
+		const r = await runSecmon(['--secure', 'enforce', '-h', require.address, '--ca-file', require.caFile, '-f', 'hinv.ncpu'], {env: fresh()});
+		expect(r.code).toBe(1);
+		expect(r.stderr).toMatch(/client certificate/i);
+		expect(r.stderr).toMatch(/--cert/);
+	});
+
+	it('relaxed or off against it also fails with the client-certificate hint, never plain', async () => {
+		for (const mode of ['relaxed', 'off']) {
+			const r = await runSecmon(['--secure', mode, '-h', require.address, '--ca-file', require.caFile, '-f', 'hinv.ncpu'], {env: fresh()});
+			expect(r.code).not.toBe(0);
+			expect(r.stderr).toMatch(/client certificate/i);
+		}
+	});
+
+	it('a client certificate from another CA is refused', async () => {
+		const r = await runSecmon(['--secure', 'enforce', '-h', require.address, '--ca-file', require.caFile, '--cert', require.otherClientCert, '--key', require.otherClientKey, '-f', 'hinv.ncpu'], {env: fresh()});
+		expect(r.code).toBe(1);
+	});
+
+	it('--cert/--key are presented and the fetch works', async () => {
+		const r = await runSecmon(['--secure', 'enforce', '-h', require.address, '--ca-file', require.caFile, '--cert', require.clientCert, '--key', require.clientKey, '-f', 'hinv.ncpu'], {env: fresh()});
+		expect(r.stderr).toBe('');
+		expect(r.code).toBe(0);
+		expect(r.stdout).toMatch(/hinv\.ncpu\n {4}value \d+/);
+	});
+});
+
+describe('trust on first use in a real terminal', () => {
+	const session = `secmon-tofu-${process.pid}`;
+	const tmux = (...args: string[]) => execFileSync('tmux', args, {encoding: 'utf8'});
+	const screen = () => tmux('capture-pane', '-p', '-t', session);
+	async function waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<string> {
+		const start = Date.now();
+		for (;;) {
+			const text = screen();
+			if (pattern.test(text)) {
+				return text;
+			}
+
+			if (Date.now() - start > timeoutMs) {
+				throw new Error(`timed out waiting for ${String(pattern)}; screen:\n${text}`);
+			}
+
+			await delay(100);
+		}
+	}
+
+	afterEach(() => {
+		try {
+			tmux('kill-session', '-t', session);
+		} catch {}
+	});
+
+	async function run(env: Record<string, string>, keys: string[]): Promise<string> {
+		const command = `env SECMON_HOME=${env['SECMON_HOME']} CI=false FORCE_COLOR=0 PCP_SECURE_SOCKETS=enforce ${process.execPath} ${cliPath} -h ${offer.address} -f hinv.ncpu; echo "exit=$?"; sleep 30`;
+		tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', command);
+		const prompt = await waitFor(/default: No/);
+		// The prompt shows the SHA-256 in two rows of 16 bytes.
+		const sha256 = sha256Of(offer.servedCert!);
+		expect(prompt).toContain(sha256.slice(0, 47));
+		expect(prompt).toContain(sha256.slice(48));
+		expect(prompt).toMatch(/SHA-1/);
+		for (const key of keys) {
+			tmux('send-keys', '-t', session, key);
+		}
+
+		return waitFor(/exit=\d+/);
+	}
+
+	it('shows the prompt; "y" saves the pin and prints the values; the next run does not ask', async () => {
+		const env = fresh();
+		const after = await run(env, ['y']);
+		expect(after).toMatch(/hinv\.ncpu\n {4}value \d+/);
+		expect(after).toContain('exit=0');
+		expect(pins(env['SECMON_HOME']!)).toHaveLength(1);
+		const again = await runSecmon(['--secure', 'enforce', '-h', offer.address, '-f', 'hinv.ncpu'], {env});
+		expect(again.code).toBe(0);
+	});
+
+	it('Enter alone is No: exit 3 and nothing saved', async () => {
+		const env = fresh();
+		const after = await run(env, ['Enter']);
+		expect(after).toContain('exit=3');
+		expect(pins(env['SECMON_HOME']!)).toEqual([]);
+	});
+
+	it('"o" accepts once without saving', async () => {
+		const env = fresh();
+		const after = await run(env, ['o']);
+		expect(after).toContain('exit=0');
+		expect(pins(env['SECMON_HOME']!)).toEqual([]);
+	});
+});
