@@ -6,7 +6,7 @@
 import process from 'node:process';
 import {setTimeout as delay} from 'node:timers/promises';
 import type {Io} from '../cli.js';
-import {openPcp, type SessionHooks} from '../connect.js';
+import type {SessionHooks} from '../connect.js';
 import {
 	errorJson, exitCodes, formatError, SecmonError,
 } from '../errors.js';
@@ -14,27 +14,16 @@ import type {MetricDesc, Sample} from '../metrics/model.js';
 import type {MetricSource} from '../metrics/source.js';
 import {toRates} from '../metrics/rate.js';
 import type {Plan} from '../plan.js';
-import {PcpSource} from '../protocols/pcp/source.js';
 import {metricLine} from '../render/ndjson.js';
 import {renderTextSample} from '../render/text.js';
+import {openSource} from '../sources.js';
 import {parseHostSpec, type HostSpec} from '../target.js';
-
-export async function openSource(target: HostSpec, plan: Plan, hooks: SessionHooks): Promise<MetricSource> {
-	switch (target.protocol) {
-		case 'pcp': {
-			const {client} = await openPcp(target, plan, hooks);
-			return new PcpSource(client, target);
-		}
-
-		default: {
-			throw new SecmonError('USAGE', `live sampling of ${target.protocol}:// collectors is not available in this build`, 'Use a pcp:// or pcps:// collector.');
-		}
-	}
-}
 
 function exitCodeOf(error: unknown): number {
 	return error instanceof SecmonError ? error.exitCode : exitCodes.failure;
 }
+
+export {openSource} from '../sources.js';
 
 export async function runLive(plan: Plan, io: Io, hooks: SessionHooks): Promise<number> {
 	if (plan.output === 'tui') {

@@ -12,6 +12,8 @@ import {
 import type {Plan} from '../plan.js';
 import type {Ask} from '../security/types.js';
 import {parseHostSpec, type HostSpec} from '../target.js';
+import {argumentErrorLine, renderMetricBlock} from '../render/pminfo.js';
+import {openSource} from '../sources.js';
 import {pminfoOn} from './pminfo.js';
 
 /** Ink is loaded only when a prompt must really be shown. */
@@ -49,16 +51,16 @@ async function runPminfo(plan: Plan, io: Io): Promise<number> {
 			io.stdout.write(`\n== ${target.display} ==\n`);
 		}
 
+		if (target.protocol !== 'pcp') {
+			status = worst(status, await runGeneric(target, plan, io, hooks));
+			continue;
+		}
+
 		let session;
 		try {
 			session = await openPcp(target, plan, hooks);
 		} catch (error) {
-			if (plan.json) {
-				io.stdout.write(JSON.stringify({...errorJson(error), host: target.host, port: target.port}) + '\n');
-			}
-
-			io.stderr.write(formatError(error) + '\n');
-			status = worst(status, error instanceof SecmonError ? error.exitCode : exitCodes.failure);
+			status = worst(status, report(error, target, plan, io));
 			continue;
 		}
 
@@ -80,18 +82,73 @@ async function runPminfo(plan: Plan, io: Io): Promise<number> {
 			});
 			status = worst(status, code);
 		} catch (error) {
-			if (plan.json) {
-				io.stdout.write(JSON.stringify({...errorJson(error), host: target.host, port: target.port}) + '\n');
-			}
-
-			io.stderr.write(formatError(error) + '\n');
-			status = worst(status, error instanceof SecmonError ? error.exitCode : exitCodes.failure);
+			status = worst(status, report(error, target, plan, io));
 		} finally {
 			session.client.close();
 		}
 	}
 
 	return status;
+}
+
+function report(error: unknown, target: HostSpec, plan: Plan, io: Io): number {
+	if (plan.json) {
+		io.stdout.write(JSON.stringify({...errorJson(error), host: target.host, port: target.port}) + '\n');
+	}
+
+	io.stderr.write(formatError(error) + '\n');
+	return error instanceof SecmonError ? error.exitCode : exitCodes.failure;
+}
+
+/**
+ * Collectors other than PCP in pminfo mode: one sample of the named metrics,
+ * printed the way pminfo -f prints values (or as NDJSON with --json).
+ */
+async function runGeneric(target: HostSpec, plan: Plan, io: Io, hooks: SessionHooks): Promise<number> {
+	let source;
+	try {
+		source = await openSource(target, plan, hooks);
+	} catch (error) {
+		return report(error, target, plan, io);
+	}
+
+	try {
+		let status: number = exitCodes.ok;
+		const {descs, errors} = await source.describe(plan.metrics);
+		for (const {name, message} of errors) {
+			io.stderr.write(argumentErrorLine(name, message));
+			status = exitCodes.failure;
+		}
+
+		if (descs.length === 0) {
+			return status;
+		}
+
+		const sample = await source.fetch();
+		const byName = new Map(descs.map(d => [d.name, d]));
+		const {metricLine} = plan.json ? await import('../render/ndjson.js') : {metricLine: undefined};
+		for (const {name, result} of sample.metrics) {
+			const desc = byName.get(name);
+			if (metricLine) {
+				const where = {host: source.host, port: source.port, tls: source.tls ?? null};
+				io.stdout.write(metricLine({
+					metric: name, timestamp: sample.timestamp, desc, result, source: where,
+				}) + '\n');
+			} else {
+				io.stdout.write(renderMetricBlock({
+					name, show: {
+						...plan.show, fetch: true, pmid: false, pmidLong: false,
+					}, pmid: 0, desc, values: result, oneline: desc?.oneline,
+				}).stdout);
+			}
+		}
+
+		return status;
+	} catch (error) {
+		return report(error, target, plan, io);
+	} finally {
+		source.close();
+	}
 }
 
 export async function run(plan: Plan, io: Io): Promise<number> {
