@@ -1,0 +1,441 @@
+/**
+ * The Zabbix client against the real Debian zabbix_agentd (test/peers/zabbix-agent.sh), plus a
+ * small ZBXD server in this process for the pool's politeness rules (concurrency, slow start,
+ * back-off), which a real agent cannot report.
+ *
+ * Every refused connection costs one agent listener a 1 s sleep (zabbix.md §2.4), so each agent
+ * sees only a few failures and they come last in their block.
+ */
+import {execFileSync} from 'node:child_process';
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import {
+	afterAll, beforeAll, describe, expect, it,
+} from 'vitest';
+import {SecmonError} from '../../../source/errors.js';
+import {
+	ZabbixAgent, ZabbixError, ZabbixSource, zabbixGet, type ZabbixEndpoint, type ZabbixTls,
+} from '../../../source/protocols/zabbix/client.js';
+import {encodeFrame, FrameDecoder} from '../../../source/protocols/zabbix/frame.js';
+import {readPskKeyFile} from '../../../source/protocols/zabbix/psk.js';
+import {TrustStore} from '../../../source/security/store.js';
+import {
+	startAgent, zabbixPeersInstalled, zabbixPort, type Agent,
+} from '../../helpers/zabbix.js';
+
+const clientDn = 'CN=secmon client,OU=Clients,O=Secmon Test,DC=secmon,DC=test';
+const agentDn = 'CN=agent.secmon.test,OU=Agents,O=Secmon Test,DC=secmon,DC=test';
+const caDn = 'CN=Secmon Test CA,O=Secmon Test,DC=secmon,DC=test';
+
+function endpoint(agent: Agent, tls: ZabbixTls, extra: Partial<ZabbixEndpoint> = {}): ZabbixEndpoint {
+	return {
+		host: agent.host, port: agent.port, tls, timeoutMs: 10_000, ...extra,
+	};
+}
+
+function psk(agent: Agent, overrides: {identity?: string; key?: Buffer} = {}): ZabbixTls {
+	return {kind: 'psk', identity: overrides.identity ?? agent.pskIdentity, key: overrides.key ?? readPskKeyFile(agent.pskFile).key};
+}
+
+function cert(agent: Agent, overrides: Partial<Extract<ZabbixTls, {kind: 'cert'}>> = {}): ZabbixTls {
+	return {
+		kind: 'cert', caFile: agent.caFile, certFile: agent.clientCert, keyFile: agent.clientKey, ...overrides,
+	};
+}
+
+async function failure(promise: Promise<unknown>): Promise<ZabbixError> {
+	try {
+		await promise;
+	} catch (error) {
+		expect(error).toBeInstanceOf(ZabbixError);
+		return error as ZabbixError;
+	}
+
+	throw new Error('expected a failure');
+}
+
+describe.runIf(zabbixPeersInstalled())('against the real zabbix_agentd', () => {
+	describe('plain', () => {
+		let agent: Agent;
+		beforeAll(async () => {
+			agent = await startAgent('plain');
+		});
+		afterAll(async () => agent?.stop());
+
+		it('gets values and ZBX_NOTSUPPORTED', async () => {
+			const version = await zabbixGet({...endpoint(agent, {kind: 'unencrypted'}), key: 'agent.version'});
+			expect(version.response).toEqual({kind: 'value', value: '6.0.14'});
+			expect(version.tls).toBeUndefined();
+			const unknown = await zabbixGet({...endpoint(agent, {kind: 'unencrypted'}), key: 'no.such.key'});
+			expect(unknown.response).toEqual({kind: 'notsupported', reason: 'Unsupported item key.'});
+			const bad = await zabbixGet({...endpoint(agent, {kind: 'unencrypted'}), key: 'system.cpu.load[bogus]'});
+			expect(bad.response).toEqual({kind: 'notsupported', reason: 'Invalid first parameter.'});
+		});
+
+		it('polls many keys in order over a few connections', async () => {
+			const zabbix = new ZabbixAgent(endpoint(agent, {kind: 'unencrypted'}));
+			const keys = Array.from({length: 40}, (_, index) => (index % 2 === 0 ? 'agent.ping' : `vfs.file.exists[/nonexistent/${index}]`));
+			const results = await zabbix.getMany(keys);
+			expect(results.map(result => result.key)).toEqual(keys);
+			expect(results.map(result => (result.ok ? result.reply.response : result.error.message))).toEqual(keys.map(key => ({kind: 'value', value: key === 'agent.ping' ? '1' : '0'})));
+		});
+
+		it('maps keys to the common metric model', async () => {
+			const source = new ZabbixSource(new ZabbixAgent(endpoint(agent, {kind: 'unencrypted'})));
+			const {descs, errors} = await source.describe(['agent.ping', 'system.cpu.load[all,avg1]', 'agent.version', 'net.if.in[lo]', 'vfs.file.exists[/etc/hostname]', 'no.such.key']);
+			expect(errors).toEqual([{name: 'no.such.key', message: 'ZBX_NOTSUPPORTED: Unsupported item key.'}]);
+			expect(descs.map(desc => [desc.name, desc.type, desc.semantics, desc.unitsText])).toEqual([
+				['agent.ping', 'i64', 'instant', ''],
+				['system.cpu.load[all,avg1]', 'double', 'instant', ''],
+				['agent.version', 'string', 'discrete', ''],
+				['net.if.in[lo]', 'u64', 'counter', 'byte'],
+				['vfs.file.exists[/etc/hostname]', 'i64', 'instant', ''],
+			]);
+			expect(source.tls).toBeUndefined();
+			const sample = await source.fetch();
+			expect(sample.target).toBe(`127.0.0.1:${agent.port}`);
+			const byName = new Map(sample.metrics.map(metric => [metric.name, metric.result]));
+			expect(byName.get('agent.ping')).toEqual({status: 'ok', values: [{value: 1n}]});
+			expect(byName.get('agent.version')).toEqual({status: 'ok', values: [{value: '6.0.14'}]});
+			const load = byName.get('system.cpu.load[all,avg1]');
+			expect(load?.status === 'ok' && typeof load.values[0]?.value).toBe('number');
+			const bytes = byName.get('net.if.in[lo]');
+			expect(bytes?.status === 'ok' && typeof bytes.values[0]?.value).toBe('bigint');
+		});
+
+		it('reports a refused source address like zabbix_get ("Check access restrictions")', async () => {
+			// Server=127.0.0.1 on the agent; 127.0.0.5 is ours too but not allowed (one listener sleeps 1 s).
+			const error = await failure(zabbixGet({...endpoint(agent, {kind: 'unencrypted'}, {sourceAddress: '127.0.0.5'}), key: 'agent.ping'}));
+			expect(error.zabbixText).toBe('Check access restrictions in Zabbix agent configuration');
+			expect(error.hint).toContain('Server=');
+			expect(error.exitCode).toBe(1);
+		});
+	});
+
+	describe('psk', () => {
+		let agent: Agent;
+		beforeAll(async () => {
+			agent = await startAgent('psk', {startAgents: 4});
+		});
+		afterAll(async () => agent?.stop());
+
+		it('connects with the key from the file, preferring forward-secret ECDHE-PSK', async () => {
+			const reply = await zabbixGet({...endpoint(agent, psk(agent)), key: 'agent.ping'});
+			expect(reply.response).toEqual({kind: 'value', value: '1'});
+			expect(reply.tls).toMatchObject({
+				version: 'TLSv1.2', cipher: 'ECDHE-PSK-AES128-CBC-SHA256', kind: 'psk', pskIdentity: 'secmon-psk-01',
+			});
+			const source = new ZabbixSource(new ZabbixAgent(endpoint(agent, psk(agent))));
+			await source.describe(['agent.ping']);
+			expect(source.tls).toMatchObject({version: 'TLSv1.2', subject: 'PSK identity secmon-psk-01'});
+		});
+
+		it('a wrong key and a wrong identity fail alike, with the possible causes listed', async () => {
+			const wrongKey = await failure(zabbixGet({...endpoint(agent, psk(agent, {key: Buffer.alloc(32, 7)})), key: 'agent.ping'}));
+			expect(wrongKey.stage).toBe('tls');
+			expect(wrongKey.zabbixText).toBe(`Get value error: TCP successful, cannot establish TLS to [[127.0.0.1]:${agent.port}]: the agent closed the connection during the TLS handshake`);
+			for (const cause of ['wrong PSK key', 'wrong PSK identity', 'does not accept PSK', 'sleep 1 s']) {
+				expect(wrongKey.hint).toContain(cause);
+			}
+
+			const wrongIdentity = await failure(zabbixGet({...endpoint(agent, psk(agent, {identity: 'nobody'})), key: 'agent.ping'}));
+			expect(wrongIdentity.zabbixText).toBe(wrongKey.zabbixText);
+			// The agent log tells them apart; we cannot.
+			expect(agent.log()).toMatch(/Decryption has failed/);
+			expect(agent.log()).toMatch(/cannot find requested PSK identity "nobody"/);
+		});
+
+		it('stops after the first refusal instead of hammering the agent', async () => {
+			const before = (agent.log().match(/failed to accept an incoming connection/g) ?? []).length;
+			const zabbix = new ZabbixAgent({...endpoint(agent, psk(agent, {key: Buffer.alloc(32, 9)})), backoffMs: 60_000});
+			const results = await zabbix.getMany(Array.from({length: 10}, () => 'agent.ping'));
+			expect(results.every(result => !result.ok)).toBe(true);
+			expect(results[1]?.ok === false && results[1].error.message).toContain('not requested because');
+			const again = await zabbix.getMany(['agent.ping']);
+			expect(again[0]?.ok === false && again[0].error.message).toContain('next attempt in');
+			await new Promise(resolve => {
+				setTimeout(resolve, 200);
+			});
+			const after = (agent.log().match(/failed to accept an incoming connection/g) ?? []).length;
+			expect(after - before).toBe(1);
+		});
+
+		it('plain text to a PSK-only agent: "Check access restrictions"', async () => {
+			const error = await failure(zabbixGet({...endpoint(agent, {kind: 'unencrypted'}), key: 'agent.ping'}));
+			expect(error.zabbixText).toBe('Check access restrictions in Zabbix agent configuration');
+			expect(error.hint).toContain('TLSAccept');
+		});
+	});
+
+	describe('cert', () => {
+		let agent: Agent;
+		let home: string;
+		beforeAll(async () => {
+			agent = await startAgent('cert', {startAgents: 5});
+			home = mkdtempSync(path.join(os.tmpdir(), 'secmon-zbx-home-'));
+		});
+		afterAll(async () => {
+			await agent?.stop();
+			rmSync(home, {recursive: true, force: true});
+		});
+
+		it('verifies the agent against --tls-ca-file and matches issuer and subject the Zabbix way', async () => {
+			const reply = await zabbixGet({...endpoint(agent, cert(agent, {issuer: caDn, subject: agentDn})), key: 'agent.ping'});
+			expect(reply.response).toEqual({kind: 'value', value: '1'});
+			expect(reply.tls).toMatchObject({kind: 'cert', basis: 'ca-file', version: 'TLSv1.2'});
+		});
+
+		it('refuses an issuer/subject mismatch with zabbix_get\'s words', async () => {
+			const error = await failure(zabbixGet({...endpoint(agent, cert(agent, {issuer: 'CN=x', subject: 'CN=other'})), key: 'agent.ping'}));
+			expect(error.zabbixText).toBe(`Get value error: TCP successful, cannot establish TLS to [[127.0.0.1]:${agent.port}]: `
+				+ `issuer: peer: "${caDn}", required: "CN=x", subject: peer: "${agentDn}", required: "CN=other"`);
+			expect(error.exitCode).toBe(1);
+		});
+
+		it('refuses an agent whose certificate is not from the CA file', async () => {
+			const error = await failure(zabbixGet({...endpoint(agent, cert(agent, {caFile: agent.otherCaFile})), key: 'agent.ping'}));
+			expect(error.zabbixText).toContain('invalid peer certificate: the certificate issuer is unknown');
+			expect(error.code).toBe('CERT_INVALID');
+		});
+
+		it('honours a CRL: an empty one passes, one that revokes the agent certificate fails', async () => {
+			const crl = makeCrl(agent, false);
+			const ok = await zabbixGet({...endpoint(agent, cert(agent, {crlFile: crl})), key: 'agent.ping'});
+			expect(ok.response.kind).toBe('value');
+			const revoked = await failure(zabbixGet({...endpoint(agent, cert(agent, {crlFile: makeCrl(agent, true)})), key: 'agent.ping'}));
+			expect(revoked.zabbixText).toContain('revoked');
+		});
+
+		it('without a CA file: refuses an unknown certificate, pins it with acceptNew, then trusts the pin', async () => {
+			const store = new TrustStore(home);
+			const tofu = cert(agent, {caFile: undefined});
+			delete (tofu as {caFile?: string}).caFile;
+			let refused: unknown;
+			try {
+				await zabbixGet({...endpoint(agent, tofu, {trust: {store}}), key: 'agent.ping'});
+			} catch (error) {
+				refused = error;
+			}
+
+			expect(refused).toBeInstanceOf(SecmonError);
+			expect((refused as SecmonError).code).toBe('TRUST_REQUIRED');
+			expect((refused as SecmonError).exitCode).toBe(3);
+
+			const first = await zabbixGet({...endpoint(agent, tofu, {trust: {store, acceptNew: true}}), key: 'agent.ping'});
+			expect(first.tls?.basis).toBe('accept-new');
+			const zabbix = new ZabbixAgent(endpoint(agent, tofu, {trust: {store}}));
+			const results = await zabbix.getMany(['agent.ping', 'agent.version', 'agent.ping']);
+			expect(results.every(result => result.ok && result.reply.tls?.basis === 'pinned')).toBe(true);
+		});
+
+		it('asks once per agent, however many keys', async () => {
+			const store = new TrustStore(mkdtempSync(path.join(home, 'ask-')));
+			const tofu = cert(agent);
+			delete (tofu as {caFile?: string}).caFile;
+			let asked = 0;
+			const zabbix = new ZabbixAgent(endpoint(agent, tofu, {
+				trust: {
+					store,
+					async ask() {
+						asked++;
+						return 'once';
+					},
+				},
+			}));
+			const results = await zabbix.getMany(Array.from({length: 9}, () => 'agent.ping'));
+			expect(results.every(result => result.ok)).toBe(true);
+			expect(asked).toBe(1);
+			expect(zabbix.lastTls?.basis).toBe('accepted-once');
+		});
+
+		it('a client certificate the agent does not accept: handshake OK, then "Check access restrictions"', async () => {
+			const error = await failure(zabbixGet({...endpoint(agent, cert(agent, {certFile: agent.otherClientCert, keyFile: agent.otherClientKey})), key: 'agent.ping'}));
+			expect(error.zabbixText).toBe('Check access restrictions in Zabbix agent configuration');
+			expect(error.hint).toContain('TLSServerCertIssuer');
+		});
+	});
+
+	describe('agent certificate without serverAuth (zabbix.md §8)', () => {
+		let agent: Agent;
+		beforeAll(async () => {
+			agent = await startAgent('cert', {agentEku: 'clientAuth'});
+		});
+		afterAll(async () => agent?.stop());
+
+		it('is accepted when it chains to the CA file, as Zabbix accepts it', async () => {
+			const reply = await zabbixGet({...endpoint(agent, cert(agent)), key: 'agent.ping'});
+			expect(reply.response).toEqual({kind: 'value', value: '1'});
+		});
+
+		it('is refused when its issuer is unknown, although OpenSSL then reports only INVALID_PURPOSE', async () => {
+			const error = await failure(zabbixGet({...endpoint(agent, cert(agent, {caFile: agent.otherCaFile})), key: 'agent.ping'}));
+			expect(error.code).toBe('CERT_INVALID');
+			expect(error.zabbixText).toContain('invalid peer certificate');
+		});
+
+		it('is refused when revoked', async () => {
+			const error = await failure(zabbixGet({...endpoint(agent, cert(agent, {crlFile: makeCrl(agent, true)})), key: 'agent.ping'}));
+			expect(error.zabbixText).toContain('invalid peer certificate');
+		});
+	});
+
+	describe('mixed (cert,unencrypted)', () => {
+		let agent: Agent;
+		beforeAll(async () => {
+			agent = await startAgent('mixed');
+		});
+		afterAll(async () => agent?.stop());
+
+		it('answers plain and certificate connections, and drops PSK', async () => {
+			expect((await zabbixGet({...endpoint(agent, {kind: 'unencrypted'}), key: 'agent.ping'})).response.kind).toBe('value');
+			expect((await zabbixGet({...endpoint(agent, cert(agent)), key: 'agent.ping'})).tls?.kind).toBe('cert');
+			const error = await failure(zabbixGet({...endpoint(agent, psk(agent)), key: 'agent.ping'}));
+			expect(error.stage).toBe('tls');
+			expect(agent.log()).toMatch(/No supported cipher suites|not allowed/);
+		});
+	});
+});
+
+/** A CRL from the agent's CA, revoking the agent certificate or nothing. */
+function makeCrl(agent: Agent, revokeAgent: boolean): string {
+	const dir = mkdtempSync(path.join(os.tmpdir(), 'secmon-crl-'));
+	writeFileSync(path.join(dir, 'index.txt'), '');
+	writeFileSync(path.join(dir, 'crlnumber'), '01\n');
+	writeFileSync(path.join(dir, 'ca.cnf'), [
+		'[ca]',
+		'default_ca = ca_default',
+		'[ca_default]',
+		`database = ${dir}/index.txt`,
+		`crlnumber = ${dir}/crlnumber`,
+		'default_md = sha256',
+		'default_crl_days = 30',
+		'',
+	].join('\n'));
+	const ca = ['-config', path.join(dir, 'ca.cnf'), '-keyfile', agent.caKey, '-cert', agent.caFile];
+	if (revokeAgent) {
+		execFileSync('openssl', ['ca', ...ca, '-revoke', agent.agentCert], {stdio: 'ignore'});
+	}
+
+	execFileSync('openssl', ['ca', ...ca, '-gencrl', '-out', path.join(dir, 'crl.pem')], {stdio: 'ignore'});
+	return path.join(dir, 'crl.pem');
+}
+
+describe('pool politeness (a ZBXD server in this process)', () => {
+	type Server = {port: number; active: number; maxActive: number; connections: number; close: () => void};
+
+	async function server(behaviour: 'answer' | 'refuse'): Promise<Server> {
+		const state = {
+			port: 0, active: 0, maxActive: 0, connections: 0, close() {
+				tcp.close();
+			},
+		};
+		const tcp = net.createServer(socket => {
+			state.connections++;
+			state.active++;
+			state.maxActive = Math.max(state.maxActive, state.active);
+			socket.on('error', () => undefined);
+			if (behaviour === 'refuse') {
+				state.active--;
+				socket.destroy();
+				return;
+			}
+
+			const decoder = new FrameDecoder();
+			socket.on('data', chunk => {
+				const frame = decoder.push(chunk);
+				if (frame) {
+					// Answer a little later, so that concurrent connections overlap.
+					setTimeout(() => {
+						// In flight from accept to answer: the client sees the answer only after this.
+						state.active--;
+						socket.end(encodeFrame(Buffer.from(`echo:${frame.data.toString()}`)));
+					}, 20);
+				}
+			});
+		});
+		state.port = await zabbixPort();
+		await new Promise<void>(resolve => {
+			tcp.listen(state.port, '127.0.0.1', resolve);
+		});
+		return state;
+	}
+
+	it('uses at most `concurrency` connections, one until the agent has answered', async () => {
+		const fake = await server('answer');
+		try {
+			const zabbix = new ZabbixAgent({host: '127.0.0.1', port: fake.port, tls: {kind: 'unencrypted'}});
+			const keys = Array.from({length: 30}, (_, index) => `k${index}`);
+			const seen: number[] = [];
+			const results = await zabbix.getMany(keys, (_result, index) => {
+				seen.push(index);
+			});
+			expect(results.map(result => result.ok && result.reply.response)).toEqual(keys.map(key => ({kind: 'value', value: `echo:${key}`})));
+			expect(seen[0]).toBe(0);
+			expect(fake.maxActive).toBe(3);
+			expect(fake.connections).toBe(30);
+			const wide = new ZabbixAgent({
+				host: '127.0.0.1', port: fake.port, tls: {kind: 'unencrypted'}, concurrency: 5,
+			});
+			fake.maxActive = 0;
+			await wide.getMany(keys);
+			expect(fake.maxActive).toBe(5);
+		} finally {
+			fake.close();
+		}
+	});
+
+	it('after a refusal: no further connections, and none until the back-off expires', async () => {
+		const fake = await server('refuse');
+		try {
+			const zabbix = new ZabbixAgent({
+				host: '127.0.0.1', port: fake.port, tls: {kind: 'unencrypted'}, backoffMs: 300,
+			});
+			const results = await zabbix.getMany(['a', 'b', 'c', 'd']);
+			expect(results.every(result => !result.ok)).toBe(true);
+			expect(fake.connections).toBe(1);
+			await zabbix.getMany(['a', 'b']);
+			expect(fake.connections).toBe(1);
+			expect(zabbix.nextAttemptAt).toBeGreaterThan(Date.now());
+			await new Promise(resolve => {
+				setTimeout(resolve, 350);
+			});
+			await zabbix.getMany(['a', 'b']);
+			expect(fake.connections).toBe(2);
+			// The second failure doubles the wait.
+			expect(zabbix.nextAttemptAt - Date.now()).toBeGreaterThan(400);
+		} finally {
+			fake.close();
+		}
+	});
+
+	it('times out a silent peer with zabbix_get\'s message', async () => {
+		const silent = net.createServer(socket => {
+			socket.on('error', () => undefined);
+		});
+		const port = await zabbixPort();
+		await new Promise<void>(resolve => {
+			silent.listen(port, '127.0.0.1', resolve);
+		});
+		try {
+			const started = Date.now();
+			const error = await failure(zabbixGet({
+				host: '127.0.0.1', port, tls: {kind: 'unencrypted'}, timeoutMs: 300, key: 'agent.ping',
+			}));
+			expect(Date.now() - started).toBeLessThan(2000);
+			expect(error.zabbixText).toBe('Timeout while executing operation');
+			expect(error.code).toBe('TIMEOUT');
+		} finally {
+			silent.close();
+		}
+	});
+
+	it('reports a refused port like zabbix_get', async () => {
+		const port = await zabbixPort();
+		const error = await failure(zabbixGet({
+			host: '127.0.0.1', port, tls: {kind: 'unencrypted'}, key: 'agent.ping',
+		}));
+		expect(error.zabbixText).toBe(`Get value error: cannot connect to [[127.0.0.1]:${port}]: [111] Connection refused`);
+	});
+});
