@@ -15,7 +15,7 @@ import {readFileSync} from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import {X509Certificate} from 'node:crypto';
-import {SecmonError, type ErrorCode} from '../../errors.js';
+import {SecmonError, type ErrorCode, type ExitCode} from '../../errors.js';
 import type {MetricDesc, Sample} from '../../metrics/model.js';
 import type {MetricSource} from '../../metrics/source.js';
 import {splitPemBundle} from '../../security/certificate.js';
@@ -124,8 +124,11 @@ export class ZabbixError extends SecmonError {
 	/** The whole agent is unusable right now (refused, unreachable, timed out): stop, do not retry at once. */
 	readonly agentLevel: boolean;
 
-	constructor(init: {code: ErrorCode; stage: ZabbixStage; message: string; hint: string; zabbixText: string; agentLevel: boolean; cause?: unknown}) {
-		super(init.code, init.message, init.hint, init.cause === undefined ? undefined : {cause: init.cause});
+	constructor(init: {code: ErrorCode; stage: ZabbixStage; message: string; hint: string; zabbixText: string; agentLevel: boolean; cause?: unknown; exitCode?: ExitCode}) {
+		super(init.code, init.message, init.hint, {
+			...(init.cause === undefined ? {} : {cause: init.cause}),
+			...(init.exitCode === undefined ? {} : {exitCode: init.exitCode}),
+		});
 		this.name = 'ZabbixError';
 		this.stage = init.stage;
 		this.zabbixText = init.zabbixText;

@@ -25,7 +25,6 @@ import {
 	startAgent, zabbixPeersInstalled, zabbixPort, type Agent,
 } from '../../helpers/zabbix.js';
 
-const clientDn = 'CN=secmon client,OU=Clients,O=Secmon Test,DC=secmon,DC=test';
 const agentDn = 'CN=agent.secmon.test,OU=Agents,O=Secmon Test,DC=secmon,DC=test';
 const caDn = 'CN=Secmon Test CA,O=Secmon Test,DC=secmon,DC=test';
 

@@ -1,0 +1,484 @@
+/**
+ * `secmon zabbix-get`: a flag-compatible drop-in for zabbix_get (zabbix.md §5). It prints what
+ * zabbix_get prints (the value, or `ZBX_NOTSUPPORTED: reason`, exit 0; failures on stderr, exit 1)
+ * and adds what zabbix_get lacks: pin/TOFU trust when no --tls-ca-file is given, the OpenSSL-form
+ * issuer/subject, a warning for a PSK file others can read, several -k in one run over a bounded
+ * connection pool, and a refusal of unencrypted connections under `--secure enforce`.
+ *
+ * Deliberate differences (documented in --help): usage errors exit 2 (zabbix_get: 1); stderr lines
+ * start with "secmon zabbix-get: " and are followed by what to do next; --tls-cipher takes OpenSSL
+ * cipher names (a GnuTLS priority string is ignored with a warning).
+ */
+import type {Writable} from 'node:stream';
+import meow from 'meow';
+import {
+	exitCodes, formatError, isSecmonError, SecmonError,
+} from '../errors.js';
+import {
+	defaultTimeoutMs, defaultZabbixPort, isZabbixError, ZabbixAgent, ZabbixError, type ZabbixTls, type ZabbixTrust,
+} from '../protocols/zabbix/client.js';
+import {formatLikeZabbixGet} from '../protocols/zabbix/frame.js';
+import {loadPsk} from '../protocols/zabbix/psk.js';
+import {resolveSecureMode, describeSecureMode} from '../security/policy.js';
+import type {Ask} from '../security/types.js';
+
+export type ZabbixGetIo = {
+	stdout: Writable;
+	stderr: Writable;
+	env: NodeJS.ProcessEnv;
+	/** Interactive trust prompt (certificates without --tls-ca-file); absent = refuse unknown certificates. */
+	ask?: Ask;
+};
+
+export const zabbixGetHelp = `
+Usage
+  $ secmon zabbix-get -s HOST [-p PORT] [-I IP] [-t TIMEOUT] -k KEY [-k KEY]...
+  $ secmon zabbix-get -s HOST ... --tls-connect psk --tls-psk-identity ID --tls-psk-file FILE -k KEY
+  $ secmon zabbix-get -s HOST ... --tls-connect cert [--tls-ca-file CA] [--tls-crl-file CRL]
+        [--tls-server-cert-issuer S] [--tls-server-cert-subject S]
+        --tls-cert-file FILE --tls-key-file FILE -k KEY
+
+A drop-in for zabbix_get: same flags, same output (the value, or "ZBX_NOTSUPPORTED: reason"
+with exit 0), failures on stderr with exit 1.
+
+General options (as zabbix_get)
+  -s, --host HOST            agent host name or IP address
+  -p, --port PORT            agent port (default 10050)
+  -I, --source-address IP    source IP address
+  -t, --timeout SECONDS      1-30 (default 30)
+  -k, --key KEY              item key; secmon accepts several -k and prints one answer per key,
+                             in order, exactly as running zabbix_get once per key would
+  -h, --help   -V, --version
+
+TLS (as zabbix_get)
+  --tls-connect MODE         unencrypted (default) | psk | cert
+  --tls-psk-identity ID      PSK identity (TLSPSKIdentity on the agent)
+  --tls-psk-file FILE        PSK: 32-512 hex digits on the first line; never on the command line
+  --tls-ca-file FILE         CA(s) for the agent's certificate. Without it secmon pins the agent's
+                             certificate instead (trust on first use, changes refused)
+  --tls-crl-file FILE        revoked certificates
+  --tls-server-cert-issuer S, --tls-agent-cert-issuer S     required issuer (Zabbix string form)
+  --tls-server-cert-subject S, --tls-agent-cert-subject S   required subject (Zabbix string form)
+  --tls-cert-file FILE --tls-key-file FILE   our client certificate and key
+  --tls-cipher LIST          OpenSSL cipher list (zabbix_get takes GnuTLS priority strings;
+                             those are ignored with a warning)
+
+secmon additions
+  --tls-psk-identity-file F  read the PSK identity from the first line of F
+  --fingerprint SHA256       trust the agent certificate with this fingerprint (no --tls-ca-file)
+  --accept-new               pin an agent certificate seen for the first time (no --tls-ca-file)
+  --secure MODE              enforce refuses --tls-connect unencrypted (also SECMON_SECURE_SOCKETS,
+                             PCP_SECURE_SOCKETS)
+  --connections N            concurrent connections per agent for several -k (default 3)
+
+Exit codes
+  0 value printed (also ZBX_NOTSUPPORTED)   1 connection, TLS or agent failure   2 usage
+  3 agent certificate not trusted (no --tls-ca-file)   4 agent certificate changed
+`;
+
+const version = 'secmon zabbix-get 0.1.0 (compatible with zabbix_get 6.0)';
+
+const usageLine = 'usage: secmon zabbix-get -s HOST [-p PORT] [-I IP] [-t TIMEOUT] [--tls-connect unencrypted|psk|cert ...] -k KEY';
+
+type Parsed = {
+	host: string;
+	port: number;
+	sourceAddress?: string;
+	timeoutMs: number;
+	keys: string[];
+	tls: {mode: 'unencrypted' | 'psk' | 'cert'};
+	flags: Record<string, string | undefined>;
+	acceptNew: boolean;
+	fingerprint?: string;
+	secure?: string;
+	connections: number;
+};
+
+function usage(message: string, hint = `${usageLine}\nSee: secmon zabbix-get --help`): SecmonError {
+	return new SecmonError('USAGE', message, hint);
+}
+
+/** A TLS parameter problem: zabbix_get prints these as "ERROR: …". */
+function tlsUsage(message: string, hint = 'See: secmon zabbix-get --help'): ZabbixError {
+	return new ZabbixError({
+		code: 'USAGE', stage: 'config', message, hint, zabbixText: `ERROR: ${message}`, agentLevel: true,
+	});
+}
+
+const stringFlags = {
+	host: 's',
+	port: 'p',
+	sourceAddress: 'I',
+	timeout: 't',
+	key: 'k',
+	tlsConnect: undefined,
+	tlsCaFile: undefined,
+	tlsCrlFile: undefined,
+	tlsAgentCertIssuer: undefined,
+	tlsAgentCertSubject: undefined,
+	tlsCertFile: undefined,
+	tlsKeyFile: undefined,
+	tlsPskIdentity: undefined,
+	tlsPskIdentityFile: undefined,
+	tlsPskFile: undefined,
+	tlsCipher: undefined,
+	fingerprint: undefined,
+	secure: undefined,
+	connections: undefined,
+} as const;
+
+/** zabbix_get's flag spelling for messages: -s → "-s" or "--host". */
+function flagName(name: keyof typeof stringFlags): string {
+	const long = `--${name.replaceAll(/[A-Z]/g, char => `-${char.toLowerCase()}`)}`;
+	const short = stringFlags[name];
+	return short ? `"-${short}" or "${long}"` : `"${long}"`;
+}
+
+function parse(argv: string[]): Parsed | 'help' | 'version' {
+	const flagDefs: Record<string, {type: 'string' | 'boolean'; isMultiple: true; shortFlag?: string; aliases?: string[]}> = {};
+	for (const [name, short] of Object.entries(stringFlags)) {
+		flagDefs[name] = {type: 'string', isMultiple: true, ...(short ? {shortFlag: short} : {})};
+	}
+
+	flagDefs['tlsAgentCertIssuer']!.aliases = ['tlsServerCertIssuer'];
+	flagDefs['tlsAgentCertSubject']!.aliases = ['tlsServerCertSubject'];
+	flagDefs['help'] = {type: 'boolean', isMultiple: true, shortFlag: 'h'};
+	flagDefs['version'] = {type: 'boolean', isMultiple: true, shortFlag: 'V'};
+	flagDefs['acceptNew'] = {type: 'boolean', isMultiple: true};
+
+	let cli;
+	try {
+		cli = meow(zabbixGetHelp, {
+			importMeta: import.meta,
+			argv,
+			autoHelp: false,
+			autoVersion: false,
+			allowUnknownFlags: true,
+			booleanDefault: undefined,
+			description: false,
+			flags: flagDefs,
+		});
+	} catch (error) {
+		throw usage((error as Error).message);
+	}
+
+	const known = new Set<string>();
+	for (const [name, definition] of Object.entries(flagDefs)) {
+		known.add(name);
+		if (definition.shortFlag) {
+			known.add(definition.shortFlag);
+		}
+
+		for (const alias of definition.aliases ?? []) {
+			known.add(alias);
+		}
+	}
+
+	const unknown = Object.keys(cli.unnormalizedFlags).filter(name => !known.has(name) && !known.has(name.replaceAll(/-([a-z])/g, (_, char: string) => char.toUpperCase())));
+	if (unknown.length > 0) {
+		const first = unknown[0]!;
+		throw usage(`invalid option ${first.length === 1 ? `-- ${first}` : `--${first}`}`);
+	}
+
+	if (cli.input.length > 0) {
+		throw usage(`invalid parameter "${cli.input[0]}"`);
+	}
+
+	const flags = cli.flags as Record<string, unknown>;
+	const booleans = (name: string) => ((flags[name] as boolean[] | undefined) ?? []).some(Boolean);
+	if (booleans('help')) {
+		return 'help';
+	}
+
+	if (booleans('version')) {
+		return 'version';
+	}
+
+	const single: Record<string, string | undefined> = {};
+	for (const name of Object.keys(stringFlags) as Array<keyof typeof stringFlags>) {
+		const values = ((flags[name] as unknown[] | undefined) ?? []).map(String);
+		if (name !== 'key' && values.length > 1) {
+			throw usage(`option ${flagName(name)} specified multiple times`);
+		}
+
+		single[name] = values[0];
+	}
+
+	const keys = ((flags['key'] as unknown[] | undefined) ?? []).map(String);
+	if (single['host'] === undefined || single['host'] === '' || keys.length === 0) {
+		throw usage(single['host'] ? 'no item key given (-k KEY)' : 'no agent host given (-s HOST)');
+	}
+
+	let port = defaultZabbixPort;
+	if (single['port'] !== undefined) {
+		if (!/^\d+$/.test(single['port']) || Number(single['port']) < 1 || Number(single['port']) > 65_535) {
+			throw usage(`invalid port "${single['port']}" (-p): expected 1-65535`);
+		}
+
+		port = Number(single['port']);
+	}
+
+	let timeoutMs = defaultTimeoutMs;
+	if (single['timeout'] !== undefined) {
+		const seconds = Number(single['timeout']);
+		if (!/^\d+$/.test(single['timeout']) || seconds < 1 || seconds > 30) {
+			throw usage('Invalid timeout, valid range 1:30 seconds');
+		}
+
+		timeoutMs = seconds * 1000;
+	}
+
+	let connections = 3;
+	if (single['connections'] !== undefined) {
+		if (!/^\d+$/.test(single['connections']) || Number(single['connections']) < 1 || Number(single['connections']) > 64) {
+			throw usage(`invalid --connections "${single['connections']}": expected 1-64`);
+		}
+
+		connections = Number(single['connections']);
+	}
+
+	const mode = single['tlsConnect'] ?? 'unencrypted';
+	if (mode !== 'unencrypted' && mode !== 'psk' && mode !== 'cert') {
+		throw tlsUsage('invalid value of "--tls-connect" parameter', 'Use --tls-connect unencrypted, psk or cert');
+	}
+
+	validateTlsFlags(single, mode);
+	return {
+		host: single['host'],
+		port,
+		...(single['sourceAddress'] ? {sourceAddress: single['sourceAddress']} : {}),
+		timeoutMs,
+		keys,
+		tls: {mode},
+		flags: single,
+		acceptNew: booleans('acceptNew'),
+		...(single['fingerprint'] === undefined ? {} : {fingerprint: single['fingerprint']}),
+		...(single['secure'] === undefined ? {} : {secure: single['secure']}),
+		connections,
+	};
+}
+
+/** zabbix_get's parameter consistency checks, in its order and words (zabbix.md §5). */
+function validateTlsFlags(flags: Record<string, string | undefined>, mode: string): void {
+	const has = (name: string) => flags[name] !== undefined;
+	const spell = (name: string) => `--${name.replaceAll(/[A-Z]/g, char => `-${char.toLowerCase()}`)}`;
+	const requires = (name: string, other: string) => {
+		if (has(name) && !has(other)) {
+			throw tlsUsage(`parameter "${spell(name)}" is defined, but "${spell(other)}" is not defined`);
+		}
+	};
+
+	for (const name of ['tlsCaFile', 'tlsCrlFile', 'tlsAgentCertIssuer', 'tlsAgentCertSubject']) {
+		requires(name, 'tlsCertFile');
+	}
+
+	requires('tlsCertFile', 'tlsKeyFile');
+	requires('tlsKeyFile', 'tlsCertFile');
+	if (has('tlsPskIdentity') || has('tlsPskIdentityFile')) {
+		requires(has('tlsPskIdentity') ? 'tlsPskIdentity' : 'tlsPskIdentityFile', 'tlsPskFile');
+	}
+
+	if (has('tlsPskFile') && !has('tlsPskIdentity') && !has('tlsPskIdentityFile')) {
+		throw tlsUsage('parameter "--tls-psk-file" is defined, but "--tls-psk-identity" is not defined');
+	}
+
+	if (has('tlsPskIdentity') && has('tlsPskIdentityFile')) {
+		throw tlsUsage('give the PSK identity once: --tls-psk-identity or --tls-psk-identity-file');
+	}
+
+	if (mode === 'psk' && !has('tlsPskFile')) {
+		throw tlsUsage('parameter "--tls-connect" value requires "--tls-psk-file", but it is not defined');
+	}
+
+	if (mode === 'cert' && !has('tlsCertFile')) {
+		throw tlsUsage('parameter "--tls-connect" value requires "--tls-cert-file", but it is not defined');
+	}
+
+	if (flags['tlsConnect'] === undefined) {
+		for (const name of ['tlsCertFile', 'tlsPskFile']) {
+			if (has(name)) {
+				throw tlsUsage(`parameter "${spell(name)}" is defined, but "--tls-connect" is not defined`);
+			}
+		}
+	}
+
+	if ((has('fingerprint') || has('acceptNew')) && (mode !== 'cert' || has('tlsCaFile'))) {
+		// Only meaningful for the pinning path; a silent no-op would mislead.
+		throw tlsUsage('--fingerprint and --accept-new apply to --tls-connect cert without --tls-ca-file', 'With --tls-ca-file the CA decides; with psk the key authenticates the agent');
+	}
+}
+
+function looksLikeGnutlsPriority(ciphers: string): boolean {
+	return /(?:^|:)[+!-]?(?:NONE|NORMAL|SECURE128|SECURE256|PERFORMANCE|PFS|VERS-|%)/.test(ciphers) || ciphers.includes(':+');
+}
+
+function write(stream: Writable, text: string): void {
+	stream.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+const prefix = 'secmon zabbix-get: ';
+
+/** Prints an error: zabbix_get's line(s) first, then what to do (each distinct hint once per run). */
+function reportError(io: ZabbixGetIo, error: unknown, hintsShown = new Set<string>()): void {
+	if (isZabbixError(error)) {
+		const lines = error.zabbixText.split('\n').map(line => `${prefix}${line}`);
+		const showHint = error.hint !== undefined && error.hint !== '' && !hintsShown.has(error.hint);
+		if (showHint) {
+			hintsShown.add(error.hint);
+		}
+
+		write(io.stderr, [...lines, ...(showHint ? [error.hint] : [])].join('\n'));
+		return;
+	}
+
+	write(io.stderr, formatError(error).replace(/^secmon: /, prefix));
+}
+
+function shellQuote(argument: string): string {
+	return /^[\w@%+=:,./-]+$/.test(argument) ? argument : `'${argument.replaceAll('\'', '\'\\\'\'')}'`;
+}
+
+export async function zabbixGetCommand(argv: string[], io: ZabbixGetIo): Promise<number> {
+	let parsed: Parsed;
+	try {
+		const result = parse(argv);
+		if (result === 'help') {
+			write(io.stdout, zabbixGetHelp.trim());
+			return exitCodes.ok;
+		}
+
+		if (result === 'version') {
+			write(io.stdout, version);
+			return exitCodes.ok;
+		}
+
+		parsed = result;
+		const secure = resolveSecureMode({...(parsed.secure === undefined ? {} : {flag: parsed.secure}), env: io.env});
+		if (secure.mode === 'enforce' && parsed.tls.mode === 'unencrypted') {
+			throw new SecmonError(
+				'USAGE',
+				`--tls-connect unencrypted is refused: secure mode is ${describeSecureMode(secure)}`,
+				'Use --tls-connect psk or --tls-connect cert (as configured on the agent with TLSAccept), or run with --secure relaxed/off to allow plain text',
+			);
+		}
+	} catch (error) {
+		reportError(io, error);
+		return isSecmonError(error) ? error.exitCode : exitCodes.usage;
+	}
+
+	const {flags} = parsed;
+	let tls: ZabbixTls;
+	let trust: ZabbixTrust | undefined;
+	try {
+		switch (parsed.tls.mode) {
+			case 'unencrypted': {
+				tls = {kind: 'unencrypted'};
+				break;
+			}
+
+			case 'psk': {
+				const psk = loadPsk({
+					...(flags['tlsPskIdentity'] === undefined ? {} : {identity: flags['tlsPskIdentity']}),
+					...(flags['tlsPskIdentityFile'] === undefined ? {} : {identityFile: flags['tlsPskIdentityFile']}),
+					keyFile: flags['tlsPskFile']!,
+				});
+				for (const warning of psk.warnings) {
+					write(io.stderr, `${prefix}${warning}`);
+				}
+
+				tls = {kind: 'psk', identity: psk.identity, key: psk.key};
+				break;
+			}
+
+			case 'cert': {
+				tls = {
+					kind: 'cert',
+					certFile: flags['tlsCertFile']!,
+					keyFile: flags['tlsKeyFile']!,
+					...(flags['tlsCaFile'] === undefined ? {} : {caFile: flags['tlsCaFile']}),
+					...(flags['tlsCrlFile'] === undefined ? {} : {crlFile: flags['tlsCrlFile']}),
+					...(flags['tlsAgentCertIssuer'] ? {issuer: flags['tlsAgentCertIssuer']} : {}),
+					...(flags['tlsAgentCertSubject'] ? {subject: flags['tlsAgentCertSubject']} : {}),
+				};
+				if (flags['tlsCaFile'] === undefined) {
+					const [{TrustStore}, {secmonHome}] = await Promise.all([import('../security/store.js'), import('../security/home.js')]);
+					trust = {
+						store: new TrustStore(secmonHome(io.env)),
+						acceptNew: parsed.acceptNew,
+						...(parsed.fingerprint === undefined ? {} : {fingerprint: parsed.fingerprint}),
+						...(io.ask ? {ask: io.ask} : {}),
+						rerunCommand: ['secmon', 'zabbix-get', ...argv].map(shellQuote).join(' '),
+					};
+				}
+
+				break;
+			}
+		}
+	} catch (error) {
+		if (isSecmonError(error) && !isZabbixError(error) && error.code === 'USAGE') {
+			// PSK file problems: zabbix_get's "ERROR: …" line, then what to do.
+			write(io.stderr, `${prefix}ERROR: ${error.message}${error.hint ? `\n${error.hint}` : ''}`);
+			return error.exitCode;
+		}
+
+		reportError(io, error);
+		return isSecmonError(error) ? error.exitCode : exitCodes.failure;
+	}
+
+	let ciphers: string | undefined;
+	if (flags['tlsCipher'] !== undefined && parsed.tls.mode !== 'unencrypted') {
+		if (looksLikeGnutlsPriority(flags['tlsCipher'])) {
+			write(io.stderr, `${prefix}warning: --tls-cipher ${JSON.stringify(flags['tlsCipher'])} looks like a GnuTLS priority string; secmon uses OpenSSL cipher names, so it is ignored and secmon's defaults apply`);
+		} else {
+			ciphers = flags['tlsCipher'];
+		}
+	}
+
+	const agent = new ZabbixAgent({
+		host: parsed.host,
+		port: parsed.port,
+		tls,
+		...(trust ? {trust} : {}),
+		timeoutMs: parsed.timeoutMs,
+		...(parsed.sourceAddress ? {sourceAddress: parsed.sourceAddress} : {}),
+		...(ciphers ? {ciphers} : {}),
+		concurrency: parsed.connections,
+		onWarning(message) {
+			write(io.stderr, `${prefix}${message}`);
+		},
+	});
+
+	// Answers are printed in key order as soon as all earlier ones are in.
+	const pending: Array<(() => void) | undefined> = [];
+	const hintsShown = new Set<string>();
+	let printed = 0;
+	let failed = false;
+	const flush = () => {
+		while (pending[printed]) {
+			pending[printed]!();
+			pending[printed] = undefined;
+			printed++;
+		}
+	};
+
+	try {
+		await agent.getMany(parsed.keys, (result, index) => {
+			pending[index] = result.ok
+				? () => {
+					write(io.stdout, formatLikeZabbixGet(result.reply.data));
+				}
+				: () => {
+					failed = true;
+					reportError(io, result.error, hintsShown);
+				};
+
+			flush();
+		});
+	} catch (error) {
+		flush();
+		reportError(io, error, hintsShown);
+		return isSecmonError(error) ? error.exitCode : exitCodes.failure;
+	}
+
+	return failed ? exitCodes.failure : exitCodes.ok;
+}
