@@ -1,0 +1,3 @@
+import {pmcdInterop} from './pmcd-interop.js';
+
+pmcdInterop('rsa2048');
