@@ -162,20 +162,20 @@ function parse(subcommand: string, argv: string[], spec: FlagSpec): Parsed {
 			pkg: {name: 'secmon'},
 		});
 	} catch (error) {
-		throw usage(`secmon pki ${subcommand}: ${(error as Error).message.replaceAll('`', '')}`, `see: secmon pki ${subcommand} --help`);
+		throw usage(`${(error as Error).message.replaceAll('`', '')} (secmon pki ${subcommand})`, `see: secmon pki ${subcommand} --help`);
 	}
 
 	const known = new Set(Object.keys(spec));
 	const unknown = Object.keys(result.unnormalizedFlags).filter(name => !known.has(name) && name !== '--');
 	if (unknown.length > 0) {
 		const names = unknown.map(name => (name.length === 1 ? `-${name}` : `--${kebab(name)}`));
-		throw usage(`secmon pki ${subcommand}: unknown option ${names.join(', ')}`, `see: secmon pki ${subcommand} --help`);
+		throw usage(`unknown option ${names.join(', ')} for secmon pki ${subcommand}`, `see: secmon pki ${subcommand} --help`);
 	}
 
 	for (const [name, flag] of Object.entries(spec)) {
 		const value = result.flags[name];
 		if (flag.type === 'string' && !flag.isMultiple && value !== undefined && typeof value !== 'string') {
-			throw usage(`secmon pki ${subcommand}: --${kebab(name)} needs a value`, `see: secmon pki ${subcommand} --help`);
+			throw usage(`--${kebab(name)} needs a value (secmon pki ${subcommand})`, `see: secmon pki ${subcommand} --help`);
 		}
 	}
 
@@ -301,6 +301,10 @@ async function runInit(argv: string[], io: Io): Promise<number> {
 		...(notAfter ? {notAfter} : {}),
 	});
 	const caOption = input[0] === undefined ? '' : ` --ca ${ca.dir}`;
+	if (flags['force'] === true && await exists(path.join(ca.dir, 'issued'))) {
+		warn(io, [`the certificates in ${path.join(ca.dir, 'issued')} were issued by the replaced CA: peers that get the new ca.pem reject them; re-issue each with: secmon pki issue --cn NAME --force${caOption}`]);
+	}
+
 	io.stdout.write(`secmon: made a CA in ${ca.dir}\n`
 		+ `  certificate: ${ca.certificatePath}  (give this to every peer that must trust it)\n`
 		+ `  key:         ${ca.keyPath}  (0600; whoever has it can impersonate every collector: keep it here, back it up offline)\n`
@@ -346,8 +350,8 @@ async function runIssue(argv: string[], io: Io): Promise<number> {
 	const files = await writeIssued(issued, out ? path.resolve(out) : defaultIssueDir(ca, cn), base, flags['force'] === true);
 	warn(io, issued.notes);
 	const kind = {server: 'server', client: 'client', both: 'server and client'}[usageKind];
-	const snippetRole = usageKind === 'client' ? '--client' : '--server';
-	const nameForSnippet = out ? files.certificatePath : cn;
+	const nameForSnippet = JSON.stringify(out ? files.certificatePath : cn);
+	const snippetArguments = usageKind === 'client' ? `--server COLLECTOR --client ${nameForSnippet}` : `--server ${nameForSnippet}`;
 	io.stdout.write(`secmon: issued a ${kind} certificate for "${cn}" in ${files.dir}\n`
 		+ `  key:         ${files.keyPath}  (0600, keep it secret)\n`
 		+ `  certificate: ${files.certificatePath}\n`
@@ -355,7 +359,7 @@ async function runIssue(argv: string[], io: Io): Promise<number> {
 		+ `  CA:          ${files.caPath}\n`
 		+ indent(describeCertificate(issued.certificate))
 		+ 'Next: copy the files to where they are used, then see the config lines with:\n'
-		+ `  secmon pki snippet pmcd|zabbix-agent|stunnel|icinga2 ${snippetRole} ${JSON.stringify(nameForSnippet)}${flags['ca'] === undefined ? '' : ` --ca ${ca.dir}`}\n`);
+		+ `  secmon pki snippet pmcd|zabbix-agent|stunnel|icinga2 ${snippetArguments}${flags['ca'] === undefined ? '' : ` --ca ${ca.dir}`}\n`);
 	return exitCodes.ok;
 }
 
@@ -536,6 +540,17 @@ async function runSnippet(argv: string[], io: Io): Promise<number> {
 		...(service === undefined ? {} : {service}),
 	};
 	const snippet = makeSnippet(kind, snippetInput);
+	// The bundle's own ca.pem may be a replaced CA's: compare with the CA directory's current one.
+	const currentCaPath = path.join(ca, 'ca.pem');
+	if (caPath !== currentCaPath && await exists(currentCaPath)) {
+		const current = new X509Certificate(await readText(currentCaPath, 'the CA certificate', 'point --ca at the CA directory'));
+		for (const [role, files] of [['server', server], ['client', client]] as const) {
+			if (files && !files.certificate.checkIssued(current)) {
+				snippet.warnings.push(`${files.certificatePath} was not issued by the current CA in ${currentCaPath} (replaced since?); re-issue it: secmon pki issue ${role === 'client' ? '--client ' : ''}--cn NAME --force`);
+			}
+		}
+	}
+
 	warn(io, snippet.warnings.map(item => `warning: ${item}`));
 	io.stdout.write(formatSnippet({...snippet, warnings: []}));
 	return exitCodes.ok;

@@ -103,6 +103,7 @@ describe('secmon pki init / issue / snippet', () => {
 
 		const forced = await pki('init', '--algorithm', 'rsa2048', '--cn', 'cmd test CA', '--force');
 		expect(forced.code).toBe(0);
+		expect(forced.stderr).toBe('');
 		expect(readFileSync(path.join(caDir, 'ca.pem'), 'utf8')).not.toBe(first);
 	});
 
@@ -144,6 +145,11 @@ describe('secmon pki init / issue / snippet', () => {
 		expect(wrongWay.code).toBe(0);
 		expect(wrongWay.stderr).toContain('warning: ');
 		expect(wrongWay.stderr).toContain('is not a server certificate');
+		const replaced = await pki('init', '--algorithm', 'rsa2048', '--cn', 'cmd test CA 2', '--force');
+		expect(replaced.code).toBe(0);
+		expect(replaced.stderr).toMatch(/were issued by the replaced CA[\s\S]*secmon pki issue --cn NAME --force/);
+		const stale = await pki('snippet', 'pmcd', '--server', 'collector.example.org');
+		expect(stale.stderr).toMatch(/was not issued by the current CA in .*\(replaced since\?\); re-issue it/);
 		const missing = await pki('snippet', 'icinga2', '--server', 'nobody');
 		expect(missing.code).toBe(2);
 		expect(missing.stderr).toMatch(/no issued certificate "nobody"[\s\S]*secmon pki issue --cn "nobody"/);
