@@ -1,0 +1,259 @@
+/**
+ * The whole screen: a header, one status line per collector, the trust prompt when one is waiting
+ * (the panes of the other collectors keep updating below it), stopped-collector alerts, and the
+ * grid of panes. App is props-only; LiveApp connects it to the store the runners feed.
+ */
+import {
+	useEffect, useState, useSyncExternalStore,
+} from 'react';
+import {
+	Box, Text, useInput, useStdin, useStdout,
+} from 'ink';
+import type {PromptAnswer} from '../../security/types.js';
+import {HelpOverlay} from './help-overlay.js';
+import {layoutPanes} from './layout.js';
+import {Pane, type PaneNotice} from './pane.js';
+import {
+	panesOf, type Action, type HostState, type MonitorState, type Store,
+} from './state.js';
+import {StatusLine, clockTime, retryText} from './status-line.js';
+import {TrustPrompt} from './trust-prompt.js';
+
+export type Size = {columns: number; rows: number};
+
+/** Lines the trust prompt takes (its box, fields, choices and a note). */
+export const promptHeight = 20;
+
+/** Follows the terminal size (Ink re-lays out on resize; the pane grid depends on rows too). */
+export function useTerminalSize(fixed?: Size): Size {
+	const {stdout} = useStdout();
+	const [size, setSize] = useState<Size>(() => fixed ?? {columns: stdout.columns || 100, rows: stdout.rows || 40});
+	const isFixed = fixed !== undefined;
+	useEffect(() => {
+		if (isFixed) {
+			return;
+		}
+
+		const onResize = () => {
+			setSize({columns: stdout.columns || 100, rows: stdout.rows || 40});
+		};
+
+		stdout.on('resize', onResize);
+		return () => {
+			stdout.off('resize', onResize);
+		};
+	}, [stdout, isFixed]);
+	return fixed ?? size;
+}
+
+/** Rough line count of text wrapped at `width` (for the alert boxes' share of the screen). */
+function wrappedLines(text: string, width: number): number {
+	return text.split('\n').reduce((sum, line) => sum + Math.max(1, Math.ceil([...line].length / Math.max(1, width))), 0);
+}
+
+function paneNotice(host: HostState, now: number): PaneNotice | undefined {
+	if (host.phase === 'disconnected') {
+		return {text: `disconnected · ${retryText(host.retryAt, now)} · ${host.lastError?.message ?? 'connection lost'}`, color: 'red'};
+	}
+
+	if (host.phase === 'connecting' && host.everConnected) {
+		return {text: 'reconnecting…', color: 'yellow'};
+	}
+
+	return undefined;
+}
+
+function intervalText(ms: number): string {
+	if (ms < 1000) {
+		return `${ms} ms`;
+	}
+
+	return ms < 60_000 ? `${ms / 1000} s` : `${ms / 60_000} min`;
+}
+
+function Header({state}: Readonly<{state: MonitorState}>) {
+	const last = Math.max(0, ...state.hosts.map(host => host.lastSampleAt ?? 0));
+	return (
+		<Text wrap='truncate-end'>
+			<Text bold color='cyan'>secmon</Text>
+			<Text> every {intervalText(state.intervalMs)} · {state.raw ? 'raw counters' : 'counters as rates/s'}</Text>
+			{last > 0 ? <Text dimColor> · {clockTime(last)}</Text> : null}
+			{state.paused ? <Text inverse bold color='yellow'> PAUSED </Text> : null}
+			<Text dimColor>   ? help · q quit · p pause · r raw · +/- interval</Text>
+		</Text>
+	);
+}
+
+function Alert({host, width}: Readonly<{host: HostState; width: number}>) {
+	const stop = host.stop!;
+	return (
+		<Box flexDirection='column' borderStyle='round' borderColor='red' paddingX={1} width={width}>
+			<Text bold color='red'>{host.id} stopped (exit {stop.exitCode}):</Text>
+			<Text color='red'>{stop.message}</Text>
+			{stop.hint ? <Text>{stop.hint}</Text> : null}
+		</Box>
+	);
+}
+
+export type AppProps = Readonly<{
+	state: MonitorState;
+	dispatch: (action: Action) => void;
+	onAnswer: (id: number, answer: PromptAnswer) => void;
+	/** Fixed size (tests); default: the terminal's, following resizes. */
+	size?: Size;
+}>;
+
+export function App({state, dispatch, onAnswer, size: fixedSize}: AppProps) {
+	const size = useTerminalSize(fixedSize);
+	const {isRawModeSupported} = useStdin();
+	const panes = panesOf(state);
+	const focusIndex = state.focus === undefined ? -1 : panes.findIndex(pane => pane.key === state.focus);
+	const prompt = state.prompts[0];
+	const stopped = state.hosts.filter(host => host.phase === 'stopped' && host.stop);
+	const {columns: width} = size;
+
+	// Lines left for the panes: one below the screen height, so Ink never takes the clear-screen path.
+	let height = size.rows - 1 - 1 - state.hosts.length;
+	if (prompt) {
+		height -= promptHeight + (state.prompts.length > 1 ? 1 : 0);
+	}
+
+	for (const host of stopped) {
+		height -= 2 + 1 + wrappedLines(host.stop!.message, width - 4) + (host.stop!.hint ? wrappedLines(host.stop!.hint, width - 4) : 0);
+	}
+
+	const notice = state.notices.at(-1);
+	if (notice) {
+		height -= 1;
+	}
+
+	const hostById = new Map(state.hosts.map(host => [host.id, host]));
+	const asking = new Set(state.prompts.map(p => p.host));
+	const layout = layoutPanes({
+		width,
+		height: Math.max(0, height),
+		wants: panes.map(pane => {
+			const host = hostById.get(pane.host);
+			const noticeLine = host && paneNotice(host, state.now) ? 1 : 0;
+			return (pane.status === 'ok' ? pane.rows.length : 1) + noticeLine;
+		}),
+		focus: focusIndex,
+	});
+
+	useInput((input, key) => {
+		if (input === 'q' || (key.ctrl && input === 'c')) {
+			dispatch({type: 'quit'});
+		} else {
+			switch (input) {
+				case 'p':
+				case ' ': {
+					dispatch({type: 'toggle-pause'});
+
+					break;
+				}
+
+				case 'r': {
+					dispatch({type: 'toggle-raw'});
+
+					break;
+				}
+
+				case '+':
+				case '=': {
+					dispatch({type: 'interval', direction: 1});
+
+					break;
+				}
+
+				case '-':
+				case '_': {
+					dispatch({type: 'interval', direction: -1});
+
+					break;
+				}
+
+				case '?':
+				case 'h': {
+					dispatch({type: 'toggle-help'});
+
+					break;
+				}
+
+				default: {
+					if (key.escape) {
+						dispatch({type: 'close-help'});
+					} else if (key.tab) {
+						dispatch({type: 'focus-move', delta: key.shift ? -1 : 1});
+					} else if (key.rightArrow) {
+						dispatch({type: 'focus-move', delta: 1});
+					} else if (key.leftArrow) {
+						dispatch({type: 'focus-move', delta: -1});
+					} else if (key.downArrow) {
+						dispatch({type: 'focus-move', delta: layout.columns});
+					} else if (key.upArrow) {
+						dispatch({type: 'focus-move', delta: -layout.columns});
+					}
+				}
+			}
+		}
+	}, {isActive: isRawModeSupported && prompt === undefined});
+
+	const showHost = state.hosts.length > 1;
+	return (
+		<Box flexDirection='column' width={width}>
+			<Header state={state}/>
+			{state.hosts.map(host => <StatusLine key={host.id} host={host} now={state.now} asking={asking.has(host.id)} width={width}/>)}
+			{prompt
+				? (
+					<Box flexDirection='column'>
+						<TrustPrompt
+							key={prompt.id}
+							question={prompt.question}
+							onAnswer={answer => {
+								onAnswer(prompt.id, answer);
+							}}
+						/>
+						{state.prompts.length > 1 ? <Text color='yellow'>{state.prompts.length - 1} more collector(s) waiting for a trust decision</Text> : null}
+					</Box>
+				)
+				: null}
+			{stopped.map(host => <Alert key={host.id} host={host} width={width}/>)}
+			{state.help
+				? <HelpOverlay intervalMs={state.intervalMs} raw={state.raw} paused={state.paused}/>
+				: layout.rows.map(row => (
+					<Box key={row.panes[0]} flexDirection='row' height={row.height}>
+						{row.panes.map(index => {
+							const pane = panes[index]!;
+							const host = hostById.get(pane.host);
+							const note = host ? paneNotice(host, state.now) : undefined;
+							return (
+								<Pane
+									key={pane.key}
+									pane={pane}
+									width={layout.paneWidth}
+									height={row.height}
+									focused={index === focusIndex}
+									showHost={showHost}
+									{...(note ? {notice: note} : {})}
+								/>
+							);
+						})}
+					</Box>
+				))}
+			{!state.help && (layout.hiddenBefore > 0 || layout.hiddenAfter > 0)
+				? (
+					<Text dimColor>
+						panes {layout.hiddenBefore + 1}–{panes.length - layout.hiddenAfter} of {panes.length} · Tab/arrows to see the others
+					</Text>
+				)
+				: null}
+			{notice ? <Text dimColor wrap='truncate-end'>{notice.host ? `${notice.host}: ` : ''}{notice.text.split('\n')[0]}</Text> : null}
+		</Box>
+	);
+}
+
+/** App fed by a store (the live program); re-renders when the store changes. */
+export function LiveApp({store, onAnswer, size}: Readonly<{store: Store; onAnswer: AppProps['onAnswer']; size?: Size}>) {
+	const state = useSyncExternalStore(store.subscribe, store.getState);
+	return <App state={state} dispatch={store.dispatch} onAnswer={onAnswer} {...(size ? {size} : {})}/>;
+}

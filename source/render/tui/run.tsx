@@ -1,0 +1,396 @@
+/**
+ * The terminal UI front end: one runner per collector (connect, describe, sample every interval,
+ * reconnect with backoff) feeding a store, and the Ink app drawing it. The only module that loads
+ * ink and react for live sampling (live.ts imports it lazily).
+ */
+import process from 'node:process';
+import {performance} from 'node:perf_hooks';
+import {render} from 'ink';
+import type {Io} from '../../cli.js';
+import {openSource} from '../../commands/live.js';
+import type {SessionHooks} from '../../connect.js';
+import {exitCodes, isSecmonError, SecmonError} from '../../errors.js';
+import type {MetricSource} from '../../metrics/source.js';
+import type {Plan} from '../../plan.js';
+import {shortFingerprint} from '../../security/certificate.js';
+import type {Ask, PromptAnswer, TrustQuestion} from '../../security/types.js';
+import {parseHostSpec, type HostSpec} from '../../target.js';
+import {LiveApp} from './app.js';
+import {
+	allFinished, createStore, exitCodeOf, initialState, type Store,
+} from './state.js';
+import {finalText} from './summary.js';
+
+/** Reconnect delays: 1, 2, 4, 8, 16, 30, 30… seconds. */
+export function backoffMs(attempt: number): number {
+	return Math.min(30_000, 1000 * (2 ** Math.max(0, attempt)));
+}
+
+/** Errors worth another attempt: the collector went away or misbehaved. Trust and usage failures stop the host. */
+export function isRetryable(error: unknown): boolean {
+	if (!isSecmonError(error)) {
+		// Socket errors (ECONNRESET, EPIPE…) that reached us unwrapped.
+		return true;
+	}
+
+	if (error.exitCode !== exitCodes.failure) {
+		return false;
+	}
+
+	return ['CONNECT_FAILED', 'TIMEOUT', 'PROTOCOL', 'PEER_ERROR', 'TLS_FAILED'].includes(error.code);
+}
+
+function firstLine(error: unknown): string {
+	const message = error instanceof Error ? error.message : String(error);
+	return message.split('\n')[0]!.replace(/^secmon: /v, '');
+}
+
+class Stopped extends Error {
+	constructor() {
+		super('stopped');
+		this.name = 'Stopped';
+	}
+}
+
+export type Prompts = {
+	ask(host: string, question: TrustQuestion): Promise<PromptAnswer>;
+	answer(id: number, answer: PromptAnswer): void;
+	rejectAll(): void;
+};
+
+/** Trust questions from every runner, shown by the app one at a time (the store holds the queue). */
+export function promptQueue(store: Store): Prompts {
+	let nextId = 1;
+	const pending = new Map<number, (answer: PromptAnswer) => void>();
+	return {
+		async ask(host, question) {
+			return new Promise<PromptAnswer>(resolve => {
+				if (store.getState().quitting) {
+					resolve('reject');
+					return;
+				}
+
+				const id = nextId++;
+				pending.set(id, resolve);
+				store.dispatch({
+					type: 'prompt-open', id, host, question,
+				});
+			});
+		},
+		answer(id, answer) {
+			const resolve = pending.get(id);
+			pending.delete(id);
+			store.dispatch({type: 'prompt-close', id});
+			resolve?.(answer);
+		},
+		rejectAll() {
+			for (const id of pending.keys()) {
+				this.answer(id, 'reject');
+			}
+		},
+	};
+}
+
+/** One collector: connect → describe → sample every interval; on failure wait and start over. */
+export class HostRunner {
+	readonly id: string;
+	private readonly target: HostSpec;
+	private readonly plan: Plan;
+	private readonly hooks: SessionHooks;
+	private readonly store: Store;
+	private readonly prompts: Prompts;
+	private source: MetricSource | undefined;
+	private stopped = false;
+	private wake: (() => void) | undefined;
+	private attempt = 0;
+	/** The certificate accepted "once" this run: accepted again without asking on reconnect. */
+	private acceptedOnce: string | undefined;
+	private readonly unsubscribe: () => void;
+
+	constructor(target: HostSpec, plan: Plan, hooks: SessionHooks, store: Store, prompts: Prompts) {
+		this.id = target.display;
+		this.target = target;
+		this.plan = plan;
+		this.hooks = hooks;
+		this.store = store;
+		this.prompts = prompts;
+		let {intervalMs, paused} = store.getState();
+		this.unsubscribe = store.subscribe(() => {
+			const state = store.getState();
+			if (state.intervalMs !== intervalMs || state.paused !== paused) {
+				({intervalMs, paused} = state);
+				this.wake?.();
+			}
+		});
+	}
+
+	stop(): void {
+		this.stopped = true;
+		this.unsubscribe();
+		this.wake?.();
+		this.source?.close();
+		this.source = undefined;
+	}
+
+	async run(): Promise<void> {
+		try {
+			while (!this.stopped) {
+				try {
+					await this.session();
+					return;
+				} catch (error) {
+					this.source?.close();
+					this.source = undefined;
+					if (this.stopped || error instanceof Stopped) {
+						return;
+					}
+
+					const at = Date.now();
+					if (!isRetryable(error)) {
+						this.store.dispatch({
+							type: 'stopped',
+							host: this.id,
+							at,
+							exitCode: isSecmonError(error) ? error.exitCode : exitCodes.failure,
+							message: error instanceof Error ? error.message : String(error),
+							...(isSecmonError(error) && error.hint ? {hint: error.hint} : {}),
+						});
+						return;
+					}
+
+					const delay = backoffMs(this.attempt++);
+					this.store.dispatch({
+						type: 'disconnected', host: this.id, at, reason: firstLine(error), retryAt: at + delay,
+					});
+					await this.sleep(delay, false);
+				}
+			}
+		} finally {
+			this.unsubscribe();
+		}
+	}
+
+	private hostHooks(): SessionHooks {
+		const ask: Ask = async question => {
+			const {sha256} = question.certificate;
+			if (this.acceptedOnce === sha256) {
+				return 'once';
+			}
+
+			const asked = this.acceptedOnce === undefined
+				? question
+				: {...question, reason: `DIFFERENT from the certificate you accepted once earlier in this run (${shortFingerprint(this.acceptedOnce)}); ${question.reason}`};
+			const answer = await this.prompts.ask(this.id, asked);
+			if (answer === 'once') {
+				this.acceptedOnce = sha256;
+			}
+
+			return answer;
+		};
+
+		return {
+			...this.hooks,
+			ask,
+			warn: message => {
+				this.store.dispatch({
+					type: 'notice', host: this.id, at: Date.now(), text: message.trim(),
+				});
+			},
+		};
+	}
+
+	private async session(): Promise<void> {
+		this.store.dispatch({type: 'connecting', host: this.id, at: Date.now()});
+		const source = await openSource(this.target, this.plan, this.hostHooks());
+		if (this.stopped) {
+			source.close();
+			throw new Stopped();
+		}
+
+		this.source = source;
+		const {descs, errors} = await source.describe(this.plan.metrics);
+		this.store.dispatch({
+			type: 'connected', host: this.id, at: Date.now(), tls: source.tls, descs, missing: errors,
+		});
+		if (descs.length === 0) {
+			throw new SecmonError(
+				'USAGE',
+				`${this.id} knows none of the metrics asked for: ${errors.map(e => `${e.name} (${e.message})`).join(', ')}`,
+				'Check the names (secmon --host HOST lists every metric name).',
+				{exitCode: exitCodes.failure},
+			);
+		}
+
+		let last: number | undefined;
+		for (;;) {
+			if (last !== undefined) {
+				await this.waitForTick(last);
+			}
+
+			last = Date.now();
+			const started = performance.now();
+			const sample = await source.fetch();
+			if (this.stopped) {
+				throw new Stopped();
+			}
+
+			this.attempt = 0;
+			this.store.dispatch({
+				type: 'sample', host: this.id, at: Date.now(), sample, rttMs: performance.now() - started,
+			});
+			const {samplesWanted} = this.store.getState();
+			const host = this.store.getState().hosts.find(h => h.id === this.id);
+			if (samplesWanted > 0 && (host?.samples ?? 0) >= samplesWanted) {
+				source.close();
+				this.source = undefined;
+				return;
+			}
+		}
+	}
+
+	/** Until one interval after `last` (re-read when +/- or p change it); no sampling while paused. */
+	private async waitForTick(last: number): Promise<void> {
+		for (;;) {
+			if (this.stopped) {
+				throw new Stopped();
+			}
+
+			const {intervalMs, paused} = this.store.getState();
+			if (paused) {
+				await this.sleep(Number.POSITIVE_INFINITY, true);
+				continue;
+			}
+
+			const remaining = last + intervalMs - Date.now();
+			if (remaining <= 0) {
+				return;
+			}
+
+			await this.sleep(remaining, true);
+		}
+	}
+
+	/** Sleep `ms`; store changes (interval, pause) end it early when `wakeable`; stop() always does. */
+	private async sleep(ms: number, wakeable: boolean): Promise<void> {
+		await new Promise<void>(resolve => {
+			const timer = Number.isFinite(ms) ? setTimeout(done, ms) : undefined;
+			function done() {
+				clearTimeout(timer);
+				resolve();
+			}
+
+			this.wake = () => {
+				if (wakeable || this.stopped) {
+					this.wake = undefined;
+					done();
+				}
+			};
+		});
+		this.wake = undefined;
+	}
+}
+
+/** Ink's own test (is-in-ci): CI or CONTINUOUS_INTEGRATION set and not "0"/"false". */
+export function isCi(env: NodeJS.ProcessEnv): boolean {
+	const set = (name: string) => env[name] !== undefined && env[name] !== '0' && env[name] !== 'false';
+	return set('CI') || set('CONTINUOUS_INTEGRATION');
+}
+
+const enterAltScreen = '\u001B[?1049h\u001B[H';
+const leaveAltScreen = '\u001B[?1049l';
+
+export async function runTui(plan: Plan, io: Io, hooks: SessionHooks): Promise<number> {
+	if (isCi(io.env)) {
+		// Ink in CI mode draws only the last frame, at exit: keep a CI log readable with plain samples.
+		const [{runLive}, {lineAsk}] = await Promise.all([import('../../commands/live.js'), import('./line-ask.js')]);
+		return runLive({...plan, output: 'text'}, io, {...hooks, ask: lineAsk(process.stdin, io.stderr)});
+	}
+
+	const seen = new Set<string>();
+	const targets = (plan.targets.length > 0 ? plan.targets : [parseHostSpec('localhost')]).filter(target => {
+		const fresh = !seen.has(target.display);
+		seen.add(target.display);
+		return fresh;
+	});
+	const store = createStore(initialState({
+		hosts: targets.map(target => ({id: target.display, secureMode: plan.security(target).mode})),
+		metrics: plan.metrics,
+		intervalMs: plan.intervalMs,
+		raw: plan.raw,
+		samples: plan.samples,
+		now: Date.now(),
+	}));
+	const prompts = promptQueue(store);
+	const stdout = (io.stdout as NodeJS.WriteStream).isTTY ? io.stdout as NodeJS.WriteStream : process.stdout;
+
+	const quit = () => {
+		store.dispatch({type: 'quit'});
+	};
+
+	process.on('SIGINT', quit);
+	process.on('SIGTERM', quit);
+	process.on('SIGHUP', quit);
+	// "retry in N s" counts down: a clock tick while something waits.
+	const clock = setInterval(() => {
+		const state = store.getState();
+		if (state.hosts.some(host => host.retryAt !== undefined)) {
+			store.dispatch({type: 'clock', now: Date.now()});
+		}
+	}, 1000);
+
+	stdout.write(enterAltScreen);
+	const instance = render(
+		<LiveApp
+			store={store}
+			onAnswer={(id, answer) => {
+				prompts.answer(id, answer);
+			}}
+		/>,
+		{
+			stdout, stdin: process.stdin, stderr: process.stderr, exitOnCtrlC: false, patchConsole: true,
+		},
+	);
+	const runners = targets.map(target => new HostRunner(target, plan, hooks, store, prompts));
+	const running = runners.map(async runner => runner.run());
+	try {
+		await new Promise<void>(resolve => {
+			const check = () => {
+				const state = store.getState();
+				if (state.quitting || allFinished(state)) {
+					resolve();
+				}
+			};
+
+			store.subscribe(check);
+			check();
+		});
+	} finally {
+		clearInterval(clock);
+		process.off('SIGINT', quit);
+		process.off('SIGTERM', quit);
+		process.off('SIGHUP', quit);
+		prompts.rejectAll();
+		for (const runner of runners) {
+			runner.stop();
+		}
+
+		instance.unmount();
+		await instance.waitUntilExit().catch(() => undefined);
+		stdout.write(leaveAltScreen);
+	}
+
+	const state = store.getState();
+	const code = exitCodeOf(state);
+	const {stdout: out, stderr: error} = finalText(state);
+	if (out) {
+		io.stdout.write(out);
+	}
+
+	if (error) {
+		io.stderr.write(error);
+	}
+
+	// Runners end on their own once stopped (an in-flight connect is bounded by --timeout).
+	void Promise.allSettled(running);
+	return code;
+}

@@ -1,0 +1,534 @@
+/**
+ * The live monitor's state: a pure reducer (no React, no sockets, no timers), so that every
+ * transition the panes show can be tested by feeding actions. The host runners in run.tsx
+ * dispatch what happened on the wire; the keys dispatch what the user asked for.
+ */
+import type {
+	InstanceValue, MetricDesc, Sample, Semantics,
+} from '../../metrics/model.js';
+import {key as instanceKey, toRates} from '../../metrics/rate.js';
+import type {SecureMode, TlsFacts, TrustQuestion} from '../../security/types.js';
+import {pcpTypeCode, pmPrintValue} from '../pcp-format.js';
+import {joinScaled, scaleValue} from '../units.js';
+
+/** Samples of history kept per instance (the widest sparkline a 400-column terminal shows). */
+export const historyLength = 120;
+
+/** Interval steps for +/- (ms). A starting interval off the ladder moves to its neighbours. */
+export const intervalLadder = [100, 250, 500, 1000, 2000, 5000, 10_000, 30_000, 60_000, 300_000];
+
+/** One instance's recent values. NaN marks a gap (no value, disconnected). */
+export type Series = {
+	name: string;
+	raw: number[];
+	/** Rates per second (counters only); NaN where no rate exists (first sample, counter reset). */
+	rate: number[];
+	/** The host's sample number when this instance last had a value (to forget vanished ones). */
+	seen: number;
+};
+
+export type HostPhase = 'connecting' | 'connected' | 'disconnected' | 'stopped';
+
+export type HostState = {
+	/** "host:port" as shown to the user; also the key. */
+	id: string;
+	phase: HostPhase;
+	secureMode: SecureMode;
+	/** TLS facts of the current (or last) session; undefined for a plain connection. */
+	tls?: TlsFacts;
+	/** Has a session ever been open (so `tls` is meaningful)? */
+	everConnected: boolean;
+	/** Round-trip time of the last fetch. */
+	rttMs?: number;
+	lastError?: {message: string; at: number};
+	/** When the next connection attempt starts (epoch ms), while disconnected. */
+	retryAt?: number;
+	/** Consecutive failed connection attempts. */
+	attempt: number;
+	/** Why this host stopped for good (certificate changed, rejected, TLS required…). */
+	stop?: {exitCode: number; message: string; hint?: string};
+	descs: MetricDesc[];
+	/** Names the collector did not know (describe errors). */
+	missing: Array<{name: string; message: string}>;
+	previous?: Sample;
+	latest?: Sample;
+	/** metric name → instance key → series. Survives reconnects. */
+	history: Record<string, Record<string, Series>>;
+	samples: number;
+	lastSampleAt?: number;
+};
+
+export type PendingPrompt = {id: number; host: string; question: TrustQuestion};
+
+export type Notice = {at: number; host?: string; text: string};
+
+export type MonitorState = {
+	hosts: HostState[];
+	/** The metric names the user asked for (placeholders until a host describes them). */
+	metrics: string[];
+	intervalMs: number;
+	paused: boolean;
+	raw: boolean;
+	help: boolean;
+	/** Key of the focused pane (survives panes coming and going). */
+	focus?: string;
+	/** Trust prompts waiting to be answered, shown one at a time (first first). */
+	prompts: PendingPrompt[];
+	notices: Notice[];
+	now: number;
+	quitting: boolean;
+	/** -s N: samples per host after which the UI ends (0 = until q). */
+	samplesWanted: number;
+};
+
+export type Action
+	= | {type: 'connecting'; host: string; at: number}
+		| {type: 'connected'; host: string; at: number; tls: TlsFacts | undefined; descs: MetricDesc[]; missing: Array<{name: string; message: string}>}
+		| {type: 'sample'; host: string; at: number; sample: Sample; rttMs: number}
+		| {type: 'disconnected'; host: string; at: number; reason: string; retryAt: number}
+		| {type: 'stopped'; host: string; at: number; exitCode: number; message: string; hint?: string}
+		| {type: 'notice'; host?: string; at: number; text: string}
+		| {type: 'prompt-open'; id: number; host: string; question: TrustQuestion}
+		| {type: 'prompt-close'; id: number}
+		| {type: 'toggle-pause'}
+		| {type: 'toggle-raw'}
+		| {type: 'toggle-help'}
+		| {type: 'close-help'}
+		| {type: 'interval'; direction: 1 | -1}
+		| {type: 'focus-move'; delta: number}
+		| {type: 'focus-set'; key: string}
+		| {type: 'clock'; now: number}
+		| {type: 'quit'};
+
+export function initialState(input: {hosts: Array<{id: string; secureMode: SecureMode}>; metrics: string[]; intervalMs: number; raw: boolean; samples: number; now: number}): MonitorState {
+	return {
+		hosts: input.hosts.map(({id, secureMode}) => ({
+			id,
+			phase: 'connecting',
+			secureMode,
+			everConnected: false,
+			attempt: 0,
+			descs: [],
+			missing: [],
+			history: {},
+			samples: 0,
+		})),
+		metrics: input.metrics,
+		intervalMs: input.intervalMs,
+		paused: false,
+		raw: input.raw,
+		help: false,
+		prompts: [],
+		notices: [],
+		now: input.now,
+		quitting: false,
+		samplesWanted: input.samples,
+	};
+}
+
+const maxNotices = 20;
+
+function numeric(value: InstanceValue['value']): number {
+	if (typeof value === 'number') {
+		return value;
+	}
+
+	return typeof value === 'bigint' ? Number(value) : Number.NaN;
+}
+
+/** A singular value (no instance, or PCP's PM_IN_NULL -1) has no label; others fall back to the id. */
+function instanceLabel(value: InstanceValue): string {
+	return value.instance === undefined || value.instance === -1 ? '' : String(value.instance);
+}
+
+function push(values: number[], value: number): number[] {
+	const next = values.length >= historyLength ? values.slice(values.length - historyLength + 1) : [...values];
+	next.push(value);
+	return next;
+}
+
+/** Append one sample to the history: raw values, and rates for counters. */
+function recordHistory(host: HostState, sample: Sample, count: number): Record<string, Record<string, Series>> {
+	const descs = new Map(host.descs.map(d => [d.name, d]));
+	const rates = new Map(toRates(host.latest, sample, descs, false).map(row => [row.name, row]));
+	const history: Record<string, Record<string, Series>> = {...host.history};
+	for (const {name, result} of sample.metrics) {
+		const before = history[name] ?? {};
+		const after: Record<string, Series> = {};
+		const rateRow = rates.get(name);
+		const rateOf = new Map<number, number>();
+		if (rateRow?.rate && rateRow.result.status === 'ok') {
+			for (const value of rateRow.result.values) {
+				rateOf.set(instanceKey(value), numeric(value.value));
+			}
+		}
+
+		const present = new Set<string>();
+		if (result.status === 'ok') {
+			for (const value of result.values) {
+				const id = String(instanceKey(value));
+				present.add(id);
+				const old = before[id];
+				after[id] = {
+					name: value.name ?? old?.name ?? instanceLabel(value),
+					raw: push(old?.raw ?? [], numeric(value.value)),
+					rate: push(old?.rate ?? [], rateOf.get(instanceKey(value)) ?? Number.NaN),
+					seen: count,
+				};
+			}
+		}
+
+		// Instances missing from this sample get a gap; forgotten once their history has scrolled away.
+		for (const [id, old] of Object.entries(before)) {
+			if (!present.has(id) && count - old.seen < historyLength) {
+				after[id] = {...old, raw: push(old.raw, Number.NaN), rate: push(old.rate, Number.NaN)};
+			}
+		}
+
+		history[name] = after;
+	}
+
+	return history;
+}
+
+/** A visible break in every sparkline of a host (it went away). */
+function gapHistory(history: Record<string, Record<string, Series>>): Record<string, Record<string, Series>> {
+	const next: Record<string, Record<string, Series>> = {};
+	for (const [metric, series] of Object.entries(history)) {
+		const row: Record<string, Series> = {};
+		for (const [id, old] of Object.entries(series)) {
+			row[id] = old.raw.length > 0 && Number.isNaN(old.raw.at(-1)) ? old : {...old, raw: push(old.raw, Number.NaN), rate: push(old.rate, Number.NaN)};
+		}
+
+		next[metric] = row;
+	}
+
+	return next;
+}
+
+function updateHost(state: MonitorState, id: string, change: (host: HostState) => HostState): MonitorState {
+	let found = false;
+	const hosts = state.hosts.map(host => {
+		if (host.id !== id) {
+			return host;
+		}
+
+		found = true;
+		return change(host);
+	});
+	return found ? {...state, hosts} : state;
+}
+
+function addNotice(state: MonitorState, notice: Notice): MonitorState {
+	const notices = [...state.notices, notice];
+	return {...state, notices: notices.length > maxNotices ? notices.slice(-maxNotices) : notices};
+}
+
+/** The next interval on the ladder in a direction (+1 slower, -1 faster). */
+export function stepInterval(current: number, direction: 1 | -1): number {
+	if (direction > 0) {
+		return intervalLadder.find(step => step > current) ?? current;
+	}
+
+	return intervalLadder.toReversed().find(step => step < current) ?? current;
+}
+
+export function reduce(state: MonitorState, action: Action): MonitorState {
+	switch (action.type) {
+		case 'connecting': {
+			return updateHost(state, action.host, host => host.phase === 'stopped' ? host : {...host, phase: 'connecting', retryAt: undefined});
+		}
+
+		case 'connected': {
+			return updateHost(state, action.host, host => ({
+				...host,
+				phase: 'connected',
+				tls: action.tls,
+				everConnected: true,
+				retryAt: undefined,
+				descs: action.descs,
+				missing: action.missing,
+			}));
+		}
+
+		case 'sample': {
+			return updateHost(state, action.host, host => {
+				const samples = host.samples + 1;
+				return {
+					...host,
+					attempt: 0,
+					rttMs: action.rttMs,
+					history: recordHistory(host, action.sample, samples),
+					previous: host.latest,
+					latest: action.sample,
+					samples,
+					lastSampleAt: action.at,
+				};
+			});
+		}
+
+		case 'disconnected': {
+			return updateHost(state, action.host, host => host.phase === 'stopped'
+				? host
+				: {
+					...host,
+					phase: 'disconnected',
+					lastError: {message: action.reason, at: action.at},
+					retryAt: action.retryAt,
+					attempt: host.attempt + 1,
+					history: gapHistory(host.history),
+				});
+		}
+
+		case 'stopped': {
+			return updateHost(state, action.host, host => ({
+				...host,
+				phase: 'stopped',
+				retryAt: undefined,
+				lastError: {message: action.message.split('\n')[0]!, at: action.at},
+				stop: {exitCode: action.exitCode, message: action.message, ...(action.hint === undefined ? {} : {hint: action.hint})},
+			}));
+		}
+
+		case 'notice': {
+			return addNotice(state, {at: action.at, text: action.text, ...(action.host === undefined ? {} : {host: action.host})});
+		}
+
+		case 'prompt-open': {
+			return {...state, prompts: [...state.prompts, {id: action.id, host: action.host, question: action.question}]};
+		}
+
+		case 'prompt-close': {
+			return {...state, prompts: state.prompts.filter(prompt => prompt.id !== action.id)};
+		}
+
+		case 'toggle-pause': {
+			return {...state, paused: !state.paused};
+		}
+
+		case 'toggle-raw': {
+			return {...state, raw: !state.raw};
+		}
+
+		case 'toggle-help': {
+			return {...state, help: !state.help};
+		}
+
+		case 'close-help': {
+			return state.help ? {...state, help: false} : state;
+		}
+
+		case 'interval': {
+			const intervalMs = stepInterval(state.intervalMs, action.direction);
+			return intervalMs === state.intervalMs ? state : {...state, intervalMs};
+		}
+
+		case 'focus-move': {
+			const keys = panesOf(state).map(pane => pane.key);
+			if (keys.length === 0) {
+				return state;
+			}
+
+			const index = state.focus === undefined ? -1 : keys.indexOf(state.focus);
+			let next: number;
+			if (index === -1) {
+				next = action.delta >= 0 ? 0 : keys.length - 1;
+			} else {
+				// Tab wraps; a grid move past the edge wraps too, like most terminal monitors.
+				next = (((index + action.delta) % keys.length) + keys.length) % keys.length;
+			}
+
+			return {...state, focus: keys[next]};
+		}
+
+		case 'focus-set': {
+			return {...state, focus: action.key};
+		}
+
+		case 'clock': {
+			return {...state, now: action.now};
+		}
+
+		case 'quit': {
+			return state.quitting ? state : {...state, quitting: true};
+		}
+	}
+}
+
+// ---- Selectors: what the components draw ----
+
+export type RowModel = {
+	/** Instance key (PCP inst, -1 for a singular value). */
+	key: string;
+	name: string;
+	/** Numeric value for ranking (top-N); undefined for strings and missing values. */
+	value?: number;
+	/** The value for a person: scaled, with units ("1.23 MiB", "12/s"). */
+	text: string;
+	/** Recent values in the mode shown (rates or raw), oldest first; NaN = gap. */
+	history: number[];
+};
+
+export type PaneStatus = 'waiting' | 'ok' | 'novalues' | 'error' | 'missing';
+
+export type PaneModel = {
+	key: string;
+	host: string;
+	metric: string;
+	hostPhase: HostPhase;
+	semantics?: Semantics;
+	/** Units as the collector names them ("Kbyte", "count"). */
+	unitsText?: string;
+	/** Counter shown as a rate per second? */
+	rate: boolean;
+	status: PaneStatus;
+	/** Why there are no rows (error text, "rate after the next sample"…). */
+	message?: string;
+	rows: RowModel[];
+};
+
+export function paneKey(host: string, metric: string): string {
+	return `${host} ${metric}`;
+}
+
+function valueText(value: InstanceValue['value'], desc: MetricDesc | undefined, rate: boolean): string {
+	if (typeof value === 'number' || typeof value === 'bigint') {
+		return desc ? joinScaled(scaleValue(value, desc.units, {rate})) : String(value);
+	}
+
+	if (typeof value === 'string') {
+		return value;
+	}
+
+	return desc ? pmPrintValue(pcpTypeCode(desc.type, desc.typeCode), value) : `${value.length} bytes`;
+}
+
+function rowsOf(values: InstanceValue[], desc: MetricDesc | undefined, rate: boolean, series: Record<string, Series> | undefined): RowModel[] {
+	return values.map(value => {
+		const id = String(instanceKey(value));
+		const history = series?.[id];
+		const number = typeof value.value === 'number' || typeof value.value === 'bigint' ? Number(value.value) : undefined;
+		return {
+			key: id,
+			name: value.name ?? history?.name ?? instanceLabel(value),
+			...(number === undefined ? {} : {value: number}),
+			text: valueText(value.value, desc, rate),
+			history: history ? (rate ? history.rate : history.raw) : [],
+		};
+	});
+}
+
+function hostPanes(state: MonitorState, host: HostState): PaneModel[] {
+	const base = {host: host.id, hostPhase: host.phase};
+	if (host.descs.length === 0 && host.missing.length === 0) {
+		// Not described yet: one placeholder per requested name.
+		return state.metrics.map(metric => ({
+			...base, key: paneKey(host.id, metric), metric, rate: false, status: 'waiting', rows: [],
+		}));
+	}
+
+	const descs = new Map(host.descs.map(d => [d.name, d]));
+	const rows = host.latest ? toRates(host.previous, host.latest, descs, state.raw) : [];
+	const rowOf = new Map(rows.map(row => [row.name, row]));
+	const panes: PaneModel[] = host.descs.map(desc => {
+		const counter = desc.semantics === 'counter';
+		const pane = {
+			...base,
+			key: paneKey(host.id, desc.name),
+			metric: desc.name,
+			semantics: desc.semantics,
+			unitsText: desc.unitsText,
+			rate: counter && !state.raw,
+		};
+		const row = rowOf.get(desc.name);
+		if (!row) {
+			return {...pane, status: 'waiting' as const, rows: []};
+		}
+
+		const {result} = row;
+		if (result.status === 'error') {
+			return {
+				...pane, status: 'error' as const, message: result.message, rows: [],
+			};
+		}
+
+		if (result.status === 'novalues') {
+			return {
+				...pane,
+				status: 'novalues' as const,
+				message: row.rate && host.previous === undefined ? 'rate after the next sample' : 'no values',
+				rows: [],
+			};
+		}
+
+		return {...pane, status: 'ok' as const, rows: rowsOf(result.values, desc, row.rate, host.history[desc.name])};
+	});
+	for (const {name, message} of host.missing) {
+		panes.push({
+			...base, key: paneKey(host.id, name), metric: name, rate: false, status: 'missing', message, rows: [],
+		});
+	}
+
+	return panes;
+}
+
+/** Every pane, host by host in --host order, metrics in the collector's order. Stopped hosts have none. */
+export function panesOf(state: MonitorState): PaneModel[] {
+	return state.hosts.filter(host => host.phase !== 'stopped').flatMap(host => hostPanes(state, host));
+}
+
+/** -s N reached, or stopped: nothing more will come from this host. */
+export function hostFinished(host: HostState, samplesWanted: number): boolean {
+	return host.phase === 'stopped' || (samplesWanted > 0 && host.samples >= samplesWanted);
+}
+
+export function allFinished(state: MonitorState): boolean {
+	return state.hosts.every(host => hostFinished(host, state.samplesWanted));
+}
+
+/**
+ * The process exit code (source/errors.ts): the worst stop reason (3 rejected/untrusted, 4 changed,
+ * 5 TLS required…), else 1 if a collector was away at the end or never delivered a sample, else 0.
+ */
+export function exitCodeOf(state: MonitorState): number {
+	let code = 0;
+	for (const host of state.hosts) {
+		if (host.stop) {
+			code = Math.max(code, host.stop.exitCode);
+		} else if (host.phase === 'disconnected' || host.samples === 0) {
+			code = Math.max(code, 1);
+		}
+	}
+
+	return code;
+}
+
+/** A minimal external store: the runners and the keys dispatch, React subscribes. */
+export type Store = {
+	getState(): MonitorState;
+	dispatch(action: Action): void;
+	subscribe(listener: () => void): () => void;
+};
+
+export function createStore(initial: MonitorState): Store {
+	let state = initial;
+	const listeners = new Set<() => void>();
+	return {
+		getState: () => state,
+		dispatch(action) {
+			const next = reduce(state, action);
+			if (next !== state) {
+				state = next;
+				for (const listener of listeners) {
+					listener();
+				}
+			}
+		},
+		subscribe(listener) {
+			listeners.add(listener);
+			return () => {
+				listeners.delete(listener);
+			};
+		},
+	};
+}

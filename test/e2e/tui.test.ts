@@ -1,0 +1,158 @@
+/**
+ * The real binary (dist/cli.js, built by `npm run build`) in a real terminal (tmux) against a real
+ * pmcd: trust prompt inside the UI, panes updating, p/r/q, the collector killed and restarted,
+ * a changed certificate (exit 4), and CI=true in a terminal (plain text, readable prompt).
+ */
+import {X509Certificate} from 'node:crypto';
+import {
+	existsSync, mkdtempSync, readdirSync, readFileSync, rmSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import process from 'node:process';
+import {setTimeout as delay} from 'node:timers/promises';
+import {fileURLToPath} from 'node:url';
+import {
+	afterAll, afterEach, beforeAll, describe, expect, test,
+} from 'vitest';
+import {startPmcd, type PmcdPeer} from '../helpers/pmcd.js';
+import {Tmux} from '../helpers/tmux.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const cli = path.join(root, 'dist', 'cli.js');
+
+/** "23:51:02" in the header: the time of the newest sample. */
+function sampleClock(screen: string): string | undefined {
+	return /^secmon every .*? · (\d\d:\d\d:\d\d)/mv.exec(screen)?.[1];
+}
+
+describe('secmon TUI in a real terminal', () => {
+	let peer: PmcdPeer;
+	let home: string;
+	let sha256: string;
+	const terms: Tmux[] = [];
+
+	async function open(args: string[], env: Record<string, string> = {}, secmonHome = home): Promise<Tmux> {
+		const term = await Tmux.start({
+			command: [process.execPath, cli, ...args],
+			env: {
+				SECMON_HOME: secmonHome, CI: 'false', FORCE_COLOR: '0', TZ: 'UTC', ...env,
+			},
+			cwd: root,
+			columns: 120,
+			rows: 40,
+		});
+		terms.push(term);
+		return term;
+	}
+
+	beforeAll(async () => {
+		if (!existsSync(cli)) {
+			throw new Error(`${cli} is missing: run "npm run build" first (npm test does)`);
+		}
+
+		peer = await startPmcd('offer');
+		home = mkdtempSync(path.join(os.tmpdir(), 'secmon-e2e-tui-'));
+		sha256 = new X509Certificate(readFileSync(peer.serverCert)).fingerprint256;
+	});
+
+	afterEach(async () => {
+		for (const term of terms.splice(0)) {
+			await term.kill();
+		}
+	});
+
+	afterAll(async () => {
+		await peer?.stop();
+		if (home) {
+			rmSync(home, {recursive: true, force: true});
+		}
+	});
+
+	test('prompt accepted, panes update, p/r work, the collector restarts and the panes recover, q quits', async () => {
+		const term = await open(['--secure', 'enforce', '--host', peer.address, '-t', '1', 'kernel.all.load', 'mem.util.free', 'disk.dev.read', 'sample.bin']);
+
+		// Trust on first use, inside the UI.
+		let screen = await term.waitFor(/can't be established/v, {what: 'the trust prompt'});
+		expect(screen).toContain(`The authenticity of collector ${peer.address} can't be established.`);
+		expect(screen).toContain(sha256.split(':').slice(0, 16).join(':'));
+		expect(screen).toContain('waiting for your trust decision');
+		await term.sendKeys('y');
+
+		screen = await term.waitFor(/connected · TLSv1\.3 \S+ · accepted and pinned/v, {what: 'the status line after accepting'});
+		expect(screen).not.toContain('can\'t be established');
+		expect(readdirSync(path.join(home, 'known_collectors')).length).toBe(1);
+
+		// Panes with values; they update every second.
+		screen = await term.waitFor(/bin-900 +900 /v, {what: 'the sample.bin pane'});
+		expect(screen).toMatch(/mem\.util\.free +instant, Kbyte/v);
+		expect(screen).toMatch(/\d+(?:\.\d+)? (?:MiB|GiB)/v);
+		expect(screen).toMatch(/disk\.dev\.read +rate\/s, count/v);
+		const first = sampleClock(screen);
+		expect(first).toBeDefined();
+		screen = await term.waitFor(s => sampleClock(s) !== undefined && sampleClock(s) !== first, {what: 'a newer sample'});
+
+		// p pauses: the sample time stops; p again resumes.
+		await term.sendKeys('p');
+		screen = await term.waitFor(/ PAUSED /v, {what: 'PAUSED'});
+		const paused = sampleClock(screen);
+		await delay(2500);
+		expect(sampleClock(await term.capture())).toBe(paused);
+		await term.sendKeys('p');
+		await term.waitFor(s => !s.includes(' PAUSED ') && sampleClock(s) !== paused, {what: 'sampling to resume'});
+
+		// r: counters raw, and back to rates.
+		await term.sendKeys('r');
+		screen = await term.waitFor(/disk\.dev\.read +raw counter/v, {what: 'raw counters'});
+		expect(screen).toContain('every 1 s · raw counters');
+		await term.sendKeys('r');
+		await term.waitFor(/disk\.dev\.read +rate\/s/v, {what: 'rates again'});
+
+		// The collector goes away: the UI stays, says so, and retries.
+		await peer.halt();
+		screen = await term.waitFor(/disconnected · (?:retry in \d+ s|retrying now)/v, {what: 'the disconnected panes'});
+		expect(screen).toMatch(/○ \S+ disconnected: /v);
+		expect(await term.exitStatus()).toBeUndefined();
+
+		// Back on the same port: the pin is checked again and the panes resume.
+		await peer.restart();
+		screen = await term.waitFor(/● \S+ connected · TLSv1\.3 \S+ · pinned/v, {what: 'reconnection', timeoutMs: 30_000});
+		const resumed = sampleClock(screen);
+		screen = await term.waitFor(s => sampleClock(s) !== resumed && !s.includes('disconnected ·'), {what: 'samples after the restart'});
+		expect(screen).toMatch(/bin-900 +900 /v);
+
+		await term.sendKeys('q');
+		expect(await term.waitForExit()).toBe(0);
+	}, 120_000);
+
+	test('CI=true in a terminal: plain text samples and a readable line prompt, no screen drawing', async () => {
+		const fresh = mkdtempSync(path.join(os.tmpdir(), 'secmon-e2e-ci-'));
+		try {
+			const term = await open(['--secure', 'enforce', '--host', peer.address, '-t', '500msec', '-s', '2', 'kernel.all.load'], {CI: 'true'}, fresh);
+			const screen = await term.waitFor(/Trust this collector\? \[y\] yes, save it/v, {what: 'the line prompt'});
+			expect(screen).toContain(`SHA-256:  ${sha256}`);
+			await term.sendKeys('o', 'Enter');
+			expect(await term.waitForExit()).toBe(0);
+			const out = await term.capture();
+			expect(out.match(/TLS TLSv1\.3, accepted-once/gv)).toHaveLength(2);
+			expect(out).toMatch(/1 minute +\d/v);
+			expect(out).not.toMatch(/[╭╰│]/v);
+		} finally {
+			rmSync(fresh, {recursive: true, force: true});
+		}
+	}, 60_000);
+
+	test('a changed certificate: refused loudly, exit 4, the warning stays on the terminal', async () => {
+		// The pin saved in the first test is for server.pem; now the collector shows another certificate.
+		await peer.restart('offer-rotated');
+		try {
+			const term = await open(['--secure', 'enforce', '--host', peer.address, 'kernel.all.load']);
+			expect(await term.waitForExit(30_000)).toBe(4);
+			const screen = await term.capture();
+			expect(screen).toContain('WARNING: COLLECTOR CERTIFICATE HAS CHANGED');
+			expect(screen).toContain('secmon certs remove');
+		} finally {
+			await peer.restart('offer');
+		}
+	}, 60_000);
+});

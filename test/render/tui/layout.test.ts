@@ -1,0 +1,59 @@
+import {describe, expect, test} from 'vitest';
+import {layoutPanes, minPaneHeight} from '../../../source/render/tui/layout.js';
+
+describe('layoutPanes', () => {
+	test('as many columns as fit, rows as tall as their tallest pane', () => {
+		const layout = layoutPanes({
+			width: 120, height: 30, wants: [3, 1, 1, 8], focus: -1,
+		});
+		expect(layout).toMatchObject({
+			columns: 3, paneWidth: 40, hiddenBefore: 0, hiddenAfter: 0,
+		});
+		expect(layout.rows).toEqual([{panes: [0, 1, 2], height: 6}, {panes: [3], height: 11}]);
+	});
+
+	test('re-flows when the terminal narrows or widens', () => {
+		const wants = [1, 1, 1, 1];
+		expect(layoutPanes({
+			width: 80, height: 40, wants, focus: -1,
+		}).columns).toBe(2);
+		expect(layoutPanes({
+			width: 50, height: 40, wants, focus: -1,
+		}).columns).toBe(1);
+		expect(layoutPanes({
+			width: 200, height: 40, wants, focus: -1,
+		})).toMatchObject({columns: 4, paneWidth: 50});
+	});
+
+	test('short screens shrink tall rows first, evenly, and never below one value row', () => {
+		const layout = layoutPanes({
+			width: 40, height: 20, wants: [20, 20, 1], focus: -1,
+		});
+		expect(layout.rows.map(r => r.height)).toEqual([8, 8, 4]);
+		expect(layout.rows.reduce((sum, r) => sum + r.height, 0)).toBeLessThanOrEqual(20);
+	});
+
+	test('too many panes: a page of grid rows that holds the focused pane', () => {
+		const wants = Array.from({length: 20}, () => 3);
+		const first = layoutPanes({
+			width: 80, height: 13, wants, focus: -1,
+		});
+		expect(first.columns).toBe(2);
+		// 12 lines after the page line: 3 grid rows of minPaneHeight.
+		expect(first.rows.map(r => r.panes)).toEqual([[0, 1], [2, 3], [4, 5]]);
+		expect(first.rows.every(r => r.height === minPaneHeight)).toBe(true);
+		expect(first).toMatchObject({hiddenBefore: 0, hiddenAfter: 14});
+
+		const later = layoutPanes({
+			width: 80, height: 13, wants, focus: 15,
+		});
+		expect(later.rows.map(r => r.panes)).toEqual([[12, 13], [14, 15], [16, 17]]);
+		expect(later).toMatchObject({hiddenBefore: 12, hiddenAfter: 2});
+	});
+
+	test('no panes, no rows', () => {
+		expect(layoutPanes({
+			width: 80, height: 10, wants: [], focus: -1,
+		}).rows).toEqual([]);
+	});
+});
