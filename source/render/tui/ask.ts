@@ -1,0 +1,55 @@
+/**
+ * The interactive `Ask` for the trust layer: renders <TrustPrompt> on the terminal and resolves
+ * with the answer. Plain .ts with dynamic imports, so that importing this module (e.g. from
+ * cli.tsx) loads neither ink nor react: only a real prompt pays for them (DESIGN.md "React only
+ * in the TUI").
+ */
+import {SecmonError} from '../../errors.js';
+import {untrustedMessage} from '../../security/messages.js';
+import type {PromptAnswer, TrustQuestion} from '../../security/types.js';
+
+export type AskStreams = {
+	stdin?: NodeJS.ReadStream;
+	/** Where the prompt is drawn; default stderr when it is a terminal (keeps stdout for data), else stdout. */
+	output?: NodeJS.WriteStream;
+};
+
+export async function askWithInk(question: TrustQuestion, streams: AskStreams = {}): Promise<PromptAnswer> {
+	const stdin = streams.stdin ?? process.stdin;
+	const output = streams.output ?? (process.stderr.isTTY ? process.stderr : process.stdout);
+	if (!stdin.isTTY) {
+		// Nobody can answer: refuse exactly as the non-interactive path does.
+		const {message, hint} = untrustedMessage({target: question.target, certificate: question.certificate, reason: question.reason});
+		throw new SecmonError('TRUST_REQUIRED', message, hint);
+	}
+
+	const [{render}, {createElement}, {TrustPrompt}] = await Promise.all([
+		import('ink'),
+		import('react'),
+		import('./trust-prompt.js'),
+	]);
+
+	return new Promise<PromptAnswer>((resolve, reject) => {
+		let answer: PromptAnswer = 'reject';
+		const instance = render(
+			createElement(TrustPrompt, {
+				question,
+				onAnswer(value: PromptAnswer) {
+					answer = value;
+					// Let the final frame ("Trusted and saved.") render before leaving.
+					setImmediate(() => {
+						instance.unmount();
+					});
+				},
+			}),
+			{
+				stdin, stdout: output, stderr: output, exitOnCtrlC: false, patchConsole: false,
+			},
+		);
+		instance.waitUntilExit().then(() => {
+			resolve(answer);
+		}, (error: unknown) => {
+			reject(error instanceof Error ? error : new Error(String(error)));
+		});
+	});
+}

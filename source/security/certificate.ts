@@ -1,0 +1,152 @@
+/**
+ * Certificate facts for people and pins. Parsing and fingerprints use node:crypto's
+ * X509Certificate (ecosystem.md §2.6); node-forge is only needed to create certificates.
+ */
+import {createHash, X509Certificate} from 'node:crypto';
+import {SecmonError} from '../errors.js';
+import type {CertificateInfo} from './types.js';
+
+/**
+ * Node prints a distinguished name one RDN per line, in encoded order ("O=secmon\nCN=collector").
+ * RFC 4514 writes the most specific RDN first, on one line: "CN=collector, O=secmon".
+ * Node escapes control characters in values (ASN1_STRFLGS_ESC_CTRL), so splitting on \n is safe.
+ */
+export function oneLineName(multiline: string): string {
+	return multiline
+		.split('\n')
+		.map(part => part.trim())
+		.filter(part => part !== '')
+		.toReversed()
+		.join(', ');
+}
+
+/**
+ * Split Node's subjectAltName string ("DNS:a, IP Address:127.0.0.1"). Since Node 17.3.1 a value
+ * that contains ", " is JSON-quoted (`DNS:"a, b"`), so split only outside quotes.
+ */
+export function splitAltNames(subjectAltName: string | undefined): string[] {
+	if (!subjectAltName) {
+		return [];
+	}
+
+	const names: string[] = [];
+	let current = '';
+	let quoted = false;
+	for (let index = 0; index < subjectAltName.length; index++) {
+		const char = subjectAltName[index]!;
+		if (char === '\\' && quoted) {
+			current += char + (subjectAltName[index + 1] ?? '');
+			index++;
+		} else if (char === '"') {
+			quoted = !quoted;
+			current += char;
+		} else if (char === ',' && !quoted) {
+			names.push(current.trim());
+			current = '';
+		} else {
+			current += char;
+		}
+	}
+
+	if (current.trim() !== '') {
+		names.push(current.trim());
+	}
+
+	return names;
+}
+
+function isSelfSigned(x509: X509Certificate): boolean {
+	try {
+		// Not checkIssued(): OpenSSL's check also demands keyCertSign, which a self-signed leaf lacks.
+		return x509.subject === x509.issuer && x509.verify(x509.publicKey);
+	} catch {
+		return false;
+	}
+}
+
+/** Parse a certificate (X509Certificate, PEM string, or PEM/DER Buffer) into what people and pins need. */
+export function describeCertificate(cert: X509Certificate | Buffer | string): CertificateInfo {
+	let x509: X509Certificate;
+	try {
+		x509 = cert instanceof X509Certificate ? cert : new X509Certificate(cert);
+	} catch (error) {
+		throw new SecmonError(
+			'CERT_INVALID',
+			`cannot parse certificate: ${error instanceof Error ? error.message : String(error)}`,
+			'Check that the file or peer provides an X.509 certificate in PEM or DER form',
+			{cause: error},
+		);
+	}
+
+	const spki = x509.publicKey.export({type: 'spki', format: 'der'});
+	return {
+		sha256: x509.fingerprint256,
+		sha1: x509.fingerprint,
+		spkiSha256: createHash('sha256').update(spki).digest('base64'),
+		subject: oneLineName(x509.subject),
+		issuer: oneLineName(x509.issuer),
+		subjectAltNames: splitAltNames(x509.subjectAltName),
+		// Node 20 has no validToDate (ecosystem.md §2.6); the strings are "Nov 23 22:58:40 2046 GMT".
+		validFrom: new Date(x509.validFrom),
+		validTo: new Date(x509.validTo),
+		serialNumber: x509.serialNumber,
+		selfSigned: isSelfSigned(x509),
+		pem: x509.toString(),
+	};
+}
+
+/** Colon-separated uppercase hex, as openssl and Node print fingerprints. */
+export function colonHex(hex: string): string {
+	return hex.toUpperCase().match(/.{2}/gv)?.join(':') ?? '';
+}
+
+// Invisible characters that ride along with copy/paste (syncthing#2692): zero-width, BOM, NBSP…
+const invisible = /[\s\u00A0\u00AD\u180E\u200B-\u200F\u2028-\u202F\u205F-\u2064\u3000\uFEFF]/gv;
+
+/**
+ * Normalise a SHA-256 certificate fingerprint typed or pasted by a person into the stored form
+ * (uppercase colon hex). Accepts colons or not, any case, spaces, dashes, a `SHA256:`/`sha256:`/
+ * `SHA256 Fingerprint=` prefix, and OpenSSH-style base64 after `SHA256:`.
+ * Throws SecmonError('USAGE') for anything that is not a SHA-256 fingerprint.
+ */
+export function normalizeFingerprint(input: string): string {
+	const compact = input.replaceAll(invisible, '');
+	const withoutPrefix = compact.replace(/^sha-?256(?:fingerprint)?[:=]?/iv, '');
+	const hex = withoutPrefix.replaceAll(/[:\-.]/gv, '');
+	if (/^[\da-f]{64}$/iv.test(hex)) {
+		return colonHex(hex);
+	}
+
+	// OpenSSH prints SHA256:<base64 without padding>.
+	if (withoutPrefix !== compact && /^[A-Za-z\d+\/]{43}=?$/v.test(withoutPrefix)) {
+		return colonHex(Buffer.from(withoutPrefix, 'base64').toString('hex'));
+	}
+
+	const hint = 'Give the SHA-256 fingerprint of the collector certificate, 64 hex digits with or without colons,\n'
+		+ 'e.g. from: openssl x509 -noout -fingerprint -sha256 -in collector.pem';
+	if (/^[\da-f]{40}$/iv.test(hex)) {
+		throw new SecmonError('USAGE', 'that is a SHA-1 fingerprint; secmon pins certificates by SHA-256', hint);
+	}
+
+	throw new SecmonError('USAGE', `not a SHA-256 fingerprint: ${JSON.stringify(input.slice(0, 120))}`, hint);
+}
+
+/** Lowercase hex without colons: the compact form used in copy-paste commands (`--fingerprint …`). */
+export function fingerprintArgument(sha256: string): string {
+	return sha256.replaceAll(':', '').toLowerCase();
+}
+
+/** Short form for status lines: the first and last four bytes, e.g. "8E:91:60:8F…A6:F7:84:BB". */
+export function shortFingerprint(sha256: string): string {
+	const bytes = sha256.split(':');
+	if (bytes.length <= 8) {
+		return sha256;
+	}
+
+	return `${bytes.slice(0, 4).join(':')}…${bytes.slice(-4).join(':')}`;
+}
+
+/** Split a PEM bundle into its certificate blocks. */
+export function splitPemBundle(text: string): string[] {
+	return text.match(/-{5}BEGIN CERTIFICATE-{5}[\s\S]*?-{5}END CERTIFICATE-{5}/gv) ?? [];
+}

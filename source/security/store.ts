@@ -1,0 +1,498 @@
+/**
+ * The trust store: one JSON file per collector under `<home>/known_collectors/`, plus extra CA
+ * certificates under `<home>/cas/`. One file per collector because conf's single-file
+ * read-modify-write loses concurrent updates (ecosystem.md §2.5: 256 of 600 entries survived).
+ *
+ * Writes are atomic (temp file in the same dir, fsync, then link or rename). A new pin is put in
+ * place with link(2), which fails if the name exists, so when two processes pin the same collector
+ * at once the second one sees the first one's pin instead of overwriting it. A corrupt pin file is
+ * an error, never "no pin": treating it as absent would silently downgrade trust to first use.
+ */
+import {createHash, randomBytes, X509Certificate} from 'node:crypto';
+import {
+	closeSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync,
+} from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import {SecmonError} from '../errors.js';
+import {describeCertificate, splitPemBundle} from './certificate.js';
+import {ensurePrivateDir, errnoCode} from './home.js';
+import type {Pin, Target} from './types.js';
+
+const pinFormat = 'secmon-pin/1';
+const fingerprintPattern = /^(?:[\dA-F]{2}:){31}[\dA-F]{2}$/v;
+const sha1Pattern = /^(?:[\dA-F]{2}:){19}[\dA-F]{2}$/v;
+
+/** Host as compared in the store: lowercase names, IPv6 in canonical compressed form, no brackets. */
+export function normalizeHost(host: string): string {
+	let value = host.trim();
+	if (value.startsWith('[') && value.endsWith(']')) {
+		value = value.slice(1, -1);
+	}
+
+	if (net.isIPv6(value)) {
+		try {
+			// The WHATWG URL serializer compresses IPv6 (0:0:0:0:0:0:0:1 → ::1).
+			return new URL(`http://[${value}]/`).hostname.slice(1, -1);
+		} catch {
+			// Zone ids (fe80::1%eth0) are not valid in URLs; fall through.
+		}
+	}
+
+	return value.toLowerCase();
+}
+
+/** "host:port", with IPv6 literals in brackets ("[::1]:44321"), as users type it in commands. */
+export function formatTarget(target: Target): string {
+	const host = normalizeHost(target.host);
+	return host.includes(':') ? `[${host}]:${target.port}` : `${host}:${target.port}`;
+}
+
+function checkTarget(target: Target): void {
+	if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65_535) {
+		throw new SecmonError('USAGE', `invalid port ${String(target.port)} for host ${JSON.stringify(target.host)}`, 'Give a port between 1 and 65535, e.g. collector:44321');
+	}
+
+	if (normalizeHost(target.host) === '') {
+		throw new SecmonError('USAGE', 'empty host name', 'Give a host name or address, e.g. collector:44321');
+	}
+}
+
+/**
+ * File name for a target's pin: `<host>_<port>.json` where every byte of the host outside
+ * [a-z0-9.-] is %XX-escaped (IPv6 colons, '/', '_', '%', '\0'…) and a leading dot is escaped, so a
+ * hostile host string can neither leave the directory nor hide a file. Over-long names are hashed.
+ */
+export function pinFileName(target: Target): string {
+	checkTarget(target);
+	const host = normalizeHost(target.host);
+	let encoded = '';
+	for (const byte of Buffer.from(host, 'utf8')) {
+		const char = String.fromCodePoint(byte);
+		encoded += /^[a-z\d.\-]$/v.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+	}
+
+	if (encoded.startsWith('.')) {
+		encoded = `%2E${encoded.slice(1)}`;
+	}
+
+	if (encoded.length > 180) {
+		encoded = `sha256-${createHash('sha256').update(host).digest('hex').slice(0, 40)}`;
+	}
+
+	return `${encoded}_${target.port}.json`;
+}
+
+function storeError(message: string, hint: string, cause?: unknown): SecmonError {
+	return new SecmonError('STORE', message, hint, cause === undefined ? undefined : {cause});
+}
+
+function corruptPin(file: string, detail: string, target?: Target, cause?: unknown): SecmonError {
+	const removal = target ? `secmon certs remove ${formatTarget(target)}` : 'secmon certs remove HOST:PORT';
+	return storeError(
+		`the pin file ${file} is corrupt (${detail}); refusing to treat the collector as unknown`,
+		`Look at the file; if you do not need it, remove the pin with: ${removal}\n(or delete ${file}), then connect again to pin the collector anew`,
+		cause,
+	);
+}
+
+function isPinnedBy(value: string): value is Pin['pinnedBy'] {
+	return value === 'prompt' || value === 'accept-new' || value === 'fingerprint';
+}
+
+function parsePin(text: string, file: string, expected?: Target): Pin {
+	let data: unknown;
+	try {
+		data = JSON.parse(text);
+	} catch (error) {
+		throw corruptPin(file, `not valid JSON: ${error instanceof Error ? error.message : String(error)}`, expected, error);
+	}
+
+	if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+		throw corruptPin(file, 'not a JSON object', expected);
+	}
+
+	const record = new Map(Object.entries(data));
+	const field = (name: string): string => {
+		const value: unknown = record.get(name);
+		if (typeof value !== 'string') {
+			throw corruptPin(file, `field "${name}" is missing or not a string`, expected);
+		}
+
+		return value;
+	};
+
+	const port: unknown = record.get('port');
+	if (typeof port !== 'number') {
+		throw corruptPin(file, 'field "port" is missing or not a number', expected);
+	}
+
+	const pinnedBy = field('pinnedBy');
+	if (!isPinnedBy(pinnedBy)) {
+		throw corruptPin(file, `field "pinnedBy" has unknown value ${JSON.stringify(pinnedBy)}`, expected);
+	}
+
+	const pin: Pin = {
+		host: field('host'),
+		port,
+		sha256: field('sha256'),
+		sha1: field('sha1'),
+		spkiSha256: field('spkiSha256'),
+		subject: field('subject'),
+		issuer: field('issuer'),
+		notAfter: field('notAfter'),
+		pinnedAt: field('pinnedAt'),
+		pinnedBy,
+		pem: field('pem'),
+	};
+	if (!fingerprintPattern.test(pin.sha256)) {
+		throw corruptPin(file, 'field "sha256" is not a SHA-256 fingerprint', expected);
+	}
+
+	if (!sha1Pattern.test(pin.sha1)) {
+		throw corruptPin(file, 'field "sha1" is not a SHA-1 fingerprint', expected);
+	}
+
+	// The file name must belong to the host:port inside, or a renamed file would pin another collector.
+	try {
+		if (path.basename(file) !== pinFileName({host: pin.host, port: pin.port})) {
+			throw new Error('mismatch');
+		}
+	} catch (error) {
+		throw corruptPin(file, `it holds a pin for ${pin.host}:${String(pin.port)}, which does not match its file name`, expected, error);
+	}
+
+	return pin;
+}
+
+function fsyncDir(dir: string): void {
+	try {
+		const fd = openSync(dir, 'r');
+		try {
+			fsyncSync(fd);
+		} finally {
+			closeSync(fd);
+		}
+	} catch {
+		// Some file systems do not allow fsync on a directory; the rename is still atomic.
+	}
+}
+
+/** Write `data` to a new temp file (mode 0600, O_EXCL) in `dir`, fsync it and return its path. */
+function writeTemporary(dir: string, data: string): string {
+	const file = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+	const fd = openSync(file, 'wx', 0o600);
+	try {
+		writeSync(fd, data);
+		fsyncSync(fd);
+	} finally {
+		closeSync(fd);
+	}
+
+	return file;
+}
+
+/**
+ * Atomically replace `file` with `data` (mode 0600): temp file in the same directory, fsync, rename.
+ * Readers see the old or the new content, never a torn file.
+ */
+export function writeFileAtomic(file: string, data: string): void {
+	const dir = path.dirname(file);
+	const temporary = writeTemporary(dir, data);
+	try {
+		renameSync(temporary, file);
+	} catch (error) {
+		unlinkQuietly(temporary);
+		throw error;
+	}
+
+	fsyncDir(dir);
+}
+
+/**
+ * Atomically create `file` with `data` unless it exists: temp file, then link(2), which fails with
+ * EEXIST instead of replacing. Returns false if the file already existed.
+ */
+function createFileAtomic(file: string, data: string): boolean {
+	const dir = path.dirname(file);
+	const temporary = writeTemporary(dir, data);
+	try {
+		linkSync(temporary, file);
+	} catch (error) {
+		if (errnoCode(error) === 'EEXIST') {
+			return false;
+		}
+
+		if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV'].includes(errnoCode(error) ?? '')) {
+			throw error;
+		}
+
+		// No hard links on this file system: O_EXCL create. A reader racing with this write can see a short file and report it as corrupt, never as absent.
+		try {
+			const fd = openSync(file, 'wx', 0o600);
+			try {
+				writeSync(fd, data);
+				fsyncSync(fd);
+			} finally {
+				closeSync(fd);
+			}
+		} catch (error_) {
+			if (errnoCode(error_) === 'EEXIST') {
+				return false;
+			}
+
+			throw error_;
+		}
+	} finally {
+		unlinkQuietly(temporary);
+	}
+
+	fsyncDir(dir);
+	return true;
+}
+
+function unlinkQuietly(file: string): void {
+	try {
+		unlinkSync(file);
+	} catch {
+		// Already gone.
+	}
+}
+
+function parses(pem: string): boolean {
+	try {
+		return new X509Certificate(pem).raw.length > 0;
+	} catch {
+		return false;
+	}
+}
+
+export type PinProblem = {file: string; error: SecmonError};
+
+export class TrustStore {
+	/** The secmon home directory, e.g. ~/.pki/secmon */
+	readonly home: string;
+
+	constructor(home: string) {
+		this.home = home;
+	}
+
+	get knownDir(): string {
+		return path.join(this.home, 'known_collectors');
+	}
+
+	get casDir(): string {
+		return path.join(this.home, 'cas');
+	}
+
+	/** Where the pin for `target` lives (whether or not it exists). */
+	pinPath(target: Target): string {
+		return path.join(this.knownDir, pinFileName(target));
+	}
+
+	/** The pin for `target`, undefined if none. Throws SecmonError('STORE') if the file cannot be read or is corrupt. */
+	get(target: Target): Pin | undefined {
+		const file = this.pinPath(target);
+		let text: string;
+		try {
+			text = readFileSync(file, 'utf8');
+		} catch (error) {
+			if (errnoCode(error) === 'ENOENT') {
+				return undefined;
+			}
+
+			throw storeError(
+				`cannot read the pin file ${file} (${errnoCode(error) ?? String(error)}); refusing to treat the collector as unknown`,
+				`Check its owner and permissions (it should be yours, mode 0600), or remove the pin with: secmon certs remove ${formatTarget(target)}`,
+				error,
+			);
+		}
+
+		const pin = parsePin(text, file, target);
+		return pin;
+	}
+
+	/**
+	 * Save a pin. If a pin already exists for the same host:port: the same certificate → returns the
+	 * stored pin unchanged; a different certificate → throws SecmonError('CERT_CHANGED'), unless
+	 * `replace` is set (the explicit `--fingerprint` replacement path).
+	 */
+	add(pin: Pin, options: {replace?: boolean} = {}): Pin {
+		const target = {host: pin.host, port: pin.port};
+		const file = this.pinPath(target);
+		const data = JSON.stringify({format: pinFormat, ...pin}, undefined, '\t') + '\n';
+		try {
+			ensurePrivateDir(this.home);
+			ensurePrivateDir(this.knownDir);
+			if (options.replace) {
+				writeFileAtomic(file, data);
+				return pin;
+			}
+
+			if (createFileAtomic(file, data)) {
+				return pin;
+			}
+		} catch (error) {
+			if (error instanceof SecmonError) {
+				throw error;
+			}
+
+			throw storeError(
+				`cannot save the pin file ${file} (${errnoCode(error) ?? String(error)})`,
+				`Check that ${this.knownDir} is yours and writable (mode 0700), or set SECMON_HOME to another directory`,
+				error,
+			);
+		}
+
+		// Someone (another secmon process, perhaps) pinned this collector first.
+		const existing = this.get(target);
+		if (existing?.sha256 === pin.sha256) {
+			return existing;
+		}
+
+		if (!existing) {
+			// It was removed between our link and our read; try once more.
+			return this.add(pin, options);
+		}
+
+		throw new SecmonError(
+			'CERT_CHANGED',
+			`a different certificate is already pinned for ${formatTarget(target)} in ${file}`,
+			`Nothing was replaced. If the collector's certificate really changed, remove the old pin with: secmon certs remove ${formatTarget(target)}`,
+		);
+	}
+
+	/** Remove the pin for `target`. Returns false if there was none. */
+	remove(target: Target): boolean {
+		const file = this.pinPath(target);
+		try {
+			unlinkSync(file);
+		} catch (error) {
+			if (errnoCode(error) === 'ENOENT') {
+				return false;
+			}
+
+			throw storeError(`cannot remove the pin file ${file} (${errnoCode(error) ?? String(error)})`, `Check that ${this.knownDir} is yours and writable`, error);
+		}
+
+		fsyncDir(this.knownDir);
+		return true;
+	}
+
+	/** Every pin, sorted by host then port, plus the files that could not be read (never hidden). */
+	scan(): {pins: Pin[]; problems: PinProblem[]} {
+		let names: string[];
+		try {
+			names = readdirSync(this.knownDir);
+		} catch (error) {
+			if (errnoCode(error) === 'ENOENT') {
+				return {pins: [], problems: []};
+			}
+
+			throw storeError(`cannot list ${this.knownDir} (${errnoCode(error) ?? String(error)})`, 'Check that the directory is yours (mode 0700)', error);
+		}
+
+		const pins: Pin[] = [];
+		const problems: PinProblem[] = [];
+		for (const name of names.toSorted()) {
+			if (!name.endsWith('.json') || name.startsWith('.')) {
+				continue;
+			}
+
+			const file = path.join(this.knownDir, name);
+			try {
+				pins.push(parsePin(readFileSync(file, 'utf8'), file));
+			} catch (error) {
+				if (errnoCode(error) === 'ENOENT') {
+					continue; // Removed while listing.
+				}
+
+				problems.push({
+					file,
+					error: error instanceof SecmonError
+						? error
+						: storeError(`cannot read the pin file ${file} (${errnoCode(error) ?? String(error)})`, `Check its owner and permissions, or delete ${file}`, error),
+				});
+			}
+		}
+
+		pins.sort((a, b) => a.host.localeCompare(b.host) || a.port - b.port);
+		return {pins, problems};
+	}
+
+	/** Every pin; throws the first problem (a corrupt file is never skipped silently). */
+	list(): Pin[] {
+		const {pins, problems} = this.scan();
+		if (problems[0]) {
+			throw problems[0].error;
+		}
+
+		return pins;
+	}
+
+	/**
+	 * Extra trusted CA certificates: every certificate in the `*.pem` / `*.crt` files of
+	 * `<home>/cas/`, as PEM blocks. An unparsable file is an error naming it.
+	 */
+	trustedCas(): string[] {
+		let names: string[];
+		try {
+			names = readdirSync(this.casDir);
+		} catch (error) {
+			if (errnoCode(error) === 'ENOENT') {
+				return [];
+			}
+
+			throw storeError(`cannot list ${this.casDir} (${errnoCode(error) ?? String(error)})`, 'Check that the directory is yours (mode 0700)', error);
+		}
+
+		const blocks: string[] = [];
+		for (const name of names.toSorted()) {
+			if (!/\.(?:pem|crt)$/iv.test(name) || name.startsWith('.')) {
+				continue;
+			}
+
+			const file = path.join(this.casDir, name);
+			let text: string;
+			try {
+				text = readFileSync(file, 'utf8');
+			} catch (error) {
+				throw storeError(`cannot read the CA file ${file} (${errnoCode(error) ?? String(error)})`, `Check its permissions, or delete ${file}`, error);
+			}
+
+			const found = splitPemBundle(text);
+			if (found.length === 0) {
+				throw storeError(`the CA file ${file} holds no PEM certificate`, `Replace it with a PEM certificate, or delete ${file}`);
+			}
+
+			for (const block of found) {
+				// Parse now so a broken file is named here, not as an opaque TLS error later.
+				if (!parses(block)) {
+					throw storeError(`the CA file ${file} holds a certificate that cannot be parsed`, `Replace it, or delete ${file}`);
+				}
+
+				blocks.push(block);
+			}
+		}
+
+		return blocks;
+	}
+
+	/**
+	 * Add a CA certificate (PEM) to `<home>/cas/` as `<sha256 prefix>.pem` (atomic, 0600).
+	 * Returns the file path. Adding the same CA twice rewrites the same file.
+	 */
+	addTrustedCa(pem: string): string {
+		const [block, ...rest] = splitPemBundle(pem);
+		if (!block || rest.length > 0) {
+			throw new SecmonError('USAGE', 'expected exactly one PEM certificate', 'Give a file with a single CA certificate (-----BEGIN CERTIFICATE-----)');
+		}
+
+		const info = describeCertificate(block);
+		ensurePrivateDir(this.home);
+		ensurePrivateDir(this.casDir);
+		const file = path.join(this.casDir, `${info.sha256.replaceAll(':', '').slice(0, 16).toLowerCase()}.pem`);
+		writeFileAtomic(file, info.pem);
+		return file;
+	}
+}

@@ -1,0 +1,425 @@
+/**
+ * TLS transport with secmon's own trust decision. Node is told not to reject anything
+ * (`rejectUnauthorized: false`) and to skip its host-name check, so `socket.authorized` reports the
+ * chain alone; after 'secureConnect' we check the name with tls.checkServerIdentity and hand both
+ * facts to decideTrust (ecosystem.md §2.7: checkServerIdentity is not enforced when
+ * rejectUnauthorized is false, so TOFU must decide after the handshake and destroy the socket
+ * before a byte is written). Nothing is written on the stream before the decision; a refusal
+ * destroys the socket. There is never a fallback to plain text.
+ */
+import {readFile} from 'node:fs/promises';
+import net from 'node:net';
+import tls from 'node:tls';
+import {SecmonError} from '../errors.js';
+import {describeCertificate, splitPemBundle} from './certificate.js';
+import {checkKeyFileMode, errnoCode} from './home.js';
+import {nameMismatchReason} from './messages.js';
+import {formatTarget, type TrustStore} from './store.js';
+import {decideTrust} from './trust.js';
+import type {
+	Ask, CertificateInfo, Target, TlsFacts,
+} from './types.js';
+
+export type TlsOptions = {
+	target: Target;
+	/** Name to verify (and send as SNI) instead of target.host. */
+	servername?: string;
+	/** --ca-file: PEM bundle. When given, it is the only CA set and its verdict is final. */
+	caFile?: string;
+	/** --cert / --key: client certificate and key files (read here, never logged). */
+	cert?: string;
+	key?: string;
+	fingerprint?: string;
+	acceptNew: boolean;
+	ask?: Ask;
+	store: TrustStore;
+	/** Handshake timeout (default 10 s). Time spent at the prompt does not count. */
+	timeoutMs?: number;
+	minVersion?: tls.SecureVersion;
+	/** Non-fatal warnings: key file mode, expired pinned certificate, replaced pin. */
+	onWarning?: (message: string) => void;
+	/** How to re-run the command, for the refusal hint. */
+	rerunCommand?: string;
+};
+
+export type TlsResult = {
+	stream: tls.TLSSocket;
+	facts: TlsFacts;
+	/** The pin file written by this connection, if any (for "Permanently added …"). */
+	pinFile?: string;
+};
+
+const defaultTimeoutMs = 10_000;
+
+function hostOf(target: Target): string {
+	return target.host.startsWith('[') && target.host.endsWith(']') ? target.host.slice(1, -1) : target.host;
+}
+
+async function readOption(file: string, flag: string): Promise<Buffer> {
+	try {
+		return await readFile(file);
+	} catch (error) {
+		throw new SecmonError('USAGE', `cannot read ${flag} ${file} (${errnoCode(error) ?? String(error)})`, 'Check the path and its permissions', {cause: error});
+	}
+}
+
+type Credentials = {ca: string[]; cert?: Buffer; key?: Buffer};
+
+async function loadCredentials(options: TlsOptions): Promise<Credentials> {
+	let ca: string[];
+	if (options.caFile === undefined) {
+		// Setting `ca` replaces Node's roots, so add them back next to the store's extra CAs.
+		ca = [...tls.rootCertificates, ...options.store.trustedCas()];
+	} else {
+		const bundle = await readOption(options.caFile, '--ca-file');
+		ca = splitPemBundle(bundle.toString('utf8'));
+		if (ca.length === 0) {
+			throw new SecmonError('USAGE', `--ca-file ${options.caFile} holds no PEM certificate`, 'Give the CA certificate in PEM form (-----BEGIN CERTIFICATE-----)');
+		}
+	}
+
+	if ((options.cert === undefined) !== (options.key === undefined)) {
+		throw new SecmonError(
+			'USAGE',
+			options.cert === undefined ? '--key given without --cert' : '--cert given without --key',
+			'Give both the client certificate (--cert FILE) and its private key (--key FILE)',
+		);
+	}
+
+	if (options.cert === undefined || options.key === undefined) {
+		return {ca};
+	}
+
+	const warning = checkKeyFileMode(options.key);
+	if (warning) {
+		options.onWarning?.(warning);
+	}
+
+	return {ca, cert: await readOption(options.cert, '--cert'), key: await readOption(options.key, '--key')};
+}
+
+// Alerts a collector sends when it does not accept the client certificate we presented.
+const clientCertAlerts = /ALERT_(?:UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|ACCESS_DENIED|DECRYPT_ERROR|HANDSHAKE_FAILURE)$/v;
+
+/** The TLS alert name inside an OpenSSL error message ("… tlsv13 alert certificate required: …"). */
+function alertName(message: string): string | undefined {
+	return /(?:sslv3|tlsv1[23]?) alert ([a-z ]+?)(?::|$)/iv.exec(message)?.[1];
+}
+
+/**
+ * Map a TLS error (during the handshake, or a late alert on the first read, as TLS 1.3 delivers a
+ * rejected client certificate: pcp.md §2.3) to a SecmonError that says what to do. Protocol
+ * sessions call this for errors on the stream they got from upgradeToTls/connectTls.
+ */
+export function tlsFailure(error: unknown, context: {target: Target; clientCert: boolean}): SecmonError {
+	if (error instanceof SecmonError) {
+		return error;
+	}
+
+	const where = formatTarget(context.target);
+	const code = errnoCode(error) ?? '';
+	const message = error instanceof Error ? error.message : String(error);
+	const alert = alertName(message);
+	const options = {cause: error};
+	const required = code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED';
+	if (required || (!context.clientCert && code === 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE')) {
+		return new SecmonError(
+			'CLIENT_CERT_REQUIRED',
+			`collector ${where} ${required ? 'requires a client certificate' : 'failed the TLS handshake (it may require a client certificate)'} (TLS alert: ${alert ?? code})`,
+			'Give --cert FILE --key FILE with a client certificate issued by a CA the collector trusts'
+			+ (code.endsWith('HANDSHAKE_FAILURE') ? '; if it does not require one, check its TLS settings (secmon needs TLS 1.2 or newer)' : ''),
+			options,
+		);
+	}
+
+	if (context.clientCert && clientCertAlerts.test(code)) {
+		return new SecmonError(
+			'TLS_FAILED',
+			`collector ${where} rejected our client certificate (TLS alert: ${alert ?? code})`,
+			'Check that --cert was issued by a CA the collector trusts, is still valid, and matches --key',
+			options,
+		);
+	}
+
+	if (/^ERR_SSL_(?:WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST|RECORD_LAYER_FAILURE|UNEXPECTED_MESSAGE)/v.test(code)) {
+		return new SecmonError(
+			'TLS_FAILED',
+			`collector ${where} did not answer with TLS (${code})`,
+			'Check the port and that TLS is enabled on the collector; secmon never falls back to plain text after a TLS attempt',
+			options,
+		);
+	}
+
+	if (/PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE/v.test(code)) {
+		return new SecmonError(
+			'TLS_FAILED',
+			`no common TLS version with collector ${where} (${alert ?? code})`,
+			'secmon requires TLS 1.2 or newer; enable it on the collector',
+			options,
+		);
+	}
+
+	if (code === 'ECONNRESET' || code === 'EPIPE') {
+		return new SecmonError(
+			'TLS_FAILED',
+			`collector ${where} reset the connection during the TLS handshake${context.clientCert ? ' (it may have rejected our client certificate)' : ''}`,
+			context.clientCert
+				? 'Check that --cert was issued by a CA the collector trusts, and the collector\'s log for the reason it dropped the connection'
+				: 'Check that this port speaks TLS, and the collector\'s log for the reason it dropped the connection',
+			options,
+		);
+	}
+
+	return new SecmonError(
+		'TLS_FAILED',
+		`TLS with collector ${where} failed: ${alert ? `TLS alert: ${alert}` : (code || message.split('\n')[0])}`,
+		'Check the collector\'s TLS configuration and log; secmon never falls back to plain text after a TLS failure',
+		options,
+	);
+}
+
+/** Handshake only: resolves on 'secureConnect', rejects (and destroys) on error, close or timeout. */
+async function handshake(connectOptions: tls.ConnectionOptions, options: TlsOptions, clientCert: boolean): Promise<tls.TLSSocket> {
+	const where = formatTarget(options.target);
+	const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+	return new Promise((resolve, reject) => {
+		const socket = tls.connect(connectOptions);
+		let settled = false;
+		const finish = (error?: SecmonError) => {
+			if (settled) {
+				return;
+			}
+
+			settled = true;
+			clearTimeout(timer);
+			socket.off('error', onError);
+			socket.off('close', onClose);
+			socket.off('secureConnect', onSecure);
+			if (error) {
+				// Keep a listener: a late error on a destroyed socket must not crash the process.
+				socket.on('error', () => undefined);
+				socket.destroy();
+				connectOptions.socket?.destroy();
+				reject(error);
+			} else {
+				resolve(socket);
+			}
+		};
+
+		const onError = (error: Error) => {
+			finish(tlsFailure(error, {target: options.target, clientCert}));
+		};
+
+		const onClose = () => {
+			finish(new SecmonError(
+				'TLS_FAILED',
+				`collector ${where} closed the connection during the TLS handshake`,
+				'Check that this port speaks TLS, and the collector\'s log for the reason it dropped the connection',
+			));
+		};
+
+		const onSecure = () => {
+			finish();
+		};
+
+		// A collector that never answers must not hold us (pcp.md §2.4: a stalled handshake also freezes pmcd).
+		const timer = setTimeout(() => {
+			finish(new SecmonError(
+				'TIMEOUT',
+				`TLS handshake with collector ${where} timed out after ${timeoutMs} ms`,
+				'Check that the collector is responsive and that this port speaks TLS',
+			));
+		}, timeoutMs);
+		socket.on('error', onError);
+		socket.once('close', onClose);
+		socket.once('secureConnect', onSecure);
+	});
+}
+
+function peerChain(socket: tls.TLSSocket): CertificateInfo[] {
+	const chain: CertificateInfo[] = [];
+	const seen = new Set<string>();
+	let current: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
+	while (current?.raw && !seen.has(current.fingerprint256)) {
+		seen.add(current.fingerprint256);
+		chain.push(describeCertificate(current.raw));
+		current = current.issuerCertificate;
+	}
+
+	return chain;
+}
+
+function authorizationCode(socket: tls.TLSSocket): string | undefined {
+	// Typed as Error, but Node stores the OpenSSL verify code string ("UNABLE_TO_VERIFY_LEAF_SIGNATURE").
+	const error = socket.authorizationError as unknown;
+	if (error === null || error === undefined) {
+		return undefined;
+	}
+
+	if (typeof error === 'string') {
+		return error;
+	}
+
+	return errnoCode(error) ?? (error instanceof Error ? error.message : 'unknown verification error');
+}
+
+async function secure(connectOptions: tls.ConnectionOptions, options: TlsOptions, credentials: Credentials): Promise<TlsResult> {
+	const clientCert = credentials.cert !== undefined;
+	const stream = await handshake(connectOptions, options, clientCert);
+	// Errors that arrive while we decide (a late alert, a reset) are kept, not thrown at the process.
+	let lateError: Error | undefined;
+	const onLateError = (error: Error) => {
+		lateError ??= error;
+	};
+
+	stream.on('error', onLateError);
+	const refuse = (error: unknown): never => {
+		stream.destroy();
+		connectOptions.socket?.destroy();
+		throw error;
+	};
+
+	try {
+		const chain = peerChain(stream);
+		const leaf = chain[0];
+		const nameToCheck = options.servername ?? hostOf(options.target);
+		const nameError = leaf ? tls.checkServerIdentity(nameToCheck, stream.getPeerCertificate()) : undefined;
+		const chainReason = authorizationCode(stream);
+		const decision = await decideTrust({
+			target: options.target,
+			chain,
+			chainVerified: stream.authorized ? {ok: true} : {ok: false, ...(chainReason === undefined ? {} : {reason: chainReason})},
+			hostnameOk: leaf !== undefined && nameError === undefined,
+			...(leaf && nameError ? {hostnameReason: nameMismatchReason(leaf, nameToCheck)} : {}),
+			caFileGiven: options.caFile !== undefined,
+			store: options.store,
+			...(options.fingerprint === undefined ? {} : {fingerprint: options.fingerprint}),
+			acceptNew: options.acceptNew,
+			...(options.ask ? {ask: options.ask} : {}),
+			...(options.rerunCommand === undefined ? {} : {rerunCommand: options.rerunCommand}),
+		});
+		for (const warning of decision.warnings) {
+			options.onWarning?.(warning);
+		}
+
+		if (lateError) {
+			refuse(tlsFailure(lateError, {target: options.target, clientCert}));
+		}
+
+		if (stream.destroyed || !stream.writable) {
+			refuse(new SecmonError(
+				'CONNECT_FAILED',
+				`collector ${formatTarget(options.target)} closed the connection while its certificate was being checked`,
+				decision.pinFile ? 'The certificate is now pinned; run the command again' : 'Run the command again',
+			));
+		}
+
+		stream.off('error', onLateError);
+		return {
+			stream,
+			facts: {
+				version: stream.getProtocol() ?? 'unknown',
+				cipher: stream.getCipher()?.name ?? 'unknown',
+				basis: decision.basis,
+				sha256: leaf?.sha256 ?? '',
+				sha1: leaf?.sha1 ?? '',
+				subject: leaf?.subject ?? '',
+				validTo: leaf?.validTo ?? new Date(Number.NaN),
+			},
+			...(decision.pinFile ? {pinFile: decision.pinFile} : {}),
+		};
+	} catch (error) {
+		return refuse(error);
+	}
+}
+
+function baseConnectOptions(options: TlsOptions, credentials: Credentials): tls.ConnectionOptions {
+	const name = options.servername ?? hostOf(options.target);
+	return {
+		// Never SNI for IP literals (pcp.md §5.10, Node DEP0123).
+		...(net.isIP(name) === 0 ? {servername: name} : {}),
+		ca: credentials.ca,
+		...(credentials.cert && credentials.key ? {cert: credentials.cert, key: credentials.key} : {}),
+		rejectUnauthorized: false,
+		// Node would otherwise fold its own name check (against "localhost" when no host is set)
+		// into `authorized`; we want `authorized` to mean "chain verified" and check names ourselves.
+		checkServerIdentity: () => undefined,
+		minVersion: options.minVersion ?? 'TLSv1.2',
+	};
+}
+
+/**
+ * In-band upgrade of an already connected plain socket (PCP after CREDS + secure-ack, pcp.md §2.4).
+ * The caller must have stopped reading: any byte already buffered would be lost, so it is an error.
+ */
+export async function upgradeToTls(socket: net.Socket, options: TlsOptions): Promise<TlsResult> {
+	if (socket.readableLength > 0) {
+		socket.destroy();
+		throw new SecmonError(
+			'PROTOCOL',
+			`collector ${formatTarget(options.target)} sent ${socket.readableLength} unexpected byte(s) before the TLS handshake`,
+			'This does not look like the expected protocol; check the host and port',
+		);
+	}
+
+	let credentials: Credentials;
+	try {
+		credentials = await loadCredentials(options);
+	} catch (error) {
+		socket.destroy();
+		throw error;
+	}
+
+	return secure({...baseConnectOptions(options, credentials), socket}, options, credentials);
+}
+
+/** Plain TCP connect with a timeout and errors that say what to do. */
+export async function connectTcp(target: Target, timeoutMs: number = defaultTimeoutMs): Promise<net.Socket> {
+	const where = formatTarget(target);
+	return new Promise((resolve, reject) => {
+		const socket = net.connect({host: hostOf(target), port: target.port});
+		const timer = setTimeout(() => {
+			socket.destroy();
+			reject(new SecmonError('TIMEOUT', `connecting to ${where} timed out after ${timeoutMs} ms`, 'Check the host and port, and that no firewall drops the connection'));
+		}, timeoutMs);
+		socket.once('connect', () => {
+			clearTimeout(timer);
+			socket.off('error', onError);
+			resolve(socket);
+		});
+		const onError = (error: Error) => {
+			clearTimeout(timer);
+			socket.destroy();
+			reject(connectFailure(error, target));
+		};
+
+		socket.once('error', onError);
+	});
+}
+
+export function connectFailure(error: unknown, target: Target): SecmonError {
+	const where = formatTarget(target);
+	const code = errnoCode(error);
+	const options = {cause: error};
+	if (code === 'ECONNREFUSED') {
+		return new SecmonError('CONNECT_FAILED', `cannot connect to ${where}: connection refused`, `Check that the collector is running and listening on port ${target.port}`, options);
+	}
+
+	if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+		return new SecmonError('CONNECT_FAILED', `cannot resolve host ${hostOf(target)}`, 'Check the host name (and DNS); an IP address also works', options);
+	}
+
+	if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
+		return new SecmonError('CONNECT_FAILED', `cannot reach ${where}: no route to host`, 'Check the address and the network between you and the collector', options);
+	}
+
+	const message = error instanceof Error ? error.message : String(error);
+	return new SecmonError('CONNECT_FAILED', `cannot connect to ${where}: ${code ?? message}`, 'Check the host, port and network', options);
+}
+
+/** TLS from the first byte (Zabbix with TLS, Icinga HTTPS, stunnel-wrapped Livestatus and mon). */
+export async function connectTls(options: TlsOptions): Promise<TlsResult> {
+	const credentials = await loadCredentials(options);
+	const socket = await connectTcp(options.target, options.timeoutMs ?? defaultTimeoutMs);
+	return secure({...baseConnectOptions(options, credentials), socket}, options, credentials);
+}

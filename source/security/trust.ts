@@ -1,0 +1,275 @@
+/**
+ * The trust decision (DESIGN.md "Security semantics", ecosystem.md §3.4). Knows nothing of
+ * sockets, protocols or React: it takes the presented chain, what the TLS layer verified, the
+ * store and the user's options, and returns how the collector came to be trusted, or throws.
+ *
+ * Order: CA chain + host name → existing pin → --fingerprint → --accept-new → prompt → refuse.
+ * A --fingerprint that does not match the presented certificate is refused before all of these.
+ */
+import {exitCodes, isSecmonError, SecmonError} from '../errors.js';
+import {fingerprintArgument, normalizeFingerprint} from './certificate.js';
+import {
+	changedBanner, changedHint, changedSummary, formatDate, untrustedMessage,
+} from './messages.js';
+import {formatTarget, type TrustStore} from './store.js';
+import type {
+	Ask, CertificateInfo, Pin, Target, TrustBasis,
+} from './types.js';
+
+export type TrustInput = {
+	target: Target;
+	/** Presented chain, leaf first. */
+	chain: CertificateInfo[];
+	/** Did the chain verify against the CA set (the --ca-file, else system roots + the store's CAs)? */
+	chainVerified: {ok: boolean; reason?: string};
+	/** Did the leaf match the host name (SAN)? */
+	hostnameOk: boolean;
+	/** e.g. "certificate is for DNS:wrong.example, not 127.0.0.1" */
+	hostnameReason?: string;
+	/** --ca-file given: the CA decision is final (no pin, no prompt). */
+	caFileGiven: boolean;
+	store: TrustStore;
+	/** --fingerprint as typed (any accepted form). */
+	fingerprint?: string;
+	/** --accept-new */
+	acceptNew: boolean;
+	/** Interactive prompt; absent when nobody can be asked. */
+	ask?: Ask;
+	/** How to re-run the command, for hints (default "secmon --host HOST:PORT …"). */
+	rerunCommand?: string;
+	now?: Date;
+};
+
+export type TrustDecision = {
+	basis: TrustBasis;
+	/** Set when a pin was written: where (for "Permanently added …" notices). */
+	pinFile?: string;
+	/** Things the user should see even though the connection goes ahead (e.g. an expired pinned certificate). */
+	warnings: string[];
+};
+
+/** Why a certificate is not trusted by CA: for the prompt and the refusal. */
+export function untrustedReason(input: Pick<TrustInput, 'chain' | 'chainVerified' | 'hostnameOk' | 'hostnameReason'>): string {
+	const leaf = input.chain[0];
+	const reasons: string[] = [];
+	if (!input.chainVerified.ok) {
+		if (leaf?.selfSigned) {
+			reasons.push('self-signed certificate');
+		} else {
+			reasons.push(`issuer not trusted: ${describeChainError(input.chainVerified.reason)}`);
+		}
+	}
+
+	if (!input.hostnameOk) {
+		reasons.push(input.hostnameReason ?? 'certificate does not match the host name');
+	}
+
+	return reasons.join('; ') || 'not verified';
+}
+
+/** OpenSSL verify codes in words (node:tls authorizationError.code). */
+export function describeChainError(reason: string | undefined): string {
+	switch (reason) {
+		case undefined: {
+			return 'unknown reason';
+		}
+
+		case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+		case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+		case 'UNABLE_TO_GET_ISSUER_CERT': {
+			return `unknown CA (${reason})`;
+		}
+
+		case 'SELF_SIGNED_CERT_IN_CHAIN': {
+			return `chain ends in an untrusted root (${reason})`;
+		}
+
+		case 'DEPTH_ZERO_SELF_SIGNED_CERT': {
+			return `self-signed certificate (${reason})`;
+		}
+
+		case 'CERT_HAS_EXPIRED': {
+			return `certificate has expired (${reason})`;
+		}
+
+		case 'CERT_NOT_YET_VALID': {
+			return `certificate is not yet valid (${reason})`;
+		}
+
+		default: {
+			return reason;
+		}
+	}
+}
+
+function makePin(target: Target, cert: CertificateInfo, pinnedBy: Pin['pinnedBy'], now: Date): Pin {
+	return {
+		host: target.host,
+		port: target.port,
+		sha256: cert.sha256,
+		sha1: cert.sha1,
+		spkiSha256: cert.spkiSha256,
+		subject: cert.subject,
+		issuer: cert.issuer,
+		notAfter: cert.validTo.toISOString(),
+		pinnedAt: now.toISOString(),
+		pinnedBy,
+		pem: cert.pem,
+	};
+}
+
+function changedError(input: TrustInput, pin: Pin, leaf: CertificateInfo): SecmonError {
+	return new SecmonError(
+		'CERT_CHANGED',
+		`${changedSummary(input.target)}\n${changedBanner({
+			target: input.target, pin, current: leaf, pinFile: input.store.pinPath(input.target), now: input.now,
+		})}`,
+		changedHint({target: input.target, current: leaf}),
+		{exitCode: exitCodes.changed},
+	);
+}
+
+/** Save a new pin; if another process pinned a different certificate meanwhile, refuse like a changed one. */
+function savePin(input: TrustInput, leaf: CertificateInfo, pinnedBy: Pin['pinnedBy'], replace = false): string {
+	const now = input.now ?? new Date();
+	try {
+		input.store.add(makePin(input.target, leaf, pinnedBy, now), {replace});
+	} catch (error) {
+		if (isSecmonError(error) && error.code === 'CERT_CHANGED') {
+			const existing = input.store.get(input.target);
+			if (existing) {
+				throw changedError(input, existing, leaf);
+			}
+		}
+
+		throw error;
+	}
+
+	return input.store.pinPath(input.target);
+}
+
+function expiryWarnings(target: Target, leaf: CertificateInfo, now: Date): string[] {
+	if (leaf.validTo.getTime() < now.getTime()) {
+		return [`warning: the certificate of ${formatTarget(target)} expired on ${formatDate(leaf.validTo)}; it is trusted because it is pinned, but the collector should renew it`];
+	}
+
+	return [];
+}
+
+export async function decideTrust(input: TrustInput): Promise<TrustDecision> {
+	const leaf = input.chain[0];
+	const where = formatTarget(input.target);
+	const now = input.now ?? new Date();
+	if (!leaf) {
+		throw new SecmonError('TLS_FAILED', `collector ${where} presented no certificate`, 'The collector must be configured with a server certificate for TLS');
+	}
+
+	// The expected fingerprint is checked for syntax first: a typo is a usage error whatever happens next.
+	const expected = input.fingerprint === undefined ? undefined : normalizeFingerprint(input.fingerprint);
+
+	// --fingerprint is a promise about this exact certificate: a mismatch is refused even when the CA
+	// path would succeed (like curl --pinnedpubkey). A changed pin still gets the louder banner.
+	if (expected !== undefined && expected !== leaf.sha256) {
+		const pin = input.caFileGiven ? undefined : input.store.get(input.target);
+		if (pin && pin.sha256 !== leaf.sha256) {
+			throw changedError(input, pin, leaf);
+		}
+
+		throw new SecmonError(
+			'CERT_INVALID',
+			`the certificate of collector ${where} does not match --fingerprint\n  expected  SHA-256 ${expected}\n  presented SHA-256 ${leaf.sha256}`,
+			'Nothing was saved. Check the fingerprint you were given (and where it came from); someone may be intercepting the connection.\n'
+			+ `If the presented certificate is the right one, re-run with --fingerprint ${fingerprintArgument(leaf.sha256)}`,
+			{exitCode: exitCodes.untrusted},
+		);
+	}
+
+	// (a) CA chain and host name.
+	if (input.chainVerified.ok && input.hostnameOk) {
+		return {basis: 'ca', warnings: []};
+	}
+
+	if (input.caFileGiven) {
+		// --ca-file is strict: no pin or prompt can override the CA the user named.
+		const which = input.chainVerified.ok
+			? (input.hostnameReason ?? 'certificate does not match the host name')
+			: `not signed by the given CA: ${describeChainError(input.chainVerified.reason)}`;
+		throw new SecmonError(
+			'CERT_INVALID',
+			`the certificate of collector ${where} was refused: ${which}\n  subject ${leaf.subject}, issuer ${leaf.issuer}\n  SHA-256 ${leaf.sha256}`,
+			input.chainVerified.ok
+				? 'Connect with a name the certificate is issued for (see its subjectAltName), or have the collector\'s certificate re-issued with this name'
+				: 'Check that --ca-file names the CA that issued the collector\'s certificate; without --ca-file secmon falls back to pinning (trust on first use)',
+			{exitCode: exitCodes.untrusted},
+		);
+	}
+
+	// (b) An existing pin decides.
+	const pin = input.store.get(input.target);
+	if (pin) {
+		if (pin.sha256 === leaf.sha256) {
+			return {basis: 'pinned', warnings: expiryWarnings(input.target, leaf, now)};
+		}
+
+		// The one explicit replacement path: --fingerprint equal to the new certificate (checked out of band).
+		if (expected === leaf.sha256) {
+			const pinFile = savePin(input, leaf, 'fingerprint', true);
+			return {
+				basis: 'fingerprint',
+				pinFile,
+				warnings: [`warning: replaced the pinned certificate of ${where} (was SHA-256 ${pin.sha256}) as requested by --fingerprint`],
+			};
+		}
+
+		throw changedError(input, pin, leaf);
+	}
+
+	// (c) The user said which certificate to expect (a mismatch was refused above).
+	if (expected !== undefined) {
+		return {basis: 'fingerprint', pinFile: savePin(input, leaf, 'fingerprint'), warnings: []};
+	}
+
+	// (d) --accept-new: OpenSSH's accept-new (save without asking, still refuse changes later).
+	if (input.acceptNew) {
+		return {basis: 'accept-new', pinFile: savePin(input, leaf, 'accept-new'), warnings: []};
+	}
+
+	const reason = untrustedReason(input);
+
+	// (e) Ask the person at the terminal.
+	if (input.ask) {
+		const answer = await input.ask({target: input.target, certificate: leaf, reason});
+		switch (answer) {
+			case 'save': {
+				return {basis: 'accepted', pinFile: savePin(input, leaf, 'prompt'), warnings: []};
+			}
+
+			case 'once': {
+				return {basis: 'accepted-once', warnings: []};
+			}
+
+			case 'reject': {
+				throw new SecmonError(
+					'TRUST_REJECTED',
+					`you did not trust the certificate of collector ${where}; connection refused`,
+					`Nothing was saved. To trust it later, re-run and answer yes, or pass --fingerprint ${fingerprintArgument(leaf.sha256)}`,
+					{exitCode: exitCodes.untrusted},
+				);
+			}
+		}
+
+		// Fail closed on anything a front end might return by mistake.
+		throw new SecmonError(
+			'INTERNAL',
+			`unexpected answer from the trust prompt: ${JSON.stringify(answer)}`,
+			'Nothing was saved; this is a bug in secmon, please report it',
+			{exitCode: exitCodes.untrusted},
+		);
+	}
+
+	// (f) Nobody to ask: refuse with the exact commands that would trust it.
+	const {message, hint} = untrustedMessage({
+		target: input.target, certificate: leaf, reason, rerunCommand: input.rerunCommand,
+	});
+	throw new SecmonError('TRUST_REQUIRED', message, hint, {exitCode: exitCodes.untrusted});
+}

@@ -1,0 +1,407 @@
+import {spawn} from 'node:child_process';
+import {createHash} from 'node:crypto';
+import {
+	chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {pathToFileURL} from 'node:url';
+import {
+	afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi,
+} from 'vitest';
+import {isSecmonError, type SecmonError} from '../../source/errors.js';
+import {colonHex} from '../../source/security/certificate.js';
+import {
+	formatTarget, normalizeHost, pinFileName, TrustStore,
+} from '../../source/security/store.js';
+import type {Pin} from '../../source/security/types.js';
+import {testPki} from '../helpers/certs.js';
+import {transpileTree} from '../helpers/transpile.js';
+
+let home: string;
+let store: TrustStore;
+
+beforeEach(() => {
+	home = mkdtempSync(path.join(os.tmpdir(), 'secmon-store-'));
+	vi.stubEnv('SECMON_HOME', home);
+	store = new TrustStore(path.join(home, 'secmon'));
+});
+
+afterEach(() => {
+	vi.unstubAllEnvs();
+	rmSync(home, {recursive: true, force: true});
+});
+
+function fakePin(host: string, port: number, seed: string): Pin {
+	return {
+		host,
+		port,
+		sha256: colonHex(createHash('sha256').update(seed).digest('hex')),
+		sha1: colonHex(createHash('sha1').update(seed).digest('hex')),
+		spkiSha256: createHash('sha256').update(`spki ${seed}`).digest('base64'),
+		subject: 'CN=collector',
+		issuer: 'CN=collector',
+		notAfter: '2046-11-23T22:58:40.000Z',
+		pinnedAt: '2026-11-23T23:00:00.000Z',
+		pinnedBy: 'accept-new',
+		pem: `-----BEGIN CERTIFICATE-----\n${seed}\n-----END CERTIFICATE-----\n`,
+	};
+}
+
+function caught(fn: () => unknown): SecmonError {
+	try {
+		fn();
+	} catch (error) {
+		if (isSecmonError(error)) {
+			return error;
+		}
+
+		throw error;
+	}
+
+	throw new Error('expected a SecmonError');
+}
+
+function mode(file: string): number {
+	return statSync(file).mode & 0o777;
+}
+
+describe('pin file names', () => {
+	it('are host_port.json for plain names, case-insensitive', () => {
+		expect(pinFileName({host: 'collector', port: 44_321})).toBe('collector_44321.json');
+		expect(pinFileName({host: 'Collector.Example', port: 1})).toBe('collector.example_1.json');
+	});
+
+	it('canonicalise and escape IPv6 literals', () => {
+		const name = pinFileName({host: '::1', port: 44_321});
+		expect(name).toBe('%3A%3A1_44321.json');
+		expect(pinFileName({host: '0:0:0:0:0:0:0:1', port: 44_321})).toBe(name);
+		expect(pinFileName({host: '[::1]', port: 44_321})).toBe(name);
+		expect(normalizeHost('[0:0::1]')).toBe('::1');
+		expect(formatTarget({host: '::1', port: 44_321})).toBe('[::1]:44321');
+		expect(formatTarget({host: '127.0.0.1', port: 44_321})).toBe('127.0.0.1:44321');
+	});
+
+	it('cannot escape the directory, hide a file, or collide through the separator', () => {
+		for (const host of ['../../etc/passwd', '..', '.', '/abs', 'a/b', 'a\\b', 'x\u0000y', '.hidden', 'ü.example']) {
+			const file = store.pinPath({host, port: 1});
+			expect(path.dirname(file)).toBe(store.knownDir);
+			expect(path.basename(file).startsWith('.')).toBe(false);
+			expect(path.basename(file)).toMatch(/^[\w.%\-]+_1\.json$/v);
+		}
+
+		expect(pinFileName({host: 'a_1', port: 2})).not.toBe(pinFileName({host: 'a', port: 12}));
+	});
+
+	it('hash over-long hosts to stay under the file-name limit', () => {
+		const name = pinFileName({host: 'x'.repeat(300), port: 1});
+		expect(name.length).toBeLessThan(100);
+		expect(name).not.toBe(pinFileName({host: 'x'.repeat(301), port: 1}));
+	});
+
+	it('refuse bad ports and empty hosts as usage errors', () => {
+		expect(caught(() => pinFileName({host: 'a', port: 0})).code).toBe('USAGE');
+		expect(caught(() => pinFileName({host: 'a', port: 65_536})).code).toBe('USAGE');
+		expect(caught(() => pinFileName({host: 'a', port: 1.5})).code).toBe('USAGE');
+		expect(caught(() => pinFileName({host: ' ', port: 1})).code).toBe('USAGE');
+	});
+});
+
+describe('TrustStore', () => {
+	it('round-trips a pin, with dirs 0700 and files 0600 and no temp files left', () => {
+		const old = process.umask(0o002);
+		try {
+			const pin = fakePin('collector', 44_321, 'a');
+			expect(store.get({host: 'collector', port: 44_321})).toBeUndefined();
+			expect(store.add(pin)).toEqual(pin);
+			expect(store.get({host: 'COLLECTOR', port: 44_321})).toEqual(pin);
+			expect(mode(store.home)).toBe(0o700);
+			expect(mode(store.knownDir)).toBe(0o700);
+			expect(mode(store.pinPath(pin))).toBe(0o600);
+			expect(readdirSync(store.knownDir)).toEqual(['collector_44321.json']);
+			const json: unknown = JSON.parse(readFileSync(store.pinPath(pin), 'utf8'));
+			expect(json).toMatchObject({format: 'secmon-pin/1', sha256: pin.sha256});
+		} finally {
+			process.umask(old);
+		}
+	});
+
+	it('accepts the same pin twice but never replaces a different one silently', () => {
+		const first = fakePin('collector', 1, 'a');
+		store.add(first);
+		expect(store.add({...first, pinnedAt: 'later'})).toEqual(first);
+		const error = caught(() => store.add(fakePin('collector', 1, 'b')));
+		expect(error.code).toBe('CERT_CHANGED');
+		expect(error.exitCode).toBe(4);
+		expect(error.message).toContain(store.pinPath(first));
+		expect(error.hint).toContain('secmon certs remove collector:1');
+		expect(store.get(first)?.sha256).toBe(first.sha256);
+	});
+
+	it('replaces only when asked to (the --fingerprint path)', () => {
+		store.add(fakePin('collector', 1, 'a'));
+		const second = fakePin('collector', 1, 'b');
+		store.add(second, {replace: true});
+		expect(store.get(second)?.sha256).toBe(second.sha256);
+		expect(mode(store.pinPath(second))).toBe(0o600);
+		expect(readdirSync(store.knownDir)).toHaveLength(1);
+	});
+
+	it('removes pins', () => {
+		const pin = fakePin('::1', 2, 'a');
+		store.add(pin);
+		expect(store.remove({host: '0:0::1', port: 2})).toBe(true);
+		expect(store.remove(pin)).toBe(false);
+		expect(store.get(pin)).toBeUndefined();
+	});
+
+	it('lists pins sorted, and reports corrupt files instead of hiding them', () => {
+		store.add(fakePin('b', 1, 'b'));
+		store.add(fakePin('a', 2, 'a2'));
+		store.add(fakePin('a', 1, 'a1'));
+		expect(store.list().map(pin => formatTarget(pin))).toEqual(['a:1', 'a:2', 'b:1']);
+		writeFileSync(store.pinPath({host: 'c', port: 1}), '{"host": "c"');
+		expect(caught(() => store.list()).code).toBe('STORE');
+		const {pins, problems} = store.scan();
+		expect(pins).toHaveLength(3);
+		expect(problems.map(problem => path.basename(problem.file))).toEqual(['c_1.json']);
+	});
+
+	it.each([
+		['not JSON', '{"host":', /not valid JSON/v],
+		['not an object', '[]', /not a JSON object/v],
+		['missing field', JSON.stringify({host: 'collector', port: 44_321}), /field "pinnedBy"|field "host"|field "sha256"/v],
+		['bad fingerprint', JSON.stringify({...fakePin('collector', 44_321, 'a'), sha256: 'AB:CD'}), /"sha256" is not a SHA-256/v],
+		['another host inside', JSON.stringify(fakePin('evil', 44_321, 'a')), /does not match its file name/v],
+		['empty file', '', /not valid JSON/v],
+	])('a corrupt pin file (%s) is a STORE error naming the file and the fix, never "no pin"', (_name, content, pattern) => {
+		const target = {host: 'collector', port: 44_321};
+		mkdirSync(store.knownDir, {recursive: true});
+		writeFileSync(store.pinPath(target), content);
+		const error = caught(() => store.get(target));
+		expect(error.code).toBe('STORE');
+		expect(error.message).toMatch(pattern);
+		expect(error.message).toContain(store.pinPath(target));
+		expect(error.hint).toContain('secmon certs remove collector:44321');
+		expect(error.hint).toContain(`delete ${store.pinPath(target)}`);
+		// Adding over it is refused too: the corrupt file is not silently replaced.
+		expect(caught(() => store.add(fakePin('collector', 44_321, 'x'))).code).toBe('STORE');
+	});
+
+	it('an unreadable pin (here: a directory in its place) is a STORE error', () => {
+		const target = {host: 'collector', port: 1};
+		mkdirSync(store.pinPath(target), {recursive: true});
+		const error = caught(() => store.get(target));
+		expect(error.code).toBe('STORE');
+		expect(error.message).toContain('cannot read the pin file');
+	});
+
+	it('a store directory it cannot create is a STORE error that says what to do', () => {
+		writeFileSync(path.join(home, 'blocker'), '');
+		const blocked = new TrustStore(path.join(home, 'blocker', 'secmon'));
+		const error = caught(() => blocked.add(fakePin('a', 1, 'a')));
+		expect(error.code).toBe('STORE');
+		expect(error.hint).toContain('SECMON_HOME');
+	});
+
+	it('trustedCas reads every certificate of <home>/cas/*.pem, and names a broken file', async () => {
+		const pki = await testPki();
+		expect(store.trustedCas()).toEqual([]);
+		const file = store.addTrustedCa(pki.ca.cert);
+		expect(path.dirname(file)).toBe(store.casDir);
+		expect(mode(store.casDir)).toBe(0o700);
+		writeFileSync(path.join(store.casDir, 'bundle.crt'), `${pki.otherCa.cert}\n${pki.ca.cert}`);
+		writeFileSync(path.join(store.casDir, 'notes.txt'), 'ignored');
+		expect(store.trustedCas()).toHaveLength(3);
+		writeFileSync(path.join(store.casDir, 'broken.pem'), 'garbage');
+		const error = caught(() => store.trustedCas());
+		expect(error.code).toBe('STORE');
+		expect(error.message).toContain(path.join(store.casDir, 'broken.pem'));
+		expect(() => store.addTrustedCa(`${pki.ca.cert}${pki.otherCa.cert}`)).toThrow(/exactly one/v);
+	});
+});
+
+describe('TrustStore with concurrent processes', () => {
+	let build: string;
+	let worker: string;
+
+	beforeAll(() => {
+		build = mkdtempSync(path.join(os.tmpdir(), 'secmon-store-build-'));
+		const storeModule = transpileTree('source/security/store.ts', build);
+		worker = path.join(build, 'worker.mjs');
+		// Protocol: print "ready", wait for "go" on stdin (so all workers start together), then run
+		// the job and print one JSON line per result.
+		writeFileSync(worker, `
+import {createHash} from 'node:crypto';
+import {TrustStore} from ${JSON.stringify(pathToFileURL(storeModule).href)};
+const [home, job, ...args] = process.argv.slice(2);
+const store = new TrustStore(home);
+const hex = (algorithm, seed) => createHash(algorithm).update(seed).digest('hex').toUpperCase().match(/../g).join(':');
+const pin = (host, port, seed, extra = '') => ({
+	host, port, sha256: hex('sha256', seed), sha1: hex('sha1', seed), spkiSha256: 'x', subject: 'CN=' + seed,
+	issuer: 'CN=' + seed, notAfter: '2046-01-01T00:00:00.000Z', pinnedAt: new Date().toISOString(), pinnedBy: 'accept-new',
+	pem: seed + extra,
+});
+process.stdout.write('ready\\n');
+process.stdin.once('data', () => {
+	const results = [];
+	if (job === 'distinct') {
+		const [id, count] = args;
+		for (let i = 0; i < Number(count); i++) {
+			store.add(pin('host-' + id + '-' + i, 1000 + i, 'seed-' + id + '-' + i));
+			results.push('ok');
+		}
+	} else if (job === 'same') {
+		const [id, count] = args;
+		for (let i = 0; i < Number(count); i++) {
+			const mine = pin('shared-' + i, 2000, 'seed-' + id + '-' + i);
+			try {
+				const stored = store.add(mine);
+				results.push({i, won: stored.sha256 === mine.sha256, sha256: mine.sha256});
+			} catch (error) {
+				results.push({i, won: false, code: error.code, sha256: mine.sha256});
+			}
+		}
+	} else if (job === 'rewrite') {
+		const [count] = args;
+		for (let i = 0; i < Number(count); i++) {
+			store.add(pin('rewritten', 3000, 'seed-' + (i % 2), 'x'.repeat(i % 2 ? 200000 : 10)), {replace: true});
+		}
+	}
+	process.stdout.write(JSON.stringify(results) + '\\n');
+	process.exit(0);
+});
+`);
+	});
+
+	afterAll(() => {
+		rmSync(build, {recursive: true, force: true});
+	});
+
+	type Worker = {ready: Promise<void>; done: Promise<unknown[]>; go: () => void};
+
+	function startWorker(args: string[]): Worker {
+		const child = spawn(process.execPath, [worker, store.home, ...args], {stdio: ['pipe', 'pipe', 'pipe']});
+		let output = '';
+		let errors = '';
+		let markReady: () => void;
+		const ready = new Promise<void>(resolve => {
+			markReady = resolve;
+		});
+		child.stdout.setEncoding('utf8');
+		child.stdout.on('data', (chunk: string) => {
+			output += chunk;
+			if (output.startsWith('ready\n')) {
+				markReady();
+			}
+		});
+		child.stderr.on('data', (chunk: Buffer) => {
+			errors += chunk.toString();
+		});
+		const done = new Promise<unknown[]>((resolve, reject) => {
+			child.on('close', code => {
+				if (code === 0) {
+					const parsed: unknown = JSON.parse(output.slice('ready\n'.length));
+					resolve(Array.isArray(parsed) ? parsed : []);
+				} else {
+					reject(new Error(`worker pid ${child.pid ?? '?'} exited ${String(code)}: ${errors}`));
+				}
+			});
+		});
+		return {
+			ready,
+			done,
+			go() {
+				child.stdin.end('go\n');
+			},
+		};
+	}
+
+	type RaceResult = {won: boolean; code?: string; sha256: string};
+
+	function raceResult(value: unknown): RaceResult {
+		if (typeof value !== 'object' || value === null || !('won' in value) || !('sha256' in value) || typeof value.won !== 'boolean' || typeof value.sha256 !== 'string') {
+			throw new Error(`unexpected worker result ${JSON.stringify(value)}`);
+		}
+
+		return {won: value.won, sha256: value.sha256, ...('code' in value && typeof value.code === 'string' ? {code: value.code} : {})};
+	}
+
+	async function runTogether(jobs: string[][]): Promise<unknown[][]> {
+		const workers = jobs.map(args => startWorker(args));
+		await Promise.all(workers.map(async worker => worker.ready));
+		for (const worker of workers) {
+			worker.go();
+		}
+
+		return Promise.all(workers.map(async worker => worker.done));
+	}
+
+	it('8 processes pinning different collectors at once lose no entry', async () => {
+		const perWorker = 25;
+		await runTogether(Array.from({length: 8}, (_, id) => ['distinct', String(id), String(perWorker)]));
+		const pins = store.list();
+		expect(pins).toHaveLength(8 * perWorker);
+		for (let id = 0; id < 8; id++) {
+			for (let i = 0; i < perWorker; i++) {
+				expect(store.get({host: `host-${id}-${i}`, port: 1000 + i})?.subject).toBe(`CN=seed-${id}-${i}`);
+			}
+		}
+
+		expect(readdirSync(store.knownDir).filter(name => name.startsWith('.'))).toEqual([]);
+	});
+
+	it('2 processes pinning the same collectors with different certificates: exactly one wins each, the other sees its pin', async () => {
+		const count = 40;
+		const [a, b] = await runTogether([['same', 'a', String(count)], ['same', 'b', String(count)]]);
+		expect(a).toHaveLength(count);
+		expect(b).toHaveLength(count);
+		for (let i = 0; i < count; i++) {
+			const resultA = raceResult(a?.[i]);
+			const resultB = raceResult(b?.[i]);
+			expect(resultA.won !== resultB.won).toBe(true);
+			const winner = resultA.won ? resultA : resultB;
+			const loser = resultA.won ? resultB : resultA;
+			expect(loser.code).toBe('CERT_CHANGED');
+			expect(store.get({host: `shared-${i}`, port: 2000})?.sha256).toBe(winner.sha256);
+		}
+
+		expect(store.scan().problems).toEqual([]);
+		expect(readdirSync(store.knownDir).filter(name => name.startsWith('.'))).toEqual([]);
+	});
+
+	it('readers never see a torn pin while another process keeps replacing it', async () => {
+		store.add(fakePin('rewritten', 3000, 'start'), {replace: true});
+		const writer = startWorker(['rewrite', '300']);
+		await writer.ready;
+		writer.go();
+		const state = {finished: false};
+		const done = writer.done.finally(() => {
+			state.finished = true;
+		});
+		let reads = 0;
+		while (!state.finished) {
+			expect(store.get({host: 'rewritten', port: 3000})?.host).toBe('rewritten');
+			reads++;
+			if (reads % 50 === 0) {
+				await new Promise(resolve => {
+					setImmediate(resolve);
+				});
+			}
+		}
+
+		await done;
+		expect(reads).toBeGreaterThan(10);
+		expect(existsSync(store.pinPath({host: 'rewritten', port: 3000}))).toBe(true);
+		expect(readdirSync(store.knownDir).filter(name => name.startsWith('.'))).toEqual([]);
+	});
+});
+
+describe('permissions as a normal user', () => {
+	it.skipIf(process.getuid?.() === 0)('an unreadable pin file is a STORE error', () => {
+		const pin = fakePin('collector', 1, 'a');
+		store.add(pin);
+		chmodSync(store.pinPath(pin), 0o000);
+		expect(caught(() => store.get(pin)).code).toBe('STORE');
+	});
+});
