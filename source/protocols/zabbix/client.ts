@@ -156,13 +156,29 @@ function where(endpoint: ZabbixEndpoint): string {
 
 type Prepared
 	= | {kind: 'unencrypted'}
-		| {kind: 'psk'; identity: string; key: Buffer}
-		| {kind: 'cert-ca'; ca: string[]; caCerts: X509Certificate[]; crl?: Buffer; cert: Buffer; key: Buffer; issuer?: string; subject?: string}
-		| {kind: 'cert-tofu'; cert: Buffer; key: Buffer; certFile: string; keyFile: string; trust: ZabbixTrust; issuer?: string; subject?: string};
+		| {kind: 'psk'; identity: string; key: Buffer; context: tls.SecureContext}
+		| {kind: 'cert-ca'; caCerts: X509Certificate[]; hasCrl: boolean; context: tls.SecureContext; issuer?: string; subject?: string}
+		| {kind: 'cert-tofu'; context: tls.SecureContext; certFile: string; keyFile: string; trust: ZabbixTrust; issuer?: string; subject?: string};
 
+/**
+ * One TLS context per agent, reused by every connection: no per-connection parsing of keys and
+ * CA files (the agent has no session resumption, so each connection is a full handshake anyway).
+ */
+function secureContext(options: tls.SecureContextOptions, files: string): tls.SecureContext {
+	try {
+		return tls.createSecureContext({minVersion: 'TLSv1.2', ...options});
+	} catch (error) {
+		const {message} = (error as Error);
+		throw configError(`cannot use ${files}: ${message}`, /mismatch/i.test(message)
+			? 'The private key (--tls-key-file) does not belong to the certificate (--tls-cert-file)'
+			: 'Check that the files hold PEM certificates, keys and CRLs, and (--tls-cipher) OpenSSL cipher names', error);
+	}
+}
+
+/** Unreadable or unusable TLS files: exit 1 like zabbix_get (flag syntax errors are the usage errors, exit 2). */
 function configError(message: string, hint: string, cause?: unknown): ZabbixError {
 	return new ZabbixError({
-		code: 'USAGE', stage: 'config', message, hint, zabbixText: `ERROR: ${message}`, agentLevel: true, cause,
+		code: 'USAGE', stage: 'config', message, hint, zabbixText: `ERROR: ${message}`, agentLevel: true, cause, exitCode: 1,
 	});
 }
 
@@ -187,7 +203,10 @@ export function prepareTls(endpoint: ZabbixEndpoint, warn: (message: string) => 
 				throw configError(`the PSK must be 16 to 256 bytes (32-512 hex digits), got ${options.key.length} bytes`, 'Use the key configured as TLSPSKFile on the agent');
 			}
 
-			return {kind: 'psk', identity: options.identity, key: options.key};
+			// Node's default list says !PSK, so PSK suites must be named (zabbix.md §4.1).
+			return {
+				kind: 'psk', identity: options.identity, key: options.key, context: secureContext({ciphers: endpoint.ciphers ?? pskCiphers}, '--tls-cipher'),
+			};
 		}
 
 		case 'cert': {
@@ -208,7 +227,12 @@ export function prepareTls(endpoint: ZabbixEndpoint, warn: (message: string) => 
 				}
 
 				return {
-					kind: 'cert-tofu', cert, key, certFile: options.certFile, keyFile: options.keyFile, trust: endpoint.trust, ...names,
+					kind: 'cert-tofu',
+					context: secureContext({cert, key, ...(endpoint.ciphers ? {ciphers: endpoint.ciphers} : {})}, `"${options.certFile}" and "${options.keyFile}"`),
+					certFile: options.certFile,
+					keyFile: options.keyFile,
+					trust: endpoint.trust,
+					...names,
 				};
 			}
 
@@ -225,8 +249,11 @@ export function prepareTls(endpoint: ZabbixEndpoint, warn: (message: string) => 
 			}
 
 			const crl = options.crlFile === undefined ? undefined : readConfigFile(options.crlFile, 'CRL');
+			const context = secureContext({
+				ca, ...(crl ? {crl} : {}), cert, key, ...(endpoint.ciphers ? {ciphers: endpoint.ciphers} : {}),
+			}, `"${options.caFile}", ${crl ? `"${options.crlFile}", ` : ''}"${options.certFile}" and "${options.keyFile}"`);
 			return {
-				kind: 'cert-ca', ca, caCerts, ...(crl ? {crl} : {}), cert, key, ...names,
+				kind: 'cert-ca', caCerts, hasCrl: crl !== undefined, context, ...names,
 			};
 		}
 	}
@@ -537,8 +564,7 @@ async function secureTofu(endpoint: ZabbixEndpoint, state: AgentState, socket: n
 	if (state.trusted) {
 		// Trust was settled by an earlier connection in this process: the same certificate is required.
 		const stream = await tlsHandshake(endpoint, 'cert', {
-			socket, cert: prepared.cert, key: prepared.key, rejectUnauthorized: false, checkServerIdentity: () => undefined, minVersion: 'TLSv1.2',
-			...(endpoint.ciphers ? {ciphers: endpoint.ciphers} : {}),
+			socket, secureContext: prepared.context, rejectUnauthorized: false, checkServerIdentity: () => undefined,
 		});
 		if (leafSha256(stream) === state.trusted.sha256) {
 			return {
@@ -625,11 +651,10 @@ async function exchangeOnce(endpoint: ZabbixEndpoint, state: AgentState, key: st
 			case 'psk': {
 				const tlsSocket = await race(tlsHandshake(endpoint, 'psk', {
 					socket,
-					ciphers: endpoint.ciphers ?? pskCiphers,
+					secureContext: prepared.context,
 					pskCallback: () => ({identity: prepared.identity, psk: prepared.key}),
 					// No certificate in PSK mode; Node's default host-name check would fail (zabbix.md §4.2).
 					checkServerIdentity: () => undefined,
-					minVersion: 'TLSv1.2',
 				}));
 				sockets.push(tlsSocket);
 				stream = tlsSocket;
@@ -642,15 +667,10 @@ async function exchangeOnce(endpoint: ZabbixEndpoint, state: AgentState, key: st
 			case 'cert-ca': {
 				const tlsSocket = await race(tlsHandshake(endpoint, 'cert', {
 					socket,
-					ca: prepared.ca,
-					...(prepared.crl ? {crl: prepared.crl} : {}),
-					cert: prepared.cert,
-					key: prepared.key,
+					secureContext: prepared.context,
 					// Verified below: Zabbix accepts agent certificates without serverAuth and matches no host name (zabbix.md §4.4, §8).
 					rejectUnauthorized: false,
 					checkServerIdentity: () => undefined,
-					minVersion: 'TLSv1.2',
-					...(endpoint.ciphers ? {ciphers: endpoint.ciphers} : {}),
 				}));
 				sockets.push(tlsSocket);
 				verifyWithCa(endpoint, tlsSocket, prepared);

@@ -44,6 +44,23 @@ function cert(agent: Agent, overrides: Partial<Extract<ZabbixTls, {kind: 'cert'}
 	};
 }
 
+/** The agent logs a refused connection after closing it: poll its log instead of reading it once. */
+async function waitForLog(agent: Agent, pattern: RegExp, timeoutMs = 3000): Promise<string> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const log = agent.log();
+		if (pattern.test(log) || Date.now() > deadline) {
+			return log;
+		}
+
+		await new Promise(resolve => {
+			setTimeout(resolve, 50);
+		});
+	}
+}
+
+const refusals = (log: string) => (log.match(/failed to accept an incoming connection/g) ?? []).length;
+
 async function failure(promise: Promise<unknown>): Promise<ZabbixError> {
 	try {
 		await promise;
@@ -142,23 +159,25 @@ describe.runIf(zabbixPeersInstalled())('against the real zabbix_agentd', () => {
 			const wrongIdentity = await failure(zabbixGet({...endpoint(agent, psk(agent, {identity: 'nobody'})), key: 'agent.ping'}));
 			expect(wrongIdentity.zabbixText).toBe(wrongKey.zabbixText);
 			// The agent log tells them apart; we cannot.
-			expect(agent.log()).toMatch(/Decryption has failed/);
-			expect(agent.log()).toMatch(/cannot find requested PSK identity "nobody"/);
+			expect(await waitForLog(agent, /Decryption has failed/)).toMatch(/Decryption has failed/);
+			expect(await waitForLog(agent, /cannot find requested PSK identity "nobody"/)).toMatch(/cannot find requested PSK identity "nobody"/);
 		});
 
 		it('stops after the first refusal instead of hammering the agent', async () => {
-			const before = (agent.log().match(/failed to accept an incoming connection/g) ?? []).length;
+			const before = refusals(await waitForLog(agent, /(?:failed to accept an incoming connection[^]*){2}/));
 			const zabbix = new ZabbixAgent({...endpoint(agent, psk(agent, {key: Buffer.alloc(32, 9)})), backoffMs: 60_000});
 			const results = await zabbix.getMany(Array.from({length: 10}, () => 'agent.ping'));
 			expect(results.every(result => !result.ok)).toBe(true);
 			expect(results[1]?.ok === false && results[1].error.message).toContain('not requested because');
 			const again = await zabbix.getMany(['agent.ping']);
 			expect(again[0]?.ok === false && again[0].error.message).toContain('next attempt in');
+			const expected = new RegExp(`(?:failed to accept an incoming connection[^]*){${before + 1}}`);
+			await waitForLog(agent, expected);
+			// Give any further (wrong) connection time to show up too.
 			await new Promise(resolve => {
-				setTimeout(resolve, 200);
+				setTimeout(resolve, 300);
 			});
-			const after = (agent.log().match(/failed to accept an incoming connection/g) ?? []).length;
-			expect(after - before).toBe(1);
+			expect(refusals(agent.log()) - before).toBe(1);
 		});
 
 		it('plain text to a PSK-only agent: "Check access restrictions"', async () => {
@@ -249,6 +268,13 @@ describe.runIf(zabbixPeersInstalled())('against the real zabbix_agentd', () => {
 			expect(zabbix.lastTls?.basis).toBe('accepted-once');
 		});
 
+		it('a key that does not belong to the certificate is a configuration error, before any connection', async () => {
+			const error = await failure(zabbixGet({...endpoint(agent, cert(agent, {keyFile: agent.otherClientKey})), key: 'agent.ping'}));
+			expect(error.stage).toBe('config');
+			expect(error.exitCode).toBe(1);
+			expect(error.hint).toContain('does not belong');
+		});
+
 		it('a client certificate the agent does not accept: handshake OK, then "Check access restrictions"', async () => {
 			const error = await failure(zabbixGet({...endpoint(agent, cert(agent, {certFile: agent.otherClientCert, keyFile: agent.otherClientKey})), key: 'agent.ping'}));
 			expect(error.zabbixText).toBe('Check access restrictions in Zabbix agent configuration');
@@ -292,7 +318,7 @@ describe.runIf(zabbixPeersInstalled())('against the real zabbix_agentd', () => {
 			expect((await zabbixGet({...endpoint(agent, cert(agent)), key: 'agent.ping'})).tls?.kind).toBe('cert');
 			const error = await failure(zabbixGet({...endpoint(agent, psk(agent)), key: 'agent.ping'}));
 			expect(error.stage).toBe('tls');
-			expect(agent.log()).toMatch(/No supported cipher suites|not allowed/);
+			expect(await waitForLog(agent, /No supported cipher suites|not allowed/)).toMatch(/No supported cipher suites|not allowed/);
 		});
 	});
 });
