@@ -118,7 +118,11 @@ export function encode(node: Asn1): Buffer {
 	return fromBinary(asn1.toDer(node).getBytes());
 }
 
-/** Strict DER parse of a whole buffer (trailing bytes are an error). */
+/**
+ * Strict DER parse of a whole buffer (trailing bytes are an error). forge 1.4 takes an options
+ * object here (lib/asn1.js fromDer); @types/node-forge only knows the older boolean form.
+ * decodeBitStrings is off so signatures and keys stay opaque bytes.
+ */
 export function decode(der: Uint8Array): Asn1 {
 	return asn1.fromDer(toBinary(der), {strict: true, parseAllBytes: true, decodeBitStrings: false} as unknown as boolean);
 }
