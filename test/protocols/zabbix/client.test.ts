@@ -16,8 +16,10 @@ import {
 } from 'vitest';
 import {SecmonError} from '../../../source/errors.js';
 import {
-	ZabbixAgent, ZabbixError, ZabbixSource, zabbixGet, type ZabbixEndpoint, type ZabbixTls,
+	openZabbix, ZabbixAgent, ZabbixError, ZabbixSource, zabbixGet, type ZabbixEndpoint, type ZabbixTls,
 } from '../../../source/protocols/zabbix/client.js';
+import type {Plan, SecurityPlan} from '../../../source/plan.js';
+import {parseHostSpec} from '../../../source/target.js';
 import {encodeFrame, FrameDecoder} from '../../../source/protocols/zabbix/frame.js';
 import {readPskKeyFile} from '../../../source/protocols/zabbix/psk.js';
 import {TrustStore} from '../../../source/security/store.js';
@@ -42,6 +44,17 @@ function cert(agent: Agent, overrides: Partial<Extract<ZabbixTls, {kind: 'cert'}
 	return {
 		kind: 'cert', caFile: agent.caFile, certFile: agent.clientCert, keyFile: agent.clientKey, ...overrides,
 	};
+}
+
+/** Just what openZabbix reads from a Plan. */
+function planWith(security: Partial<SecurityPlan> & Record<string, unknown>): Plan {
+	return {
+		requestTimeoutMs: 10_000,
+		connectTimeoutMs: 10_000,
+		security: () => ({
+			mode: 'off', modeSource: 'default', acceptNew: false, interactive: false, ...security,
+		}),
+	} as unknown as Plan;
 }
 
 /** The agent logs a refused connection after closing it: poll its log instead of reading it once. */
@@ -96,6 +109,23 @@ describe.runIf(zabbixPeersInstalled())('against the real zabbix_agentd', () => {
 			const results = await zabbix.getMany(keys);
 			expect(results.map(result => result.key)).toEqual(keys);
 			expect(results.map(result => (result.ok ? result.reply.response : result.error.message))).toEqual(keys.map(key => ({kind: 'value', value: key === 'agent.ping' ? '1' : '0'})));
+		});
+
+		it('zabbix:// without credentials: plain in off/relaxed (relaxed says so), refused under enforce', async () => {
+			const warnings: string[] = [];
+			const hooks = {
+				warn(message: string) {
+					warnings.push(message);
+				},
+				env: {},
+			};
+			const spec = parseHostSpec(`zabbix://127.0.0.1:${agent.port}`);
+			const source = await openZabbix(spec, planWith({mode: 'relaxed'}), hooks);
+			expect((await source.describe(['agent.ping'])).descs).toHaveLength(1);
+			expect(warnings.join('\n')).toContain('PLAIN TEXT');
+			await expect(openZabbix(spec, planWith({mode: 'enforce', modeSource: 'flag'}), hooks)).rejects.toMatchObject({code: 'USAGE', exitCode: 2});
+			const refused = parseHostSpec(`zabbix://127.0.0.1:${await zabbixPort()}`);
+			await expect((await openZabbix(refused, planWith({}), hooks)).describe(['agent.ping'])).rejects.toMatchObject({code: 'CONNECT_FAILED'});
 		});
 
 		it('maps keys to the common metric model', async () => {
@@ -178,6 +208,22 @@ describe.runIf(zabbixPeersInstalled())('against the real zabbix_agentd', () => {
 				setTimeout(resolve, 300);
 			});
 			expect(refusals(agent.log()) - before).toBe(1);
+		});
+
+		it('zabbix:// in the main CLI: PSK from SECMON_PSK_IDENTITY/SECMON_PSK_FILE', async () => {
+			const warnings: string[] = [];
+			const source = await openZabbix(parseHostSpec(`zabbix://127.0.0.1:${agent.port}`), planWith({mode: 'enforce'}), {
+				warn(message) {
+					warnings.push(message);
+				},
+				env: {SECMON_PSK_IDENTITY: agent.pskIdentity, SECMON_PSK_FILE: agent.pskFile},
+			});
+			const {descs, errors} = await source.describe(['agent.ping', 'agent.version']);
+			expect(errors).toEqual([]);
+			expect(descs.map(desc => desc.type)).toEqual(['i64', 'string']);
+			expect(source.tls).toMatchObject({version: 'TLSv1.2'});
+			expect(warnings).toEqual([]);
+			source.close();
 		});
 
 		it('plain text to a PSK-only agent: "Check access restrictions"', async () => {
