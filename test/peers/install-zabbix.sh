@@ -60,7 +60,7 @@ if [[ ${#missing[@]} -gt 0 ]]; then
 		chmod 0755 /usr/sbin/policy-rc.d
 		added_policy=1
 	fi
-	trap '[[ $added_policy == 1 ]] && rm -f /usr/sbin/policy-rc.d' EXIT
+	trap 'if [[ $added_policy == 1 ]]; then rm -f /usr/sbin/policy-rc.d; fi' EXIT
 	apt-get install -y -q --no-install-recommends "${missing[@]}"
 	if [[ $added_policy == 1 ]]; then
 		rm -f /usr/sbin/policy-rc.d
