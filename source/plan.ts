@@ -108,7 +108,7 @@ export function normalizeArgv(argv: string[]): string[] {
 			continue;
 		}
 
-		if (/^-[a-zA-Z]{2,}$/.test(argument) && Array.from(argument.slice(1)).every(c => c === 't' || c in shortBooleans)) {
+		if (/^-[a-zA-Z]{2,}$/.test(argument) && argument.slice(1).split('').every(c => c === 't' || c in shortBooleans)) {
 			for (const c of argument.slice(1)) {
 				out.push(c === 't' ? '--oneline' : shortBooleans[c]!);
 			}
@@ -127,6 +127,8 @@ export type Environment = {
 	stdinIsTty: boolean;
 	stdoutIsTty: boolean;
 };
+
+const strength: Record<SecureMode, number> = {off: 0, relaxed: 1, enforce: 2};
 
 export function makePlan(metrics: string[], flags: Flags, environment: Environment): Plan {
 	const targets = flags.host.map(h => parseHostSpec(h));
@@ -171,9 +173,20 @@ export function makePlan(metrics: string[], flags: Flags, environment: Environme
 	// Resolve once per distinct target so that a bad --secure value fails early.
 	const security = (target: HostSpec | undefined): SecurityPlan => {
 		const scheme = target?.scheme === 'pcps'
-			? (target.secureParameter === undefined ? 'pcps' : `pcps?secure=${target.secureParameter}`)
+			? `pcps://${target.display}${target.secureParameter === undefined ? '' : `?secure=${target.secureParameter}`}`
 			: target?.scheme;
-		const {mode, source} = resolveSecureMode({flag: flags.secure, env: environment.env, scheme});
+		let {mode, source} = resolveSecureMode({flag: flags.secure, env: environment.env, scheme});
+		// Improvement on DESIGN.md's order: a pcps:// spec is a floor that the environment
+		// cannot lower (PCP_SECURE_SOCKETS=0 must not turn pcps:// into plain text). Only an
+		// explicit --secure flag overrides the scheme.
+		if (source !== 'flag' && scheme !== undefined) {
+			const floor = resolveSecureMode({env: {}, scheme}).mode;
+			if (strength[floor] > strength[mode]) {
+				mode = floor;
+				source = 'scheme';
+			}
+		}
+
 		return {
 			mode,
 			modeSource: source,

@@ -74,6 +74,15 @@ describe('makePlan', () => {
 		expect(makePlan([], base, {...pipe, env: {PCP_SECURE_SOCKETS: ''}}).security(undefined).mode).toBe('enforce');
 	});
 
+	it('never lets the environment lower a pcps:// spec; only --secure can', () => {
+		const plan = makePlan([], {...base, host: ['pcps://c']}, {...pipe, env: {PCP_SECURE_SOCKETS: '0'}});
+		expect(plan.security(plan.targets[0])).toMatchObject({mode: 'enforce', modeSource: 'scheme'});
+		const relaxed = makePlan([], {...base, host: ['pcps://c?secure=relaxed']}, {...pipe, env: {PCP_SECURE_SOCKETS: 'off'}});
+		expect(relaxed.security(relaxed.targets[0]).mode).toBe('relaxed');
+		const flagged = makePlan([], {...base, host: ['pcps://c'], secure: 'off'}, pipe);
+		expect(flagged.security(flagged.targets[0]).mode).toBe('off');
+	});
+
 	it('rejects bad input as usage errors', () => {
 		const usage = expect.objectContaining({exitCode: 2}) as Error;
 		expect(() => makePlan([], {...base, secure: 'maybe'}, pipe)).toThrow(usage);

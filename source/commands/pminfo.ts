@@ -149,6 +149,17 @@ export async function pminfoOn(client: PcpClient, metrics: string[], show: Show,
 			? batch.map(() => lookup.error)
 			: lookup.ok.map(entry => (typeof entry === 'number' ? entry : message(entry)));
 		const valid = pmids.filter((p): p is number => typeof p === 'number');
+		// Descriptors first (one DESC_IDS where the server has DESCS): the client needs
+		// each metric's type to tell U32 from 32-bit INSITU values (pcp.md §3.4).
+		const descs = new Map<number, PcpDesc | string>();
+		if ((show.desc || show.fetch || out.json) && valid.length > 0) {
+			const got = await attempt(async () => client.descriptors(valid));
+			for (const [index, pmid] of valid.entries()) {
+				const entry = 'ok' in got ? got.ok[index]! : got.error;
+				descs.set(pmid, typeof entry === 'string' ? entry : (isPcpError(entry) ? pmErrStr(entry.code) : entry));
+			}
+		}
+
 		let fetched: {ok: PcpResult} | {error: string} | undefined;
 		if ((show.fetch || out.json) && valid.length > 0) {
 			fetched = await attempt(async () => client.fetch(valid));
@@ -168,15 +179,12 @@ export async function pminfoOn(client: PcpClient, metrics: string[], show: Show,
 			}
 
 			const metric: PminfoMetric = {name, show: pminfoShow, pmid};
-			let pcpDesc: PcpDesc | undefined;
-			if (show.desc || show.fetch || out.json) {
-				const desc = await attempt(async () => client.descriptor(pmid));
-				if ('ok' in desc) {
-					pcpDesc = desc.ok;
-					metric.desc = toMetricDesc(name, desc.ok);
-				} else {
-					metric.descError = desc.error;
-				}
+			const desc = descs.get(pmid);
+			const pcpDesc = typeof desc === 'object' ? desc : undefined;
+			if (pcpDesc) {
+				metric.desc = toMetricDesc(name, pcpDesc);
+			} else if (typeof desc === 'string') {
+				metric.descError = desc;
 			}
 
 			if (show.oneline) {
