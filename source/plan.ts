@@ -108,7 +108,7 @@ export function normalizeArgv(argv: string[]): string[] {
 			continue;
 		}
 
-		if (/^-[a-zA-Z]{2,}$/.test(argument) && argument.slice(1).split('').every(c => c === 't' || c in shortBooleans)) {
+		if (/^-[fdmMTrt]{2,}$/.test(argument)) {
 			for (const c of argument.slice(1)) {
 				out.push(c === 't' ? '--oneline' : shortBooleans[c]!);
 			}
