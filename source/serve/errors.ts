@@ -1,34 +1,26 @@
 /**
- * PCP error codes the collector answers with (pcp.md §3.6), and an Error that
- * carries one so that a request handler can `throw pcpError('indom')` and the
- * session turns it into an ERROR PDU.
+ * An Error carrying a PCP error code (pcp.md §3.6), so that a request handler
+ * or a metric source can `throw pcpError('INDOM')` and the session turns it
+ * into an ERROR PDU.
  */
-export const pmErr = {
-	text: -12_349,
-	name: -12_357,
-	pmid: -12_358,
-	indom: -12_359,
-	inst: -12_360,
-	ipc: -12_366,
-	noprofile: -12_381,
-	permission: -12_387,
-	again: -12_389,
-	nolabels: -12_410,
-	toobig: -12_444,
-} as const;
-
-export type PmErrName = keyof typeof pmErr;
+import {PM_ERR} from '../protocols/pcp/constants.js';
+import {pmErrStr} from '../protocols/pcp/errors.js';
 
 export class PcpCodeError extends Error {
 	readonly code: number;
 
-	constructor(code: number, message?: string) {
-		super(message ?? `PCP error ${code}`);
+	constructor(code: number) {
+		super(`${pmErrStr(code)} (${code})`);
 		this.name = 'PcpCodeError';
 		this.code = code;
 	}
 }
 
-export function pcpError(name: PmErrName, message?: string): PcpCodeError {
-	return new PcpCodeError(pmErr[name], message ?? `PCP error ${name} (${pmErr[name]})`);
+export function pcpError(name: keyof typeof PM_ERR): PcpCodeError {
+	return new PcpCodeError(PM_ERR[name]);
+}
+
+/** The message of anything thrown. */
+export function messageOf(error: unknown): string {
+	return error instanceof Error ? error.message : String(error);
 }

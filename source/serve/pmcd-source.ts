@@ -52,6 +52,8 @@ const indoms: readonly ServedIndom[] = [
 ];
 
 export class PmcdSource implements MetricSource {
+	readonly domain = pmcdDomain;
+	readonly agent = 'pmcd';
 	readonly metrics = metrics;
 	readonly indoms = indoms;
 	private readonly hostname: () => string;
@@ -62,7 +64,7 @@ export class PmcdSource implements MetricSource {
 
 	async instances(id: number, client: ClientContext): Promise<Instance[]> {
 		if (id !== clientIndom) {
-			throw pcpError('indom');
+			throw pcpError('INDOM');
 		}
 
 		return [{inst: client.seq, name: String(client.seq)}];
@@ -83,7 +85,7 @@ export class PmcdSource implements MetricSource {
 				}
 
 				default: {
-					result.set(id, {error: pcpError('pmid').code});
+					result.set(id, {error: pcpError('PMID').code});
 				}
 			}
 		}

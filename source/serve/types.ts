@@ -84,6 +84,10 @@ export type ClientContext = {
 
 /** A group of metrics the collector serves (the local Linux metrics, the pmcd.* basics). */
 export type MetricSource = {
+	/** The PMID domain of every metric here (60 linux, 2 pmcd). */
+	readonly domain: number;
+	/** The agent name, as pmcd's domain label {"agent": …} has it. */
+	readonly agent: string;
 	readonly metrics: readonly ServedMetric[];
 	readonly indoms: readonly ServedIndom[];
 	/** Current instances of one of this source's instance domains. */

@@ -83,6 +83,11 @@ function parseFetch(text: string): Printed {
 	return result;
 }
 
+async function fetchPrinted(address: string, names: string[]): Promise<Printed> {
+	const result = await runPminfo(['-h', address, '-f', ...names]);
+	return parseFetch(result.stdout);
+}
+
 function numeric(value: string): number {
 	return Number(value.replaceAll('"', ''));
 }
@@ -115,7 +120,7 @@ describe('linux metrics match the real linux PMDA', () => {
 	});
 
 	test('instance domains hold the same ids and names', async () => {
-		const pmcd = parseFetch((await runPminfo(['-h', peer.address, '-f', ...names])).stdout);
+		const pmcd = await fetchPrinted(peer.address, names);
 		for (const metric of linuxMetrics.filter(m => m.indom !== indomNull)) {
 			const theirs = (pmcd.get(metric.name) ?? []).map(v => ({inst: v.inst, name: v.name}));
 			const ours = await source.instances(metric.indom, client);
@@ -124,9 +129,9 @@ describe('linux metrics match the real linux PMDA', () => {
 	});
 
 	test('values agree within sampling tolerance', async () => {
-		const before = parseFetch((await runPminfo(['-h', peer.address, '-f', ...names])).stdout);
+		const before = await fetchPrinted(peer.address, names);
 		const mine = await source.fetch(linuxMetrics.map(metric => metric.pmid), client);
-		const after = parseFetch((await runPminfo(['-h', peer.address, '-f', ...names])).stdout);
+		const after = await fetchPrinted(peer.address, names);
 
 		const ourValues = (metric: ServedMetric) => {
 			const outcome: FetchOutcome | undefined = mine.get(metric.pmid);

@@ -13,7 +13,7 @@ import type {
 } from '../types.js';
 import {InstanceCache} from './instances.js';
 import {
-	linuxIndom, linuxIndoms, linuxMetrics, loadInstances,
+	linuxDomain, linuxIndom, linuxIndoms, linuxMetrics, loadInstances,
 	type Filesystem, type LinuxMetric, type Snapshot, type SnapshotPart, type Uname,
 } from './metrics.js';
 import {
@@ -32,6 +32,8 @@ export type LinuxSourceOptions = {
 };
 
 export class LinuxSource implements MetricSource {
+	readonly domain = linuxDomain;
+	readonly agent = 'linux';
 	readonly metrics = linuxMetrics;
 	readonly indoms = linuxIndoms;
 	private readonly byPmid = new Map<number, LinuxMetric>(linuxMetrics.map(metric => [metric.pmid, metric]));
@@ -69,7 +71,7 @@ export class LinuxSource implements MetricSource {
 			}
 
 			default: {
-				throw pcpError('indom');
+				throw pcpError('INDOM');
 			}
 		}
 	}
@@ -82,7 +84,7 @@ export class LinuxSource implements MetricSource {
 		for (const id of pmids) {
 			const metric = this.byPmid.get(id);
 			if (!metric) {
-				result.set(id, {error: pcpError('pmid').code});
+				result.set(id, {error: pcpError('PMID').code});
 				continue;
 			}
 
@@ -232,5 +234,5 @@ function errnoCode(error: unknown): number {
 		return error.errno;
 	}
 
-	return pcpError('again').code;
+	return pcpError('AGAIN').code;
 }
