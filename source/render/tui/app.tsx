@@ -9,7 +9,8 @@ import {
 import {
 	Box, Text, useInput, useStdin, useStdout,
 } from 'ink';
-import type {PromptAnswer} from '../../security/types.js';
+import {validityNote} from '../../security/messages.js';
+import type {PromptAnswer, TrustQuestion} from '../../security/types.js';
 import {HelpOverlay} from './help-overlay.js';
 import {layoutPanes} from './layout.js';
 import {Pane, type PaneNotice} from './pane.js';
@@ -21,8 +22,34 @@ import {TrustPrompt} from './trust-prompt.js';
 
 export type Size = {columns: number; rows: number};
 
-/** Lines the trust prompt takes (its box, fields, choices and a note). */
-export const promptHeight = 20;
+/**
+ * Lines the trust prompt will take at this width (its box, wrapped fields, choices, and room for
+ * a note), so that the panes below it get the rest of the screen.
+ */
+export function promptHeight(question: TrustQuestion, width: number): number {
+	const inner = Math.max(10, width - 4);
+	const field = Math.max(10, inner - 10);
+	const lines = (text: string, room: number) => Math.max(1, Math.ceil([...text].length / room));
+	const cert = question.certificate;
+	const fields = [
+		question.reason,
+		cert.subject,
+		`${cert.issuer}${cert.selfSigned ? ' (self-signed)' : ''}`,
+		cert.subjectAltNames.join(', ') || '(none)',
+		validityNote(cert).text,
+		cert.sha256.slice(0, 47),
+		cert.sha256.slice(48),
+		cert.sha1,
+	];
+	return 2 // border
+		+ lines(`The authenticity of collector ${question.target.host}:${question.target.port} can't be established.`, inner)
+		+ fields.reduce((sum, text) => sum + lines(text, field), 0)
+		+ 1 // margin
+		+ lines('Trust this collector? Compare the SHA-256 with what its administrator gave you.', inner)
+		+ 3 // choices
+		+ lines('Enter chooses (default: No) · ↑/↓ to move · or paste the SHA-256 fingerprint and press Enter', inner)
+		+ 2; // typed fingerprint and note
+}
 
 /** Follows the terminal size (Ink re-lays out on resize; the pane grid depends on rows too). */
 export function useTerminalSize(fixed?: Size): Size {
@@ -61,6 +88,12 @@ function paneNotice(host: HostState, now: number): PaneNotice | undefined {
 	}
 
 	return undefined;
+}
+
+/** One line for the footer: "secmon: " dropped, the collector named once. */
+export function noticeText(notice: {host?: string; text: string}): string {
+	const text = notice.text.split('\n')[0]!.replace(/^secmon: /v, '');
+	return notice.host && !text.includes(notice.host) ? `${notice.host}: ${text}` : text;
 }
 
 function intervalText(ms: number): string {
@@ -115,7 +148,7 @@ export function App({state, dispatch, onAnswer, size: fixedSize}: AppProps) {
 	// Lines left for the panes: one below the screen height, so Ink never takes the clear-screen path.
 	let height = size.rows - 1 - 1 - state.hosts.length;
 	if (prompt) {
-		height -= promptHeight + (state.prompts.length > 1 ? 1 : 0);
+		height -= promptHeight(prompt.question, width) + (state.prompts.length > 1 ? 1 : 0);
 	}
 
 	for (const host of stopped) {
@@ -240,14 +273,17 @@ export function App({state, dispatch, onAnswer, size: fixedSize}: AppProps) {
 						})}
 					</Box>
 				))}
-			{!state.help && (layout.hiddenBefore > 0 || layout.hiddenAfter > 0)
+			{!state.help && layout.rows.length > 0 && (layout.hiddenBefore > 0 || layout.hiddenAfter > 0)
 				? (
 					<Text dimColor>
 						panes {layout.hiddenBefore + 1}–{panes.length - layout.hiddenAfter} of {panes.length} · Tab/arrows to see the others
 					</Text>
 				)
 				: null}
-			{notice ? <Text dimColor wrap='truncate-end'>{notice.host ? `${notice.host}: ` : ''}{notice.text.split('\n')[0]}</Text> : null}
+			{!state.help && layout.rows.length === 0 && panes.length > 0 && height > 0
+				? <Text dimColor wrap='truncate-end'>{panes.length} pane(s) do not fit on this screen: make the terminal taller</Text>
+				: null}
+			{notice ? <Text dimColor wrap='truncate-end'>{noticeText(notice)}</Text> : null}
 		</Box>
 	);
 }

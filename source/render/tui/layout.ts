@@ -56,7 +56,14 @@ export function layoutPanes(input: {width: number; height: number; wants: readon
 	let height = Math.max(0, input.height);
 	if (grid.length * minPaneHeight > height) {
 		// Paging: one line for "panes x–y of n".
-		height = Math.max(minPaneHeight, height - 1);
+		height -= 1;
+		if (height < minPaneHeight) {
+			// Not even one pane fits (a small terminal with a prompt open): none, rather than a garbled screen.
+			return {
+				columns, paneWidth, rows: [], hiddenBefore: 0, hiddenAfter: count,
+			};
+		}
+
 		const perPage = Math.max(1, Math.floor(height / minPaneHeight));
 		const focusRow = input.focus < 0 ? 0 : Math.floor(input.focus / columns);
 		const page = Math.floor(Math.min(focusRow, grid.length - 1) / perPage);

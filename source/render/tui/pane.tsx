@@ -136,8 +136,8 @@ export function Pane({pane, width, height, focused, showHost, notice}: PaneProps
 		>
 			<Text wrap='truncate-end'>
 				<Text bold {...(focused ? {color: 'cyan'} : {})}>{pane.metric}</Text>
-				{showHost ? <Text color='blue'> @ {pane.host}</Text> : null}
 				{top === '' ? null : <Text color='yellow'>{top}</Text>}
+				{showHost ? <Text color='blue'> @ {pane.host}</Text> : null}
 				<Text dimColor>{details === '' ? '' : `  ${details}`}</Text>
 			</Text>
 			{notice ? <Text color={notice.color} wrap='truncate-end'>{notice.text}</Text> : null}

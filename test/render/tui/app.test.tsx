@@ -89,6 +89,22 @@ describe('App', () => {
 		expect(lastFrame()).not.toContain('The authenticity of collector');
 	});
 
+	test('on a small screen the prompt fits below the header and the panes give way', async () => {
+		const store = makeStore([a, b]);
+		const {lastFrame} = render(<LiveApp store={store} size={{columns: 70, rows: 30}} onAnswer={() => undefined}/>);
+		connect(store, a);
+		store.dispatch(sample(a, 0, 1_048_576));
+		store.dispatch({
+			type: 'prompt-open', id: 1, host: b, question,
+		});
+		await settle();
+		const lines = lastFrame()!.split('\n');
+		expect(lines.length).toBeLessThan(30);
+		expect(lines[0]).toMatch(/^secmon every 1 s/v);
+		expect(lastFrame()).toContain('Yes, trust and save (y)');
+		expect(lastFrame()).toContain('6 pane(s) do not fit on this screen');
+	});
+
 	test('two prompts are shown one at a time', async () => {
 		const store = makeStore([a, b]);
 		const {lastFrame, stdin} = render(<LiveApp

@@ -51,6 +51,12 @@ describe('layoutPanes', () => {
 		expect(later).toMatchObject({hiddenBefore: 12, hiddenAfter: 2});
 	});
 
+	test('no room for even one pane: none, all counted as hidden', () => {
+		expect(layoutPanes({
+			width: 80, height: 4, wants: [1, 1, 1, 1], focus: 0,
+		})).toMatchObject({rows: [], hiddenBefore: 0, hiddenAfter: 4});
+	});
+
 	test('no panes, no rows', () => {
 		expect(layoutPanes({
 			width: 80, height: 10, wants: [], focus: -1,
