@@ -7,6 +7,7 @@
 import {X509Certificate, createPrivateKey} from 'node:crypto';
 import {readFile} from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
 import process from 'node:process';
 import type {Writable} from 'node:stream';
 import {parseArgs} from 'node:util';
@@ -45,7 +46,7 @@ Options
 
 On first start secmon creates a local CA and a server certificate in
 <secmon home>/serve/ (RSA 2048, SHA-512, keys 0600) and prints the CA file:
-  secmon --ca-file CA --host HOST:PORT -f kernel.all.load
+  secmon --ca-file CA --host pcps://HOST:PORT -f kernel.all.load
   PCP_SECURE_SOCKETS=enforce pminfo -h HOST:PORT ...   with a tls.conf holding
       tls-ca-cert-file = CA    and    tls-verify-clients = true
 `;
@@ -291,7 +292,9 @@ export async function startServe(options: ServeOptions, io: ServeIo, limits?: Pa
 		const first = addresses[0];
 		io.stdout.write(`secmon serve: CA certificate for clients: ${credentials.caFile}\n`);
 		if (first) {
-			io.stdout.write(`  secmon --ca-file ${credentials.caFile} --host ${display(first.host, first.port)} -f kernel.all.load\n`);
+			const host = ['0.0.0.0', '::'].includes(first.host) ? `${os.hostname()}:${first.port}` : display(first.host, first.port);
+			io.stdout.write(`  secmon --ca-file ${credentials.caFile} --host pcps://${host} -f kernel.all.load\n`);
+			io.stdout.write(`  PCP tools: PCP_SECURE_SOCKETS=enforce with a tls.conf holding tls-ca-cert-file = ${credentials.caFile} and tls-verify-clients = true\n`);
 		}
 
 		if (options.requireClientCert && options.clientCa === undefined) {

@@ -177,19 +177,6 @@ describe('misbehaving clients never block the others', () => {
 		client.destroy();
 	});
 
-	test('PMNS_CHILD and instance lookups by number and by name', async () => {
-		const client = await RawClient.connect(plain.port);
-		await client.handshake();
-		const child = Buffer.from(encodeTraverse('kernel.all'));
-		child.writeInt32BE(PDU.PMNS_CHILD, 4);
-		child.writeInt32BE(1, 12);
-		client.send(child);
-		const names = decodeNames(await client.next());
-		expect(names.names).toEqual(['load', 'cpu', 'uptime']);
-		expect(names.statuses).toEqual([0, 1, 0]);
-		client.destroy();
-	});
-
 	test('200 clients at once, each served', async () => {
 		const clients = await Promise.all(Array.from({length: 200}, async () => RawClient.connect(plain.port)));
 		try {

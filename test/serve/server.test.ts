@@ -125,6 +125,7 @@ describe('TLS: PCP_SECURE_SOCKETS=enforce verifying the printed CA', () => {
 		expect(collector.caFile).toBe(path.join(collector.home, 'serve', 'ca.pem'));
 		expect(collector.stdout.text).toContain(`CA certificate for clients: ${collector.caFile}`);
 		expect(collector.stdout.text).toContain(`listening on ${collector.address} (TLS required)`);
+		expect(collector.stdout.text).toContain(`secmon --ca-file ${collector.caFile} --host pcps://${collector.address} -f kernel.all.load`);
 	});
 
 	test('pminfo -f and pmval over TLS with the server certificate verified', async () => {
