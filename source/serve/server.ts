@@ -287,6 +287,10 @@ export class PcpServer {
 	}
 }
 
+/** Per-connection input buffering bounds (a few maximum-size PDUs). */
+const pauseAboveBytes = 256 * 1024;
+const resumeBelowBytes = 64 * 1024;
+
 function connectionKey(socket: net.Socket): string {
 	return `${socket.remoteAddress}|${socket.remotePort}|${socket.localAddress}|${socket.localPort}`;
 }
@@ -430,7 +434,24 @@ class Session {
 		}
 
 		this.reader.append(chunk);
+		if (this.reader.buffered > pauseAboveBytes && !this.stream.isPaused()) {
+			// A client pipelining requests faster than it reads replies: stop reading until we catch up.
+			this.stream.pause();
+		}
+
 		void this.pump();
+	}
+
+	/** Send a last PDU, then close (end, so the PDU is delivered; destroy if the client lingers). */
+	private finish(last: Buffer, reason: string): void {
+		this.server.logLine(`${this.peer}: closing: ${reason}`);
+		this.state = 'closed';
+		clearTimeout(this.partialTimer);
+		clearTimeout(this.stateTimer);
+		this.stream.end(last);
+		setTimeout(() => {
+			this.destroy();
+		}, 1000).unref();
 	}
 
 	/** Handle complete PDUs one at a time, in order (strict request/reply, pcp.md §3.3). */
@@ -459,6 +480,10 @@ class Session {
 			}
 		} finally {
 			this.busy = false;
+		}
+
+		if (this.state !== 'closed' && this.stream.isPaused() && this.reader.buffered < resumeBelowBytes) {
+			this.stream.resume();
 		}
 
 		this.watchPartial();
@@ -554,8 +579,7 @@ class Session {
 		if ((flags & FEATURE.SECURE) !== 0) {
 			if (tlsSetup.mode === 'off') {
 				// What pmcd without TLS answers (pcp.md §2.4); real clients never ask.
-				void this.write(encodeError(PM_ERR.NOTCONN));
-				this.close('asked for TLS, which is off (--tls off)');
+				this.finish(encodeError(PM_ERR.NOTCONN), 'asked for TLS, which is off (--tls off)');
 				return;
 			}
 

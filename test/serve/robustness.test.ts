@@ -177,6 +177,28 @@ describe('misbehaving clients never block the others', () => {
 		client.destroy();
 	});
 
+	test('a client pipelining 20000 requests without reading gets every reply, in order', async () => {
+		const client = await RawClient.connect(plain.port);
+		await client.handshake();
+		const requests = Array.from({length: 20_000}, (_, index) => encodeTraverse(index % 2 === 0 ? 'hinv' : 'kernel.all.load'));
+		client.send(Buffer.concat(requests));
+		await servedPromptly(plain);
+		for (let index = 0; index < requests.length; index++) {
+			const {names} = decodeNames(await client.next(10_000));
+			expect(names[0]).toBe(index % 2 === 0 ? 'hinv.ncpu' : 'kernel.all.load');
+		}
+
+		client.destroy();
+	});
+
+	test('asking for TLS from a --tls off collector gets PM_ERR_NOTCONN, then the connection closes', async () => {
+		const client = await RawClient.connect(plain.port);
+		const greeting = await client.handshake(secureFlags);
+		expect(greeting.features & secureFlags).toBe(0);
+		expect(await errorCode(client)).toBe(PM_ERR.NOTCONN);
+		expect(await client.closedWithin(2000)).toBe(true);
+	});
+
 	test('200 clients at once, each served', async () => {
 		const clients = await Promise.all(Array.from({length: 200}, async () => RawClient.connect(plain.port)));
 		try {

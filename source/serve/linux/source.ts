@@ -7,7 +7,7 @@
 import {readFile, realpath, statfs} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import {pcpError} from '../errors.js';
+import {pcpError, PcpCodeError} from '../errors.js';
 import type {
 	ClientContext, FetchOutcome, Instance, MetricSource,
 } from '../types.js';
@@ -54,18 +54,18 @@ export class LinuxSource implements MetricSource {
 			}
 
 			case linuxIndom.disk: {
-				await this.samplePart('disks', {});
+				await this.samplePart('disks', {}).catch(failed);
 				return this.diskCache.list();
 			}
 
 			case linuxIndom.netdev: {
-				await this.samplePart('netdev', {});
+				await this.samplePart('netdev', {}).catch(failed);
 				return this.netCache.list();
 			}
 
 			case linuxIndom.filesys: {
 				// Listing the indom needs /proc/self/mounts only, not statfs.
-				const mounts = await this.mounts();
+				const mounts = await this.mounts().catch(failed);
 				this.filesysCache.refresh(mounts.map(mount => mount.device));
 				return this.filesysCache.list();
 			}
@@ -226,6 +226,11 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | unde
 	} finally {
 		clearTimeout(timer);
 	}
+}
+
+/** A failed /proc read while listing an instance domain becomes an ERROR PDU with its errno. */
+function failed(error: unknown): never {
+	throw new PcpCodeError(errnoCode(error));
 }
 
 /** A failed read as a PCP per-metric error: negative errno (libpcp prints it with strerror). */
