@@ -7,6 +7,8 @@
 import process from 'node:process';
 import type {Writable} from 'node:stream';
 import meow from 'meow';
+// Inlined by the bundler, so meow need not search for and parse package.json at start-up.
+import packageJson from '../package.json' with {type: 'json'};
 import {
 	errorJson, exitCodes, formatError, SecmonError,
 } from './errors.js';
@@ -67,6 +69,7 @@ Exit codes
 function parseMain(argv: string[]) {
 	return meow(helpText, {
 		importMeta: import.meta,
+		pkg: packageJson,
 		argv: normalizeArgv(argv),
 		allowUnknownFlags: false,
 		helpIndent: 0,
