@@ -52,12 +52,9 @@ export default defineConfig({
 	plugins: [lazyMeowDependencies()],
 	transform: {jsx: {runtime: 'automatic'}},
 	output: {
-
-
-dir:  'dist', format:  'esm', chunkFileNames:  'chunks/[name]-[hash].js', sourcemap:
-
-
- fals
-e
-},
+		dir: 'dist',
+		format: 'esm',
+		chunkFileNames: 'chunks/[name]-[hash].js',
+		sourcemap: false,
+	},
 });
