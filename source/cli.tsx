@@ -57,6 +57,7 @@ Security (secure by default: every certificate is verified)
   --cert FILE --key FILE   client certificate for collectors that require one
   --fingerprint SHA256     trust the collector whose certificate has this fingerprint
   --accept-new       trust and save a collector seen for the first time (never a changed one)
+  --psk-identity ID --psk-file FILE  Zabbix pre-shared key (the key only ever from a file)
   --timeout T        connect and request timeout (default 5 sec / 10 sec)
   Trusted collectors are saved in ~/.pki/secmon (SECMON_HOME moves it).
 
@@ -90,6 +91,8 @@ function parseMain(argv: string[]) {
 			cert: {type: 'string'},
 			key: {type: 'string'},
 			fingerprint: {type: 'string'},
+			pskIdentity: {type: 'string'},
+			pskFile: {type: 'string'},
 			acceptNew: {type: 'boolean'},
 			timeout: {type: 'string'},
 		},

@@ -27,6 +27,9 @@ export type SecurityPlan = {
 	cert?: string;
 	key?: string;
 	fingerprint?: string;
+	/** Zabbix pre-shared key: identity (not secret) and the file holding the key (never the key itself). */
+	pskIdentity?: string;
+	pskFile?: string;
 	acceptNew: boolean;
 	/** May the user be asked (a terminal on both ends, not --json)? */
 	interactive: boolean;
@@ -68,6 +71,8 @@ export type Flags = {
 	cert?: string;
 	key?: string;
 	fingerprint?: string;
+	pskIdentity?: string;
+	pskFile?: string;
 	acceptNew: boolean;
 	timeout?: string;
 };
@@ -194,6 +199,8 @@ export function makePlan(metrics: string[], flags: Flags, environment: Environme
 			cert: flags.cert,
 			key: flags.key,
 			fingerprint: flags.fingerprint,
+			pskIdentity: flags.pskIdentity,
+			pskFile: flags.pskFile,
 			acceptNew: flags.acceptNew,
 			interactive,
 		};
