@@ -17,9 +17,18 @@ function formatOne(value: number | bigint | string | Uint8Array, desc: MetricDes
 	return desc ? pmPrintValue(pcpTypeCode(desc.type, desc.typeCode), value) : String(value);
 }
 
+function isSingular(result: MetricValues): boolean {
+	return result.status === 'ok' && result.values.length === 1 && (result.values[0]!.instance ?? -1) === -1;
+}
+
+/**
+ * One block: a header line (time, collector, TLS or PLAIN TEXT), then each metric. Singular values
+ * share one column; instance rows are aligned per metric, values right-aligned like pmval's.
+ */
 export function renderTextSample(input: {target: string; timestamp: Date; rows: TextRow[]; tls: TlsFacts | undefined; first: boolean}): string {
 	const security = input.tls ? `TLS ${input.tls.version}, ${input.tls.basis}` : 'PLAIN TEXT (not encrypted)';
 	let out = `${input.timestamp.toISOString()}  ${input.target}  ${security}\n`;
+	const nameWidth = Math.max(0, ...input.rows.filter(row => isSingular(row.result)).map(row => row.name.length));
 	for (const row of input.rows) {
 		const {result} = row;
 		if (result.status === 'error') {
@@ -32,14 +41,18 @@ export function renderTextSample(input: {target: string; timestamp: Date; rows: 
 			continue;
 		}
 
-		if (result.values.length === 1 && (result.values[0]!.instance ?? -1) === -1) {
-			out += `  ${row.name}  ${formatOne(result.values[0]!.value, row.desc, row.rate)}\n`;
+		if (isSingular(result)) {
+			out += `  ${row.name.padEnd(nameWidth)}  ${formatOne(result.values[0]!.value, row.desc, row.rate)}\n`;
 			continue;
 		}
 
 		out += `  ${row.name}\n`;
-		for (const value of result.values) {
-			out += `    ${(value.name ?? String(value.instance)).padEnd(16)}  ${formatOne(value.value, row.desc, row.rate)}\n`;
+		const names = result.values.map(value => value.name ?? String(value.instance));
+		const texts = result.values.map(value => formatOne(value.value, row.desc, row.rate));
+		const width = Math.max(8, ...names.map(name => name.length));
+		const valueWidth = Math.max(...texts.map(text => text.length));
+		for (const [index, name] of names.entries()) {
+			out += `    ${name.padEnd(width)}  ${texts[index]!.padStart(valueWidth)}\n`;
 		}
 	}
 

@@ -131,11 +131,15 @@ export class Tmux {
 		throw new Error(`timed out waiting for ${options.what ?? String(test)}; the screen was:\n${screen}`);
 	}
 
-	/** The command's exit status once it has exited, else undefined. */
+	/** The command's exit status once it has exited (128 + signal number if a signal ended it), else undefined. */
 	async exitStatus(): Promise<number | undefined> {
-		const out = (await tmux(this.socket, ['display-message', '-p', '-t', this.name, '#{pane_dead} #{pane_dead_status}'])).trim();
-		const [dead, status] = out.split(' ');
-		return dead === '1' ? Number(status) : undefined;
+		const out = (await tmux(this.socket, ['display-message', '-p', '-t', this.name, '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}'])).trim();
+		const [dead, status, signal] = out.split(':');
+		if (dead !== '1') {
+			return undefined;
+		}
+
+		return status ? Number(status) : 128 + Number(signal);
 	}
 
 	async waitForExit(timeoutMs = 15_000): Promise<number> {
