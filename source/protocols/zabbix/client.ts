@@ -19,7 +19,7 @@ import {SecmonError, type ErrorCode, type ExitCode} from '../../errors.js';
 import type {MetricDesc, Sample} from '../../metrics/model.js';
 import type {MetricSource} from '../../metrics/source.js';
 import type {SessionHooks} from '../../connect.js';
-import type {Plan, SecurityPlan} from '../../plan.js';
+import type {Plan} from '../../plan.js';
 import type {HostSpec} from '../../target.js';
 import {splitPemBundle} from '../../security/certificate.js';
 import {checkKeyFileMode} from '../../security/home.js';
@@ -1146,13 +1146,13 @@ export class ZabbixSource implements MetricSource {
 
 /**
  * zabbix:// for the main CLI (sources.ts): a ZabbixSource for one --host.
- * Credentials: a PSK (identity + key file) from the plan's security extras `pskIdentity`/`pskFile`
- * or SECMON_PSK_IDENTITY/SECMON_PSK_FILE; else --cert/--key (certificate mode: --ca-file is checked
+ * Credentials: a PSK (identity + key file) from --psk-identity/--psk-file (plan.security) or
+ * SECMON_PSK_IDENTITY/SECMON_PSK_FILE; else --cert/--key (certificate mode: --ca-file is checked
  * the Zabbix way, without it the agent certificate is pinned); else plain text. A Zabbix agent
  * cannot upgrade a plain connection, so `enforce` without credentials is refused before connecting.
  */
 export async function openZabbix(target: HostSpec, plan: Plan, hooks: SessionHooks): Promise<ZabbixSource> {
-	const security = plan.security(target) as SecurityPlan & {pskIdentity?: string; pskFile?: string};
+	const security = plan.security(target);
 	const fromEnvironment = (name: string) => (hooks.env[name] === undefined || hooks.env[name] === '' ? undefined : hooks.env[name]);
 	const pskFile = security.pskFile ?? fromEnvironment('SECMON_PSK_FILE');
 	const pskIdentity = security.pskIdentity ?? fromEnvironment('SECMON_PSK_IDENTITY');
