@@ -17,7 +17,7 @@ import type {Plan} from '../plan.js';
 import {metricLine} from '../render/ndjson.js';
 import {renderTextSample} from '../render/text.js';
 import {openSource} from '../sources.js';
-import {parseHostSpec, type HostSpec} from '../target.js';
+import type {HostSpec} from '../target.js';
 
 function exitCodeOf(error: unknown): number {
 	return error instanceof SecmonError ? error.exitCode : exitCodes.failure;
@@ -31,7 +31,7 @@ export async function runLive(plan: Plan, io: Io, hooks: SessionHooks): Promise<
 		return runTui(plan, io, hooks);
 	}
 
-	const targets = plan.targets.length > 0 ? plan.targets : [parseHostSpec('localhost')];
+	const {targets} = plan;
 	const sources: Array<{source: MetricSource; descs: Map<string, MetricDesc>; previous?: Sample}> = [];
 	let status: number = exitCodes.ok;
 	const fail = (error: unknown, target?: HostSpec) => {

@@ -11,9 +11,10 @@ import {
 } from '../errors.js';
 import type {Plan} from '../plan.js';
 import type {Ask} from '../security/types.js';
-import {parseHostSpec, type HostSpec} from '../target.js';
+import type {HostSpec} from '../target.js';
 import {argumentErrorLine, renderMetricBlock} from '../render/pminfo.js';
 import {openSource} from '../sources.js';
+import {withDefaultCollector} from './embedded.js';
 import {pminfoOn} from './pminfo.js';
 
 /** Ink is loaded only when a prompt must really be shown. */
@@ -28,16 +29,6 @@ function hooksFor(io: Io): SessionHooks {
 	};
 }
 
-/** With no --host: the collector on this machine (pminfo's local: default). */
-function defaultTargets(plan: Plan, io: Io): HostSpec[] {
-	if (plan.targets.length > 0) {
-		return plan.targets;
-	}
-
-	const port = io.env['PMCD_PORT'] === undefined ? '' : `:${io.env['PMCD_PORT'].split(',')[0]}`;
-	return [parseHostSpec(`localhost${port}`)];
-}
-
 function worst(a: number, b: number): number {
 	return Math.max(a, b);
 }
@@ -45,7 +36,7 @@ function worst(a: number, b: number): number {
 async function runPminfo(plan: Plan, io: Io): Promise<number> {
 	const hooks = hooksFor(io);
 	let status: number = exitCodes.ok;
-	const targets = defaultTargets(plan, io);
+	const {targets} = plan;
 	for (const target of targets) {
 		if (targets.length > 1 && !plan.json) {
 			io.stdout.write(`\n== ${target.display} ==\n`);
@@ -152,6 +143,10 @@ async function runGeneric(target: HostSpec, plan: Plan, io: Io, hooks: SessionHo
 }
 
 export async function run(plan: Plan, io: Io): Promise<number> {
+	return withDefaultCollector(plan, io, async plan => runOn(plan, io));
+}
+
+async function runOn(plan: Plan, io: Io): Promise<number> {
 	switch (plan.output) {
 		case 'pminfo': {
 			return runPminfo(plan, io);
