@@ -5,6 +5,7 @@
  */
 import type {Writable} from 'node:stream';
 import {PcpClient} from './protocols/pcp/client.js';
+import {FEATURE} from './protocols/pcp/constants.js';
 import {secmonHome} from './security/home.js';
 import {TrustStore} from './security/store.js';
 import {upgradeToTls} from './security/tls.js';
@@ -62,6 +63,10 @@ export async function openPcp(target: HostSpec, plan: Plan, hooks: SessionHooks)
 			rerunCommand: rerunCommand(hooks.argv),
 		}),
 	});
+	if (security.mode === 'off' && (client.features & FEATURE.SECURE) !== 0) {
+		hooks.warn(`secmon: note: ${target.display} offers TLS, but secure mode is off, so this session is PLAIN TEXT. Use --secure enforce (or pcps://, or PCP_SECURE_SOCKETS=enforce) to encrypt and verify it.`);
+	}
+
 	if (client.plainBecauseRelaxed) {
 		const warning = plainWarning(target, security);
 		if (warning) {

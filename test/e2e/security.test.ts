@@ -220,7 +220,8 @@ describe('client certificates', () => {
 });
 
 describe('trust on first use in a real terminal', () => {
-	const session = `secmon-tofu-${process.pid}`;
+	let runs = 0;
+	let session = '';
 	const tmux = (...args: string[]) => execFileSync('tmux', args, {encoding: 'utf8'});
 	const screen = () => tmux('capture-pane', '-p', '-t', session);
 	async function waitFor(pattern: RegExp, timeoutMs = 15_000): Promise<string> {
@@ -247,6 +248,8 @@ describe('trust on first use in a real terminal', () => {
 
 	async function run(env: Record<string, string>, keys: string[]): Promise<string> {
 		const command = `env SECMON_HOME=${env['SECMON_HOME']} CI=false FORCE_COLOR=0 PCP_SECURE_SOCKETS=enforce ${process.execPath} ${cliPath} -h ${offer.address} -f hinv.ncpu; echo "exit=$?"; sleep 30`;
+		// A fresh session name per test: a killed session can linger for a moment.
+		session = `secmon-tofu-${process.pid}-${++runs}`;
 		tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', command);
 		const prompt = await waitFor(/default: No/);
 		// The prompt shows the SHA-256 in two rows of 16 bytes.
