@@ -243,7 +243,9 @@ describe('trust on first use in a real terminal', () => {
 	afterEach(() => {
 		try {
 			tmux('kill-session', '-t', session);
-		} catch {}
+		} catch {
+			// Already gone.
+		}
 	});
 
 	async function run(env: Record<string, string>, keys: string[]): Promise<string> {
