@@ -20,6 +20,22 @@ const openers: Partial<Record<Protocol, () => Promise<OpenSource>>> = {
 			return new PcpSource(client, target);
 		};
 	},
+	async zabbix() {
+		const {openZabbix} = await import('./protocols/zabbix/client.js');
+		return openZabbix;
+	},
+	async icinga() {
+		const {openIcinga} = await import('./protocols/icinga/open.js');
+		return openIcinga;
+	},
+	async livestatus() {
+		const {openLivestatus} = await import('./protocols/livestatus/open.js');
+		return openLivestatus;
+	},
+	async mon() {
+		const {openMon} = await import('./protocols/mon/open.js');
+		return openMon;
+	},
 };
 
 export async function openSource(target: HostSpec, plan: Plan, hooks: SessionHooks): Promise<MetricSource> {

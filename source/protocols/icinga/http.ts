@@ -1,0 +1,279 @@
+/**
+ * HTTP/1.1 to the Icinga 2 REST API over connections from TlsConnector (so every connection went
+ * through secmon's trust decision): node:http with an Agent whose createConnection hands over our
+ * verified TLS stream, with keep-alive. Error statuses become SecmonErrors that say what to do
+ * (others.md §1.2: 401 for unknown users and untrusted client certificates, 404 both for "no
+ * such object" and for a missing permission).
+ */
+import http from 'node:http';
+import type {Duplex} from 'node:stream';
+import {SecmonError} from '../../errors.js';
+import {tlsFailure} from '../../security/tls.js';
+import type {TlsConnector} from './secure.js';
+
+export type IcingaAuth = {
+	/** "user:password" from a password file (sent as Basic authorization). */
+	basic?: {user: string; password: string};
+	/** Where the client certificate came from, for messages ("--cert /x.crt", "enrolled certificate …"). */
+	certificate?: string;
+};
+
+export type HttpOptions = {
+	connector: TlsConnector;
+	/** "host:port" for messages. */
+	where: string;
+	/** Host header. */
+	hostHeader: string;
+	auth: IcingaAuth;
+	requestTimeoutMs: number;
+};
+
+export type JsonResponse = {status: number; body: unknown; text: string};
+
+class TrustedAgent extends http.Agent {
+	private readonly connector: TlsConnector;
+
+	constructor(connector: TlsConnector) {
+		super({keepAlive: true, maxSockets: 4});
+		this.connector = connector;
+	}
+
+	override createConnection(_options: http.ClientRequestArgs, callback?: (error: Error | null, stream: Duplex) => void): Duplex | undefined {
+		this.connector.open().then(stream => {
+			callback?.(null, stream);
+		}, (error: unknown) => {
+			callback?.(error instanceof Error ? error : new Error(String(error)), undefined as unknown as Duplex);
+		});
+		return undefined;
+	}
+}
+
+/** The "status" text of an Icinga error body ({"error":404,"status":"No objects found."}), or the first line of an HTML one. */
+export function icingaErrorText(text: string): string {
+	try {
+		const parsed = JSON.parse(text) as unknown;
+		if (typeof parsed === 'object' && parsed !== null && typeof (parsed as Record<string, unknown>)['status'] === 'string') {
+			return (parsed as Record<string, string>)['status']!;
+		}
+	} catch {
+		// Not JSON.
+	}
+
+	return text.replaceAll(/<[^>]*>/g, ' ').replaceAll(/\s+/g, ' ').trim().slice(0, 200);
+}
+
+export class IcingaHttp {
+	private readonly options: HttpOptions;
+	private readonly agent: TrustedAgent;
+	private readonly open = new Set<http.ClientRequest>();
+
+	constructor(options: HttpOptions) {
+		this.options = options;
+		this.agent = new TrustedAgent(options.connector);
+	}
+
+	private headers(body: string | undefined, override: boolean): http.OutgoingHttpHeaders {
+		const headers: http.OutgoingHttpHeaders = {
+			host: this.options.hostHeader,
+			accept: 'application/json',
+			'user-agent': 'secmon',
+		};
+		if (body !== undefined) {
+			headers['content-type'] = 'application/json';
+			headers['content-length'] = Buffer.byteLength(body);
+		}
+
+		if (override) {
+			// Long filters go in the body: POST + X-HTTP-Method-Override: GET (others.md §1.3).
+			headers['x-http-method-override'] = 'GET';
+		}
+
+		const {basic} = this.options.auth;
+		if (basic) {
+			headers.authorization = `Basic ${Buffer.from(`${basic.user}:${basic.password}`, 'utf8').toString('base64')}`;
+		}
+
+		return headers;
+	}
+
+	private failure(error: unknown): SecmonError {
+		return tlsFailure(error, {target: this.options.connector.options.target, clientCert: this.options.connector.clientCert});
+	}
+
+	private async send(method: 'GET' | 'POST', path: string, body: string | undefined, override: boolean): Promise<http.IncomingMessage> {
+		return new Promise((resolve, reject) => {
+			const request = http.request({
+				agent: this.agent,
+				method,
+				path,
+				headers: this.headers(body, override),
+			});
+			this.open.add(request);
+			request.once('close', () => this.open.delete(request));
+			request.setTimeout(this.options.requestTimeoutMs, () => {
+				request.destroy(new SecmonError(
+					'TIMEOUT',
+					`Icinga 2 at ${this.options.where} did not answer ${method} ${path.split('?')[0]} within ${this.options.requestTimeoutMs} ms`,
+					'Check that the Icinga 2 API is healthy (its log: /var/log/icinga2/icinga2.log), or give a longer --timeout',
+				));
+			});
+			request.once('error', error => {
+				reject(this.failure(error));
+			});
+			request.once('response', resolve);
+			request.end(body);
+		});
+	}
+
+	/** One request, the whole JSON body read. Statuses other than 2xx are returned, not thrown. */
+	async request(method: 'GET' | 'POST', path: string, body?: unknown, options: {override?: boolean} = {}): Promise<JsonResponse> {
+		const text = body === undefined ? undefined : JSON.stringify(body);
+		const response = await this.send(method, path, text, options.override ?? false);
+		const chunks: Buffer[] = [];
+		try {
+			for await (const chunk of response) {
+				chunks.push(chunk as Buffer);
+			}
+		} catch (error) {
+			throw this.failure(error);
+		}
+
+		const raw = Buffer.concat(chunks).toString('utf8');
+		let parsed: unknown;
+		try {
+			parsed = raw === '' ? undefined : JSON.parse(raw) as unknown;
+		} catch {
+			parsed = undefined;
+		}
+
+		return {status: response.statusCode ?? 0, body: parsed, text: raw};
+	}
+
+	/**
+	 * A JSON request that must succeed: 401/403/404/other statuses become errors that say what to
+	 * do. `notFound` decides what a 404 means for this path.
+	 */
+	async json(method: 'GET' | 'POST', path: string, body: unknown, what: {action: string; permission: string; notFound?: 'empty' | 'error'}): Promise<unknown> {
+		const response = await this.request(method, path, body, {override: method === 'POST'});
+		if (response.status >= 200 && response.status < 300) {
+			if (response.body === undefined) {
+				throw new SecmonError('PROTOCOL', `Icinga 2 at ${this.options.where} sent a body that is not JSON for ${path.split('?')[0]}`, 'Check that this port is the Icinga 2 API (default 5665)');
+			}
+
+			return response.body;
+		}
+
+		if (response.status === 404 && what.notFound === 'empty') {
+			return {results: []};
+		}
+
+		throw this.statusError(response, what);
+	}
+
+	statusError(response: JsonResponse, what: {action: string; permission: string}): SecmonError {
+		const {where} = this.options;
+		const detail = icingaErrorText(response.text);
+		const {auth} = this.options;
+		switch (response.status) {
+			case 401: {
+				const hint = auth.certificate
+					? `The API did not map ${auth.certificate} to a user: it must be signed by the Icinga CA and its CN must be the client_cn of an ApiUser (conf.d/api-users.conf). Or give a password file (SECMON_PASSWORD_FILE) for an ApiUser with a password.`
+					: (auth.basic
+						? `Check the user name and password in the password file (ApiUser "${auth.basic.user}" in the master's conf.d/api-users.conf).`
+						: 'Authenticate: a client certificate (--cert FILE --key FILE, or get one with: secmon enroll --host icinga://HOST --cn NAME --ticket-file FILE), or a password file with USER:PASSWORD (SECMON_PASSWORD_FILE).');
+				return new SecmonError('PEER_ERROR', `Icinga 2 at ${where} refused to ${what.action}: HTTP 401 (${detail})`, hint);
+			}
+
+			case 403: {
+				return new SecmonError('PEER_ERROR', `Icinga 2 at ${where} refused to ${what.action}: HTTP 403 (${detail})`, `Give the ApiUser the permission "${what.permission}".`);
+			}
+
+			case 404: {
+				return new SecmonError(
+					'PEER_ERROR',
+					`Icinga 2 at ${where} could not ${what.action}: HTTP 404 (${detail})`,
+					`Icinga answers 404 both for objects that do not exist and for a missing permission: check the names, and that the ApiUser has "${what.permission}".`,
+				);
+			}
+
+			default: {
+				return new SecmonError(
+					'PEER_ERROR',
+					`Icinga 2 at ${where} could not ${what.action}: HTTP ${response.status} (${detail})`,
+					response.status >= 500 ? 'Check the Icinga 2 log on the master.' : 'This looks like a secmon bug or an Icinga version it does not know; please report it with this message.',
+				);
+			}
+		}
+	}
+
+	/**
+	 * A streaming POST (the event stream, others.md §1.5): one JSON object per line. Resolves once
+	 * the status line is in (rejects with statusError for anything but 200), then calls onObject per
+	 * line and onEnd once when the stream stops.
+	 */
+	async stream(path: string, body: unknown, what: {action: string; permission: string}, onObject: (object: unknown) => void, onEnd: (error?: SecmonError) => void): Promise<{close: () => void}> {
+		const text = JSON.stringify(body);
+		const response = await this.send('POST', path, text, false);
+		if (response.statusCode !== 200) {
+			const chunks: Buffer[] = [];
+			for await (const chunk of response) {
+				chunks.push(chunk as Buffer);
+			}
+
+			throw this.statusError({status: response.statusCode ?? 0, body: undefined, text: Buffer.concat(chunks).toString('utf8')}, what);
+		}
+
+		// The stream is long-lived: no request timeout once it is open.
+		response.socket.setTimeout(0);
+		let buffer = '';
+		let ended = false;
+		const end = (error?: SecmonError) => {
+			if (!ended) {
+				ended = true;
+				onEnd(error);
+			}
+		};
+
+		response.setEncoding('utf8');
+		response.on('data', (chunk: string) => {
+			buffer += chunk;
+			let newline = buffer.indexOf('\n');
+			while (newline !== -1) {
+				const line = buffer.slice(0, newline).trim();
+				buffer = buffer.slice(newline + 1);
+				if (line !== '') {
+					try {
+						onObject(JSON.parse(line));
+					} catch {
+						// A line that is not JSON is skipped; the next one may be fine.
+					}
+				}
+
+				newline = buffer.indexOf('\n');
+			}
+		});
+		response.once('end', () => {
+			end();
+		});
+		response.once('error', error => {
+			end(this.failure(error));
+		});
+		response.once('close', () => {
+			end();
+		});
+		return {
+			close() {
+				ended = true;
+				response.destroy();
+			},
+		};
+	}
+
+	close(): void {
+		for (const request of this.open) {
+			request.destroy();
+		}
+
+		this.agent.destroy();
+	}
+}

@@ -1,0 +1,131 @@
+/**
+ * How the Icinga 2, Livestatus and mon sources get their connections: the plan's security
+ * settings → TlsOptions (as openPcp does in source/connect.ts), and a connector that lets one
+ * session open several TLS connections (HTTP keep-alive breaking, the Icinga event stream)
+ * without asking the user twice about the same certificate.
+ *
+ * Security modes. These collectors speak TLS from the first byte (HTTPS, or stunnel in front of
+ * the plain protocol), so there is nothing to negotiate in-band:
+ * - icinga://: always TLS, whatever the mode: the REST API has no plain-text form.
+ * - livestatus:// and mon://: TLS in enforce, relaxed and in the default mode (relaxed cannot
+ *   detect "TLS not offered" on a stunnel port, and a plain attempt after a failed TLS one would be
+ *   a downgrade). Plain text only when asked for explicitly with `--secure off` or
+ *   SECMON_SECURE_SOCKETS=off (PCP_SECURE_SOCKETS is PCP's and never turns TLS off here), with a
+ *   warning on every run.
+ */
+import type tls from 'node:tls';
+import {rerunCommand, type SessionHooks} from '../../connect.js';
+import {SecmonError} from '../../errors.js';
+import type {Plan, SecurityPlan} from '../../plan.js';
+import {secmonHome} from '../../security/home.js';
+import {TrustStore} from '../../security/store.js';
+import {connectTls, type TlsOptions} from '../../security/tls.js';
+import type {TlsFacts} from '../../security/types.js';
+import type {HostSpec, Protocol} from '../../target.js';
+
+export type Transport = 'tls' | 'plain';
+
+export function transportFor(protocol: Protocol, security: Pick<SecurityPlan, 'mode' | 'modeSource'>): Transport {
+	if (protocol === 'icinga') {
+		return 'tls';
+	}
+
+	return security.mode === 'off' && (security.modeSource === 'flag' || security.modeSource === 'SECMON_SECURE_SOCKETS') ? 'plain' : 'tls';
+}
+
+export function plainTextWarning(target: HostSpec): string {
+	return `secmon: warning: ${target.protocol}://${target.display} in PLAIN TEXT because --secure off was asked for (not encrypted, not authenticated; anyone on the path can read and change it).`;
+}
+
+/**
+ * Options that are not (yet) main flags: read from the plan when the CLI provides them, else from
+ * the environment (SECMON_PASSWORD_FILE, SECMON_SERVERNAME).
+ */
+export function extraOption(plan: Plan, target: HostSpec, env: NodeJS.ProcessEnv, key: 'passwordFile' | 'servername'): string | undefined {
+	const fromPlan = (plan.security(target) as SecurityPlan & Partial<Record<typeof key, string>>)[key];
+	if (typeof fromPlan === 'string' && fromPlan !== '') {
+		return fromPlan;
+	}
+
+	const fromEnv = env[key === 'passwordFile' ? 'SECMON_PASSWORD_FILE' : 'SECMON_SERVERNAME'];
+	return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
+}
+
+export function tlsOptionsFor(target: HostSpec, plan: Plan, hooks: SessionHooks, overrides: {cert?: string; key?: string; servername?: string} = {}): TlsOptions {
+	const security = plan.security(target);
+	const cert = overrides.cert ?? security.cert;
+	const key = overrides.key ?? security.key;
+	const servername = overrides.servername ?? extraOption(plan, target, hooks.env, 'servername');
+	return {
+		target: {host: target.host, port: target.port},
+		...(servername === undefined ? {} : {servername}),
+		...(security.caFile === undefined ? {} : {caFile: security.caFile}),
+		...(cert === undefined ? {} : {cert}),
+		...(key === undefined ? {} : {key}),
+		...(security.fingerprint === undefined ? {} : {fingerprint: security.fingerprint}),
+		acceptNew: security.acceptNew,
+		...(security.interactive && hooks.ask ? {ask: hooks.ask} : {}),
+		store: new TrustStore(secmonHome(hooks.env)),
+		timeoutMs: plan.connectTimeoutMs,
+		onWarning: hooks.warn,
+		...(hooks.argv === undefined ? {} : {rerunCommand: rerunCommand(hooks.argv)}),
+	};
+}
+
+/**
+ * Icinga node certificates name the node and Checkmk site certificates the site, not the host
+ * (others.md §1.2, §3.2): a name mismatch says how to check against that name instead.
+ */
+export function withServernameHint(error: unknown, options: Pick<TlsOptions, 'servername'>): unknown {
+	if (error instanceof SecmonError && error.code === 'CERT_INVALID' && options.servername === undefined && error.message.includes('certificate is for ')) {
+		return new SecmonError(
+			error.code,
+			error.message,
+			`${error.hint ?? ''}\nIcinga 2 node and Checkmk site certificates carry the node or site name: to check the certificate against that name while connecting to this address, give --servername NAME (or SECMON_SERVERNAME=NAME).`.trim(),
+			{cause: error, exitCode: error.exitCode},
+		);
+	}
+
+	return error;
+}
+
+/**
+ * Opens TLS connections to one collector. The first goes through the whole trust decision; later
+ * ones must present the same certificate: one trusted at the prompt "for this run only" is taken
+ * again without a second prompt, any other certificate is refused (a pin mismatch stays loud).
+ */
+export class TlsConnector {
+	facts: TlsFacts | undefined;
+	readonly options: TlsOptions;
+	readonly clientCert: boolean;
+
+	constructor(options: TlsOptions) {
+		this.options = options;
+		this.clientCert = options.cert !== undefined;
+	}
+
+	async open(): Promise<tls.TLSSocket> {
+		const first = this.facts;
+		if (first === undefined) {
+			try {
+				const {stream, facts} = await connectTls(this.options);
+				this.facts = facts;
+				return stream;
+			} catch (error) {
+				throw withServernameHint(error, this.options);
+			}
+		}
+
+		const {stream} = await connectTls({
+			...this.options,
+			// Warnings (key file mode, expiry) were shown for the first connection.
+			onWarning() {
+				// Shown once.
+			},
+			async ask(question) {
+				return question.certificate.sha256 === first.sha256 ? 'once' : 'reject';
+			},
+		});
+		return stream;
+	}
+}

@@ -1,0 +1,140 @@
+/**
+ * A Livestatus session: queries one at a time over one connection with `KeepAlive: on` and
+ * `ResponseHeader: fixed16` (others.md §3.3: the connection stays open after every answer,
+ * errors included). A connection the server closed while idle is replaced before the next query.
+ */
+import type {Duplex} from 'node:stream';
+import {SecmonError} from '../../errors.js';
+import {tlsFailure} from '../../security/tls.js';
+import type {Target} from '../../security/types.js';
+import {
+	fixed16Length, livestatusError, parseFixed16, parseRows,
+} from './protocol.js';
+import {ReadTimeout, StreamClosed, StreamReader} from './reader.js';
+
+export type LivestatusClientOptions = {
+	open: () => Promise<Duplex>;
+	target: Target;
+	/** "host:port" for messages. */
+	where: string;
+	tls: boolean;
+	clientCert: boolean;
+	requestTimeoutMs: number;
+};
+
+export type Answer = {code: number; body: string};
+
+/** At most this much per answer (a site with 100k services and long outputs stays far below). */
+const maxBody = 256 * 1024 * 1024;
+
+export class LivestatusClient {
+	private readonly options: LivestatusClientOptions;
+	private reader: StreamReader | undefined;
+	private queue: Promise<unknown> = Promise.resolve();
+
+	constructor(options: LivestatusClientOptions) {
+		this.options = options;
+	}
+
+	/** Make sure a connection exists (used by the opener, so trust and TLS errors come first). */
+	async connect(): Promise<void> {
+		if (!this.reader?.usable) {
+			this.reader?.close();
+			this.reader = new StreamReader(await this.options.open());
+		}
+	}
+
+	private failure(error: unknown, fresh: boolean): SecmonError {
+		const {where} = this.options;
+		if (error instanceof SecmonError) {
+			return error;
+		}
+
+		if (error instanceof ReadTimeout) {
+			return new SecmonError('TIMEOUT', `Livestatus at ${where} did not answer within ${this.options.requestTimeoutMs} ms`, 'Check that the site is running (omd status) and this port is Livestatus, or give a longer --timeout');
+		}
+
+		if (error instanceof StreamClosed) {
+			return new SecmonError(
+				'PROTOCOL',
+				`Livestatus at ${where} closed the connection ${error.received === 0 ? 'without answering' : 'in the middle of an answer'}`,
+				this.options.tls && fresh && error.received === 0
+					? 'The TLS proxy (stunnel) may have refused us or may not reach Livestatus: check its log. A client certificate may be required (--cert FILE --key FILE)'
+					: 'Check the Livestatus log of the site; the query may be malformed',
+			);
+		}
+
+		return this.options.tls ? tlsFailure(error, {target: this.options.target, clientCert: this.options.clientCert}) : new SecmonError('CONNECT_FAILED', `Livestatus at ${where}: ${error instanceof Error ? error.message : String(error)}`, 'Check the host, port and network');
+	}
+
+	private async once(text: string): Promise<Answer & {fresh: boolean; received: number}> {
+		const fresh = !this.reader?.usable;
+		await this.connect();
+		const reader = this.reader!;
+		const before = reader.received;
+		try {
+			reader.stream.write(text);
+			const header = parseFixed16(await reader.readBytes(fixed16Length, this.options.requestTimeoutMs));
+			if (header.length > maxBody) {
+				throw new SecmonError('PROTOCOL', `Livestatus at ${this.options.where} announced ${header.length} bytes, more than secmon reads (${maxBody})`, 'Narrow the query with Filter: or Columns:');
+			}
+
+			const body = (await reader.readBytes(header.length, this.options.requestTimeoutMs)).toString('utf8');
+			return {
+				code: header.code, body, fresh, received: reader.received - before,
+			};
+		} catch (error) {
+			reader.close();
+			this.reader = undefined;
+			const received = reader.received - before;
+			if (!fresh && received === 0 && error instanceof StreamClosed) {
+				// The idle connection was closed under us: one retry on a new connection.
+				throw new RetryableClose();
+			}
+
+			throw this.failure(error, fresh);
+		}
+	}
+
+	/** Send one request (a whole `GET …\n…\n\n`) and read its answer. Queued behind earlier ones. */
+	async request(text: string): Promise<Answer> {
+		const run = async (): Promise<Answer> => {
+			try {
+				const {code, body} = await this.once(text);
+				return {code, body};
+			} catch (error) {
+				if (error instanceof RetryableClose) {
+					const {code, body} = await this.once(text);
+					return {code, body};
+				}
+
+				throw error;
+			}
+		};
+
+		const result = this.queue.then(run, run);
+		this.queue = result.catch(() => undefined);
+		return result;
+	}
+
+	/** A JSON query that must answer 200: rows, or a SecmonError for the code. */
+	async rows(text: string): Promise<unknown[][]> {
+		const {code, body} = await this.request(text);
+		if (code !== 200) {
+			throw livestatusError(code, body, this.options.where);
+		}
+
+		return parseRows(body, this.options.where);
+	}
+
+	close(): void {
+		this.reader?.close();
+		this.reader = undefined;
+	}
+}
+
+class RetryableClose extends Error {
+	constructor() {
+		super('idle connection closed');
+	}
+}

@@ -1,0 +1,176 @@
+/**
+ * mon client session: strictly lock-step (others.md §2.2: mon runs one command per packet and
+ * leaves pipelined lines unread), one command at a time. mon closes idle clients after 30 s; a
+ * closed connection is replaced (and the login repeated) before the next command.
+ */
+import type {Duplex} from 'node:stream';
+import {SecmonError} from '../../errors.js';
+import {tlsFailure} from '../../security/tls.js';
+import type {Target} from '../../security/types.js';
+import {ReadTimeout, StreamClosed, StreamReader} from '../livestatus/reader.js';
+import {
+	assertCommand, monError, parseStatusLine, type StatusLine,
+} from './protocol.js';
+
+export type MonClientOptions = {
+	open: () => Promise<Duplex>;
+	target: Target;
+	where: string;
+	tls: boolean;
+	clientCert: boolean;
+	requestTimeoutMs: number;
+	login?: {user: string; password: string};
+};
+
+export type Reply = {status: StatusLine; lines: string[]};
+
+/** Data lines per reply at most (a mon with thousands of services stays far below). */
+const maxLines = 200_000;
+
+export class MonClient {
+	private readonly options: MonClientOptions;
+	private reader: StreamReader | undefined;
+	private queue: Promise<unknown> = Promise.resolve();
+
+	constructor(options: MonClientOptions) {
+		this.options = options;
+	}
+
+	private failure(error: unknown, fresh: boolean): SecmonError {
+		const {where} = this.options;
+		if (error instanceof SecmonError) {
+			return error;
+		}
+
+		if (error instanceof ReadTimeout) {
+			return new SecmonError('TIMEOUT', `mon at ${where} did not answer within ${this.options.requestTimeoutMs} ms`, 'Check that mon is running and that this port is mon (through stunnel for TLS), or give a longer --timeout');
+		}
+
+		if (error instanceof StreamClosed) {
+			return new SecmonError(
+				'PROTOCOL',
+				`mon at ${where} closed the connection ${error.received === 0 ? 'without answering' : 'in the middle of an answer'}`,
+				this.options.tls && fresh && error.received === 0
+					? 'stunnel may have refused us (its log says why) or may not reach mon; a client certificate may be required (--cert FILE --key FILE)'
+					: 'mon may have refused this client (clientallow in mon.cf) or stopped; check its log',
+			);
+		}
+
+		return this.options.tls ? tlsFailure(error, {target: this.options.target, clientCert: this.options.clientCert}) : new SecmonError('CONNECT_FAILED', `mon at ${where}: ${error instanceof Error ? error.message : String(error)}`, 'Check the host, port and network');
+	}
+
+	private async exchange(reader: StreamReader, command: string): Promise<Reply> {
+		if (reader.pending > 0) {
+			throw new SecmonError('PROTOCOL', `mon at ${this.options.where} sent ${reader.pending} byte(s) nobody asked for`, 'This does not look like mon; check the port');
+		}
+
+		reader.stream.write(`${command}\n`);
+		const lines: string[] = [];
+		for (;;) {
+			const line = await reader.readLine(this.options.requestTimeoutMs);
+			const status = parseStatusLine(line);
+			if (status) {
+				return {status, lines};
+			}
+
+			if (lines.length >= maxLines) {
+				throw new SecmonError('PROTOCOL', `mon at ${this.options.where} sent more than ${maxLines} lines for "${command.split(' ')[0]!}"`, 'This does not look like mon; check the port');
+			}
+
+			lines.push(line);
+		}
+	}
+
+	/** Make sure a connection exists; logs in when a login was given. */
+	async connect(): Promise<void> {
+		if (this.reader?.usable) {
+			return;
+		}
+
+		this.reader?.close();
+		const reader = new StreamReader(await this.options.open());
+		this.reader = reader;
+		const {login} = this.options;
+		if (login) {
+			try {
+				const reply = await this.exchange(reader, `login ${login.user} ${login.password}`);
+				if (reply.status.code !== 220) {
+					// Never echo the command: it holds the password.
+					throw monError('login', reply.status, this.options.where);
+				}
+			} catch (error) {
+				reader.close();
+				this.reader = undefined;
+				throw this.failure(error, true);
+			}
+		}
+	}
+
+	private async once(command: string): Promise<Reply> {
+		const fresh = !this.reader?.usable;
+		await this.connect();
+		const reader = this.reader!;
+		const before = reader.received;
+		try {
+			return await this.exchange(reader, command);
+		} catch (error) {
+			reader.close();
+			this.reader = undefined;
+			if (!fresh && reader.received === before && error instanceof StreamClosed) {
+				throw new RetryableClose();
+			}
+
+			throw this.failure(error, fresh);
+		}
+	}
+
+	/** Send one command and read its reply; 520/530 are returned, not thrown. */
+	async send(command: string): Promise<Reply> {
+		assertCommand(command);
+		const run = async (): Promise<Reply> => {
+			try {
+				return await this.once(command);
+			} catch (error) {
+				if (error instanceof RetryableClose) {
+					return this.once(command);
+				}
+
+				throw error;
+			}
+		};
+
+		const result = this.queue.then(run, run);
+		this.queue = result.catch(() => undefined);
+		return result;
+	}
+
+	/** A command that must succeed (220): its data lines. */
+	async lines(command: string): Promise<string[]> {
+		const reply = await this.send(command);
+		if (reply.status.code !== 220) {
+			throw monError(command, reply.status, this.options.where);
+		}
+
+		return reply.lines;
+	}
+
+	close(): void {
+		const {reader} = this;
+		this.reader = undefined;
+		if (reader?.usable) {
+			// Polite goodbye; the answer is not awaited.
+			reader.stream.end('quit\n');
+			setTimeout(() => {
+				reader.close();
+			}, 200).unref();
+		} else {
+			reader?.close();
+		}
+	}
+}
+
+class RetryableClose extends Error {
+	constructor() {
+		super('idle connection closed');
+	}
+}
