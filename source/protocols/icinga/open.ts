@@ -7,7 +7,7 @@ import type {SessionHooks} from '../../connect.js';
 import {SecmonError} from '../../errors.js';
 import type {Plan} from '../../plan.js';
 import {secmonHome} from '../../security/home.js';
-import type {HostSpec} from '../../target.js';
+import {displayHostPort, type HostSpec} from '../../target.js';
 import {enrolledCertificate, readPasswordFile} from './credentials.js';
 import {IcingaHttp, type IcingaAuth} from './http.js';
 import {extraOption, TlsConnector, tlsOptionsFor} from './secure.js';
@@ -58,7 +58,7 @@ export async function openIcinga(target: HostSpec, plan: Plan, hooks: SessionHoo
 	const http = new IcingaHttp({
 		connector,
 		where: target.display,
-		hostHeader: `${connector.options.servername ?? target.host}:${target.port}`,
+		hostHeader: displayHostPort(connector.options.servername ?? target.host, target.port),
 		auth,
 		requestTimeoutMs: plan.requestTimeoutMs,
 	});
