@@ -23,18 +23,24 @@ const subcommands: Record<string, () => Promise<Subcommand>> = {
 	serve: async () => (await import('./serve/command.js')).serveCommand,
 	'zabbix-get': async () => (await import('./commands/zabbix-get.js')).zabbixGetCommand,
 	pki: async () => (await import('./commands/pki.js')).pkiCommand,
+	enroll: async () => (await import('./commands/enroll.js')).enrollCommand,
+	certs: async () => (await import('./commands/certs.js')).certsCommand,
+	verify: async () => (await import('./commands/verify.js')).verifyCommand,
 };
 
 export const helpText = `
 Usage
   $ secmon [--host HOST]... [-f] [-d] [-m] [-t] [-T] [METRIC]...      pminfo-style, one shot
   $ secmon [--host HOST]... [-t INTERVAL] [-s N] METRIC...            live panes (terminal), text or --json samples
-  $ secmon serve | zabbix-get | pki ...                               see "secmon COMMAND --help"
+  $ secmon serve | zabbix-get | pki | certs | verify | enroll ...     see "secmon COMMAND --help"
 
 Collectors (--host, repeatable)
   host, host:port, [v6]:port            PCP pmcd (default port 44321)
   pcp://host[:port]  pcps://host[:port] PCP; pcps:// means --secure enforce
   zabbix://host[:port]                  Zabbix agent (10050)
+  icinga://host[:port]                  Icinga 2 REST API (5665)
+  livestatus://host[:port]              Checkmk Livestatus behind TLS (6557)
+  mon://host[:port]                     mon behind stunnel (2583)
 
 What to show (pminfo flags; a metric that is not a leaf expands to the leaves below it)
   -f, --fetch        values, like pminfo -f
@@ -58,6 +64,9 @@ Security (secure by default: every certificate is verified)
   --fingerprint SHA256     trust the collector whose certificate has this fingerprint
   --accept-new       trust and save a collector seen for the first time (never a changed one)
   --psk-identity ID --psk-file FILE  Zabbix pre-shared key (the key only ever from a file)
+  --password-file FILE   Icinga 2 / mon: USER:PASSWORD from a file (never on the command line)
+  --servername NAME  name to verify in the certificate (Icinga node or Checkmk site name)
+  --query 'GET …'    Livestatus: send this query and print the answer (scripts)
   --timeout T        connect and request timeout (default 5 sec / 10 sec)
   Trusted collectors are saved in ~/.pki/secmon (SECMON_HOME moves it).
 
@@ -93,6 +102,9 @@ function parseMain(argv: string[]) {
 			fingerprint: {type: 'string'},
 			pskIdentity: {type: 'string'},
 			pskFile: {type: 'string'},
+			passwordFile: {type: 'string'},
+			servername: {type: 'string'},
+			query: {type: 'string'},
 			acceptNew: {type: 'boolean'},
 			timeout: {type: 'string'},
 		},

@@ -30,6 +30,10 @@ export type SecurityPlan = {
 	/** Zabbix pre-shared key: identity (not secret) and the file holding the key (never the key itself). */
 	pskIdentity?: string;
 	pskFile?: string;
+	/** Icinga 2 API / mon: a file holding USER:PASSWORD (never the password on argv). */
+	passwordFile?: string;
+	/** Name to verify in the certificate instead of --host (Icinga node names, Checkmk site names). */
+	servername?: string;
 	acceptNew: boolean;
 	/** May the user be asked (a terminal on both ends, not --json)? */
 	interactive: boolean;
@@ -42,6 +46,8 @@ export type Plan = {
 	show: Show;
 	/** pminfo: one-shot listing/values; json/text/tui: sampling. */
 	output: Output;
+	/** Livestatus: a raw GET query for scripts (--query). */
+	query?: string;
 	/** --json with pminfo flags: one sample as NDJSON. */
 	json: boolean;
 	intervalMs: number;
@@ -73,6 +79,9 @@ export type Flags = {
 	fingerprint?: string;
 	pskIdentity?: string;
 	pskFile?: string;
+	passwordFile?: string;
+	servername?: string;
+	query?: string;
 	acceptNew: boolean;
 	timeout?: string;
 };
@@ -201,6 +210,8 @@ export function makePlan(metrics: string[], flags: Flags, environment: Environme
 			fingerprint: flags.fingerprint,
 			pskIdentity: flags.pskIdentity,
 			pskFile: flags.pskFile,
+			passwordFile: flags.passwordFile,
+			servername: flags.servername,
 			acceptNew: flags.acceptNew,
 			interactive,
 		};
@@ -213,6 +224,7 @@ export function makePlan(metrics: string[], flags: Flags, environment: Environme
 		show,
 		output,
 		json: flags.json,
+		query: flags.query,
 		intervalMs: flags.interval === undefined ? 1000 : requireDurationMs(flags.interval, '--interval'),
 		// --json alone is one sample, like -f; with -t it streams until stopped.
 		samples: flags.samples ?? (output === 'pminfo' || (output === 'json' && flags.interval === undefined) ? 1 : 0),

@@ -147,6 +147,16 @@ export async function run(plan: Plan, io: Io): Promise<number> {
 }
 
 async function runOn(plan: Plan, io: Io): Promise<number> {
+	if (plan.query !== undefined) {
+		const target = plan.targets[0];
+		if (plan.targets.length !== 1 || target?.protocol !== 'livestatus') {
+			throw new SecmonError('USAGE', '--query needs exactly one livestatus:// --host', 'Example: secmon --host livestatus://site:6557 --ca-file ca.pem --query \'GET hosts\'');
+		}
+
+		const {runLivestatusQuery} = await import('../protocols/livestatus/query.js');
+		return runLivestatusQuery(target, plan, hooksFor(io), plan.query, io);
+	}
+
 	switch (plan.output) {
 		case 'pminfo': {
 			return runPminfo(plan, io);

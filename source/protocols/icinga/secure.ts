@@ -42,7 +42,7 @@ export function plainTextWarning(target: HostSpec): string {
  * the environment (SECMON_PASSWORD_FILE, SECMON_SERVERNAME).
  */
 export function extraOption(plan: Plan, target: HostSpec, env: NodeJS.ProcessEnv, key: 'passwordFile' | 'servername'): string | undefined {
-	const fromPlan = (plan.security(target) as SecurityPlan & Partial<Record<typeof key, string>>)[key];
+	const fromPlan = plan.security(target)[key];
 	if (typeof fromPlan === 'string' && fromPlan !== '') {
 		return fromPlan;
 	}
