@@ -63,9 +63,9 @@ async function readOption(file: string, flag: string): Promise<Buffer> {
 	}
 }
 
-type Credentials = {ca: string[]; cert?: Buffer; key?: Buffer};
+export type Credentials = {ca: string[]; cert?: Buffer; key?: Buffer};
 
-async function loadCredentials(options: TlsOptions): Promise<Credentials> {
+export async function loadCredentials(options: TlsOptions): Promise<Credentials> {
 	let ca: string[];
 	if (options.caFile === undefined) {
 		// Setting `ca` replaces Node's roots, so add them back next to the store's extra CAs.
@@ -236,7 +236,7 @@ async function handshake(connectOptions: tls.ConnectionOptions, options: TlsOpti
 	});
 }
 
-function peerChain(socket: tls.TLSSocket): CertificateInfo[] {
+export function peerChain(socket: tls.TLSSocket): CertificateInfo[] {
 	const chain: CertificateInfo[] = [];
 	const seen = new Set<string>();
 	let current: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
@@ -249,7 +249,7 @@ function peerChain(socket: tls.TLSSocket): CertificateInfo[] {
 	return chain;
 }
 
-function authorizationCode(socket: tls.TLSSocket): string | undefined {
+export function authorizationCode(socket: tls.TLSSocket): string | undefined {
 	// Typed as Error, but Node stores the OpenSSL verify code string ("UNABLE_TO_VERIFY_LEAF_SIGNATURE").
 	const error = socket.authorizationError as unknown;
 	if (error === null || error === undefined) {
@@ -333,7 +333,7 @@ async function secure(connectOptions: tls.ConnectionOptions, options: TlsOptions
 	}
 }
 
-function baseConnectOptions(options: TlsOptions, credentials: Credentials): tls.ConnectionOptions {
+export function baseConnectOptions(options: TlsOptions, credentials: Credentials): tls.ConnectionOptions {
 	const name = options.servername ?? hostOf(options.target);
 	return {
 		// Never SNI for IP literals (pcp.md §5.10, Node DEP0123).
