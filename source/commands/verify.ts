@@ -876,7 +876,8 @@ function reportJson(report: VerifyReport): Record<string, unknown> {
 		problem: report.problem ? {code: report.problem.code, message: report.problem.message, hint: report.problem.hint ?? null} : null,
 		warnings: report.warnings,
 		next: report.next,
-		...(report.chain[0] ? {fingerprintArgument: fingerprintArgument(report.chain[0].sha256)} : {}),
+		// The leaf's SHA-256 as --fingerprint takes it.
+		...(report.chain[0] ? {fingerprint: fingerprintArgument(report.chain[0].sha256)} : {}),
 	};
 }
 
