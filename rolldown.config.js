@@ -4,7 +4,11 @@
  * path must start close to bare Node (core issue part 7; bench/startup.mjs).
  * ink/react stay behind dynamic imports, so only the terminal UI loads them.
  */
+import {rmSync} from 'node:fs';
 import {defineConfig} from 'rolldown';
+
+// Start from an empty dist/: chunk names carry content hashes, so stale ones would pile up.
+rmSync(new URL('dist', import.meta.url), {recursive: true, force: true});
 
 /**
  * meow 14's bundled dependencies evaluate two libraries at import time that a

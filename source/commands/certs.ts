@@ -20,7 +20,7 @@ import {
 } from '../security/certificate.js';
 import {expiryOf, expiryWarningDays, type Expiry} from '../security/expiry.js';
 import {secmonHome} from '../security/home.js';
-import {formatDate, validityNote} from '../security/messages.js';
+import {formatDate, pinHow, validityNote} from '../security/messages.js';
 import {formatTarget, normalizeHost, TrustStore} from '../security/store.js';
 import {
 	addTrustedCa, isCaCertificate, listTrustedCas, removeTrustedCa, type TrustedCa,
@@ -215,24 +215,8 @@ type Entry = {
 	importedFrom?: string;
 };
 
-function pinHow(pinnedBy: Pin['pinnedBy'], importedFrom: string | undefined): string {
-	if (importedFrom !== undefined) {
-		return `imported from NSS (${importedFrom})`;
-	}
-
-	switch (pinnedBy) {
-		case 'prompt': {
-			return 'accepted at the prompt';
-		}
-
-		case 'accept-new': {
-			return 'by --accept-new';
-		}
-
-		case 'fingerprint': {
-			return 'by --fingerprint';
-		}
-	}
+function pinHowWithSource(pinnedBy: Pin['pinnedBy'], importedFrom: string | undefined): string {
+	return importedFrom === undefined ? pinHow(pinnedBy) : `imported from NSS (${importedFrom})`;
 }
 
 /** The optional "importedFrom" a pin file may carry (written by import-nss; store.ts ignores it). */
@@ -255,7 +239,7 @@ function pinEntry(store: TrustStore, pin: Pin): Entry {
 		file,
 		info: describeCertificate(pin.pem),
 		trustedAt: pin.pinnedAt,
-		trustedHow: pinHow(pin.pinnedBy, importedFrom),
+		trustedHow: pinHowWithSource(pin.pinnedBy, importedFrom),
 		trustedBy: importedFrom === undefined ? pin.pinnedBy : 'import-nss',
 		...(importedFrom === undefined ? {} : {importedFrom}),
 	};
@@ -995,7 +979,7 @@ function pinOne(store: TrustStore, target: Target, info: CertificateInfo, contex
 		issuer: info.issuer,
 		notAfter: info.validTo.toISOString(),
 		pinnedAt: context.now.toISOString(),
-		pinnedBy: 'prompt',
+		pinnedBy: 'import-nss',
 		pem: info.pem,
 		importedFrom: context.source,
 	};

@@ -120,8 +120,13 @@ export function changedBanner(options: {target: Target; pin: Pin; current: Certi
 	return lines.join('\n');
 }
 
-function pinHow(pinnedBy: Pin['pinnedBy']): string {
+/** How a pin came to be, in words (certs list/show, the changed-certificate banner). */
+export function pinHow(pinnedBy: Pin['pinnedBy']): string {
 	switch (pinnedBy) {
+		case 'import-nss': {
+			return 'imported from an NSS database';
+		}
+
 		case 'prompt': {
 			return 'accepted at the prompt';
 		}

@@ -1088,10 +1088,9 @@ export class ZabbixSource implements MetricSource {
 		}
 
 		if (facts.kind === 'psk') {
-			// TrustBasis has no 'psk' yet: the agent proved it holds the pre-arranged key, the closest
-			// existing basis is 'pinned'. The subject line names the identity so the two cannot be confused.
+			// The agent proved it holds the pre-arranged key; there is no certificate. The subject line names the identity.
 			return {
-				version: facts.version, cipher: facts.cipher, basis: 'pinned', sha256: '', sha1: '', subject: `PSK identity ${facts.pskIdentity ?? ''}`, validTo: new Date(Number.NaN),
+				version: facts.version, cipher: facts.cipher, basis: 'psk', sha256: '', sha1: '', subject: `PSK identity ${facts.pskIdentity ?? ''}`, validTo: new Date(Number.NaN),
 			};
 		}
 

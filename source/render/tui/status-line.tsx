@@ -15,6 +15,7 @@ const basisText: Record<TrustBasis, string> = {
 	accepted: 'accepted and pinned',
 	'accepted-once': 'accepted once',
 	'accept-new': 'pinned by --accept-new',
+	psk: 'pre-shared key',
 };
 
 export function basisLabel(basis: TrustBasis): string {
