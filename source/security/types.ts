@@ -32,12 +32,12 @@ export type CertificateInfo = {
 /** How a connection came to be trusted; shown in status lines and --json. */
 export type TrustBasis
 	= | 'ca' // chain verified against --ca-file (or system roots) and host name matched
-	| 'pinned' // matched an existing pin in the store
-	| 'fingerprint' // matched --fingerprint given on the command line (and was pinned)
-	| 'accepted' // accepted at the prompt and saved
-	| 'accepted-once' // accepted at the prompt for this run only
-	| 'accept-new' // --accept-new saved it without asking
-	| 'psk'; // Zabbix pre-shared key: the agent proved it holds the key (no certificate at all)
+		| 'pinned' // matched an existing pin in the store
+		| 'fingerprint' // matched --fingerprint given on the command line (and was pinned)
+		| 'accepted' // accepted at the prompt and saved
+		| 'accepted-once' // accepted at the prompt for this run only
+		| 'accept-new' // --accept-new saved it without asking
+		| 'psk'; // Zabbix pre-shared key: the agent proved it holds the key (no certificate at all)
 
 export type PromptAnswer = 'save' | 'once' | 'reject';
 
