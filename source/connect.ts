@@ -6,7 +6,6 @@
 import type {Writable} from 'node:stream';
 import {PcpClient} from './protocols/pcp/client.js';
 import {FEATURE} from './protocols/pcp/constants.js';
-import {warnIfExpiring} from './security/expiry.js';
 import {secmonHome} from './security/home.js';
 import {TrustStore} from './security/store.js';
 import {upgradeToTls} from './security/tls.js';
@@ -68,7 +67,6 @@ export async function openPcp(target: HostSpec, plan: Plan, hooks: SessionHooks)
 		hooks.warn(`secmon: note: ${target.display} offers TLS, but secure mode is off, so this session is PLAIN TEXT. Use --secure enforce (or pcps://, or PCP_SECURE_SOCKETS=enforce) to encrypt and verify it.`);
 	}
 
-	warnIfExpiring(client.tls, target.display, hooks.warn);
 	if (client.plainBecauseRelaxed) {
 		const warning = plainWarning(target, security);
 		if (warning) {

@@ -15,6 +15,7 @@ import {describeCertificate, splitPemBundle} from './certificate.js';
 import {checkKeyFileMode, errnoCode} from './home.js';
 import {nameMismatchReason} from './messages.js';
 import {formatTarget, type TrustStore} from './store.js';
+import {warnIfExpiring} from './expiry.js';
 import {decideTrust} from './trust.js';
 import type {
 	Ask, CertificateInfo, Target, TlsFacts,
@@ -315,19 +316,21 @@ async function secure(connectOptions: tls.ConnectionOptions, options: TlsOptions
 		}
 
 		stream.off('error', onLateError);
-		return {
-			stream,
-			facts: {
-				version: stream.getProtocol() ?? 'unknown',
-				cipher: stream.getCipher()?.name ?? 'unknown',
-				basis: decision.basis,
-				sha256: leaf?.sha256 ?? '',
-				sha1: leaf?.sha1 ?? '',
-				subject: leaf?.subject ?? '',
-				validTo: leaf?.validTo ?? new Date(Number.NaN),
-			},
-			...(decision.pinFile ? {pinFile: decision.pinFile} : {}),
+		const facts: TlsFacts = {
+			version: stream.getProtocol() ?? 'unknown',
+			cipher: stream.getCipher()?.name ?? 'unknown',
+			basis: decision.basis,
+			sha256: leaf?.sha256 ?? '',
+			sha1: leaf?.sha1 ?? '',
+			subject: leaf?.subject ?? '',
+			validTo: leaf?.validTo ?? new Date(Number.NaN),
 		};
+		// Every protocol connects through here, so every one warns about a certificate close to expiry.
+		if (options.onWarning) {
+			warnIfExpiring(facts, formatTarget(options.target), options.onWarning);
+		}
+
+		return {stream, facts, ...(decision.pinFile ? {pinFile: decision.pinFile} : {})};
 	} catch (error) {
 		return refuse(error);
 	}
