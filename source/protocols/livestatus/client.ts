@@ -5,12 +5,11 @@
  */
 import type {Duplex} from 'node:stream';
 import {SecmonError} from '../../errors.js';
-import {tlsFailure} from '../../security/tls.js';
 import type {Target} from '../../security/types.js';
 import {
 	fixed16Length, livestatusError, parseFixed16, parseRows,
 } from './protocol.js';
-import {ReadTimeout, StreamClosed, StreamReader} from './reader.js';
+import {StreamClosed, StreamReader, streamFailure} from './reader.js';
 
 export type LivestatusClientOptions = {
 	open: () => Promise<Duplex>;
@@ -45,26 +44,17 @@ export class LivestatusClient {
 	}
 
 	private failure(error: unknown, fresh: boolean): SecmonError {
-		const {where} = this.options;
-		if (error instanceof SecmonError) {
-			return error;
-		}
-
-		if (error instanceof ReadTimeout) {
-			return new SecmonError('TIMEOUT', `Livestatus at ${where} did not answer within ${this.options.requestTimeoutMs} ms`, 'Check that the site is running (omd status) and this port is Livestatus, or give a longer --timeout');
-		}
-
-		if (error instanceof StreamClosed) {
-			return new SecmonError(
-				'PROTOCOL',
-				`Livestatus at ${where} closed the connection ${error.received === 0 ? 'without answering' : 'in the middle of an answer'}`,
-				this.options.tls && fresh && error.received === 0
-					? 'The TLS proxy (stunnel) may have refused us or may not reach Livestatus: check its log. A client certificate may be required (--cert FILE --key FILE)'
-					: 'Check the Livestatus log of the site; the query may be malformed',
-			);
-		}
-
-		return this.options.tls ? tlsFailure(error, {target: this.options.target, clientCert: this.options.clientCert}) : new SecmonError('CONNECT_FAILED', `Livestatus at ${where}: ${error instanceof Error ? error.message : String(error)}`, 'Check the host, port and network');
+		const {where, requestTimeoutMs, tls, target, clientCert} = this.options;
+		return streamFailure(error, fresh, {
+			who: `Livestatus at ${where}`,
+			requestTimeoutMs,
+			timeoutHint: 'Check that the site is running (omd status) and this port is Livestatus, or give a longer --timeout',
+			refusedHint: 'The TLS proxy (stunnel) may have refused us or may not reach Livestatus: check its log. A client certificate may be required (--cert FILE --key FILE)',
+			closedHint: 'Check the Livestatus log of the site; the query may be malformed',
+			tls,
+			target,
+			clientCert,
+		});
 	}
 
 	private async once(text: string): Promise<Answer & {fresh: boolean; received: number}> {

@@ -4,6 +4,9 @@
  * client certificate on the first read, others.md §2.3) surfaces at the read that waits for it.
  */
 import type {Duplex} from 'node:stream';
+import {SecmonError} from '../../errors.js';
+import {tlsFailure} from '../../security/tls.js';
+import type {Target} from '../../security/types.js';
 
 export class StreamClosed extends Error {
 	/** Bytes received on this stream before it closed. */
@@ -121,4 +124,44 @@ export class StreamReader {
 	close(): void {
 		this.stream.destroy();
 	}
+}
+
+/** What a line-protocol client says when its stream fails; the words differ per service. */
+export type StreamFailureText = {
+	/** "Livestatus at host:port", "mon at host:port" */
+	who: string;
+	requestTimeoutMs: number;
+	timeoutHint: string;
+	/** When a fresh TLS connection closed before any answer: the proxy's or peer's refusal. */
+	refusedHint: string;
+	closedHint: string;
+	tls: boolean;
+	target: Target;
+	clientCert: boolean;
+};
+
+/**
+ * One mapping of stream failures to SecmonErrors for the line protocols behind
+ * stunnel (Livestatus, mon): timeouts, closes (refused vs cut short) and TLS alerts.
+ */
+export function streamFailure(error: unknown, fresh: boolean, text: StreamFailureText): SecmonError {
+	if (error instanceof SecmonError) {
+		return error;
+	}
+
+	if (error instanceof ReadTimeout) {
+		return new SecmonError('TIMEOUT', `${text.who} did not answer within ${text.requestTimeoutMs} ms`, text.timeoutHint);
+	}
+
+	if (error instanceof StreamClosed) {
+		return new SecmonError(
+			'PROTOCOL',
+			`${text.who} closed the connection ${error.received === 0 ? 'without answering' : 'in the middle of an answer'}`,
+			text.tls && fresh && error.received === 0 ? text.refusedHint : text.closedHint,
+		);
+	}
+
+	return text.tls
+		? tlsFailure(error, {target: text.target, clientCert: text.clientCert})
+		: new SecmonError('CONNECT_FAILED', `${text.who}: ${error instanceof Error ? error.message : String(error)}`, 'Check the host, port and network');
 }

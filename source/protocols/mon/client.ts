@@ -5,9 +5,8 @@
  */
 import type {Duplex} from 'node:stream';
 import {SecmonError} from '../../errors.js';
-import {tlsFailure} from '../../security/tls.js';
 import type {Target} from '../../security/types.js';
-import {ReadTimeout, StreamClosed, StreamReader} from '../livestatus/reader.js';
+import {StreamClosed, StreamReader, streamFailure} from '../livestatus/reader.js';
 import {
 	assertCommand, monError, parseStatusLine, type StatusLine,
 } from './protocol.js';
@@ -37,26 +36,17 @@ export class MonClient {
 	}
 
 	private failure(error: unknown, fresh: boolean): SecmonError {
-		const {where} = this.options;
-		if (error instanceof SecmonError) {
-			return error;
-		}
-
-		if (error instanceof ReadTimeout) {
-			return new SecmonError('TIMEOUT', `mon at ${where} did not answer within ${this.options.requestTimeoutMs} ms`, 'Check that mon is running and that this port is mon (through stunnel for TLS), or give a longer --timeout');
-		}
-
-		if (error instanceof StreamClosed) {
-			return new SecmonError(
-				'PROTOCOL',
-				`mon at ${where} closed the connection ${error.received === 0 ? 'without answering' : 'in the middle of an answer'}`,
-				this.options.tls && fresh && error.received === 0
-					? 'stunnel may have refused us (its log says why) or may not reach mon; a client certificate may be required (--cert FILE --key FILE)'
-					: 'mon may have refused this client (clientallow in mon.cf) or stopped; check its log',
-			);
-		}
-
-		return this.options.tls ? tlsFailure(error, {target: this.options.target, clientCert: this.options.clientCert}) : new SecmonError('CONNECT_FAILED', `mon at ${where}: ${error instanceof Error ? error.message : String(error)}`, 'Check the host, port and network');
+		const {where, requestTimeoutMs, tls, target, clientCert} = this.options;
+		return streamFailure(error, fresh, {
+			who: `mon at ${where}`,
+			requestTimeoutMs,
+			timeoutHint: 'Check that mon is running and that this port is mon (through stunnel for TLS), or give a longer --timeout',
+			refusedHint: 'stunnel may have refused us (its log says why) or may not reach mon; a client certificate may be required (--cert FILE --key FILE)',
+			closedHint: 'mon may have refused this client (clientallow in mon.cf) or stopped; check its log',
+			tls,
+			target,
+			clientCert,
+		});
 	}
 
 	private async exchange(reader: StreamReader, command: string): Promise<Reply> {
