@@ -7,7 +7,7 @@
  *               and, for reference, 3 at a time (the agent has 3 listeners)
  * Rounds are interleaved (secmon, zabbix_get, next mode, …) so machine noise hits both alike.
  *
- *   npm run build && node bench/zabbix.mjs [--rounds 5] [--keys 200]
+ *   npm run build && node bench/zabbix.mjs [--rounds 5] [--keys 200] [--cli dist/cli.js]
  *
  * Prints a table (median over rounds) and writes bench/results/zabbix.json.
  */
@@ -28,7 +28,9 @@ const argument = (name, fallback) => {
 
 const rounds = argument('--rounds', 5);
 const keyCount = argument('--keys', 200);
-const cli = path.join(root, 'dist', 'cli.js');
+// --cli PATH: a copy of the build elsewhere (when others rebuild dist/ while the bench runs).
+const cliIndex = process.argv.indexOf('--cli');
+const cli = cliIndex === -1 ? path.join(root, 'dist', 'cli.js') : path.resolve(process.argv[cliIndex + 1]);
 const zabbixGet = '/opt/secmon-peers/zabbix_get/usr/bin/zabbix_get';
 const agentScript = path.join(root, 'test', 'peers', 'zabbix-agent.sh');
 
@@ -134,8 +136,8 @@ const secmonArgs = mode => extraArgs[mode]?.secmon ?? modes[mode];
 const zabbixGetArgs = mode => extraArgs[mode]?.zabbixGet ?? modes[mode];
 const allModes = [...Object.keys(modes), ...Object.keys(extraArgs)];
 
-function secmon(mode) {
-	return timeSync(process.execPath, [cli, 'zabbix-get', ...common, ...secmonArgs(mode), ...keys.flatMap(key => ['-k', key])], {SECMON_HOME: home});
+function secmon(mode, keyList = keys) {
+	return timeSync(process.execPath, [cli, 'zabbix-get', ...common, ...secmonArgs(mode), ...keyList.flatMap(key => ['-k', key])], {SECMON_HOME: home});
 }
 
 function zabbixGetSequential(mode) {
@@ -181,7 +183,7 @@ function checkSame(mode, ours, theirs) {
 
 try {
 	const samples = Object.fromEntries(allModes.map(mode => [mode, {
-		secmon: [], zabbixGet: [], zabbixGetPerProcess: [], zabbixGetParallel3: [],
+		secmon: [], secmonOneKey: [], zabbixGet: [], zabbixGetPerProcess: [], zabbixGetParallel3: [],
 	}]));
 	// Warm-up round (page cache, agent), also checks that both print the same answers.
 	for (const mode of allModes) {
@@ -191,6 +193,7 @@ try {
 	for (let round = 0; round < rounds; round++) {
 		for (const mode of allModes) {
 			samples[mode].secmon.push(secmon(mode).ms);
+			samples[mode].secmonOneKey.push(secmon(mode, ['agent.ping']).ms);
 			const sequential = zabbixGetSequential(mode);
 			samples[mode].zabbixGet.push(sequential.ms);
 			samples[mode].zabbixGetPerProcess.push(...sequential.perProcess);
@@ -220,6 +223,9 @@ try {
 			secmonMs: round1(secmonMs),
 			secmonMinMs: round1(Math.min(...s.secmon)),
 			secmonPerKeyMs: Number((secmonMs / keyCount).toFixed(2)),
+			// One key = start-up + one request; the rest is the marginal cost of each further key.
+			secmonOneKeyMs: round1(median(s.secmonOneKey)),
+			secmonMarginalPerKeyMs: Number(((secmonMs - median(s.secmonOneKey)) / (keyCount - 1)).toFixed(2)),
 			zabbixGetSequentialMs: round1(zabbixGetMs),
 			zabbixGetPerProcessMedianMs: Number(median(s.zabbixGetPerProcess).toFixed(2)),
 			zabbixGetParallel3Ms: round1(parallelMs),
@@ -235,6 +241,7 @@ try {
 		console.log(`${mode.padEnd(7)} ${pad(m.secmonMs, 8)} ms ${pad(`(${m.secmonPerKeyMs} ms/key)`, 16)} ${pad(m.zabbixGetSequentialMs, 14)} ms ${pad(m.zabbixGetPerProcessMedianMs, 16)} ms ${pad(m.zabbixGetParallel3Ms, 13)} ms ${pad(`${m.speedup}×`, 12)} (${m.speedupVsParallel3}×)`);
 	}
 
+	console.log('secmon start-up + 1 key / marginal cost per further key: ' + Object.entries(result.modes).map(([mode, m]) => `${mode} ${m.secmonOneKeyMs} ms / ${m.secmonMarginalPerKeyMs} ms`).join(', '));
 	console.log('psk-gcm: both tools on PSK-AES128-GCM-SHA256 (no forward secrecy); the other rows use each tool\'s defaults (secmon: ECDHE-PSK, forward secret).');
 	console.log(`target: secmon ≥ 5× faster than zabbix_get for PSK: ${result.modes.psk.speedup >= 5 ? 'met' : 'NOT met'} (${result.modes.psk.speedup}×)`);
 	mkdirSync(path.join(root, 'bench', 'results'), {recursive: true});

@@ -10,7 +10,6 @@ import {existsSync, readFileSync, writeFileSync} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import meow from 'meow';
 import type {Io} from '../cli.js';
 import {
 	errorJson, exitCodes, formatError, isSecmonError, SecmonError,
@@ -27,6 +26,7 @@ import {
 } from '../security/trusted-cas.js';
 import type {CertificateInfo, Pin, Target} from '../security/types.js';
 import {parseHostSpec} from '../target.js';
+import {parseArgs} from './args.js';
 
 export const certsHelp = `
 Usage
@@ -61,50 +61,8 @@ The store is ~/.pki/secmon (SECMON_HOME moves it). Exit codes: 0 ok, 1 failure o
 matched, 2 usage.
 `;
 
-type Flag = {type: 'string' | 'boolean'; isMultiple?: boolean; shortFlag?: string};
-export type FlagSpec = Record<string, Flag>;
-
 function usage(message: string, hint = 'see: secmon certs --help'): SecmonError {
 	return new SecmonError('USAGE', message, hint);
-}
-
-function kebab(name: string): string {
-	return name.replaceAll(/[A-Z]/gv, letter => `-${letter.toLowerCase()}`);
-}
-
-/** meow without its process.exit paths: unknown flags and misuse become usage errors (exit 2). */
-export function parseArgs(command: string, argv: string[], spec: FlagSpec): {input: string[]; flags: Record<string, unknown>} {
-	let result;
-	try {
-		result = meow({
-			importMeta: import.meta,
-			argv,
-			flags: spec,
-			allowUnknownFlags: true,
-			autoHelp: false,
-			autoVersion: false,
-			description: false,
-			pkg: {name: 'secmon'},
-		});
-	} catch (error) {
-		throw usage(`${(error as Error).message.replaceAll('`', '')} (secmon ${command})`, `see: secmon ${command} --help`);
-	}
-
-	const known = new Set([...Object.keys(spec), ...Object.values(spec).flatMap(flag => (flag.shortFlag ? [flag.shortFlag] : []))]);
-	const unknown = Object.keys(result.unnormalizedFlags).filter(name => !known.has(name) && name !== '--');
-	if (unknown.length > 0) {
-		const names = unknown.map(name => (name.length === 1 ? `-${name}` : `--${kebab(name)}`));
-		throw usage(`unknown option ${names.join(', ')} for secmon ${command}`, `see: secmon ${command} --help`);
-	}
-
-	for (const [name, flag] of Object.entries(spec)) {
-		const value = result.flags[name];
-		if (flag.type === 'string' && !flag.isMultiple && value !== undefined && (typeof value !== 'string' || value === '')) {
-			throw usage(`--${kebab(name)} needs a value (secmon ${command})`, `see: secmon ${command} --help`);
-		}
-	}
-
-	return {input: result.input.map(String), flags: result.flags};
 }
 
 function stringFlag(flags: Record<string, unknown>, name: string): string | undefined {

@@ -5,7 +5,6 @@
 import {X509Certificate} from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import meow from 'meow';
 import type {Io} from '../cli.js';
 import {exitCodes, formatError, SecmonError} from '../errors.js';
 import {
@@ -24,9 +23,7 @@ import {
 } from '../pki/snippets.js';
 import {icingaTicket, readSaltFile} from '../pki/ticket.js';
 import {parseSan, type CertificateUsage} from '../pki/x509.js';
-
-type Flag = {type: 'string' | 'boolean'; isMultiple?: boolean; shortFlag?: string};
-type FlagSpec = Record<string, Flag>;
+import {kebab, parseArgs, type FlagSpec} from './args.js';
 
 export const pkiHelp = `
 Usage
@@ -143,43 +140,8 @@ function usage(message: string, hint = 'see: secmon pki --help'): SecmonError {
 
 type Parsed = {input: string[]; flags: Record<string, unknown>};
 
-function kebab(name: string): string {
-	return name.replaceAll(/[A-Z]/g, letter => `-${letter.toLowerCase()}`);
-}
-
-/** meow with its process.exit paths turned off: unknown flags and misuse become usage errors (exit 2). */
 function parse(subcommand: string, argv: string[], spec: FlagSpec): Parsed {
-	let result;
-	try {
-		result = meow({
-			importMeta: import.meta,
-			argv,
-			flags: spec,
-			allowUnknownFlags: true,
-			autoHelp: false,
-			autoVersion: false,
-			description: false,
-			pkg: {name: 'secmon'},
-		});
-	} catch (error) {
-		throw usage(`${(error as Error).message.replaceAll('`', '')} (secmon pki ${subcommand})`, `see: secmon pki ${subcommand} --help`);
-	}
-
-	const known = new Set(Object.keys(spec));
-	const unknown = Object.keys(result.unnormalizedFlags).filter(name => !known.has(name) && name !== '--');
-	if (unknown.length > 0) {
-		const names = unknown.map(name => (name.length === 1 ? `-${name}` : `--${kebab(name)}`));
-		throw usage(`unknown option ${names.join(', ')} for secmon pki ${subcommand}`, `see: secmon pki ${subcommand} --help`);
-	}
-
-	for (const [name, flag] of Object.entries(spec)) {
-		const value = result.flags[name];
-		if (flag.type === 'string' && !flag.isMultiple && value !== undefined && typeof value !== 'string') {
-			throw usage(`--${kebab(name)} needs a value (secmon pki ${subcommand})`, `see: secmon pki ${subcommand} --help`);
-		}
-	}
-
-	return {input: result.input.map(String), flags: result.flags};
+	return parseArgs(`pki ${subcommand}`, argv, spec);
 }
 
 function stringFlag(flags: Record<string, unknown>, name: string): string | undefined {

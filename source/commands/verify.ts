@@ -27,7 +27,8 @@ import {connectTcp, type TlsOptions} from '../security/tls.js';
 import {listTrustedCas} from '../security/trusted-cas.js';
 import type {CertificateInfo, Pin, Target} from '../security/types.js';
 import {parseHostSpec, type HostSpec} from '../target.js';
-import {parseArgs, colorWanted} from './certs.js';
+import {parseArgs} from './args.js';
+import {colorWanted} from './certs.js';
 
 export const verifyHelp = `
 Usage

@@ -99,7 +99,7 @@ function corruptPin(file: string, detail: string, target?: Target, cause?: unkno
 }
 
 function isPinnedBy(value: string): value is Pin['pinnedBy'] {
-	return value === 'prompt' || value === 'accept-new' || value === 'fingerprint';
+	return value === 'prompt' || value === 'accept-new' || value === 'fingerprint' || value === 'import-nss';
 }
 
 function parsePin(text: string, file: string, expected?: Target): Pin {

@@ -41,7 +41,7 @@ client_dn='CN=secmon client,OU=Clients,O=Secmon Test,DC=secmon,DC=test'
 
 # make_ca NAME SUBJECT
 make_ca() {
-	openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 30 -subj "$2" \
+	openssl req -x509 -newkey rsa:2048 -nodes -sha256 -days 3650 -subj "$2" \
 		-keyout "$dir/$1.key" -out "$dir/$1.crt" \
 		-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
 }
@@ -51,7 +51,7 @@ make_cert() {
 	openssl req -newkey rsa:2048 -nodes -sha256 -subj "$3" -keyout "$dir/$1.key" -out "$dir/$1.csr" 2>/dev/null
 	printf '%s\n' "$4" >"$dir/$1.ext"
 	openssl x509 -req -in "$dir/$1.csr" -CA "$dir/$2.crt" -CAkey "$dir/$2.key" -CAcreateserial \
-		-days 30 -sha256 -extfile "$dir/$1.ext" -out "$dir/$1.crt" 2>/dev/null
+		-days 3650 -sha256 -extfile "$dir/$1.ext" -out "$dir/$1.crt" 2>/dev/null
 	rm -f "$dir/$1.csr" "$dir/$1.ext"
 }
 
