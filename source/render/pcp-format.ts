@@ -3,6 +3,13 @@
  * pmPrintValue, pmUnitsStr, pmIDStr, pmInDomStr, pmSemStr, pmTypeStr and the
  * type names pminfo -d prints (pminfo.c mytypestr).
  */
+import {
+	pmidDomain as pmIdDomain,
+	pmidCluster as pmIdCluster,
+	pmidItem as pmIdItem,
+	indomDomain as pmInDomDomain,
+	indomSerial as pmInDomSerial,
+} from '../protocols/pcp/constants.js';
 import type {
 	MetricType, Semantics, Units, Value,
 } from '../metrics/model.js';
@@ -179,33 +186,17 @@ export function semText(code: number): string {
 	return name === '???' ? `??? (${code})` : name;
 }
 
-export function pmIdDomain(pmid: number): number {
-	return (pmid >>> 22) & 0x1_ff;
-}
-
-export function pmIdCluster(pmid: number): number {
-	return (pmid >>> 10) & 0xf_ff;
-}
-
-export function pmIdItem(pmid: number): number {
-	return pmid & 0x3_ff;
-}
-
-export function pmIdBuild(domain: number, cluster: number, item: number): number {
-	return (((domain & 0x1_ff) << 22) | ((cluster & 0xf_ff) << 10) | (item & 0x3_ff)) >>> 0;
-}
-
-export function pmInDomDomain(indom: number): number {
-	return (indom >>> 22) & 0x1_ff;
-}
-
-export function pmInDomSerial(indom: number): number {
-	return indom & 0x3f_ff_ff;
-}
-
-export function pmInDomBuild(domain: number, serial: number): number {
-	return (((domain & 0x1_ff) << 22) | (serial & 0x3f_ff_ff)) >>> 0;
-}
+// Identifier fields and units words live with the protocol (pcp.md §3.5); re-exported for renderers.
+export {
+	pmidDomain as pmIdDomain,
+	pmidCluster as pmIdCluster,
+	pmidItem as pmIdItem,
+	pmid as pmIdBuild,
+	indomDomain as pmInDomDomain,
+	indomSerial as pmInDomSerial,
+	pmInDom as pmInDomBuild,
+} from '../protocols/pcp/constants.js';
+export {decodeUnits as unitsFromWord, encodeUnits as unitsToWord} from '../protocols/pcp/pdu.js';
 
 /** DYNAMIC_PMID: domain 511 with item 0 marks the root of a dynamic subtree (pmapi.h IS_DYNAMIC_ROOT). */
 const dynamicPmidDomain = 511;
@@ -283,32 +274,6 @@ export function pmUnitsStr(units: Units): string {
 /** pmUnitsStr as pminfo -d and pmval print it: "none" for no units. */
 export function unitsText(units: Units): string {
 	return pmUnitsStr(units) || 'none';
-}
-
-/**
- * Split a pmUnits word (as sent on the wire) into its fields:
- * dimSpace:4s dimTime:4s dimCount:4s scaleSpace:4 scaleTime:4 scaleCount:4s pad:8 (pcp.md §3.5).
- */
-export function unitsFromWord(word: number): Units {
-	const signed4 = (shift: number) => ((word >>> shift) & 0xf) << 28 >> 28;
-	return {
-		dimSpace: signed4(28),
-		dimTime: signed4(24),
-		dimCount: signed4(20),
-		scaleSpace: (word >>> 16) & 0xf,
-		scaleTime: (word >>> 12) & 0xf,
-		scaleCount: signed4(8),
-	};
-}
-
-/** The inverse of unitsFromWord. */
-export function unitsToWord(units: Units): number {
-	return (((units.dimSpace & 0xf) << 28)
-		| ((units.dimTime & 0xf) << 24)
-		| ((units.dimCount & 0xf) << 20)
-		| ((units.scaleSpace & 0xf) << 16)
-		| ((units.scaleTime & 0xf) << 12)
-		| ((units.scaleCount & 0xf) << 8)) >>> 0;
 }
 
 function isPrintable(byte: number): boolean {
