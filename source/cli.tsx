@@ -48,7 +48,8 @@ What to show (pminfo flags; a metric that is not a leaf expands to the leaves be
   -m, --pmid         PMID          -M, --pmid-long  PMID in decimal and hex too
   -t                 one-line help (when not followed by an interval)
   -T, --help-text    full help text
-  With none of these and no METRIC: list every metric name.
+  --names            list the names below each METRIC (what pminfo does with no flag;
+                     in a pipe that is the default). With no METRIC: every name.
 
 Live sampling (pmval-style)
   -t, --interval T   sample every T: 2, 500msec, 1min (default 1 sec)
@@ -94,6 +95,7 @@ function parseMain(argv: string[]) {
 			interval: {type: 'string'},
 			samples: {type: 'number', shortFlag: 's'},
 			raw: {type: 'boolean', shortFlag: 'r'},
+			names: {type: 'boolean'},
 			json: {type: 'boolean'},
 			secure: {type: 'string'},
 			caFile: {type: 'string'},

@@ -72,6 +72,8 @@ export type Flags = {
 	samples?: number;
 	json: boolean;
 	raw: boolean;
+	/** --names: list names as pminfo does with no flags, even in a terminal. */
+	names?: boolean;
 	secure?: string;
 	caFile?: string;
 	cert?: string;
@@ -158,7 +160,7 @@ export function makePlan(metrics: string[], flags: Flags, environment: Environme
 	// Sampling is asked for by -t INTERVAL or -s N, by --json, or by a terminal (the panes).
 	// Otherwise (a pipe, no flags) names are listed as pminfo lists them, so scripts keep working.
 	const sampling = flags.interval !== undefined || flags.samples !== undefined;
-	const live = !anyShow && metrics.length > 0 && (sampling || flags.json || environment.stdoutIsTty);
+	const live = !anyShow && !flags.names && metrics.length > 0 && (sampling || flags.json || environment.stdoutIsTty);
 	let output: Output;
 	if (!live) {
 		output = 'pminfo';

@@ -48,8 +48,9 @@ describe('makePlan', () => {
 		expect(makePlan(['kernel.all.load'], {...base, json: true}, tty).output).toBe('json');
 	});
 
-	it('lists names like pminfo in a pipe when no flag asks for sampling', () => {
+	it('lists names like pminfo in a pipe when no flag asks for sampling, and with --names anywhere', () => {
 		expect(makePlan(['kernel.all'], base, pipe).output).toBe('pminfo');
+		expect(makePlan(['kernel.all'], {...base, names: true}, tty).output).toBe('pminfo');
 	});
 
 	it('takes one sample for --json alone, streams with -t', () => {
