@@ -18,7 +18,7 @@ const config = [
 			'@typescript-eslint/no-restricted-types': 'off',
 			'unicorn/no-null': 'off',
 			'max-params': 'off',
-			'complexity': 'off',
+			complexity: 'off',
 			'max-depth': 'off',
 			'unicorn/prefer-math-trunc': 'off',
 			'unicorn/number-literal-case': 'off',

@@ -10,7 +10,9 @@
  * three alike. Prints medians and writes bench/results/startup.json.
  */
 import {execFileSync, spawnSync} from 'node:child_process';
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {
+	mkdirSync, mkdtempSync, rmSync, writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
@@ -36,12 +38,12 @@ function time(command, args, env) {
 }
 
 function median(values) {
-	const sorted = [...values].sort((a, b) => a - b);
+	const sorted = values.toSorted((a, b) => a - b);
 	const middle = Math.floor(sorted.length / 2);
 	return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
-const pid = execFileSync('bash', [path.join(root, 'test/peers/pmcd.sh'), 'start', 'offer', String(port), dir], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim();
+execFileSync('bash', [path.join(root, 'test/peers/pmcd.sh'), 'start', 'offer', String(port), dir], {encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore']}).trim();
 try {
 	const host = `127.0.0.1:${port}`;
 	const secmonArgs = [cli, '--json', '-h', host, '--secure', 'enforce', '--ca-file', path.join(dir, 'certs', 'ca.pem'), '-f', 'kernel.all.load'];
@@ -78,5 +80,4 @@ try {
 } finally {
 	execFileSync('bash', [path.join(root, 'test/peers/pmcd.sh'), 'stop', dir], {stdio: 'ignore'});
 	rmSync(home, {recursive: true, force: true});
-	void pid;
 }

@@ -5,7 +5,9 @@
  */
 import {readdirSync, statSync} from 'node:fs';
 import path from 'node:path';
-import {afterAll, describe, expect, it} from 'vitest';
+import {
+	afterAll, describe, expect, it,
+} from 'vitest';
 import {runSecmon, tempHome} from '../helpers/secmon.js';
 
 const home = tempHome();
@@ -19,7 +21,7 @@ describe('secmon with no --host', () => {
 		const r = await runSecmon(['-f', 'kernel.all.load', 'hinv.ncpu'], {env: {SECMON_HOME: home.dir}});
 		expect(r.stderr).toBe('');
 		expect(r.code).toBe(0);
-		expect(r.stdout).toMatch(/^\nkernel\.all\.load\n {4}inst \[1 or "1 minute"\] value [\d.]+\n {4}inst \[5 or "5 minute"\] value [\d.]+\n {4}inst \[15 or "15 minute"\] value [\d.]+\n\nhinv\.ncpu\n {4}value \d+\n$/);
+		expect(r.stdout).toMatch(/^\nkernel\.all\.load\n {4}inst \[1 or "1 minute"] value [\d.]+\n {4}inst \[5 or "5 minute"] value [\d.]+\n {4}inst \[15 or "15 minute"] value [\d.]+\n\nhinv\.ncpu\n {4}value \d+\n$/);
 	});
 
 	it('reports TLS verified by the collector\'s own CA in --json, and keeps its keys private', async () => {

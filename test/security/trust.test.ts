@@ -202,7 +202,7 @@ describe('decideTrust', () => {
 	});
 
 	it('(e) an unexpected prompt answer fails closed', async () => {
-		// eslint-disable-next-line @typescript-eslint/no-unsafe-type-assertion -- a misbehaving front end
+		// A misbehaving front end answers something that is not a PromptAnswer.
 		const error = await rejection(decideTrust(input({ask: async () => 'yes' as unknown as 'save'})));
 		expect(error.exitCode).toBe(3);
 		expect(store.list()).toEqual([]);
