@@ -7,7 +7,7 @@
  * After a warm-up, RSS must not grow: the check compares the first and last minute (medians)
  * and fits a slope.
  *
- *   npm run build && node bench/tui.mjs [--duration 300] [--warmup 60] [--port 49030] [--production]
+ *   npm run build && node bench/tui.mjs [--duration 300] [--warmup 60] [--port 49030] [--node-env development]
  * Prints the figures and writes bench/results/tui.json.
  */
 import {execFileSync} from 'node:child_process';
@@ -28,8 +28,8 @@ const {values} = parseArgs({
 		warmup: {type: 'string'},
 		port: {type: 'string', default: '49030'},
 		out: {type: 'string', default: path.join(root, 'bench/results/tui.json')},
-		// Run secmon with NODE_ENV=production (React's production build) to compare.
-		production: {type: 'boolean', default: false},
+		// Run secmon with this NODE_ENV (e.g. development, to measure React's development build).
+		'node-env': {type: 'string'},
 	},
 });
 const durationS = Number(values.duration);
@@ -121,7 +121,7 @@ try {
 		'1',
 		...metrics,
 	];
-	const env = ['-e', `SECMON_HOME=${path.join(work, 'home')}`, '-e', 'CI=false', '-e', 'FORCE_COLOR=1', ...(values.production ? ['-e', 'NODE_ENV=production'] : [])];
+	const env = ['-e', `SECMON_HOME=${path.join(work, 'home')}`, '-e', 'CI=false', '-e', 'FORCE_COLOR=1', ...(values['node-env'] ? ['-e', `NODE_ENV=${values['node-env']}`] : [])];
 	tmux('-f', path.join(work, 'tmux.conf'), 'new-session', '-d', '-s', 'bench', '-x', '200', '-y', '60', ...env, '--', ...command);
 	const pid = Number(tmux('display-message', '-p', '-t', 'bench', '#{pane_pid}').trim());
 
@@ -174,7 +174,7 @@ try {
 		node: process.version,
 		cpus: os.cpus().length,
 		loadavgAtEnd: os.loadavg().map(x => round(x)),
-		nodeEnv: values.production ? 'production' : '(unset: React development build)',
+		nodeEnv: values['node-env'] ?? '(unset: secmon picks production)',
 		terminal: '200x60 tmux',
 		collector: 'pmcd 6.0.3, TLS 1.3, pinned (--accept-new)',
 		metrics: metrics.length,

@@ -1,5 +1,6 @@
 import {execFile, execFileSync} from 'node:child_process';
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {readFile} from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
@@ -45,12 +46,14 @@ export class Tmux {
 	/** Path of the private server's socket (`tmux -S`). */
 	readonly socket: string;
 	private readonly dir: string;
+	private readonly statusFile: string;
 	private killed = false;
 
 	private constructor(name: string, socket: string, dir: string) {
 		this.name = name;
 		this.socket = socket;
 		this.dir = dir;
+		this.statusFile = path.join(dir, 'exit-status');
 	}
 
 	static async start(options: TmuxOptions): Promise<Tmux> {
@@ -94,6 +97,13 @@ export class Tmux {
 			...(options.cwd ? ['-c', options.cwd] : []),
 			...envArgs,
 			'--',
+			// A shell between tmux and the command writes its exit status to a file: tmux 3.3a can mark
+			// a pane dead (pty closed) and leave a node child unreaped, with no #{pane_dead_status}.
+			'sh',
+			'-c',
+			'status_file=$1; shift; "$@"; echo $? > "$status_file"',
+			'sh',
+			term.statusFile,
 			...options.command,
 		], env);
 		return term;
@@ -133,13 +143,15 @@ export class Tmux {
 
 	/** The command's exit status once it has exited (128 + signal number if a signal ended it), else undefined. */
 	async exitStatus(): Promise<number | undefined> {
-		const out = (await tmux(this.socket, ['display-message', '-p', '-t', this.name, '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}'])).trim();
-		const [dead, status, signal] = out.split(':');
-		if (dead !== '1') {
+		let text: string;
+		try {
+			text = await readFile(this.statusFile, 'utf8');
+		} catch {
 			return undefined;
 		}
 
-		return status ? Number(status) : 128 + Number(signal);
+		// The shell may not have finished writing the line yet.
+		return text.endsWith('\n') ? Number(text.trim()) : undefined;
 	}
 
 	async waitForExit(timeoutMs = 15_000): Promise<number> {
