@@ -29,8 +29,14 @@ function mask(output: string): string {
 	const lines = output.split('\n');
 	let current = '';
 	return lines.map(line => {
-		if (/^\S/.test(line)) {
-			current = line.split(' ')[0]!;
+		// A block starts with the metric's name; help text lines (-T) also start at column 0.
+		const name = /^([a-z_]\w*(?:\.\w+)+)(?: |$)/i.exec(line);
+		if (name) {
+			current = name[1]!;
+			return line;
+		}
+
+		if (!line.startsWith(' ')) {
 			return line;
 		}
 
