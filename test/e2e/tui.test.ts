@@ -69,7 +69,7 @@ describe('secmon TUI in a real terminal', () => {
 		}
 	});
 
-	test('prompt accepted, panes update, p/r work, the collector restarts and the panes recover, q quits', async () => {
+	test('prompt accepted, panes update, p/r work, the collector restarts and the panes recover, resize re-flows, q quits', async () => {
 		const term = await open(['--secure', 'enforce', '--host', peer.address, '-t', '1', 'kernel.all.load', 'mem.util.free', 'disk.dev.read', 'sample.bin']);
 
 		// Trust on first use, inside the UI.
@@ -120,6 +120,12 @@ describe('secmon TUI in a real terminal', () => {
 		const resumed = sampleClock(screen);
 		screen = await term.waitFor(s => sampleClock(s) !== resumed && !s.includes('disconnected ·'), {what: 'samples after the restart'});
 		expect(screen).toMatch(/bin-900 +900 /v);
+
+		// A narrower terminal: the panes re-flow into one column.
+		expect(screen.split('\n').some(line => line.includes('kernel.all.load') && line.includes('mem.util.free'))).toBe(true);
+		await term.resize(60, 40);
+		screen = await term.waitFor(s => s.includes('kernel.all.load') && !s.split('\n').some(line => line.includes('kernel.all.load') && line.includes('mem.util.free')), {what: 'one column of panes'});
+		expect(screen).toContain('mem.util.free');
 
 		await term.sendKeys('q');
 		expect(await term.waitForExit()).toBe(0);

@@ -3,9 +3,7 @@
  * (the panes of the other collectors keep updating below it), stopped-collector alerts, and the
  * grid of panes. App is props-only; LiveApp connects it to the store the runners feed.
  */
-import {
-	useEffect, useState, useSyncExternalStore,
-} from 'react';
+import {useEffect, useReducer, useSyncExternalStore} from 'react';
 import {
 	Box, Text, useInput, useStdin, useStdout,
 } from 'ink';
@@ -51,26 +49,42 @@ export function promptHeight(question: TrustQuestion, width: number): number {
 		+ 2; // typed fingerprint and note
 }
 
-/** Follows the terminal size (Ink re-lays out on resize; the pane grid depends on rows too). */
-export function useTerminalSize(fixed?: Size): Size {
-	const {stdout} = useStdout();
-	const [size, setSize] = useState<Size>(() => fixed ?? {columns: stdout.columns || 100, rows: stdout.rows || 40});
+/**
+ * The terminal size, read from the stream at every render (never stale), and a re-render on
+ * resize for the rows. With `clearOnResize` (full screen, alternate buffer) the screen is wiped
+ * and the current frame drawn again once the resizing settles: Ink's first render after a resize
+ * still has the old layout, and a terminal that re-wraps lines (tmux does) leaves pieces of it
+ * that Ink cannot erase by counting lines.
+ */
+export function useTerminalSize(fixed?: Size, clearOnResize = false): Size {
+	const {stdout, write} = useStdout();
+	// Only to render again: the size itself is read live.
+	const [, rerender] = useReducer((count: number) => count + 1, 0);
 	const isFixed = fixed !== undefined;
 	useEffect(() => {
 		if (isFixed) {
 			return;
 		}
 
+		let settle: NodeJS.Timeout | undefined;
 		const onResize = () => {
-			setSize({columns: stdout.columns || 100, rows: stdout.rows || 40});
+			rerender();
+			if (clearOnResize) {
+				clearTimeout(settle);
+				// Ink erases what it knows, writes this, then redraws its latest frame from the top.
+				settle = setTimeout(() => {
+					write('\u001B[2J\u001B[3J\u001B[H');
+				}, 150);
+			}
 		};
 
 		stdout.on('resize', onResize);
 		return () => {
+			clearTimeout(settle);
 			stdout.off('resize', onResize);
 		};
-	}, [stdout, isFixed]);
-	return fixed ?? size;
+	}, [stdout, write, isFixed, clearOnResize]);
+	return fixed ?? {columns: stdout.columns || 100, rows: stdout.rows || 40};
 }
 
 /** Rough line count of text wrapped at `width` (for the alert boxes' share of the screen). */
@@ -134,10 +148,14 @@ export type AppProps = Readonly<{
 	onAnswer: (id: number, answer: PromptAnswer) => void;
 	/** Fixed size (tests); default: the terminal's, following resizes. */
 	size?: Size;
+	/** Wipe the screen on resize (the full-screen program; see useTerminalSize). */
+	clearOnResize?: boolean;
 }>;
 
-export function App({state, dispatch, onAnswer, size: fixedSize}: AppProps) {
-	const size = useTerminalSize(fixedSize);
+export function App({
+	state, dispatch, onAnswer, size: fixedSize, clearOnResize,
+}: AppProps) {
+	const size = useTerminalSize(fixedSize, clearOnResize === true);
 	const {isRawModeSupported} = useStdin();
 	const panes = panesOf(state);
 	const focusIndex = state.focus === undefined ? -1 : panes.findIndex(pane => pane.key === state.focus);
@@ -233,7 +251,8 @@ export function App({state, dispatch, onAnswer, size: fixedSize}: AppProps) {
 
 	const showHost = state.hosts.length > 1;
 	return (
-		<Box flexDirection='column' width={width}>
+		// Without a fixed size the root is as wide as Ink's (the terminal's, never stale mid-resize).
+		<Box flexDirection='column' {...(fixedSize ? {width} : {})}>
 			<Header state={state}/>
 			{state.hosts.map(host => <StatusLine key={host.id} host={host} now={state.now} asking={asking.has(host.id)} width={width}/>)}
 			{prompt
@@ -289,7 +308,9 @@ export function App({state, dispatch, onAnswer, size: fixedSize}: AppProps) {
 }
 
 /** App fed by a store (the live program); re-renders when the store changes. */
-export function LiveApp({store, onAnswer, size}: Readonly<{store: Store; onAnswer: AppProps['onAnswer']; size?: Size}>) {
+export function LiveApp({
+	store, onAnswer, size, clearOnResize,
+}: Readonly<{store: Store; onAnswer: AppProps['onAnswer']; size?: Size; clearOnResize?: boolean}>) {
 	const state = useSyncExternalStore(store.subscribe, store.getState);
-	return <App state={state} dispatch={store.dispatch} onAnswer={onAnswer} {...(size ? {size} : {})}/>;
+	return <App state={state} dispatch={store.dispatch} clearOnResize={clearOnResize === true} onAnswer={onAnswer} {...(size ? {size} : {})}/>;
 }

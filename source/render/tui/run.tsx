@@ -353,6 +353,7 @@ export async function runTui(plan: Plan, io: Io, hooks: SessionHooks): Promise<n
 	const instance = render(
 		createElement(LiveApp, {
 			store,
+			clearOnResize: true,
 			onAnswer(id, answer) {
 				prompts.answer(id, answer);
 			},
