@@ -143,65 +143,9 @@ export function bytesOf(node: Asn1 | undefined): Buffer {
 	return node && typeof node.value === 'string' ? fromBinary(node.value) : Buffer.alloc(0);
 }
 
-/** One TLV of a DER buffer: where its header starts, where its content starts and ends. */
-export type Tlv = {tag: number; start: number; contentStart: number; end: number};
-
-/**
- * Reads the TLV at `offset` without decoding it. Used to slice exact bytes (the signed part of
- * a CSR, a Name) so a signature is checked over the bytes as sent, not a re-encoding.
- */
-export function readTlv(der: Uint8Array, offset: number): Tlv {
-	if (offset + 2 > der.length) {
-		throw new Error('truncated DER');
-	}
-
-	const tagByte = der[offset]!;
-	if ((tagByte & 0x1F) === 0x1F) {
-		throw new Error('multi-byte DER tags are not supported');
-	}
-
-	let length = der[offset + 1]!;
-	let contentStart = offset + 2;
-	if (length & 0x80) {
-		const count = length & 0x7F;
-		if (count === 0 || count > 4 || contentStart + count > der.length) {
-			throw new Error('bad DER length');
-		}
-
-		length = 0;
-		for (let i = 0; i < count; i++) {
-			length = (length * 256) + der[contentStart + i]!;
-		}
-
-		contentStart += count;
-	}
-
-	const end = contentStart + length;
-	if (end > der.length) {
-		throw new Error('truncated DER');
-	}
-
-	return {
-		tag: tagByte, start: offset, contentStart, end,
-	};
-}
-
-/** The TLVs directly inside a constructed TLV. */
-export function readChildren(der: Uint8Array, parent: Tlv): Tlv[] {
-	const result: Tlv[] = [];
-	let offset = parent.contentStart;
-	while (offset < parent.end) {
-		const child = readTlv(der, offset);
-		result.push(child);
-		offset = child.end;
-	}
-
-	return result;
-}
-
-export function slice(der: Uint8Array, tlv: Tlv): Buffer {
-	return Buffer.from(der.subarray(tlv.start, tlv.end));
-}
+export {
+	readChildren, readTlv, slice, type Tlv,
+} from './tlv.js';
 
 // ---------------------------------------------------------------------------------------------
 // PEM

@@ -13,61 +13,12 @@
  * The names are read from the certificate DER with a small parser, because Node's
  * X509Certificate.subject loses the RDN grouping and uses OpenSSL names.
  */
+import {readChildren, readTlv, type Tlv} from '../../pki/tlv.js';
 
 export type Ava = {oid: string; tag: number; value: Buffer};
 /** One RDN = a SET of attribute type-and-value pairs, in DER order. */
 export type Rdn = Ava[];
 export type Name = Rdn[];
-
-type Tlv = {tag: number; start: number; contentStart: number; end: number};
-
-function readTlv(der: Buffer, offset: number, limit: number): Tlv {
-	if (offset + 2 > limit) {
-		throw new Error('truncated DER');
-	}
-
-	const tag = der[offset]!;
-	if ((tag & 0x1F) === 0x1F) {
-		throw new Error('multi-byte DER tags are not supported');
-	}
-
-	let length = der[offset + 1]!;
-	let contentStart = offset + 2;
-	if (length & 0x80) {
-		const count = length & 0x7F;
-		if (count === 0 || count > 4 || contentStart + count > limit) {
-			throw new Error('bad DER length');
-		}
-
-		length = 0;
-		for (let i = 0; i < count; i++) {
-			length = (length * 256) + der[contentStart + i]!;
-		}
-
-		contentStart += count;
-	}
-
-	const end = contentStart + length;
-	if (end > limit) {
-		throw new Error('DER element runs past its container');
-	}
-
-	return {
-		tag, start: offset, contentStart, end,
-	};
-}
-
-function children(der: Buffer, parent: Tlv): Tlv[] {
-	const list: Tlv[] = [];
-	let offset = parent.contentStart;
-	while (offset < parent.end) {
-		const child = readTlv(der, offset, parent.end);
-		list.push(child);
-		offset = child.end;
-	}
-
-	return list;
-}
 
 function decodeOid(bytes: Buffer): string {
 	const parts: number[] = [];
@@ -90,13 +41,13 @@ function parseName(der: Buffer, name: Tlv): Name {
 		throw new Error('a Name is not a SEQUENCE');
 	}
 
-	return children(der, name).map(set => {
+	return readChildren(der, name).map(set => {
 		if (set.tag !== 0x31) {
 			throw new Error('an RDN is not a SET');
 		}
 
-		return children(der, set).map(pair => {
-			const [type, value] = children(der, pair);
+		return readChildren(der, set).map(pair => {
+			const [type, value] = readChildren(der, pair);
 			if (type?.tag !== 0x06 || !value) {
 				throw new Error('bad AttributeTypeAndValue');
 			}
@@ -109,12 +60,12 @@ function parseName(der: Buffer, name: Tlv): Name {
 /** Issuer and subject of a DER certificate. Throws on malformed DER. */
 export function certificateNames(der: Buffer): {issuer: Name; subject: Name} {
 	const cert = readTlv(der, 0, der.length);
-	const [tbs] = children(der, cert);
+	const [tbs] = readChildren(der, cert);
 	if (cert.tag !== 0x30 || tbs?.tag !== 0x30) {
 		throw new Error('not an X.509 certificate');
 	}
 
-	const fields = children(der, tbs);
+	const fields = readChildren(der, tbs);
 	// [0] EXPLICIT version is optional (v1 certificates omit it).
 	const base = fields[0]?.tag === 0xA0 ? 1 : 0;
 	const issuer = fields[base + 2];
