@@ -9,6 +9,7 @@ import {
 } from 'ink';
 import {validityNote} from '../../security/messages.js';
 import type {PromptAnswer, TrustQuestion} from '../../security/types.js';
+import {CellLine, type Segment} from './cell.js';
 import {HelpOverlay} from './help-overlay.js';
 import {layoutPanes} from './layout.js';
 import {Pane, type PaneNotice} from './pane.js';
@@ -118,17 +119,25 @@ function intervalText(ms: number): string {
 	return ms < 60_000 ? `${ms / 1000} s` : `${ms / 60_000} min`;
 }
 
-function Header({state}: Readonly<{state: MonitorState}>) {
+function Header({state, width}: Readonly<{state: MonitorState; width: number}>) {
 	const last = Math.max(0, ...state.hosts.map(host => host.lastSampleAt ?? 0));
-	return (
-		<Text wrap='truncate-end'>
-			<Text bold color='cyan'>secmon</Text>
-			<Text> every {intervalText(state.intervalMs)} · {state.raw ? 'raw counters' : 'counters as rates/s'}</Text>
-			{last > 0 ? <Text dimColor> · {clockTime(last)}</Text> : null}
-			{state.paused ? <Text inverse bold color='yellow'> PAUSED </Text> : null}
-			<Text dimColor>   ? help · q quit · p pause · r raw · +/- interval</Text>
-		</Text>
-	);
+	const segments: Segment[] = [
+		{text: 'secmon', bold: true, color: 'cyan'},
+		{text: ` every ${intervalText(state.intervalMs)} · ${state.raw ? 'raw counters' : 'counters as rates/s'}`},
+	];
+	if (last > 0) {
+		segments.push({text: ` · ${clockTime(last)}`, dim: true});
+	}
+
+	if (state.paused) {
+		segments.push({
+			text: ' PAUSED ', inverse: true, bold: true, color: 'yellow',
+		});
+	}
+
+	segments.push({text: '   ? help · q quit · p pause · r raw · +/- interval', dim: true});
+	// Cells: the sample time changes every second (see cell.tsx).
+	return <CellLine segments={segments} width={width}/>;
 }
 
 function Alert({host, width}: Readonly<{host: HostState; width: number}>) {
@@ -253,7 +262,7 @@ export function App({
 	return (
 		// Without a fixed size the root is as wide as Ink's (the terminal's, never stale mid-resize).
 		<Box flexDirection='column' {...(fixedSize ? {width} : {})}>
-			<Header state={state}/>
+			<Header state={state} width={width}/>
 			{state.hosts.map(host => <StatusLine key={host.id} host={host} now={state.now} asking={asking.has(host.id)} width={width}/>)}
 			{prompt
 				? (

@@ -3,6 +3,7 @@
  * When the instances do not fit, the largest values are shown (top-N). Props only.
  */
 import {Box, Text} from 'ink';
+import {Cell} from './cell.js';
 import type {PaneModel, RowModel} from './state.js';
 import {sparkline} from './sparkline.js';
 
@@ -143,11 +144,13 @@ export function Pane({pane, width, height, focused, showHost, notice}: PaneProps
 			{notice ? <Text color={notice.color} wrap='truncate-end'>{notice.text}</Text> : null}
 			{pane.status === 'ok' && capacity > 0
 				? rows.map(row => (
-					<Text key={row.key} wrap='truncate-end' dimColor={away}>
-						{columns.name > 0 ? `${clip(row.name, columns.name).padEnd(columns.name)}  ` : ''}
-						<Text bold={!away}>{clip(row.text, columns.value).padStart(columns.value)}</Text>
-						{columns.spark > 0 ? <Text color={away ? 'gray' : 'green'}> {sparkline(row.history, columns.spark)}</Text> : null}
-					</Text>
+					// Value and sparkline are Cells: they change every sample (see cell.tsx).
+					<Box key={row.key} height={1} flexShrink={0}>
+						{columns.name > 0 ? <Text dimColor={away}>{`${clip(row.name, columns.name).padEnd(columns.name)}  `}</Text> : null}
+						<Cell text={row.text} width={columns.value} align='right' bold={!away} dim={away}/>
+						{columns.spark > 0 ? <Text> </Text> : null}
+						<Cell text={sparkline(row.history, columns.spark)} width={columns.spark} color={away ? 'gray' : 'green'}/>
+					</Box>
 				))
 				: (capacity > 0 ? <Text wrap='truncate-end' dimColor={messageColor(pane) === undefined} {...(messageColor(pane) ? {color: messageColor(pane)} : {})}>{messageText(pane)}</Text> : null)}
 		</Box>

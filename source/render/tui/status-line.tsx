@@ -3,10 +3,12 @@
  * trusted (with a short fingerprint), round-trip time and the last error. A plain-text connection
  * is shown in red inverse so that it cannot be mistaken for a secure one. Props only.
  */
-import {Text} from 'ink';
 import {shortFingerprint} from '../../security/certificate.js';
 import type {TrustBasis} from '../../security/types.js';
+import {CellLine, type Segment} from './cell.js';
 import type {HostState} from './state.js';
+
+export type {Segment} from './cell.js';
 
 const basisText: Record<TrustBasis, string> = {
 	ca: 'CA-verified',
@@ -55,9 +57,6 @@ export type StatusLineProps = Readonly<{
 	/** Columns available: a line that would not fit drops the least important details first. */
 	width?: number;
 }>;
-
-/** A piece of the status line with its style. */
-export type Segment = {text: string; color?: string; inverse?: boolean; bold?: boolean; dim?: boolean};
 
 function phaseSegment(host: HostState, now: number, asking: boolean): Segment {
 	if (asking) {
@@ -147,26 +146,12 @@ function length(segments: Segment[]): number {
 export function StatusLine({
 	host, now, asking, width,
 }: StatusLineProps) {
+	const columns = width ?? 100;
 	let segments = statusSegments(host, now, asking === true, false);
-	if (width !== undefined && length(segments) > width) {
+	if (length(segments) > columns) {
 		segments = statusSegments(host, now, asking === true, true);
 	}
 
-	return (
-		<Text wrap='truncate-end'>
-			{segments.map((segment, index) => (
-				<Text
-					// Segments never reorder: the index is a stable key.
-					// eslint-disable-next-line react/no-array-index-key
-					key={index}
-					{...(segment.color ? {color: segment.color} : {})}
-					inverse={segment.inverse === true}
-					bold={segment.bold === true}
-					dimColor={segment.dim === true}
-				>
-					{segment.text}
-				</Text>
-			))}
-		</Text>
-	);
+	// Cells: the round-trip time and counters change every sample (see cell.tsx).
+	return <CellLine segments={segments} width={columns}/>;
 }

@@ -1,0 +1,106 @@
+/**
+ * Text that changes every sample (values, sparklines, clock, round-trip time) at a fixed width.
+ *
+ * Ink 6.8 caches the size of every distinct string it lays out in module-level maps that are never
+ * emptied (build/measure-text.js, and build/wrap-text.js for truncated text). A monitor shows new
+ * strings every second, so its memory grew without bound (bench/tui.mjs; 8 KiB per 20-pane
+ * sample in a soak test). A Cell lays out a placeholder of spaces (one string per width, cached
+ * once) and puts the real text in at output time with <Transform>, which Ink applies after layout.
+ */
+import {Box, Text, Transform} from 'ink';
+
+/** `text` cut or padded to exactly `width` columns (narrow characters only, as secmon draws). */
+export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
+	const chars = [...text];
+	if (chars.length > width) {
+		return width <= 0 ? '' : `${chars.slice(0, width - 1).join('')}…`;
+	}
+
+	const pad = ' '.repeat(width - chars.length);
+	return align === 'left' ? text + pad : pad + text;
+}
+
+/** Replace the run of placeholder spaces in a rendered line (colour codes around it stay). */
+export function fillPlaceholder(line: string, text: string): string {
+	const match = / +/v.exec(line);
+	if (!match) {
+		return line;
+	}
+
+	return line.slice(0, match.index) + [...text].slice(0, match[0].length).join('') + line.slice(match.index + match[0].length);
+}
+
+export type CellProps = Readonly<{
+	text: string;
+	width: number;
+	align?: 'left' | 'right';
+	color?: string;
+	bold?: boolean;
+	dim?: boolean;
+	inverse?: boolean;
+}>;
+
+/** Must be the child of a <Box>, not of a <Text> (inside a Text the transform would be measured too). */
+export function Cell({
+	text, width, align, color, bold, dim, inverse,
+}: CellProps) {
+	if (width <= 0) {
+		return null;
+	}
+
+	const shown = fit(text, width, align);
+	return (
+		<Transform transform={line => fillPlaceholder(line, shown)}>
+			<Text {...(color ? {color} : {})} bold={bold === true} dimColor={dim === true} inverse={inverse === true}>
+				{' '.repeat(width)}
+			</Text>
+		</Transform>
+	);
+}
+
+/** A piece of a one-line row with its style. */
+export type Segment = {text: string; color?: string; inverse?: boolean; bold?: boolean; dim?: boolean};
+
+/** The segments that fit in `width` columns; the last one that does not fit is cut with "…". */
+export function fitSegments(segments: readonly Segment[], width: number): Segment[] {
+	const out: Segment[] = [];
+	let left = width;
+	for (const segment of segments) {
+		const {length} = [...segment.text];
+		if (length <= left) {
+			out.push(segment);
+			left -= length;
+			continue;
+		}
+
+		if (left > 0) {
+			out.push({...segment, text: fit(segment.text, left)});
+		}
+
+		break;
+	}
+
+	return out;
+}
+
+/** One line of styled segments, each a Cell, cut to `width` columns. */
+export function CellLine({segments, width}: Readonly<{segments: readonly Segment[]; width: number}>) {
+	return (
+		<Box flexDirection='row' height={1} flexShrink={0}>
+			{fitSegments(segments, width).map((segment, index) => (
+				// Segments never reorder: the index is a stable key.
+				// eslint-disable-next-line react/no-array-index-key
+				<Box key={index} flexShrink={0}>
+					<Cell
+						text={segment.text}
+						width={[...segment.text].length}
+						{...(segment.color ? {color: segment.color} : {})}
+						bold={segment.bold === true}
+						dim={segment.dim === true}
+						inverse={segment.inverse === true}
+					/>
+				</Box>
+			))}
+		</Box>
+	);
+}
