@@ -6,6 +6,7 @@
 import type {Writable} from 'node:stream';
 import {PcpClient} from './protocols/pcp/client.js';
 import {FEATURE} from './protocols/pcp/constants.js';
+import {rerunCommand} from './shell.js';
 import {secmonHome} from './security/home.js';
 import {TrustStore} from './security/store.js';
 import {upgradeToTls} from './security/tls.js';
@@ -22,15 +23,6 @@ export type SessionHooks = {
 	/** How the user ran us, for "re-run with --fingerprint …" hints. */
 	argv?: string[];
 };
-
-export function shellQuote(argument: string): string {
-	return /^[\w@%+=:,./-]+$/.test(argument) ? argument : `'${argument.replaceAll('\'', '\'\\\'\'')}'`;
-}
-
-/** The user's own command line, for "re-run with --fingerprint …" hints. */
-export function rerunCommand(argv: string[] | undefined): string | undefined {
-	return argv === undefined ? undefined : ['secmon', ...argv.map(a => shellQuote(a))].join(' ');
-}
 
 export function plainWarning(target: HostSpec, security: SecurityPlan): string | undefined {
 	if (security.mode === 'relaxed') {

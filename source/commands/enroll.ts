@@ -12,7 +12,7 @@ import {readFile} from 'node:fs/promises';
 import process from 'node:process';
 import type {Writable} from 'node:stream';
 import {parseArgs} from 'node:util';
-import {rerunCommand} from '../connect.js';
+import {rerunCommand} from '../shell.js';
 import {requireDurationMs} from '../duration.js';
 import {
 	errorJson, exitCodes, formatError, SecmonError,

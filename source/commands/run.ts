@@ -169,4 +169,3 @@ async function runOn(plan: Plan, io: Io): Promise<number> {
 	}
 }
 
-export {rerunCommand} from '../connect.js';

@@ -14,7 +14,8 @@
  *   warning on every run.
  */
 import type tls from 'node:tls';
-import {rerunCommand, type SessionHooks} from '../../connect.js';
+import type {SessionHooks} from '../../connect.js';
+import {rerunCommand} from '../../shell.js';
 import {SecmonError} from '../../errors.js';
 import type {Plan, SecurityPlan} from '../../plan.js';
 import {secmonHome} from '../../security/home.js';

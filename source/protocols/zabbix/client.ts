@@ -19,6 +19,7 @@ import {SecmonError, type ErrorCode, type ExitCode} from '../../errors.js';
 import type {MetricDesc, Sample} from '../../metrics/model.js';
 import type {MetricSource} from '../../metrics/source.js';
 import type {SessionHooks} from '../../connect.js';
+import {rerunCommand} from '../../shell.js';
 import type {Plan} from '../../plan.js';
 import type {HostSpec} from '../../target.js';
 import {splitPemBundle} from '../../security/certificate.js';
@@ -1180,7 +1181,7 @@ export async function openZabbix(target: HostSpec, plan: Plan, hooks: SessionHoo
 				acceptNew: security.acceptNew,
 				...(security.fingerprint === undefined ? {} : {fingerprint: security.fingerprint}),
 				...(security.interactive && hooks.ask ? {ask: hooks.ask} : {}),
-				...(hooks.argv === undefined ? {} : {rerunCommand: ['secmon', ...hooks.argv].map(argument => (/^[\w@%+=:,./-]+$/.test(argument) ? argument : `'${argument.replaceAll('\'', '\'\\\'\'')}'`)).join(' ')}),
+				...(hooks.argv === undefined ? {} : {rerunCommand: rerunCommand(hooks.argv)}),
 			};
 		}
 	} else {
