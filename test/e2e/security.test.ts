@@ -248,12 +248,12 @@ describe('trust on first use in a real terminal', () => {
 		}
 	});
 
-	async function run(env: Record<string, string>, keys: string[]): Promise<string> {
-		const command = `env SECMON_HOME=${env['SECMON_HOME']} CI=false FORCE_COLOR=0 PCP_SECURE_SOCKETS=enforce ${process.execPath} ${cliPath} -h ${offer.address} -f hinv.ncpu; echo "exit=$?"; sleep 30`;
+	async function run(env: Record<string, string>, keys: string[], ci = 'false'): Promise<string> {
+		const command = `env SECMON_HOME=${env['SECMON_HOME']} CI=${ci} FORCE_COLOR=0 PCP_SECURE_SOCKETS=enforce ${process.execPath} ${cliPath} -h ${offer.address} -f hinv.ncpu; echo "exit=$?"; sleep 30`;
 		// A fresh session name per test: a killed session can linger for a moment.
 		session = `secmon-tofu-${process.pid}-${++runs}`;
 		tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', command);
-		const prompt = await waitFor(/default: No/);
+		const prompt = await waitFor(ci === 'false' ? /default: No/ : /Trust this collector\?/);
 		// The prompt shows the SHA-256 in two rows of 16 bytes.
 		const sha256 = sha256Of(offer.servedCert!);
 		expect(prompt).toContain(sha256.slice(0, 47));
@@ -281,6 +281,14 @@ describe('trust on first use in a real terminal', () => {
 		const after = await run(env, ['Enter']);
 		expect(after).toContain('exit=3');
 		expect(pins(env['SECMON_HOME']!)).toEqual([]);
+	});
+
+	it('with CI=true (Ink draws nothing live) the prompt is asked line by line; "y" + Enter saves', async () => {
+		const env = fresh();
+		const after = await run(env, ['y', 'Enter'], 'true');
+		expect(after).toMatch(/hinv\.ncpu\n {4}value \d+/);
+		expect(after).toContain('exit=0');
+		expect(pins(env['SECMON_HOME']!)).toHaveLength(1);
 	});
 
 	it('"o" accepts once without saving', async () => {

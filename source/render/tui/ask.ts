@@ -23,6 +23,12 @@ export async function askWithInk(question: TrustQuestion, streams: AskStreams = 
 		throw new SecmonError('TRUST_REQUIRED', message, hint);
 	}
 
+	// Ink in CI mode draws only its last frame, at exit: the prompt would be invisible. Ask by line.
+	const {isCi, lineAsk} = await import('./line-ask.js');
+	if (isCi(process.env)) {
+		return lineAsk(stdin, output)(question);
+	}
+
 	const [{render}, {createElement}, {TrustPrompt}] = await Promise.all([
 		import('ink'),
 		import('react'),

@@ -19,6 +19,7 @@ import {
 	allFinished, createStore, exitCodeOf, initialState, type Store,
 } from './state.js';
 import {finalText} from './summary.js';
+import {isCi} from './line-ask.js';
 
 /** Reconnect delays: 1, 2, 4, 8, 16, 30, 30… seconds. */
 export function backoffMs(attempt: number): number {
@@ -287,12 +288,6 @@ export class HostRunner {
 		});
 		this.wake = undefined;
 	}
-}
-
-/** Ink's own test (is-in-ci): CI or CONTINUOUS_INTEGRATION set and not "0"/"false". */
-export function isCi(env: NodeJS.ProcessEnv): boolean {
-	const set = (name: string) => env[name] !== undefined && env[name] !== '0' && env[name] !== 'false';
-	return set('CI') || set('CONTINUOUS_INTEGRATION');
 }
 
 const enterAltScreen = '\u001B[?1049h\u001B[H';

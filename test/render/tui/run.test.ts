@@ -12,8 +12,9 @@ import {
 import {SecmonError} from '../../../source/errors.js';
 import {makePlan, type Flags} from '../../../source/plan.js';
 import {
-	backoffMs, HostRunner, isCi, isRetryable, promptQueue,
+	backoffMs, HostRunner, isRetryable, promptQueue,
 } from '../../../source/render/tui/run.js';
+import {isCi} from '../../../source/render/tui/line-ask.js';
 import {
 	createStore, initialState, panesOf, type MonitorState, type Store,
 } from '../../../source/render/tui/state.js';
