@@ -1,10 +1,18 @@
 /**
- * The build: source/ (TypeScript + TSX) → dist/ as a few ES modules. Bundling
- * matters for start-up: Node 20 pays per module it resolves, and the `--json`
- * path must start close to bare Node (core issue part 7; bench/startup.mjs).
+ * The build: source/ (TypeScript + TSX) → dist/ as CommonJS: secmon.cjs, lazy chunks/,
+ * and cli.cjs (source/launcher.cjs), the `secmon` command, which loads them with V8 code
+ * caches. Start-up is the reason for each choice (core issue part 7; bench/startup.mjs):
+ * Node 20 pays per module it resolves (so: a bundle), more for ES modules than for
+ * CommonJS (each `node:` import builds a module facade), and compiles every file anew on
+ * each start unless given a code cache (so: caches, written here by one real run).
  * ink/react stay behind dynamic imports, so only the terminal UI loads them.
  */
-import {rmSync} from 'node:fs';
+import {spawnSync} from 'node:child_process';
+import {
+	chmodSync, mkdtempSync, readFileSync, rmSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {defineConfig} from 'rolldown';
 
 // Start from an empty dist/: chunk names carry content hashes, so stale ones would pile up.
@@ -21,6 +29,9 @@ rmSync(new URL('dist', import.meta.url), {recursive: true, force: true});
 function lazyMeowDependencies() {
 	const edits = [
 		['var libExports = requireLib$1();\n', ''],
+		// A dead promisify(execFile) from a bundled helper: it alone loads node:child_process (~5 ms).
+		['import { execFile } from \'node:child_process\';\n', ''],
+		['promisify(execFile);\n', ''],
 		['libExports.codeFrameColumns(', 'requireLib$1().codeFrameColumns('],
 		[
 			'var normalizeExports = requireNormalize();\nconst normalizePackageData = getDefaultExportFromCjs(normalizeExports);',
@@ -48,17 +59,134 @@ function lazyMeowDependencies() {
 	};
 }
 
+/**
+ * Ink is an ES module with top-level await (yoga-layout loads WebAssembly), which
+ * require() cannot load. The TUI code loads it with `await import('ink')` first (kept as a
+ * real dynamic import here, which stores the module on a global), and only then imports
+ * the components, whose static `import {Box} from 'ink'` this plugin points at that
+ * stored module.
+ */
+function inkBridge() {
+	const bridge = '\0secmon-ink-bridge';
+	const key = 'Symbol.for(\'secmon.ink\')';
+	return {
+		name: 'secmon-ink-bridge',
+		resolveId(source, _importer, {kind}) {
+			if (source !== 'ink') {
+				return null;
+			}
+
+			return kind === 'dynamic-import' ? {id: 'ink', external: true} : bridge;
+		},
+		load(id) {
+			if (id !== bridge) {
+				return null;
+			}
+
+			return {
+				code: `const ink = globalThis[${key}];
+if (!ink) {
+	throw new Error('secmon: Ink must be loaded with import("ink") before the terminal UI components');
+}
+
+module.exports = ink;
+`,
+				moduleType: 'js',
+			};
+		},
+		transform(code, id) {
+			if (!code.includes('import(\'ink\')') || id.includes('/node_modules/')) {
+				return null;
+			}
+
+			return {code: code.replaceAll('import(\'ink\')', `import('ink').then(ink => (globalThis[${key}] = ink))`), map: null};
+		},
+	};
+}
+
+/**
+ * conf is an ES module that require() can load (Node >= 20.19), but the CommonJS interop
+ * would hand `import Conf from 'conf'` the whole module namespace instead of its default
+ * export. This module takes the default export explicitly.
+ */
+function confDefaultExport() {
+	const bridge = '\0secmon-conf';
+	return {
+		name: 'secmon-conf-default-export',
+		resolveId(source, _importer, {kind}) {
+			if (source !== 'conf') {
+				return null;
+			}
+
+			return kind === 'import-statement' ? bridge : {id: 'conf', external: true};
+		},
+		load(id) {
+			return id === bridge ? {code: 'const conf = require(\'conf\');\nexport default conf.default;\n', moduleType: 'js'} : null;
+		},
+	};
+}
+
+/**
+ * Adds the launcher (dist/cli.cjs) and writes the code caches it reads, by running real
+ * commands with SECMON_BUILD_CODE_CACHE=1: a fetch from the embedded collector (no --host:
+ * the client, TLS, PCP and --json paths, plus the collector; an earlier run creates its PKI),
+ * then zabbix-get against a closed port (its flag parsing and client).
+ */
+function launcherWithCodeCaches() {
+	return {
+		name: 'secmon-launcher-code-caches',
+		generateBundle() {
+			this.emitFile({type: 'asset', fileName: 'cli.cjs', source: readFileSync(new URL('source/launcher.cjs', import.meta.url), 'utf8')});
+		},
+		writeBundle(options) {
+			const cli = path.join(options.dir, 'cli.cjs');
+			chmodSync(cli, 0o755);
+			const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(SECMON|PCP)_/v.test(name)));
+			const home = mkdtempSync(path.join(os.tmpdir(), 'secmon-build-'));
+			try {
+				const runs = [
+					{args: ['--json', '-f', 'kernel.all.load']},
+					{args: ['--json', '-f', 'kernel.all.load'], training: true},
+					// Port 1 on loopback: nothing listens there, so this fails fast (exit 1), as expected.
+					{args: ['zabbix-get', '-s', '127.0.0.1', '-p', '1', '-k', 'agent.ping'], training: true, status: 1},
+				];
+				for (const {args, training, status = 0} of runs) {
+					const result = spawnSync(process.execPath, [cli, ...args], {
+						env: {...env, ...(training ? {SECMON_BUILD_CODE_CACHE: '1'} : {}), SECMON_HOME: home},
+						encoding: 'utf8',
+						stdio: ['ignore', 'ignore', 'pipe'],
+						timeout: 60_000,
+					});
+					if (result.status !== status) {
+						throw new Error(`rolldown.config.js: secmon ${args.join(' ')} exited ${result.status}, expected ${status}: ${result.stderr}`);
+					}
+				}
+			} finally {
+				rmSync(home, {recursive: true, force: true});
+			}
+		},
+	};
+}
+
 export default defineConfig({
-	input: {cli: 'source/cli.tsx'},
+	input: {secmon: 'source/cli.tsx'},
 	platform: 'node',
-	// Runtime dependencies other than meow stay in node_modules (they are loaded lazily anyway).
-	external: [/^node:/, /^ink(\/|$)/, /^react(\/|$)/, /^conf(\/|$)/, /^node-forge(\/|$)/],
-	plugins: [lazyMeowDependencies()],
+	// Runtime dependencies other than meow stay in node_modules (they are loaded lazily anyway);
+	// plain 'ink' and 'conf' are the business of the plugins below.
+	external: [/^node:/, /^ink\//, /^react(\/|$)/, /^conf\//, /^node-forge(\/|$)/],
+	plugins: [inkBridge(), confDefaultExport(), lazyMeowDependencies(), launcherWithCodeCaches()],
 	transform: {jsx: {runtime: 'automatic'}},
 	output: {
 		dir: 'dist',
-		format: 'esm',
-		chunkFileNames: 'chunks/[name]-[hash].js',
+		format: 'cjs',
+		entryFileNames: '[name].cjs',
+		chunkFileNames: 'chunks/[name]-[hash].cjs',
+		codeSplitting: {
+			groups: [{
+				name: 'fetch',
+				test: /node_modules\/meow\/|source\/(commands\/(run|args)|connect|sources|plan|target|duration|errors|shell|protocols\/pcp|security\/(?!trusted-cas)|render\/(ndjson|pminfo|pcp-format|units|printf)|metrics)/,
+			}],
+		},
 		sourcemap: false,
 	},
 });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The readme screenshot, taken from the real program: two private pmcd collectors (one offering
- * TLS, one plain), `node dist/cli.js` in a 120×40 tmux terminal, the trust prompt answered, then
+ * TLS, one plain), `node dist/cli.cjs` in a 120×40 tmux terminal, the trust prompt answered, then
  * `tmux capture-pane -e` after a while of sampling, converted with bench/ansi-svg.mjs.
  *
  *   npm run build && node bench/screenshot.mjs [--seconds 20] [--out media] [--port 49020]
@@ -63,7 +63,7 @@ const metrics = ['kernel.all.load', 'kernel.all.cpu.user', 'mem.util.free', 'net
 const hosts = [`127.0.0.1:${tlsPort}`, `127.0.0.1:${plainPort}`];
 const command = [
 	process.execPath,
-	path.join(root, 'dist/cli.js'),
+	path.join(root, 'dist/cli.cjs'),
 	'--secure',
 	'relaxed',
 	...hosts.flatMap(host => ['--host', host]),

@@ -24,7 +24,7 @@ const runs = runsIndex === -1 ? 40 : Number(process.argv[runsIndex + 1]);
 const port = 46_990;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'secmon-bench-pmcd-'));
 const home = mkdtempSync(path.join(os.tmpdir(), 'secmon-bench-home-'));
-const cli = path.join(root, 'dist', 'cli.js');
+const cli = path.join(root, 'dist', 'cli.cjs');
 
 function time(command, args, env) {
 	const start = process.hrtime.bigint();

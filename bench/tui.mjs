@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * CPU and memory of the terminal UI: `node dist/cli.js` with 20 panes (20 metrics on one real pmcd,
+ * CPU and memory of the terminal UI: `node dist/cli.cjs` with 20 panes (20 metrics on one real pmcd,
  * TLS, pinned with --accept-new) sampling every second in a 200×60 tmux terminal, for 5 minutes.
  * Every second the secmon process's RSS (/proc/PID/status VmRSS) and CPU time (/proc/PID/stat
  * utime+stime) are read; the samples it took are read from its own status line ("N samples").
@@ -111,7 +111,7 @@ try {
 	writeFileSync(path.join(work, 'tmux.conf'), 'set -g status off\nset -g default-terminal tmux-256color\n');
 	const command = [
 		process.execPath,
-		path.join(root, 'dist/cli.js'),
+		path.join(root, 'dist/cli.cjs'),
 		'--secure',
 		'enforce',
 		'--accept-new',

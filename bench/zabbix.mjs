@@ -2,12 +2,12 @@
 /**
  * Zabbix benchmark (issue 4): 200 item keys from one real zabbix_agentd, plain, PSK and
  * certificate, in one run:
- *   secmon   one process: `node dist/cli.js zabbix-get -s … -k KEY1 … -k KEY200` (bounded pool, 3 connections)
+ *   secmon   one process: `node dist/cli.cjs zabbix-get -s … -k KEY1 … -k KEY200` (bounded pool, 3 connections)
  *   zabbix_get  200 processes, one per key, one after the other (what a shell loop does),
  *               and, for reference, 3 at a time (the agent has 3 listeners)
  * Rounds are interleaved (secmon, zabbix_get, next mode, …) so machine noise hits both alike.
  *
- *   npm run build && node bench/zabbix.mjs [--rounds 5] [--keys 200] [--cli dist/cli.js]
+ *   npm run build && node bench/zabbix.mjs [--rounds 5] [--keys 200] [--cli dist/cli.cjs]
  *
  * Prints a table (median over rounds) and writes bench/results/zabbix.json.
  */
@@ -30,7 +30,7 @@ const rounds = argument('--rounds', 5);
 const keyCount = argument('--keys', 200);
 // --cli PATH: a copy of the build elsewhere (when others rebuild dist/ while the bench runs).
 const cliIndex = process.argv.indexOf('--cli');
-const cli = cliIndex === -1 ? path.join(root, 'dist', 'cli.js') : path.resolve(process.argv[cliIndex + 1]);
+const cli = cliIndex === -1 ? path.join(root, 'dist', 'cli.cjs') : path.resolve(process.argv[cliIndex + 1]);
 const zabbixGet = '/opt/secmon-peers/zabbix_get/usr/bin/zabbix_get';
 const agentScript = path.join(root, 'test', 'peers', 'zabbix-agent.sh');
 
@@ -212,7 +212,7 @@ try {
 		loadavgAtEnd: os.loadavg().map(value => Number(value.toFixed(2))),
 		keys: keyCount,
 		rounds,
-		secmonCommand: `node dist/cli.js zabbix-get -s 127.0.0.1 -p PORT [TLS flags] -k KEY ×${keyCount} (3 connections)`,
+		secmonCommand: `node dist/cli.cjs zabbix-get -s 127.0.0.1 -p PORT [TLS flags] -k KEY ×${keyCount} (3 connections)`,
 		modes: {},
 	};
 	for (const [mode, s] of Object.entries(samples)) {

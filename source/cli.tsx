@@ -5,6 +5,7 @@
  * `--json` and piped runs start close to bare Node (DESIGN.md "React only in the TUI").
  */
 import process from 'node:process';
+import {isatty} from 'node:tty';
 import type {Writable} from 'node:stream';
 import meow from 'meow';
 // Inlined by the bundler, so meow need not search for and parse package.json at start-up.
@@ -12,6 +13,7 @@ import packageJson from '../package.json' with {type: 'json'};
 import {
 	errorJson, exitCodes, formatError, SecmonError,
 } from './errors.js';
+import {meowImportMeta} from './commands/args.js';
 import {makePlan, normalizeArgv, type Flags} from './plan.js';
 
 export type Io = {stdout: Writable; stderr: Writable; env: NodeJS.ProcessEnv};
@@ -79,7 +81,7 @@ Exit codes
 
 function parseMain(argv: string[]) {
 	return meow(helpText, {
-		importMeta: import.meta,
+		importMeta: meowImportMeta(import.meta.url),
 		pkg: packageJson,
 		argv: normalizeArgv(argv),
 		allowUnknownFlags: false,
@@ -131,7 +133,7 @@ async function main(argv: string[], io: Io): Promise<number> {
 
 		const plan = makePlan(cli.input, flags, {
 			env: io.env,
-			stdinIsTty: process.stdin.isTTY,
+			stdinIsTty: isatty(0),
 			stdoutIsTty: process.stdout.isTTY,
 		});
 		const {run} = await import('./commands/run.js');
@@ -146,5 +148,7 @@ async function main(argv: string[], io: Io): Promise<number> {
 	}
 }
 
-const code = await main(process.argv.slice(2), {stdout: process.stdout, stderr: process.stderr, env: process.env});
-process.exitCode = code;
+// No top-level await: the build is CommonJS (rolldown.config.js explains why).
+void main(process.argv.slice(2), {stdout: process.stdout, stderr: process.stderr, env: process.env}).then(code => {
+	process.exitCode = code;
+});

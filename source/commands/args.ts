@@ -9,6 +9,15 @@ import {SecmonError} from '../errors.js';
 type Flag = {type: 'string' | 'boolean'; isMultiple?: boolean; shortFlag?: string};
 export type FlagSpec = Record<string, Flag>;
 
+/**
+ * What meow needs of `import.meta`: only its `url` (to find package.json). The build is
+ * CommonJS, where the bundler provides `import.meta.url` but not a whole `import.meta`.
+ */
+export function meowImportMeta(url: string): ImportMeta {
+	// eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- meow reads only url
+	return {url} as ImportMeta;
+}
+
 function usage(message: string, hint: string): SecmonError {
 	return new SecmonError('USAGE', message, hint);
 }
@@ -22,7 +31,7 @@ export function parseArgs(command: string, argv: string[], spec: FlagSpec): {inp
 	let result;
 	try {
 		result = meow({
-			importMeta: import.meta,
+			importMeta: meowImportMeta(import.meta.url),
 			argv,
 			flags: spec,
 			allowUnknownFlags: true,

@@ -1,5 +1,5 @@
 /**
- * The real binary (dist/cli.js, built by `npm run build`) in a real terminal (tmux) against a real
+ * The real binary (dist/cli.cjs, built by `npm run build`) in a real terminal (tmux) against a real
  * pmcd: trust prompt inside the UI, panes updating, p/r/q, the collector killed and restarted,
  * a changed certificate (exit 4), and CI=true in a terminal (plain text, readable prompt).
  */
@@ -19,7 +19,7 @@ import {startPmcd, type PmcdPeer} from '../helpers/pmcd.js';
 import {Tmux} from '../helpers/tmux.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const cli = path.join(root, 'dist', 'cli.js');
+const cli = path.join(root, 'dist', 'cli.cjs');
 
 /** "23:51:02" in the header: the time of the newest sample. */
 function sampleClock(screen: string): string | undefined {

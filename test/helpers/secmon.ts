@@ -6,7 +6,7 @@ import process from 'node:process';
 import {fileURLToPath} from 'node:url';
 
 /** The built CLI (npm test builds dist/ before vitest runs). */
-export const cliPath = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+export const cliPath = fileURLToPath(new URL('../../dist/cli.cjs', import.meta.url));
 
 export type SecmonResult = {stdout: string; stderr: string; code: number | null; signal: NodeJS.Signals | null};
 

@@ -29,11 +29,9 @@ export async function askWithInk(question: TrustQuestion, streams: AskStreams = 
 		return lineAsk(stdin, output)(question);
 	}
 
-	const [{render}, {createElement}, {TrustPrompt}] = await Promise.all([
-		import('ink'),
-		import('react'),
-		import('./trust-prompt.js'),
-	]);
+	// Ink before the component: the CommonJS build hands it the Ink loaded here (rolldown.config.js).
+	const [{render}, {createElement}] = await Promise.all([import('ink'), import('react')]);
+	const {TrustPrompt} = await import('./trust-prompt.js');
 
 	return new Promise<PromptAnswer>((resolve, reject) => {
 		let answer: PromptAnswer = 'reject';

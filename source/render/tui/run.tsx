@@ -306,7 +306,9 @@ export async function runTui(plan: Plan, io: Io, hooks: SessionHooks): Promise<n
 	process.env['NODE_ENV'] ??= 'production';
 	// No JSX in this module: a static react/jsx-runtime import would load React's development build
 	// before the line above, and a development jsx-runtime with a production React renders nothing.
-	const [{render}, {createElement}, {LiveApp}] = await Promise.all([import('ink'), import('react'), import('./app.js')]);
+	// Ink before the components: the CommonJS build hands them the Ink loaded here (rolldown.config.js).
+	const [{render}, {createElement}] = await Promise.all([import('ink'), import('react')]);
+	const {LiveApp} = await import('./app.js');
 
 	const seen = new Set<string>();
 	const targets = (plan.targets.length > 0 ? plan.targets : [parseHostSpec('localhost')]).filter(target => {
