@@ -8,12 +8,10 @@ import process from 'node:process';
 import {isatty} from 'node:tty';
 import type {Writable} from 'node:stream';
 import meow from 'meow';
-// Inlined by the bundler, so meow need not search for and parse package.json at start-up.
-import packageJson from '../package.json' with {type: 'json'};
 import {
 	errorJson, exitCodes, formatError, SecmonError,
 } from './errors.js';
-import {meowImportMeta} from './commands/args.js';
+import {meowBasics} from './commands/args.js';
 import {makePlan, normalizeArgv, type Flags} from './plan.js';
 
 export type Io = {stdout: Writable; stderr: Writable; env: NodeJS.ProcessEnv};
@@ -81,8 +79,7 @@ Exit codes
 
 function parseMain(argv: string[]) {
 	return meow(helpText, {
-		importMeta: meowImportMeta(import.meta.url),
-		pkg: packageJson,
+		...meowBasics(import.meta.url),
 		argv: normalizeArgv(argv),
 		allowUnknownFlags: false,
 		helpIndent: 0,

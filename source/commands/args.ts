@@ -4,18 +4,21 @@
  * with a pointer to the subcommand's help.
  */
 import meow from 'meow';
+// Inlined by the bundler, so meow need not search for and parse package.json at start-up.
+import packageJson from '../../package.json' with {type: 'json'};
 import {SecmonError} from '../errors.js';
 
 type Flag = {type: 'string' | 'boolean'; isMultiple?: boolean; shortFlag?: string};
 export type FlagSpec = Record<string, Flag>;
 
 /**
- * What meow needs of `import.meta`: only its `url` (to find package.json). The build is
- * CommonJS, where the bundler provides `import.meta.url` but not a whole `import.meta`.
+ * What every meow call shares: our package.json (so meow does not look for one on disk) and
+ * the `import.meta` it insists on, of which it reads only `url` (to find package.json). The
+ * build is CommonJS, where the bundler provides `import.meta.url` but not a whole `import.meta`.
  */
-export function meowImportMeta(url: string): ImportMeta {
+export function meowBasics(url: string): {importMeta: ImportMeta; pkg: typeof packageJson} {
 	// eslint-disable-next-line @typescript-eslint/consistent-type-assertions -- meow reads only url
-	return {url} as ImportMeta;
+	return {importMeta: {url} as ImportMeta, pkg: packageJson};
 }
 
 function usage(message: string, hint: string): SecmonError {
@@ -31,7 +34,7 @@ export function parseArgs(command: string, argv: string[], spec: FlagSpec): {inp
 	let result;
 	try {
 		result = meow({
-			importMeta: meowImportMeta(import.meta.url),
+			...meowBasics(import.meta.url),
 			argv,
 			flags: spec,
 			allowUnknownFlags: true,

@@ -21,7 +21,7 @@ import {formatLikeZabbixGet} from '../protocols/zabbix/frame.js';
 import {loadPsk} from '../protocols/zabbix/psk.js';
 import {resolveSecureMode, describeSecureMode} from '../security/policy.js';
 import type {Ask} from '../security/types.js';
-import {meowImportMeta} from './args.js';
+import {meowBasics} from './args.js';
 
 export type ZabbixGetIo = {
 	stdout: Writable;
@@ -150,7 +150,7 @@ function parse(argv: string[]): Parsed | 'help' | 'version' {
 	let cli;
 	try {
 		cli = meow(zabbixGetHelp, {
-			importMeta: meowImportMeta(import.meta.url),
+			...meowBasics(import.meta.url),
 			argv,
 			autoHelp: false,
 			autoVersion: false,
