@@ -41,6 +41,7 @@ export async function openPcp(target: HostSpec, plan: Plan, hooks: SessionHooks)
 		secure: security.mode,
 		connectTimeoutMs: plan.connectTimeoutMs,
 		requestTimeoutMs: plan.requestTimeoutMs,
+		clientCertificate: security.cert !== undefined,
 		upgrade: async socket => upgradeToTls(socket, {
 			target: {host: target.host, port: target.port},
 			caFile: security.caFile,

@@ -304,6 +304,8 @@ async function probePcp(options: Options, store: TrustStore): Promise<Probe> {
 			secure: 'enforce',
 			connectTimeoutMs: options.timeoutMs,
 			requestTimeoutMs: options.timeoutMs,
+			// A verdict must include a late client-certificate rejection, whatever pmcd announced.
+			probeAfterUpgrade: true,
 			async upgrade(socket) {
 				probe.connected = true;
 				probe.tlsOffered = true;

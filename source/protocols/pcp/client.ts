@@ -46,9 +46,13 @@ export type PcpConnectOptions = {
 	 * After a TLS upgrade, make one cheap request (a name lookup) before
 	 * connect() resolves, so that a TLS 1.3 client-certificate rejection, which
 	 * only arrives on the first read (pcp.md §5.9), fails connect() rather than
-	 * the caller's first request. Default true.
+	 * the caller's first request. Default: only when a client certificate is in
+	 * play (pmcd's greeting says it requires one, or `clientCertificate`), the
+	 * only case with such a rejection; otherwise it is a round trip for nothing.
 	 */
 	probeAfterUpgrade?: boolean;
+	/** The upgrade presents a client certificate (--cert/--key). */
+	clientCertificate?: boolean;
 };
 
 /** A fetch reply: timestamp and one vset per requested pmid, in request order. */
@@ -577,7 +581,7 @@ export class PcpClient {
 		this.#attach(upgraded.stream);
 
 		// 5. Surface a late client-certificate rejection now (pcp.md §5.9).
-		if (options.probeAfterUpgrade ?? true) {
+		if (options.probeAfterUpgrade ?? (certRequired || options.clientCertificate === true)) {
 			try {
 				await this.#enqueue(async () => this.#request(encodeNames(['pmcd.version']), PDU.PMNS_IDS));
 			} catch (error) {
