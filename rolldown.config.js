@@ -11,6 +11,7 @@ import {spawnSync} from 'node:child_process';
 import {
 	chmodSync, mkdtempSync, readFileSync, rmSync,
 } from 'node:fs';
+import {isBuiltin} from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import {defineConfig} from 'rolldown';
@@ -19,27 +20,43 @@ import {defineConfig} from 'rolldown';
 rmSync(new URL('dist', import.meta.url), {recursive: true, force: true});
 
 /**
- * meow 14's bundled dependencies evaluate two libraries at import time that a
- * flag parse never uses: normalize-package-data (its SPDX matcher sorts with
- * ICU collation, ~15 ms) and @babel/code-frame (only for package.json syntax
- * errors). This plugin makes both lazy — same code, loaded on first use. The
- * replacements are exact; if meow changes, the build fails here instead of
- * silently losing the optimisation.
+ * meow 14 bundles, besides its flag parser, read-package-up and normalize-package-data
+ * (with SPDX, semver, hosted-git-info and @babel/code-frame): ~5,000 lines that a
+ * secmon flag parse never runs, because every meow call gets our package.json as `pkg`
+ * (source/commands/args.ts meowBasics) and nothing reads `cli.pkg`. Loading and caching
+ * them anyway costs start-up (core issue part 7), so this plugin points meow's two
+ * entries into them at functions that throw, and the bundler drops the rest as unused.
+ * It also removes a dead `promisify(execFile)` that alone loads node:child_process
+ * (~5 ms). The replacements are exact; if meow changes, the build fails here instead of
+ * silently shipping the dead code or a changed behaviour.
  */
-function lazyMeowDependencies() {
+function meowWithoutPackageReading() {
+	const notBundled = what => `() => {\n\tthrow new Error('secmon: meow\\'s ${what} is not in this build (rolldown.config.js); pass pkg to meow');\n}`;
 	const edits = [
 		['var libExports = requireLib$1();\n', ''],
-		// A dead promisify(execFile) from a bundled helper: it alone loads node:child_process (~5 ms).
 		['import { execFile } from \'node:child_process\';\n', ''],
 		['promisify(execFile);\n', ''],
+		// Evaluated at import time, though only package.json errors (code-frame) and normalizePackageData use them.
 		['libExports.codeFrameColumns(', 'requireLib$1().codeFrameColumns('],
+		// yargs-parser's loader for .js config files, which meow never asks for; building it
+		// loads node:module (~0.25 ms). JSON config files would still be read without it.
+		['const require$1 = createRequire ? createRequire(import.meta.url) : undefined;', 'const require$1 = undefined;'],
+		['var normalizeExports = requireNormalize();\nconst normalizePackageData = getDefaultExportFromCjs(normalizeExports);\n', ''],
 		[
-			'var normalizeExports = requireNormalize();\nconst normalizePackageData = getDefaultExportFromCjs(normalizeExports);',
-			'const normalizePackageData = (...arguments_) => getDefaultExportFromCjs(requireNormalize())(...arguments_);',
+			'export { readPackageUpSync as a,',
+			`const secmonNoReadPackageUp = ${notBundled('package.json lookup')};\nexport { secmonNoReadPackageUp as a,`,
+		],
+		[
+			' normalizePackageData as n,',
+			' secmonNoNormalizePackageData as n,',
+		],
+		[
+			'const secmonNoReadPackageUp',
+			`const secmonNoNormalizePackageData = ${notBundled('package.json normalisation')};\nconst secmonNoReadPackageUp`,
 		],
 	];
 	return {
-		name: 'secmon-lazy-meow-dependencies',
+		name: 'secmon-meow-without-package-reading',
 		transform(code, id) {
 			if (!id.replaceAll('\\', '/').endsWith('/meow/build/dependencies.js')) {
 				return null;
@@ -48,7 +65,7 @@ function lazyMeowDependencies() {
 			let out = code;
 			for (const [from, to] of edits) {
 				if (!out.includes(from)) {
-					throw new Error(`rolldown.config.js: meow's build changed (no ${JSON.stringify(from.slice(0, 40))}); update lazyMeowDependencies`);
+					throw new Error(`rolldown.config.js: meow's build changed (no ${JSON.stringify(from.slice(0, 40))}); update meowWithoutPackageReading`);
 				}
 
 				out = out.replace(from, to);
@@ -127,6 +144,26 @@ function confDefaultExport() {
 }
 
 /**
+ * A default import of a Node built-in (`import fs from 'node:fs'`) becomes, in CommonJS
+ * output, `__toESM(require('node:fs'))`: a new object with a getter for each of the
+ * module's exports, built at start-up for every built-in (~0.5 ms in all). Built-ins are
+ * plain CommonJS objects, so an object that inherits from the module and adds `default`
+ * answers both `fs.default.x` and a named `fs.x` the same way, for the cost of one object.
+ */
+function builtinsWithoutInterop() {
+	const interop = /^(let (\w+) = require\("((?:node:)?[\w\/]+)"\);\n)\2 = require_rolldown_runtime\.__toESM\(\2, 1\);$/gmv;
+	return {
+		name: 'secmon-builtins-without-interop',
+		renderChunk(code) {
+			const out = code.replaceAll(interop, (line, requireLine, name, id) => (
+				isBuiltin(id) ? `${requireLine}${name} = {__proto__: ${name}, default: ${name}};` : line
+			));
+			return out === code ? null : {code: out, map: null};
+		},
+	};
+}
+
+/**
  * Adds the launcher (dist/cli.cjs) and writes the code caches it reads, by running real
  * commands with SECMON_BUILD_CODE_CACHE=1: a fetch from the embedded collector (no --host:
  * the client, TLS, PCP and --json paths, plus the collector; an earlier run creates its PKI),
@@ -174,7 +211,7 @@ export default defineConfig({
 	// Runtime dependencies other than meow stay in node_modules (they are loaded lazily anyway);
 	// plain 'ink' and 'conf' are the business of the plugins below.
 	external: [/^node:/, /^ink\//, /^react(\/|$)/, /^conf\//, /^node-forge(\/|$)/],
-	plugins: [inkBridge(), confDefaultExport(), lazyMeowDependencies(), launcherWithCodeCaches()],
+	plugins: [inkBridge(), confDefaultExport(), meowWithoutPackageReading(), builtinsWithoutInterop(), launcherWithCodeCaches()],
 	transform: {jsx: {runtime: 'automatic'}},
 	output: {
 		dir: 'dist',

@@ -92,8 +92,31 @@ export async function pminfoOn(client: PcpClient, metrics: string[], show: Show,
 		return 0;
 	}
 
+	// Most arguments are leaf names: look them all up in one request first, and traverse
+	// only the ones that do not resolve (non-leaves to expand, unknown names for their
+	// error line). That is one round trip for the usual fetch instead of one per argument
+	// plus one (core issue part 7); the output is the same, as traversing a leaf gives itself.
+	const arguments_ = metrics.length === 0 ? [''] : metrics;
+	const plain = arguments_.filter(argument => argument !== '' && !pmidPattern.test(argument) && !indomPattern.test(argument));
+	const known = new Map<string, number>();
+	if (plain.length > 0) {
+		const lookup = await attempt(async () => client.lookupNames(plain));
+		if ('ok' in lookup) {
+			for (const [index, entry] of lookup.ok.entries()) {
+				if (typeof entry === 'number') {
+					known.set(plain[index]!, entry);
+				}
+			}
+		}
+	}
+
 	const names: string[] = [];
-	for (const argument of metrics.length === 0 ? [''] : metrics) {
+	for (const argument of arguments_) {
+		if (known.has(argument)) {
+			names.push(argument);
+			continue;
+		}
+
 		const pmidMatch = pmidPattern.exec(argument);
 		if (pmidMatch) {
 			const pmid = (Number(pmidMatch[1]) << 22 | Number(pmidMatch[2]) << 10 | Number(pmidMatch[3])) >>> 0;
@@ -144,10 +167,12 @@ export async function pminfoOn(client: PcpClient, metrics: string[], show: Show,
 
 	for (let start = 0; start < names.length; start += batchSize) {
 		const batch = names.slice(start, start + batchSize);
-		const lookup = await attempt(async () => client.lookupNames(batch));
-		const pmids: Array<number | string> = 'error' in lookup
-			? batch.map(() => lookup.error)
-			: lookup.ok.map(entry => (typeof entry === 'number' ? entry : message(entry)));
+		const unknown = batch.filter(name => !known.has(name));
+		const lookup = unknown.length === 0 ? {ok: []} : await attempt(async () => client.lookupNames(unknown));
+		const looked = new Map<string, number | string>('error' in lookup
+			? unknown.map(name => [name, lookup.error])
+			: lookup.ok.map((entry, index) => [unknown[index]!, typeof entry === 'number' ? entry : message(entry)]));
+		const pmids: Array<number | string> = batch.map(name => known.get(name) ?? looked.get(name)!);
 		const valid = pmids.filter((p): p is number => typeof p === 'number');
 		// Descriptors first (one DESC_IDS where the server has DESCS): the client needs
 		// each metric's type to tell U32 from 32-bit INSITU values (pcp.md §3.4).

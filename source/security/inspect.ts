@@ -75,7 +75,7 @@ function classify(error: SecmonError): ClientCertOutcome {
 export async function inspectTls(socket: net.Socket, options: TlsOptions): Promise<Inspection> {
 	let credentials;
 	try {
-		credentials = await loadCredentials(options);
+		credentials = loadCredentials(options);
 	} catch (error) {
 		socket.destroy();
 		throw error;

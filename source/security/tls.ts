@@ -7,7 +7,7 @@
  * before a byte is written). Nothing is written on the stream before the decision; a refusal
  * destroys the socket. There is never a fallback to plain text.
  */
-import {readFile} from 'node:fs/promises';
+import {readFileSync} from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import {SecmonError} from '../errors.js';
@@ -56,9 +56,14 @@ function hostOf(target: Target): string {
 	return target.host.startsWith('[') && target.host.endsWith(']') ? target.host.slice(1, -1) : target.host;
 }
 
-async function readOption(file: string, flag: string): Promise<Buffer> {
+/**
+ * Small local files, read synchronously: an asynchronous read costs a trip through the
+ * thread pool per file (~1 ms on the start-up path, core issue part 7) and loading
+ * node:fs/promises, and the connection waits for the file either way.
+ */
+function readOption(file: string, flag: string): Buffer {
 	try {
-		return await readFile(file);
+		return readFileSync(file);
 	} catch (error) {
 		throw new SecmonError('USAGE', `cannot read ${flag} ${file} (${errnoCode(error) ?? String(error)})`, 'Check the path and its permissions', {cause: error});
 	}
@@ -66,13 +71,13 @@ async function readOption(file: string, flag: string): Promise<Buffer> {
 
 export type Credentials = {ca: string[]; cert?: Buffer; key?: Buffer};
 
-export async function loadCredentials(options: TlsOptions): Promise<Credentials> {
+export function loadCredentials(options: TlsOptions): Credentials {
 	let ca: string[];
 	if (options.caFile === undefined) {
 		// Setting `ca` replaces Node's roots, so add them back next to the store's extra CAs.
 		ca = [...tls.rootCertificates, ...options.store.trustedCas()];
 	} else {
-		const bundle = await readOption(options.caFile, '--ca-file');
+		const bundle = readOption(options.caFile, '--ca-file');
 		ca = splitPemBundle(bundle.toString('utf8'));
 		if (ca.length === 0) {
 			throw new SecmonError('USAGE', `--ca-file ${options.caFile} holds no PEM certificate`, 'Give the CA certificate in PEM form (-----BEGIN CERTIFICATE-----)');
@@ -96,7 +101,7 @@ export async function loadCredentials(options: TlsOptions): Promise<Credentials>
 		options.onWarning?.(warning);
 	}
 
-	return {ca, cert: await readOption(options.cert, '--cert'), key: await readOption(options.key, '--key')};
+	return {ca, cert: readOption(options.cert, '--cert'), key: readOption(options.key, '--key')};
 }
 
 // Alerts a collector sends when it does not accept the client certificate we presented.
@@ -367,7 +372,7 @@ export async function upgradeToTls(socket: net.Socket, options: TlsOptions): Pro
 
 	let credentials: Credentials;
 	try {
-		credentials = await loadCredentials(options);
+		credentials = loadCredentials(options);
 	} catch (error) {
 		socket.destroy();
 		throw error;
@@ -422,7 +427,7 @@ export function connectFailure(error: unknown, target: Target): SecmonError {
 
 /** TLS from the first byte (Zabbix with TLS, Icinga HTTPS, stunnel-wrapped Livestatus and mon). */
 export async function connectTls(options: TlsOptions): Promise<TlsResult> {
-	const credentials = await loadCredentials(options);
+	const credentials = loadCredentials(options);
 	const socket = await connectTcp(options.target, options.timeoutMs ?? defaultTimeoutMs);
 	return secure({...baseConnectOptions(options, credentials), socket}, options, credentials);
 }

@@ -105,6 +105,11 @@ describe('pminfo compatibility (real pminfo vs secmon, same pmcd)', () => {
 		await compare(['-f', 'no.such.metric', 'hinv.ncpu', 'sample.nonexistent']);
 	});
 
+	it('keeps argument order when leaves (looked up first), a non-leaf, an unknown name and a repeat mix', async () => {
+		await compare(['-f', 'hinv.ncpu', 'kernel.uname', 'no.such.metric', 'sample.long.one', 'hinv.ncpu']);
+		await compare(['-d', 'kernel.uname', 'hinv.ncpu', 'kernel.uname.release']);
+	});
+
 	it('takes a PMID argument', async () => {
 		await compare(['-f', '60.0.32']);
 	});
