@@ -77,6 +77,114 @@ function meowWithoutPackageReading() {
 }
 
 /**
+ * meow's camelcase and decamelize use regular expressions with Unicode property classes
+ * (\\p{Lu}, \\p{Alpha} …). V8 builds each one from ICU tables when it is created and again
+ * when it first runs: ~3 ms of start-up for flag names that are ASCII (core issue part 7).
+ * This plugin replaces each of them with an object that builds, on first use, the
+ * expression it needs: an ASCII-only equivalent for ASCII text (for ASCII characters
+ * \\p{Lu} is exactly [A-Z], \\p{Ll} [a-z], \\p{Alpha} [A-Za-z], \\p{N} [0-9]), else the
+ * original. It offers what meow's code uses: test(), .source, and replace()/replaceAll()
+ * through Symbol.replace. test/e2e/build.test.ts compares the bundled meow with the
+ * original one, non-ASCII flags included.
+ */
+function meowAsciiFirstPatterns() {
+	const asciiClasses = new Map([
+		['Lu', 'A-Z'], ['Uppercase_Letter', 'A-Z'], ['Ll', 'a-z'], ['Lowercase_Letter', 'a-z'], ['Alpha', 'A-Za-z'], ['N', '0-9'],
+	]);
+	// \p{X} → its ASCII range, bracketed when it stands outside a character class.
+	const toAscii = pattern => {
+		let out = '';
+		let inClass = false;
+		for (let index = 0; index < pattern.length; index++) {
+			const rest = pattern.slice(index);
+			const property = /^\\p\{(\w+)\}/v.exec(rest);
+			if (property) {
+				const range = asciiClasses.get(property[1]);
+				if (range === undefined) {
+					throw new Error(`rolldown.config.js: no ASCII range for \\p{${property[1]}}; update meowAsciiFirstPatterns`);
+				}
+
+				out += inClass ? range : `[${range}]`;
+				index += property[0].length - 1;
+			} else if (rest[0] === '\\') {
+				out += rest.slice(0, 2);
+				index++;
+			} else {
+				inClass = rest[0] === '[' ? true : (rest[0] === ']' ? false : inClass);
+				out += rest[0];
+			}
+		}
+
+		return out;
+	};
+
+	// Memoized: some of the expressions are written inline in functions that run per flag.
+	const helper = `
+const secmonPatterns = new Map();
+function secmonAsciiFirst(source, asciiSource, flags) {
+	const key = flags + '/' + source;
+	let pattern = secmonPatterns.get(key);
+	if (pattern === undefined) {
+		pattern = secmonNewAsciiFirst(source, asciiSource, flags);
+		secmonPatterns.set(key, pattern);
+	}
+
+	return pattern;
+}
+
+function secmonNewAsciiFirst(source, asciiSource, flags) {
+	let unicode;
+	let ascii;
+	const pick = text => /^[\\u0000-\\u007F]*$/.test(text) ? (ascii ??= new RegExp(asciiSource, flags)) : (unicode ??= new RegExp(source, flags));
+	return {
+		source,
+		asciiSource,
+		test(text) {
+			const expression = pick(text);
+			expression.lastIndex = 0;
+			return expression.test(text);
+		},
+		[Symbol.replace](text, replacement) {
+			return pick(text)[Symbol.replace](text, replacement);
+		},
+	};
+}
+`;
+	const literal = /\/((?:[^\/\\\n]|\\.)*\\p\{(?:[^\/\\\n]|\\.)*)\/([gimsuy]*)/gv;
+	const compositions = [
+		['new RegExp(SEPARATORS.source + IDENTIFIER.source, \'gu\')', 'secmonAsciiFirst(SEPARATORS.source + IDENTIFIER.source, SEPARATORS.source + IDENTIFIER.asciiSource, \'gu\')'],
+		['new RegExp(String.raw`\\d+` + IDENTIFIER.source, \'gu\')', 'secmonAsciiFirst(String.raw`\\d+` + IDENTIFIER.source, String.raw`\\d+` + IDENTIFIER.asciiSource, \'gu\')'],
+	];
+	return {
+		name: 'secmon-meow-ascii-first-patterns',
+		transform(code, id) {
+			if (!id.replaceAll('\\', '/').endsWith('/meow/build/dependencies.js')) {
+				return null;
+			}
+
+			let count = 0;
+			let out = code.replaceAll(literal, (_match, pattern, flags) => {
+				count++;
+				return `secmonAsciiFirst(String.raw\`${pattern}\`, String.raw\`${toAscii(pattern)}\`, '${flags}')`;
+			});
+			for (const [from, to] of compositions) {
+				if (!out.includes(from)) {
+					throw new Error(`rolldown.config.js: meow's build changed (no ${JSON.stringify(from)}); update meowAsciiFirstPatterns`);
+				}
+
+				out = out.replace(from, to);
+			}
+
+			if (count !== 9) {
+				throw new Error(`rolldown.config.js: expected 9 Unicode property expressions in meow's build, found ${count}; update meowAsciiFirstPatterns`);
+			}
+
+			return {code: helper + out, map: null};
+		},
+	};
+}
+
+/**
  * Ink is an ES module with top-level await (yoga-layout loads WebAssembly), which
  * require() cannot load. The TUI code loads it with `await import('ink')` first (kept as a
  * real dynamic import here, which stores the module on a global), and only then imports
@@ -164,6 +272,31 @@ function builtinsWithoutInterop() {
 }
 
 /**
+ * Every output file is pure ASCII: other characters (… → § in messages, comments and regular
+ * expressions) are written as \u escapes, which mean the same in strings, templates,
+ * regular expressions and comments. Node then reads each file as a one-byte string instead
+ * of decoding UTF-8 into a two-byte one (~0.5 ms for the fetch chunk at start-up).
+ */
+function asciiOutput() {
+	const nonAscii = /[^\u0000-\u007F]/gv;
+	const escape = character => Array.from(
+		{length: character.length},
+		(_, index) => `\\u${character.charCodeAt(index).toString(16).padStart(4, '0')}`,
+	).join('');
+	return {
+		name: 'secmon-ascii-output',
+		// The final text: the bundler reprints what renderChunk returns, escapes included.
+		generateBundle(_options, bundle) {
+			for (const file of Object.values(bundle)) {
+				if (file.type === 'chunk') {
+					file.code = file.code.replaceAll(nonAscii, escape);
+				}
+			}
+		},
+	};
+}
+
+/**
  * Adds the launcher (dist/cli.cjs) and writes the code caches it reads, by running real
  * commands with SECMON_BUILD_CODE_CACHE=1: a fetch from the embedded collector (no --host:
  * the client, TLS, PCP and --json paths, plus the collector; an earlier run creates its PKI),
@@ -211,7 +344,7 @@ export default defineConfig({
 	// Runtime dependencies other than meow stay in node_modules (they are loaded lazily anyway);
 	// plain 'ink' and 'conf' are the business of the plugins below.
 	external: [/^node:/, /^ink\//, /^react(\/|$)/, /^conf\//, /^node-forge(\/|$)/],
-	plugins: [inkBridge(), confDefaultExport(), meowWithoutPackageReading(), builtinsWithoutInterop(), launcherWithCodeCaches()],
+	plugins: [inkBridge(), confDefaultExport(), meowWithoutPackageReading(), meowAsciiFirstPatterns(), builtinsWithoutInterop(), asciiOutput(), launcherWithCodeCaches()],
 	transform: {jsx: {runtime: 'automatic'}},
 	output: {
 		dir: 'dist',

@@ -4,7 +4,7 @@
  * nothing but speed, so nothing else would notice it going stale: check it here.
  */
 import {readdirSync, readFileSync} from 'node:fs';
-import Module from 'node:module';
+import Module, {createRequire} from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
 import {describe, expect, it} from 'vitest';
@@ -41,6 +41,37 @@ describe('dist/ (npm run build)', () => {
 				importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
 			});
 			expect(script.cachedDataRejected, `${file}.cache rejected`).toBe(false);
+		}
+	});
+
+	it('is pure ASCII, so Node reads each file as a one-byte string', () => {
+		for (const file of bundleFiles()) {
+			const nonAscii = /[^\u0000-\u007F]/v.exec(readFileSync(file, 'latin1'));
+			expect(nonAscii?.[0], `${file} has a non-ASCII character`).toBeUndefined();
+		}
+	});
+
+	it('parses flags exactly like the original meow, with ASCII-first patterns (non-ASCII flags too)', async () => {
+		const {default: originalMeow} = await import('meow');
+		const fetchChunk = bundleFiles().find(file => path.basename(file).startsWith('fetch-'))!;
+		const {meow: bundledMeow} = createRequire(import.meta.url)(fetchChunk) as {meow: typeof originalMeow};
+		const flags = {
+			caFile: {type: 'string'}, pmidLong: {type: 'boolean', shortFlag: 'M'}, äpfelKuchen: {type: 'string'}, x2y: {type: 'boolean'},
+		} as const;
+		const argvs = [
+			['--ca-file', 'a', '-M', 'kernel.all.load'],
+			['--fööBar=1', '--ÄpfelKuchen', 'b'],
+			['--äpfel-kuchen', 'z', '--x2y', '--foo_bar-Baz', '--FOO-bar', '--a1b2-C3d', '--HTTPServer', '--ﬀ-x'],
+			['--Éclair-ÉCLAIR', '--number2Letter', '--über-2x', '--ca_file', 'c'],
+			['--ZipCodeZ', '--a0b-z9Z', '--QUIET-Zone', '--w0rld-Wide'],
+		];
+		for (const argv of argvs) {
+			const options = {
+				importMeta: import.meta, argv, flags, pkg: {name: 'x', version: '1'}, allowUnknownFlags: true,
+			};
+			const bundled = bundledMeow('', options);
+			const original = originalMeow('', options);
+			expect({flags: bundled.flags, input: bundled.input}, argv.join(' ')).toEqual({flags: original.flags, input: original.input});
 		}
 	});
 
