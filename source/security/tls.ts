@@ -9,6 +9,7 @@
  */
 import {readFileSync} from 'node:fs';
 import net from 'node:net';
+import process from 'node:process';
 import tls from 'node:tls';
 import {SecmonError} from '../errors.js';
 import {describeCertificate, splitPemBundle} from './certificate.js';
@@ -69,13 +70,41 @@ function readOption(file: string, flag: string): Buffer {
 	}
 }
 
-export type Credentials = {ca: string[]; cert?: Buffer; key?: Buffer};
+/** `ca` undefined: Node's own CA roots (Mozilla's bundle plus NODE_EXTRA_CA_CERTS). */
+export type Credentials = {ca?: string[]; cert?: Buffer; key?: Buffer};
+
+/**
+ * The CA set without --ca-file: Node's default roots, unless the store has CAs of its own.
+ * Leaving `ca` unset matters for start-up: Node 20 parses its ~140 bundled roots into a
+ * store once per process (~30 ms on a small VM, already done at start when
+ * NODE_EXTRA_CA_CERTS is set), and an explicit list makes it parse them all again into a
+ * copy. With store CAs the list must be explicit, so it carries NODE_EXTRA_CA_CERTS as
+ * Node's default would.
+ */
+function defaultCas(options: TlsOptions): string[] | undefined {
+	const storeCas = options.store.trustedCas();
+	if (storeCas.length === 0) {
+		return undefined;
+	}
+
+	// Like Node, which warns at start-up about an unreadable NODE_EXTRA_CA_CERTS and goes on without it.
+	const extraFile = process.env['NODE_EXTRA_CA_CERTS'];
+	let extra: string[] = [];
+	if (extraFile) {
+		try {
+			extra = splitPemBundle(readFileSync(extraFile, 'utf8'));
+		} catch {
+			extra = [];
+		}
+	}
+
+	return [...tls.rootCertificates, ...extra, ...storeCas];
+}
 
 export function loadCredentials(options: TlsOptions): Credentials {
-	let ca: string[];
+	let ca: string[] | undefined;
 	if (options.caFile === undefined) {
-		// Setting `ca` replaces Node's roots, so add them back next to the store's extra CAs.
-		ca = [...tls.rootCertificates, ...options.store.trustedCas()];
+		ca = defaultCas(options);
 	} else {
 		const bundle = readOption(options.caFile, '--ca-file');
 		ca = splitPemBundle(bundle.toString('utf8'));
@@ -346,7 +375,7 @@ export function baseConnectOptions(options: TlsOptions, credentials: Credentials
 	return {
 		// Never SNI for IP literals (pcp.md §5.10, Node DEP0123).
 		...(net.isIP(name) === 0 ? {servername: name} : {}),
-		ca: credentials.ca,
+		...(credentials.ca ? {ca: credentials.ca} : {}),
 		...(credentials.cert && credentials.key ? {cert: credentials.cert, key: credentials.key} : {}),
 		rejectUnauthorized: false,
 		// Node would otherwise fold its own name check (against "localhost" when no host is set)

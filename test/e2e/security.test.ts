@@ -4,7 +4,9 @@
  * certificate, a rotated certificate). Exit codes are the documented ones.
  */
 import {execFileSync} from 'node:child_process';
-import {readdirSync, readFileSync, statSync} from 'node:fs';
+import {
+	copyFileSync, mkdirSync, readdirSync, readFileSync, statSync,
+} from 'node:fs';
 import path from 'node:path';
 import {setTimeout as delay} from 'node:timers/promises';
 import {
@@ -101,6 +103,26 @@ describe('certificate verification', () => {
 		expect(r.code).toBe(0);
 		expect(r.stdout).toMatch(/value \d+/);
 		expect(pins(env['SECMON_HOME']!)).toEqual([]);
+	});
+
+	it('without --ca-file, Node\'s CA roots include NODE_EXTRA_CA_CERTS, also next to CAs in the store', async () => {
+		const trustedByCa = /"trust":"ca"/v;
+		const base = fresh();
+		const dir = base['SECMON_HOME']!;
+		const env = {...base, NODE_EXTRA_CA_CERTS: offer.caFile};
+		const r = await runSecmon(['--json', '--secure', 'enforce', '-h', offer.address, '-f', 'hinv.ncpu'], {env});
+		expect(r.code, r.stderr).toBe(0);
+		expect(r.stdout).toMatch(trustedByCa);
+		// A CA of the store's own makes the CA list explicit; NODE_EXTRA_CA_CERTS must stay in it.
+		mkdirSync(path.join(dir, 'cas'), {recursive: true, mode: 0o700});
+		copyFileSync(offer.otherCaFile, path.join(dir, 'cas', 'other.pem'));
+		const withStoreCa = await runSecmon(['--json', '--secure', 'enforce', '-h', offer.address, '-f', 'hinv.ncpu'], {env});
+		expect(withStoreCa.code, withStoreCa.stderr).toBe(0);
+		expect(withStoreCa.stdout).toMatch(trustedByCa);
+		// And neither alone trusts a collector whose CA is in neither.
+		const storeCaOnly = await runSecmon(['--json', '--secure', 'enforce', '-h', offer.address, '-f', 'hinv.ncpu'], {env: {SECMON_HOME: dir, NODE_EXTRA_CA_CERTS: ''}});
+		expect(storeCaOnly.code).toBe(3);
+		expect(pins(dir)).toEqual([]);
 	});
 
 	it('the wrong CA is refused with exit 3, and relaxed does not fall back to plain text', async () => {
