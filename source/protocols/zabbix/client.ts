@@ -207,9 +207,11 @@ export function prepareTls(endpoint: ZabbixEndpoint, warn: (message: string) => 
 				throw configError(`the PSK must be 16 to 256 bytes (32-512 hex digits), got ${options.key.length} bytes`, 'Use the key configured as TLSPSKFile on the agent');
 			}
 
-			// Node's default list says !PSK, so PSK suites must be named (zabbix.md §4.1).
+			// Node's default list says !PSK, so PSK suites must be named (zabbix.md §4.1). No
+			// certificate takes part in a PSK handshake, so no CA store either (`ca: []`): the
+			// default one costs Node 20 ~30 ms to build when NODE_EXTRA_CA_CERTS is unset.
 			return {
-				kind: 'psk', identity: options.identity, key: options.key, context: secureContext({ciphers: endpoint.ciphers ?? pskCiphers}, '--tls-cipher'),
+				kind: 'psk', identity: options.identity, key: options.key, context: secureContext({ca: [], ciphers: endpoint.ciphers ?? pskCiphers}, '--tls-cipher'),
 			};
 		}
 
