@@ -75,7 +75,8 @@ function classify(error: SecmonError): ClientCertOutcome {
 export async function inspectTls(socket: net.Socket, options: TlsOptions): Promise<Inspection> {
 	let credentials;
 	try {
-		credentials = loadCredentials(options);
+		// The whole story, CA verdict included, even for a pinned collector.
+		credentials = loadCredentials({...options, pinFirst: false});
 	} catch (error) {
 		socket.destroy();
 		throw error;

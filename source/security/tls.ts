@@ -38,6 +38,12 @@ export type TlsOptions = {
 	/** Handshake timeout (default 10 s). Time spent at the prompt does not count. */
 	timeoutMs?: number;
 	minVersion?: tls.SecureVersion;
+	/**
+	 * Default true: without --ca-file, a collector pinned in the store is held to its pin alone,
+	 * and the handshake carries no CA store (see loadCredentials). `secmon verify` turns it off
+	 * to report the CA verdict as well.
+	 */
+	pinFirst?: boolean;
 	/** Non-fatal warnings: key file mode, expired pinned certificate, replaced pin. */
 	onWarning?: (message: string) => void;
 	/** How to re-run the command, for the refusal hint. */
@@ -103,7 +109,14 @@ function defaultCas(options: TlsOptions): string[] | undefined {
 
 export function loadCredentials(options: TlsOptions): Credentials {
 	let ca: string[] | undefined;
-	if (options.caFile === undefined) {
+	if (options.caFile === undefined && (options.pinFirst ?? true) && options.store.get(options.target) !== undefined) {
+		// A pinned collector: its pin decides alone (decideTrust: same certificate → trusted,
+		// another → exit 4), as ssh's known_hosts does, so no CA store is needed, and none is
+		// built (`ca: []`): Node 20 spends ~30 ms building its default one when
+		// NODE_EXTRA_CA_CERTS is unset. With no CA set, `authorized` stays false and decideTrust
+		// goes straight to the pin.
+		ca = [];
+	} else if (options.caFile === undefined) {
 		ca = defaultCas(options);
 	} else {
 		const bundle = readOption(options.caFile, '--ca-file');

@@ -4,6 +4,8 @@
  * store and the user's options, and returns how the collector came to be trusted, or throws.
  *
  * Order: CA chain + host name → existing pin → --fingerprint → --accept-new → prompt → refuse.
+ * Without --ca-file, a pinned collector's handshake carries no CA set (security/tls.ts
+ * loadCredentials), so its chain is never "verified" and the pin decides alone.
  * A --fingerprint that does not match the presented certificate is refused before all of these.
  */
 import {exitCodes, isSecmonError, SecmonError} from '../errors.js';

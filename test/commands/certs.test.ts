@@ -382,19 +382,21 @@ describe('import-nss from a real NSS database made by certutil', () => {
 		expect(json.pins.find(pin => pin.target === `127.0.0.1:${offer.port}`)).toMatchObject({trustedBy: 'import-nss', importedFrom: `sql:${nss}, nickname "PCP Collector certificate"`});
 		expect(json.cas).toEqual([expect.objectContaining({name: 'secmon test CA', trustedBy: 'import-nss'})]);
 
-		// The imported trust is used for real: the CA makes it "ca"; without the CA, the pin does.
-		const viaCa = await secmon(home, ['--host', `pcps://127.0.0.1:${offer.port}`, '-f', 'hinv.ncpu', '--json']);
-		expect(viaCa.code, viaCa.stderr).toBe(0);
-		expect(trustOf(viaCa.stdout)).toBe('ca');
-		expect((await secmon(home, ['certs', 'remove', 'secmon test CA'])).code).toBe(0);
-		const viaPin = await secmon(home, ['--host', `pcps://127.0.0.1:${offer.port}`, '-f', 'hinv.ncpu', '--json']);
-		expect(viaPin.code, viaPin.stderr).toBe(0);
-		expect(trustOf(viaPin.stdout)).toBe('pinned');
-
 		// Idempotent: running it again changes nothing.
 		const again = await secmon(home, ['certs', 'import-nss', nss, '--port', String(offer.port)]);
 		expect(again.code).toBe(0);
 		expect(again.stdout).toContain(`    already pinned 127.0.0.1:${offer.port}`);
+		expect(again.stdout).toContain('    already a trusted CA ("secmon test CA")');
+
+		// The imported trust is used for real: a pin decides alone where there is one (like
+		// ssh's known_hosts); without the pin, the imported CA does.
+		const viaPin = await secmon(home, ['--host', `pcps://127.0.0.1:${offer.port}`, '-f', 'hinv.ncpu', '--json']);
+		expect(viaPin.code, viaPin.stderr).toBe(0);
+		expect(trustOf(viaPin.stdout)).toBe('pinned');
+		expect((await secmon(home, ['certs', 'remove', `127.0.0.1:${offer.port}`])).code).toBe(0);
+		const viaCa = await secmon(home, ['--host', `pcps://127.0.0.1:${offer.port}`, '-f', 'hinv.ncpu', '--json']);
+		expect(viaCa.code, viaCa.stderr).toBe(0);
+		expect(trustOf(viaCa.stdout)).toBe('ca');
 	});
 
 	it('a host:port nickname pins exactly that; a different existing pin is never replaced (exit 1)', async () => {

@@ -206,6 +206,13 @@ describe('certificate verification', () => {
 			expect(changed.stderr).toContain(`secmon certs remove ${peer.address}`);
 			// The old pin is still there, untouched.
 			expect(readFileSync(path.join(dir, 'known_collectors', file!), 'utf8')).toContain(oldSha);
+			// A pin decides alone (ssh's known_hosts): a replacement that a trusted CA signed is still a change.
+			const underCa = await runSecmon(['--secure', 'enforce', '-h', peer.address, '-f', 'hinv.ncpu'], {env: {...env, NODE_EXTRA_CA_CERTS: peer.caFile}});
+			expect(underCa.code).toBe(4);
+			expect(underCa.stderr).toMatch(/CHANGED/);
+			// --ca-file stays final: no pin is consulted.
+			const withCaFile = await runSecmon(['--secure', 'enforce', '-h', peer.address, '--ca-file', peer.caFile, '-f', 'hinv.ncpu'], {env});
+			expect(withCaFile.code, withCaFile.stderr).toBe(0);
 		} finally {
 			await peer.stop();
 		}
