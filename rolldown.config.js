@@ -354,7 +354,12 @@ export default defineConfig({
 		codeSplitting: {
 			groups: [{
 				name: 'fetch',
-				test: /node_modules\/meow\/|source\/(commands\/(run|args)|connect|sources|plan|target|duration|errors|shell|protocols\/pcp|security\/(?!trusted-cas)|render\/(ndjson|pminfo|pcp-format|units|printf)|metrics)/,
+				test: /source\/(commands\/run|main-flags|simple-argv|connect|sources|plan|target|duration|errors|shell|protocols\/pcp|security\/(?!trusted-cas)|render\/(ndjson|pminfo|pcp-format|units|printf)|metrics)/,
+			}, {
+				// Meow and what only it needs: loaded by subcommands and by command lines that are not
+				// in the plain form (source/simple-argv.ts), not by a plain one-shot fetch.
+				name: 'meow',
+				test: /node_modules\/meow\/|source\/(commands\/args|main-meow)/,
 			}],
 		},
 		sourcemap: false,

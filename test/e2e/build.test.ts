@@ -3,9 +3,14 @@
  * CommonJS with V8 code caches written by real training runs. A cache V8 rejects costs
  * nothing but speed, so nothing else would notice it going stale: check it here.
  */
-import {readdirSync, readFileSync} from 'node:fs';
+import {spawnSync} from 'node:child_process';
+import {
+	mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
 import Module, {createRequire} from 'node:module';
 import path from 'node:path';
+import process from 'node:process';
 import vm from 'node:vm';
 import {describe, expect, it} from 'vitest';
 import {cliPath} from '../helpers/secmon.js';
@@ -53,8 +58,8 @@ describe('dist/ (npm run build)', () => {
 
 	it('parses flags exactly like the original meow, with ASCII-first patterns (non-ASCII flags too)', async () => {
 		const {default: originalMeow} = await import('meow');
-		const fetchChunk = bundleFiles().find(file => path.basename(file).startsWith('fetch-'))!;
-		const {meow: bundledMeow} = createRequire(import.meta.url)(fetchChunk) as {meow: typeof originalMeow};
+		const meowChunk = bundleFiles().find(file => path.basename(file).startsWith('meow-'))!;
+		const {meow: bundledMeow} = createRequire(import.meta.url)(meowChunk) as {meow: typeof originalMeow};
 		const flags = {
 			caFile: {type: 'string'}, pmidLong: {type: 'boolean', shortFlag: 'M'}, äpfelKuchen: {type: 'string'}, x2y: {type: 'boolean'},
 		} as const;
@@ -72,6 +77,32 @@ describe('dist/ (npm run build)', () => {
 			const bundled = bundledMeow('', options);
 			const original = originalMeow('', options);
 			expect({flags: bundled.flags, input: bundled.input}, argv.join(' ')).toEqual({flags: original.flags, input: original.input});
+		}
+	});
+
+	it('a plain one-shot --json fetch loads neither meow nor ink/react (simple-argv.ts); --help does load meow', () => {
+		const home = mkdtempSync(path.join(os.tmpdir(), 'secmon-build-home-'));
+		try {
+			// Node's own preload option, so the bundle runs exactly as users run it.
+			const preload = path.join(home, 'loaded.cjs');
+			writeFileSync(preload, 'process.on("exit", () => require("node:fs").writeFileSync(process.env.LOADED_OUT, Object.keys(require.cache).join("\\n")));');
+			const loaded = (args: string[]): string[] => {
+				const out = path.join(home, 'loaded.txt');
+				const result = spawnSync(process.execPath, ['-r', preload, cliPath, ...args], {
+					env: {PATH: process.env['PATH'], SECMON_HOME: home, LOADED_OUT: out}, encoding: 'utf8', timeout: 60_000,
+				});
+				expect(result.status, result.stderr).toBe(0);
+				return readFileSync(out, 'utf8').split('\n').map(file => path.relative(dist, file));
+			};
+
+			// No --host: the embedded collector, so the test needs no pmcd.
+			const plain = loaded(['--json', '-f', 'kernel.all.load']);
+			expect(plain.some(file => file.startsWith(path.join('chunks', 'fetch-')))).toBe(true);
+			expect(plain.filter(file => /meow|node_modules.(ink|react)/v.test(file))).toEqual([]);
+			const help = loaded(['--help']);
+			expect(help.some(file => file.startsWith(path.join('chunks', 'meow-')))).toBe(true);
+		} finally {
+			rmSync(home, {recursive: true, force: true});
 		}
 	});
 

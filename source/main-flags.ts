@@ -1,0 +1,32 @@
+/**
+ * The flags of the main command (`secmon [--host HOST]... [-f] … METRIC...`), one table for
+ * both parsers: meow (main-meow.ts) and the plain-form parser (simple-argv.ts).
+ */
+export type MainFlag = {type: 'string' | 'boolean' | 'number'; shortFlag?: string; isMultiple?: boolean};
+
+export const mainFlags = {
+	host: {type: 'string', shortFlag: 'h', isMultiple: true},
+	fetch: {type: 'boolean', shortFlag: 'f'},
+	desc: {type: 'boolean', shortFlag: 'd'},
+	pmid: {type: 'boolean', shortFlag: 'm'},
+	pmidLong: {type: 'boolean', shortFlag: 'M'},
+	oneline: {type: 'boolean'},
+	helpText: {type: 'boolean', shortFlag: 'T'},
+	interval: {type: 'string'},
+	samples: {type: 'number', shortFlag: 's'},
+	raw: {type: 'boolean', shortFlag: 'r'},
+	names: {type: 'boolean'},
+	json: {type: 'boolean'},
+	secure: {type: 'string'},
+	caFile: {type: 'string'},
+	cert: {type: 'string'},
+	key: {type: 'string'},
+	fingerprint: {type: 'string'},
+	pskIdentity: {type: 'string'},
+	pskFile: {type: 'string'},
+	passwordFile: {type: 'string'},
+	servername: {type: 'string'},
+	query: {type: 'string'},
+	acceptNew: {type: 'boolean'},
+	timeout: {type: 'string'},
+} as const satisfies Record<string, MainFlag>;

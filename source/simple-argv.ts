@@ -1,0 +1,93 @@
+/**
+ * The plain form of a command line, parsed without meow: `--long-flag`, `-x`, `--flag VALUE`,
+ * `-x VALUE` and positional arguments. That is what scripts and the one-shot `--json` fetch
+ * use, and meow (with yargs-parser and its helpers) costs ~4.5 ms of a ~30 ms run to load and
+ * call (core issue part 7). Every other form — `--flag=value`, `--no-flag`, grouped or numeric
+ * flags, `--`, `--help`, a repeated single-valued flag, a value that starts with "-", a
+ * boolean followed by "true"/"false" (yargs-parser takes that as its value), anything unknown —
+ * returns undefined and the caller asks meow, so meow stays the definition of the syntax:
+ * test/simple-argv.test.ts checks that both give the same result on every command line this
+ * parser accepts.
+ */
+import type {MainFlag} from './main-flags.js';
+
+export type ParsedArgv = {input: string[]; flags: Record<string, unknown>};
+
+function kebab(name: string): string {
+	let out = '';
+	for (const char of name) {
+		out += char >= 'A' && char <= 'Z' ? '-' + char.toLowerCase() : char;
+	}
+
+	return out;
+}
+
+export function parseSimpleArgv(argv: readonly string[], spec: Readonly<Record<string, MainFlag>>): ParsedArgv | undefined {
+	// Names as typed → flag name. Only the exact kebab-case long form and the short flag.
+	const byToken = new Map<string, string>();
+	const flags: Record<string, unknown> = {};
+	for (const [name, flag] of Object.entries(spec)) {
+		byToken.set('--' + kebab(name), name);
+		if (flag.shortFlag) {
+			byToken.set('-' + flag.shortFlag, name);
+		}
+
+		// Meow's defaults: booleans false, multiple strings an empty list, others absent.
+		if (flag.type === 'boolean') {
+			flags[name] = false;
+		} else if (flag.isMultiple) {
+			flags[name] = [];
+		}
+	}
+
+	const input: string[] = [];
+	const seen = new Set<string>();
+	for (let index = 0; index < argv.length; index++) {
+		const token = argv[index]!;
+		if (token === '') {
+			return undefined;
+		}
+
+		if (!token.startsWith('-')) {
+			input.push(token);
+			continue;
+		}
+
+		const name = byToken.get(token);
+		const flag = name === undefined ? undefined : spec[name];
+		if (name === undefined || flag === undefined || flag.type === 'number') {
+			return undefined;
+		}
+
+		if (!flag.isMultiple) {
+			if (seen.has(name)) {
+				return undefined;
+			}
+
+			seen.add(name);
+		}
+
+		const next = argv[index + 1];
+		if (flag.type === 'boolean') {
+			if (next === 'true' || next === 'false') {
+				return undefined;
+			}
+
+			flags[name] = true;
+			continue;
+		}
+
+		if (next === undefined || next === '' || next.startsWith('-')) {
+			return undefined;
+		}
+
+		index++;
+		if (flag.isMultiple) {
+			(flags[name] as string[]).push(next);
+		} else {
+			flags[name] = next;
+		}
+	}
+
+	return {input, flags};
+}
