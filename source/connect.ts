@@ -9,7 +9,9 @@ import {FEATURE} from './protocols/pcp/constants.js';
 import {rerunCommand} from './shell.js';
 import {secmonHome} from './security/home.js';
 import {TrustStore} from './security/store.js';
-import {upgradeToTls} from './security/tls.js';
+import {
+	prepareTls, upgradeToTls, type PreparedTls, type TlsOptions,
+} from './security/tls.js';
 import type {Ask, TlsFacts} from './security/types.js';
 import type {Plan, SecurityPlan} from './plan.js';
 import type {HostSpec} from './target.js';
@@ -35,6 +37,20 @@ export function plainWarning(target: HostSpec, security: SecurityPlan): string |
 export async function openPcp(target: HostSpec, plan: Plan, hooks: SessionHooks): Promise<{client: PcpClient; tls?: TlsFacts}> {
 	const security = plan.security(target);
 	const store = new TrustStore(secmonHome(hooks.env));
+	const tlsOptions: TlsOptions = {
+		target: {host: target.host, port: target.port},
+		caFile: security.caFile,
+		cert: security.cert,
+		key: security.key,
+		fingerprint: security.fingerprint,
+		acceptNew: security.acceptNew,
+		ask: security.interactive ? hooks.ask : undefined,
+		store,
+		timeoutMs: plan.connectTimeoutMs,
+		onWarning: hooks.warn,
+		rerunCommand: rerunCommand(hooks.argv),
+	};
+	let prepared: PreparedTls | undefined;
 	const client = await PcpClient.connect({
 		host: target.host,
 		port: target.port,
@@ -42,19 +58,10 @@ export async function openPcp(target: HostSpec, plan: Plan, hooks: SessionHooks)
 		connectTimeoutMs: plan.connectTimeoutMs,
 		requestTimeoutMs: plan.requestTimeoutMs,
 		clientCertificate: security.cert !== undefined,
-		upgrade: async socket => upgradeToTls(socket, {
-			target: {host: target.host, port: target.port},
-			caFile: security.caFile,
-			cert: security.cert,
-			key: security.key,
-			fingerprint: security.fingerprint,
-			acceptNew: security.acceptNew,
-			ask: security.interactive ? hooks.ask : undefined,
-			store,
-			timeoutMs: plan.connectTimeoutMs,
-			onWarning: hooks.warn,
-			rerunCommand: rerunCommand(hooks.argv),
-		}),
+		prepareUpgrade() {
+			prepared = prepareTls(tlsOptions);
+		},
+		upgrade: async socket => upgradeToTls(socket, tlsOptions, prepared),
 	});
 	if (security.mode === 'off' && (client.features & FEATURE.SECURE) !== 0) {
 		hooks.warn(`secmon: note: ${target.display} offers TLS, but secure mode is off, so this session is PLAIN TEXT. Use --secure enforce (or pcps://, or PCP_SECURE_SOCKETS=enforce) to encrypt and verify it.`);

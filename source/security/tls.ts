@@ -7,6 +7,7 @@
  * before a byte is written). Nothing is written on the stream before the decision; a refusal
  * destroys the socket. There is never a fallback to plain text.
  */
+import type {X509Certificate} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import net from 'node:net';
 import process from 'node:process';
@@ -284,6 +285,40 @@ async function handshake(connectOptions: tls.ConnectionOptions, options: TlsOpti
 	});
 }
 
+/**
+ * The chain as the peer sent it, leaf first, from X509Certificate objects: no conversion of
+ * every certificate to a plain object with three fingerprints each, as getPeerCertificate(true)
+ * does (~1 ms of a one-shot fetch, core issue part 7). Trust decisions read only the leaf.
+ */
+export function presentedChain(leaf: X509Certificate | undefined): CertificateInfo[] {
+	const chain: CertificateInfo[] = [];
+	const seen = new Set<string>();
+	let current = leaf;
+	while (current && !seen.has(current.fingerprint256)) {
+		seen.add(current.fingerprint256);
+		chain.push(describeCertificate(current));
+		current = current.issuerCertificate;
+	}
+
+	return chain;
+}
+
+/**
+ * Node's host-name check on the leaf. It reads the subject only when the certificate has no
+ * DNS name in subjectAltName (then the CN counts), so the subject is converted only then.
+ */
+function checkHostName(socket: tls.TLSSocket, leaf: X509Certificate, name: string): Error | undefined {
+	const peer = {
+		subjectaltname: leaf.subjectAltName,
+		get subject() {
+			return socket.getPeerCertificate().subject;
+		},
+	};
+	// checkServerIdentity reads only these two fields.
+	return tls.checkServerIdentity(name, peer as unknown as tls.PeerCertificate);
+}
+
+/** The chain for display (secmon verify): what the peer sent, completed from the local trust store. */
 export function peerChain(socket: tls.TLSSocket): CertificateInfo[] {
 	const chain: CertificateInfo[] = [];
 	const seen = new Set<string>();
@@ -328,10 +363,11 @@ async function secure(connectOptions: tls.ConnectionOptions, options: TlsOptions
 	};
 
 	try {
-		const chain = peerChain(stream);
+		const leafX509 = stream.getPeerX509Certificate();
+		const chain = presentedChain(leafX509);
 		const leaf = chain[0];
 		const nameToCheck = options.servername ?? hostOf(options.target);
-		const nameError = leaf ? tls.checkServerIdentity(nameToCheck, stream.getPeerCertificate()) : undefined;
+		const nameError = leafX509 ? checkHostName(stream, leafX509, nameToCheck) : undefined;
 		const chainReason = authorizationCode(stream);
 		const decision = await decideTrust({
 			target: options.target,
@@ -383,26 +419,54 @@ async function secure(connectOptions: tls.ConnectionOptions, options: TlsOptions
 	}
 }
 
-export function baseConnectOptions(options: TlsOptions, credentials: Credentials): tls.ConnectionOptions {
+/** What goes into the TLS context: CAs, client certificate, lowest version. */
+function contextOptions(options: TlsOptions, credentials: Credentials): tls.SecureContextOptions {
+	return {
+		...(credentials.ca ? {ca: credentials.ca} : {}),
+		...(credentials.cert && credentials.key ? {cert: credentials.cert, key: credentials.key} : {}),
+		minVersion: options.minVersion ?? 'TLSv1.2',
+	};
+}
+
+/** What is per connection: the name sent (SNI) and our own verification. */
+function sessionOptions(options: TlsOptions): tls.ConnectionOptions {
 	const name = options.servername ?? hostOf(options.target);
 	return {
 		// Never SNI for IP literals (pcp.md §5.10, Node DEP0123).
 		...(net.isIP(name) === 0 ? {servername: name} : {}),
-		...(credentials.ca ? {ca: credentials.ca} : {}),
-		...(credentials.cert && credentials.key ? {cert: credentials.cert, key: credentials.key} : {}),
 		rejectUnauthorized: false,
 		// Node would otherwise fold its own name check (against "localhost" when no host is set)
 		// into `authorized`; we want `authorized` to mean "chain verified" and check names ourselves.
 		checkServerIdentity: () => undefined,
-		minVersion: options.minVersion ?? 'TLSv1.2',
 	};
+}
+
+export function baseConnectOptions(options: TlsOptions, credentials: Credentials): tls.ConnectionOptions {
+	return {...sessionOptions(options), ...contextOptions(options, credentials)};
+}
+
+/** Credentials and TLS context made ahead of the handshake, or the error that stopped them. */
+export type PreparedTls = {credentials: Credentials; context: tls.SecureContext} | {error: unknown};
+
+/**
+ * Reads the credential files and builds the TLS context. Never throws: an error is kept for
+ * upgradeToTls, so it is reported at the TLS step, after any connection error, as before.
+ * PCP calls this while its TCP connection and greeting are under way (core issue part 7).
+ */
+export function prepareTls(options: TlsOptions): PreparedTls {
+	try {
+		const credentials = loadCredentials(options);
+		return {credentials, context: tls.createSecureContext(contextOptions(options, credentials))};
+	} catch (error) {
+		return {error};
+	}
 }
 
 /**
  * In-band upgrade of an already connected plain socket (PCP after CREDS + secure-ack, pcp.md §2.4).
  * The caller must have stopped reading: any byte already buffered would be lost, so it is an error.
  */
-export async function upgradeToTls(socket: net.Socket, options: TlsOptions): Promise<TlsResult> {
+export async function upgradeToTls(socket: net.Socket, options: TlsOptions, prepared?: PreparedTls): Promise<TlsResult> {
 	if (socket.readableLength > 0) {
 		socket.destroy();
 		throw new SecmonError(
@@ -412,15 +476,13 @@ export async function upgradeToTls(socket: net.Socket, options: TlsOptions): Pro
 		);
 	}
 
-	let credentials: Credentials;
-	try {
-		credentials = loadCredentials(options);
-	} catch (error) {
+	const ready = prepared ?? prepareTls(options);
+	if ('error' in ready) {
 		socket.destroy();
-		throw error;
+		throw ready.error;
 	}
 
-	return secure({...baseConnectOptions(options, credentials), socket}, options, credentials);
+	return secure({...sessionOptions(options), secureContext: ready.context, socket}, options, ready.credentials);
 }
 
 /** Plain TCP connect with a timeout and errors that say what to do. */

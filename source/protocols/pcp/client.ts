@@ -35,6 +35,11 @@ export type PcpConnectOptions = {
 	secure: SecureMode;
 	/** TLS + trust on the raw socket, injected by the caller (the protocol layer knows no certificates). */
 	upgrade: (socket: net.Socket) => Promise<{stream: Duplex; facts: TlsFacts}>;
+	/**
+	 * Called once the TCP connect is under way (unless `secure` is off), so that the caller's
+	 * TLS set-up (files, context) runs while the kernel and pmcd answer. Must not throw.
+	 */
+	prepareUpgrade?: () => void;
 	/** TCP connect + greeting (+ secure-ack). Default 5000 (PMCD_CONNECT_TIMEOUT). */
 	connectTimeoutMs?: number;
 	/** Each request, from send to reply. Default 10000 (PMCD_REQUEST_TIMEOUT). */
@@ -492,7 +497,12 @@ export class PcpClient {
 	async #open(options: PcpConnectOptions): Promise<void> {
 		const connectTimeoutMs = options.connectTimeoutMs ?? PMCD_CONNECT_TIMEOUT_MS;
 		const deadline = Date.now() + connectTimeoutMs;
-		const socket = await this.#tcpConnect(connectTimeoutMs);
+		const connecting = this.#tcpConnect(connectTimeoutMs);
+		if (options.secure !== 'off') {
+			options.prepareUpgrade?.();
+		}
+
+		const socket = await connecting;
 		this.#attach(socket);
 
 		// 1. Greeting: extended ERROR, 20 bytes (pcp.md §3.3).
