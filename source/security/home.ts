@@ -3,7 +3,6 @@
  * semantics": dir 0700, files 0600, warn when a key file is readable by group or others).
  */
 import {chmodSync, mkdirSync, statSync} from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {SecmonError} from '../errors.js';
 
@@ -14,7 +13,9 @@ export function secmonHome(env: NodeJS.ProcessEnv = process.env): string {
 		return path.resolve(override);
 	}
 
-	return path.join(os.homedir(), '.pki', 'secmon');
+	// What os.homedir() does (libuv: $HOME if set and not empty, else the passwd entry), without
+	// loading node:os for the usual case (start-up, core issue part 7).
+	return path.join(process.env['HOME'] || process.getBuiltinModule('node:os').homedir(), '.pki', 'secmon');
 }
 
 /** The errno code of a Node fs/net error ("ENOENT"), if any. */
