@@ -12,10 +12,10 @@
  * matches the source text, V8 version and flags; a cache that does not match is ignored
  * and the file is compiled as usual.
  *
- * The bundle files require each other only by relative path ("./chunks/fetch-….cjs"), so
+ * The bundle files require each other only by relative path ("./chunks/fetch-X.cjs"), so
  * this file loads them itself: no resolution, realpath or package.json lookups per file
- * (~1 ms of start-up for three files). Everything else — node: built-ins, ink, react, conf,
- * node-forge — goes through Node's own require, from this directory.
+ * (~1 ms of start-up for three files). Everything else (node: built-ins, ink, react, conf,
+ * node-forge) goes through Node's own require, from this directory.
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -25,7 +25,7 @@ const vm = require('node:vm');
 const Module = module.constructor;
 const writeCaches = process.env.SECMON_BUILD_CODE_CACHE === '1';
 const compiled = [];
-/** Bundle file name → its module object, entered before the file runs (cycles see partial exports, as in Node). */
+/** Bundle file name -> its module object, entered before the file runs (cycles see partial exports, as in Node). */
 const bundleModules = new Map();
 let nodeRequire;
 

@@ -83,9 +83,14 @@ describe('dist/ (npm run build)', () => {
 	it('a plain one-shot --json fetch loads neither meow nor ink/react (simple-argv.ts); --help does load meow', () => {
 		const home = mkdtempSync(path.join(os.tmpdir(), 'secmon-build-home-'));
 		try {
-			// Node's own preload option, so the bundle runs exactly as users run it.
+			// Node's own preload option, so the bundle runs exactly as users run it. The launcher loads
+			// bundle files itself (not into require.cache), so record the files read instead.
 			const preload = path.join(home, 'loaded.cjs');
-			writeFileSync(preload, 'process.on("exit", () => require("node:fs").writeFileSync(process.env.LOADED_OUT, Object.keys(require.cache).join("\\n")));');
+			writeFileSync(preload, [
+				'const fs = require("node:fs"); const read = fs.readFileSync; const files = [];',
+				'fs.readFileSync = function (file, ...rest) { if (typeof file === "string") files.push(file); return read.call(this, file, ...rest); };',
+				'process.on("exit", () => fs.writeFileSync(process.env.LOADED_OUT, [...files, ...Object.keys(require.cache)].join("\\n")));',
+			].join('\n'));
 			const loaded = (args: string[]): string[] => {
 				const out = path.join(home, 'loaded.txt');
 				const result = spawnSync(process.execPath, ['-r', preload, cliPath, ...args], {
