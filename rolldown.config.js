@@ -300,7 +300,7 @@ function asciiOutput() {
  * Adds the launcher (dist/cli.cjs) and writes the code caches it reads, by running real
  * commands with SECMON_BUILD_CODE_CACHE=1: a fetch from the embedded collector (no --host:
  * the client, TLS, PCP and --json paths, plus the collector; an earlier run creates its PKI),
- * then zabbix-get against a closed port (its flag parsing and client).
+ * `--version` (meow), then zabbix-get against a closed port (its flag parsing and client).
  */
 function launcherWithCodeCaches() {
 	return {
@@ -317,6 +317,8 @@ function launcherWithCodeCaches() {
 				const runs = [
 					{args: ['--json', '-f', 'kernel.all.load']},
 					{args: ['--json', '-f', 'kernel.all.load'], training: true},
+					// Meow: the command lines simple-argv.ts does not take, and --version.
+					{args: ['--version'], training: true},
 					// Port 1 on loopback: nothing listens there, so this fails fast (exit 1), as expected.
 					{args: ['zabbix-get', '-s', '127.0.0.1', '-p', '1', '-k', 'agent.ping'], training: true, status: 1},
 				];

@@ -2,7 +2,7 @@
  * The flags of the main command (`secmon [--host HOST]... [-f] … METRIC...`), one table for
  * both parsers: meow (main-meow.ts) and the plain-form parser (simple-argv.ts).
  */
-export type MainFlag = {type: 'string' | 'boolean' | 'number'; shortFlag?: string; isMultiple?: boolean};
+import type {SimpleFlag} from './simple-argv.js';
 
 export const mainFlags = {
 	host: {type: 'string', shortFlag: 'h', isMultiple: true},
@@ -29,4 +29,4 @@ export const mainFlags = {
 	query: {type: 'string'},
 	acceptNew: {type: 'boolean'},
 	timeout: {type: 'string'},
-} as const satisfies Record<string, MainFlag>;
+} as const satisfies Record<string, SimpleFlag>;

@@ -9,7 +9,8 @@
  * test/simple-argv.test.ts checks that both give the same result on every command line this
  * parser accepts.
  */
-import type {MainFlag} from './main-flags.js';
+/** A flag as meow takes it (aliases are meow's business: their spellings go to meow). */
+export type SimpleFlag = {type: 'string' | 'boolean' | 'number'; shortFlag?: string; isMultiple?: boolean; aliases?: string[]};
 
 export type ParsedArgv = {input: string[]; flags: Record<string, unknown>};
 
@@ -22,7 +23,7 @@ function kebab(name: string): string {
 	return out;
 }
 
-export function parseSimpleArgv(argv: readonly string[], spec: Readonly<Record<string, MainFlag>>): ParsedArgv | undefined {
+export function parseSimpleArgv(argv: readonly string[], spec: Readonly<Record<string, SimpleFlag>>): ParsedArgv | undefined {
 	// Names as typed → flag name. Only the exact kebab-case long form and the short flag.
 	const byToken = new Map<string, string>();
 	const flags: Record<string, unknown> = {};
@@ -32,11 +33,11 @@ export function parseSimpleArgv(argv: readonly string[], spec: Readonly<Record<s
 			byToken.set('-' + flag.shortFlag, name);
 		}
 
-		// Meow's defaults: booleans false, multiple strings an empty list, others absent.
-		if (flag.type === 'boolean') {
-			flags[name] = false;
-		} else if (flag.isMultiple) {
+		// Meow's defaults: multiple flags an empty list, single booleans false, others absent.
+		if (flag.isMultiple) {
 			flags[name] = [];
+		} else if (flag.type === 'boolean') {
+			flags[name] = false;
 		}
 	}
 
@@ -73,7 +74,12 @@ export function parseSimpleArgv(argv: readonly string[], spec: Readonly<Record<s
 				return undefined;
 			}
 
-			flags[name] = true;
+			if (flag.isMultiple) {
+				(flags[name] as boolean[]).push(true);
+			} else {
+				flags[name] = true;
+			}
+
 			continue;
 		}
 

@@ -3,6 +3,7 @@
  * every other one to meow (source/simple-argv.ts).
  */
 import {describe, expect, it} from 'vitest';
+import {parseZabbixGetWithMeow, zabbixGetFlags} from '../source/commands/zabbix-get.js';
 import {mainFlags} from '../source/main-flags.js';
 import {parseMain} from '../source/main-meow.js';
 import {normalizeArgv} from '../source/plan.js';
@@ -52,6 +53,35 @@ describe('parseSimpleArgv', () => {
 		// Both branches are exercised broadly: a parser that refused everything would pass above.
 		expect(accepted).toBeGreaterThan(800);
 		expect(refused).toBeGreaterThan(800);
+	});
+
+	it('gives the same input and flags as meow for zabbix-get (every flag repeatable, aliases left to meow)', async () => {
+		const zabbixVocabulary = [
+			...'-s -p -k -I -t -h -V --host --port --key --source-address --timeout --tls-connect --tls-ca-file --tls-crl-file'.split(' '),
+			...'--tls-agent-cert-issuer --tls-server-cert-issuer --tls-agent-cert-subject --tls-cert-file --tls-key-file'.split(' '),
+			...'--tls-psk-identity --tls-psk-identity-file --tls-psk-file --tls-cipher --fingerprint --secure --connections'.split(' '),
+			...'--accept-new --help --version agent.ping system.cpu.load[all,avg1] 127.0.0.1 10050 psk cert unencrypted'.split(' '),
+			...'3 true false -- - --key=agent.ping --no-accept-new -x --bogus -kk /tmp/agent.psk CN=x,O=y'.split(' '),
+			'',
+			'vfs.file.exists[/etc/hostname]',
+			'key with spaces',
+		];
+		const flags = zabbixGetFlags();
+		const next = random(10_050);
+		let accepted = 0;
+		for (let line = 0; line < 3000; line++) {
+			const argv = Array.from({length: Math.floor(next() * 8)}, () => zabbixVocabulary[Math.floor(next() * zabbixVocabulary.length)]!);
+			const simple = parseSimpleArgv(argv, flags);
+			if (simple === undefined) {
+				continue;
+			}
+
+			accepted++;
+			const meow = await parseZabbixGetWithMeow(argv, flags);
+			expect({argv, input: simple.input, flags: simple.flags}).toEqual({argv, input: meow.input, flags: {...meow.flags}});
+		}
+
+		expect(accepted).toBeGreaterThan(500);
 	});
 
 	it('parses the usual one-shot command lines', () => {

@@ -10,7 +10,6 @@
  * cipher names (a GnuTLS priority string is ignored with a warning).
  */
 import type {Writable} from 'node:stream';
-import meow from 'meow';
 import {
 	exitCodes, formatError, isSecmonError, SecmonError,
 } from '../errors.js';
@@ -21,7 +20,7 @@ import {formatLikeZabbixGet} from '../protocols/zabbix/frame.js';
 import {loadPsk} from '../protocols/zabbix/psk.js';
 import {resolveSecureMode, describeSecureMode} from '../security/policy.js';
 import type {Ask} from '../security/types.js';
-import {meowBasics} from './args.js';
+import {parseSimpleArgv, type ParsedArgv, type SimpleFlag} from '../simple-argv.js';
 
 export type ZabbixGetIo = {
 	stdout: Writable;
@@ -135,8 +134,9 @@ function flagName(name: keyof typeof stringFlags): string {
 	return short ? `"-${short}" or "${long}"` : `"${long}"`;
 }
 
-function parse(argv: string[]): Parsed | 'help' | 'version' {
-	const flagDefs: Record<string, {type: 'string' | 'boolean'; isMultiple: true; shortFlag?: string; aliases?: string[]}> = {};
+/** zabbix_get's flags for meow and simple-argv.ts: every one repeatable, so that repeats can be refused by name. */
+export function zabbixGetFlags(): Record<string, SimpleFlag> {
+	const flagDefs: Record<string, SimpleFlag> = {};
 	for (const [name, short] of Object.entries(stringFlags)) {
 		flagDefs[name] = {type: 'string', isMultiple: true, ...(short ? {shortFlag: short} : {})};
 	}
@@ -146,10 +146,14 @@ function parse(argv: string[]): Parsed | 'help' | 'version' {
 	flagDefs['help'] = {type: 'boolean', isMultiple: true, shortFlag: 'h'};
 	flagDefs['version'] = {type: 'boolean', isMultiple: true, shortFlag: 'V'};
 	flagDefs['acceptNew'] = {type: 'boolean', isMultiple: true};
+	return flagDefs;
+}
 
-	let cli;
+/** Meow, for every command line simple-argv.ts leaves to it (loaded only then: start-up, and O(flags × arguments) with many -k). */
+export async function parseZabbixGetWithMeow(argv: string[], flagDefs = zabbixGetFlags()): Promise<ParsedArgv & {unnormalizedFlags: Record<string, unknown>}> {
+	const [{default: meow}, {meowBasics}] = await Promise.all([import('meow'), import('./args.js')]);
 	try {
-		cli = meow(zabbixGetHelp, {
+		return meow(zabbixGetHelp, {
 			...meowBasics(import.meta.url),
 			argv,
 			autoHelp: false,
@@ -161,6 +165,18 @@ function parse(argv: string[]): Parsed | 'help' | 'version' {
 		});
 	} catch (error) {
 		throw usage((error as Error).message);
+	}
+}
+
+async function parse(argv: string[]): Promise<Parsed | 'help' | 'version'> {
+	const flagDefs = zabbixGetFlags();
+	// The plain form needs no meow, and has no unknown flags (those go to meow).
+	let cli: ParsedArgv | undefined = parseSimpleArgv(argv, flagDefs);
+	let unnormalizedFlags: Record<string, unknown> = {};
+	if (!cli) {
+		const parsed = await parseZabbixGetWithMeow(argv, flagDefs);
+		cli = parsed;
+		unnormalizedFlags = parsed.unnormalizedFlags;
 	}
 
 	const known = new Set<string>();
@@ -175,7 +191,7 @@ function parse(argv: string[]): Parsed | 'help' | 'version' {
 		}
 	}
 
-	const unknown = Object.keys(cli.unnormalizedFlags).filter(name => !known.has(name) && !known.has(name.replaceAll(/-([a-z])/g, (_, char: string) => char.toUpperCase())));
+	const unknown = Object.keys(unnormalizedFlags).filter(name => !known.has(name) && !known.has(name.replaceAll(/-([a-z])/g, (_, char: string) => char.toUpperCase())));
 	if (unknown.length > 0) {
 		const first = unknown[0]!;
 		throw usage(`invalid option ${first.length === 1 ? `-- ${first}` : `--${first}`}`);
@@ -185,7 +201,7 @@ function parse(argv: string[]): Parsed | 'help' | 'version' {
 		throw usage(`invalid parameter "${cli.input[0]}"`);
 	}
 
-	const flags = cli.flags as Record<string, unknown>;
+	const {flags} = cli;
 	const booleans = (name: string) => ((flags[name] as boolean[] | undefined) ?? []).some(Boolean);
 	if (booleans('help')) {
 		return 'help';
@@ -342,7 +358,7 @@ function shellQuote(argument: string): string {
 export async function zabbixGetCommand(argv: string[], io: ZabbixGetIo): Promise<number> {
 	let parsed: Parsed;
 	try {
-		const result = parse(argv);
+		const result = await parse(argv);
 		if (result === 'help') {
 			write(io.stdout, zabbixGetHelp.trim());
 			return exitCodes.ok;
