@@ -5,6 +5,9 @@
  *   secmon   one process: `node dist/cli.cjs zabbix-get -s … -k KEY1 … -k KEY200` (bounded pool, 3 connections)
  *   zabbix_get  200 processes, one per key, one after the other (what a shell loop does),
  *               and, for reference, 3 at a time (the agent has 3 listeners)
+ *   floor    (PSK) bench/zabbix-floor.cjs: bare node:tls, no secmon code, same ciphers and
+ *               connections: the fastest a Node process gets these keys, so the best speedup
+ *               any Node client can show on this machine
  * Rounds are interleaved (secmon, zabbix_get, next mode, …) so machine noise hits both alike.
  *
  *   npm run build && node bench/zabbix.mjs [--rounds 5] [--keys 200] [--cli dist/cli.cjs]
@@ -140,6 +143,10 @@ function secmon(mode, keyList = keys) {
 	return timeSync(process.execPath, [cli, 'zabbix-get', ...common, ...secmonArgs(mode), ...keyList.flatMap(key => ['-k', key])], {SECMON_HOME: home});
 }
 
+function floor() {
+	return timeSync(process.execPath, [path.join(root, 'bench', 'zabbix-floor.cjs'), String(port), readFileSync(file('agent.psk_identity'), 'utf8').trim(), file('agent.psk'), '3', ...keys]);
+}
+
 function zabbixGetSequential(mode) {
 	const start = process.hrtime.bigint();
 	const perProcess = [];
@@ -183,12 +190,14 @@ function checkSame(mode, ours, theirs) {
 
 try {
 	const samples = Object.fromEntries(allModes.map(mode => [mode, {
-		secmon: [], secmonOneKey: [], zabbixGet: [], zabbixGetPerProcess: [], zabbixGetParallel3: [],
+		secmon: [], secmonOneKey: [], zabbixGet: [], zabbixGetPerProcess: [], zabbixGetParallel3: [], floor: [],
 	}]));
 	// Warm-up round (page cache, agent), also checks that both print the same answers.
 	for (const mode of allModes) {
 		checkSame(mode, secmon(mode).stdout, zabbixGetSequential(mode).stdout);
 	}
+
+	checkSame('floor', floor().stdout, secmon('psk').stdout);
 
 	for (let round = 0; round < rounds; round++) {
 		for (const mode of allModes) {
@@ -198,6 +207,9 @@ try {
 			samples[mode].zabbixGet.push(sequential.ms);
 			samples[mode].zabbixGetPerProcess.push(...sequential.perProcess);
 			samples[mode].zabbixGetParallel3.push(await zabbixGetParallel(mode, 3));
+			if (mode === 'psk') {
+				samples[mode].floor.push(floor().ms);
+			}
 		}
 
 		process.stderr.write(`round ${round + 1}/${rounds} done\n`);
@@ -231,6 +243,7 @@ try {
 			zabbixGetParallel3Ms: round1(parallelMs),
 			speedup: Number((zabbixGetMs / secmonMs).toFixed(1)),
 			speedupVsParallel3: Number((parallelMs / secmonMs).toFixed(1)),
+			...(s.floor.length > 0 ? {nodeFloorMs: round1(median(s.floor)), nodeFloorSpeedup: Number((zabbixGetMs / median(s.floor)).toFixed(1))} : {}),
 		};
 	}
 
@@ -243,6 +256,8 @@ try {
 
 	console.log('secmon start-up + 1 key / marginal cost per further key: ' + Object.entries(result.modes).map(([mode, m]) => `${mode} ${m.secmonOneKeyMs} ms / ${m.secmonMarginalPerKeyMs} ms`).join(', '));
 	console.log('psk-gcm: both tools on PSK-AES128-GCM-SHA256 (no forward secrecy); the other rows use each tool\'s defaults (secmon: ECDHE-PSK, forward secret).');
+	const {psk} = result.modes;
+	console.log(`Node floor for PSK (bench/zabbix-floor.cjs, bare node:tls, same ciphers, 3 connections): ${psk.nodeFloorMs} ms, ${psk.nodeFloorSpeedup}× zabbix_get; secmon is ${round1(psk.secmonMs - psk.nodeFloorMs)} ms above it`);
 	console.log(`target: secmon ≥ 5× faster than zabbix_get for PSK: ${result.modes.psk.speedup >= 5 ? 'met' : 'NOT met'} (${result.modes.psk.speedup}×)`);
 	mkdirSync(path.join(root, 'bench', 'results'), {recursive: true});
 	writeFileSync(path.join(root, 'bench', 'results', 'zabbix.json'), JSON.stringify(result, null, '\t') + '\n');
