@@ -13,8 +13,13 @@
  * store of its ~140 bundled roots even when given its own CA). So the figures are taken
  * both ways: with the environment as it is, and without NODE_EXTRA_CA_CERTS.
  *
- * Runs are interleaved (node, secmon, secmon, pminfo, node, …) so machine noise hits all
- * alike. Prints medians (and minimums) and writes bench/results/startup.json.
+ * Also timed: bench/startup-floor.cjs, the same exchange in bare node:net/node:tls with no
+ * secmon code (the least any Node client pays for it), so secmon's own share is visible.
+ *
+ * Runs are interleaved (node, secmon, secmon, floor, pminfo, node, …) so machine noise hits
+ * all alike. Prints medians (and minimums) and writes bench/results/startup.json. "Paired" is
+ * the median of each round's difference to that round's `node -e 0`, which a slow phase of
+ * the machine shifts less than it shifts each median on its own.
  */
 import {execFileSync, spawnSync} from 'node:child_process';
 import {
@@ -61,6 +66,7 @@ try {
 		node: [process.execPath, ['-e', '0'], {}],
 		secmonCaFile: [process.execPath, [cli, ...fetch, '--ca-file', path.join(dir, 'certs', 'ca.pem')], {SECMON_HOME: caHome}],
 		secmonPinned: [process.execPath, [cli, ...fetch], {SECMON_HOME: pinHome}],
+		floor: [process.execPath, [path.join(root, 'bench', 'startup-floor.cjs'), '127.0.0.1', String(port), path.join(dir, 'certs', 'ca.pem')], {}],
 		pminfo: ['pminfo', ['-h', host, '-f', 'kernel.all.load'], {PCP_SECURE_SOCKETS: 'enforce', PCP_TLSCONF_PATH: path.join(dir, 'client-verify.conf'), PCP_DERIVED_CONFIG: ''}],
 	};
 	// The pin the TOFU prompt would save (--accept-new saves it without asking).
@@ -96,15 +102,21 @@ try {
 			medianMs: round(medianMs[name] - medianMs.node),
 			// The minimums are the least disturbed runs of each: a second view on a noisy machine.
 			minMs: round(minMs[name] - minMs.node),
+			pairedMedianMs: round(median(samples[name].map((ms, index) => ms - samples.node[index]))),
 		});
 		result.environments[key] = {
-			label, medianMs, minMs, overNode: {secmonCaFile: over('secmonCaFile'), secmonPinned: over('secmonPinned')},
+			label, medianMs, minMs, overNode: {secmonCaFile: over('secmonCaFile'), secmonPinned: over('secmonPinned'), floor: over('floor')},
 		};
-		const line = name => `+${result.environments[key].overNode[name].medianMs} ms over bare Node (+${result.environments[key].overNode[name].minMs} by the minimums)`;
+
+		const line = name => {
+			const {medianMs: m, minMs: least, pairedMedianMs: paired} = result.environments[key].overNode[name];
+			return `+${m} ms over bare Node (paired +${paired}, by the minimums +${least})`;
+		};
 		console.log(`one TLS --json fetch of kernel.all.load, ${runs} interleaved runs, ${label}; median (min):`);
 		console.log(`  node -e 0                     ${medianMs.node} ms (${minMs.node})`);
 		console.log(`  secmon --json, --ca-file      ${medianMs.secmonCaFile} ms (${minMs.secmonCaFile})   ${line('secmonCaFile')}`);
 		console.log(`  secmon --json, pinned (TOFU)  ${medianMs.secmonPinned} ms (${minMs.secmonPinned})   ${line('secmonPinned')}`);
+		console.log(`  floor: bare node:tls, same PDUs ${medianMs.floor} ms (${minMs.floor})   ${line('floor')}`);
 		console.log(`  pminfo -f (TLS)               ${medianMs.pminfo} ms (${minMs.pminfo})`);
 	}
 
