@@ -112,6 +112,7 @@ try {
 			const {medianMs: m, minMs: least, pairedMedianMs: paired} = result.environments[key].overNode[name];
 			return `+${m} ms over bare Node (paired +${paired}, by the minimums +${least})`;
 		};
+
 		console.log(`one TLS --json fetch of kernel.all.load, ${runs} interleaved runs, ${label}; median (min):`);
 		console.log(`  node -e 0                     ${medianMs.node} ms (${minMs.node})`);
 		console.log(`  secmon --json, --ca-file      ${medianMs.secmonCaFile} ms (${minMs.secmonCaFile})   ${line('secmonCaFile')}`);
