@@ -59,7 +59,10 @@ describe('dist/ (npm run build)', () => {
 	it('parses flags exactly like the original meow, with ASCII-first patterns (non-ASCII flags too)', async () => {
 		const {default: originalMeow} = await import('meow');
 		const meowChunk = bundleFiles().find(file => path.basename(file).startsWith('meow-'))!;
-		const {meow: bundledMeow} = createRequire(import.meta.url)(meowChunk) as {meow: typeof originalMeow};
+		// Meow is imported dynamically (main-meow.ts, zabbix-get.ts), so the chunk exports its namespace.
+		const exported = Object.values(createRequire(import.meta.url)(meowChunk) as Record<string, {default?: unknown}>);
+		const bundledMeow = exported.map(value => value.default).find(value => typeof value === 'function' && value.name === 'meow') as typeof originalMeow;
+		expect(bundledMeow).toBeTypeOf('function');
 		const flags = {
 			caFile: {type: 'string'}, pmidLong: {type: 'boolean', shortFlag: 'M'}, äpfelKuchen: {type: 'string'}, x2y: {type: 'boolean'},
 		} as const;
