@@ -14,7 +14,8 @@ export type SimpleFlag = {type: 'string' | 'boolean' | 'number'; shortFlag?: str
 
 export type ParsedArgv = {input: string[]; flags: Record<string, unknown>};
 
-function kebab(name: string): string {
+/** caFile → ca-file: how a flag name is typed. */
+export function kebab(name: string): string {
 	let out = '';
 	for (const char of name) {
 		out += char >= 'A' && char <= 'Z' ? '-' + char.toLowerCase() : char;

@@ -20,7 +20,9 @@ import {formatLikeZabbixGet} from '../protocols/zabbix/frame.js';
 import {loadPsk} from '../protocols/zabbix/psk.js';
 import {resolveSecureMode, describeSecureMode} from '../security/policy.js';
 import type {Ask} from '../security/types.js';
-import {parseSimpleArgv, type ParsedArgv, type SimpleFlag} from '../simple-argv.js';
+import {
+	kebab, parseSimpleArgv, type ParsedArgv, type SimpleFlag,
+} from '../simple-argv.js';
 
 export type ZabbixGetIo = {
 	stdout: Writable;
@@ -129,7 +131,7 @@ const stringFlags = {
 
 /** zabbix_get's flag spelling for messages: -s → "-s" or "--host". */
 function flagName(name: keyof typeof stringFlags): string {
-	const long = `--${name.replaceAll(/[A-Z]/g, char => `-${char.toLowerCase()}`)}`;
+	const long = `--${kebab(name)}`;
 	const short = stringFlags[name];
 	return short ? `"-${short}" or "${long}"` : `"${long}"`;
 }
