@@ -737,7 +737,13 @@ export class PcpClient {
 		});
 	}
 
-	/** Run `task` after every earlier request has settled (strict request/reply order). */
+	/**
+	 * Run `task` after every earlier request has settled (strict request/reply order).
+	 * Never pipeline requests over TLS: pmcd 6.0.3 reads one PDU per wake-up from select(), and a
+	 * second PDU that came in the same TLS read stays in OpenSSL's buffer, where select() does not
+	 * see it; pmcd then answers nothing until the request times out. (Measured: DESC_IDS, PROFILE
+	 * and HIGHRES_FETCH sent together hang over TLS and work in plain text.)
+	 */
 	async #enqueue<T>(task: () => Promise<T>): Promise<T> {
 		const guarded = async (): Promise<T> => {
 			try {
