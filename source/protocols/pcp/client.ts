@@ -739,10 +739,10 @@ export class PcpClient {
 
 	/**
 	 * Run `task` after every earlier request has settled (strict request/reply order).
-	 * Never pipeline requests over TLS: pmcd 6.0.3 reads one PDU per wake-up from select(), and a
-	 * second PDU that came in the same TLS read stays in OpenSSL's buffer, where select() does not
-	 * see it; pmcd then answers nothing until the request times out. (Measured: DESC_IDS, PROFILE
-	 * and HIGHRES_FETCH sent together hang over TLS and work in plain text.)
+	 * Never pipeline requests over TLS. Measured with pmcd 6.0.3: DESC_IDS, PROFILE and
+	 * HIGHRES_FETCH written together are all answered in plain text, but over TLS the session
+	 * hangs until the request timeout. The likely cause: pmcd waits in select() on the socket,
+	 * and PDUs already decrypted into its TLS layer's buffer do not make the socket readable.
 	 */
 	async #enqueue<T>(task: () => Promise<T>): Promise<T> {
 		const guarded = async (): Promise<T> => {
