@@ -97,6 +97,24 @@ describe('secure modes', () => {
 });
 
 describe('certificate verification', () => {
+	it('TLS files are read while TCP connects, and their errors still come at the TLS step, after connection errors', async () => {
+		const missing = path.join(path.dirname(offer.caFile), 'no-such-ca.pem');
+		// A reachable collector: the unreadable CA file is the error (usage, exit 2).
+		const unreadable = await runSecmon(['--json', '--secure', 'enforce', '-h', offer.address, '--ca-file', missing, '-f', 'hinv.ncpu'], {env: fresh()});
+		expect(unreadable.code).toBe(2);
+		expect(unreadable.stderr).toContain(`cannot read --ca-file ${missing} (ENOENT)`);
+		// Nothing listening: the connection error comes first, as when files were read at the TLS step.
+		const refused = await runSecmon(['--json', '--secure', 'enforce', '-h', '127.0.0.1:1', '--ca-file', missing, '-f', 'hinv.ncpu'], {env: fresh()});
+		expect(refused.code).toBe(1);
+		expect(refused.stderr).toContain('Connection refused');
+		expect(refused.stderr).not.toContain('--ca-file');
+		// A key that does not belong to the certificate: a TLS failure, never plain text.
+		const mismatch = await runSecmon(['--json', '--secure', 'enforce', '-h', offer.address, '--ca-file', offer.caFile, '--cert', require.clientCert, '--key', require.otherClientKey, '-f', 'hinv.ncpu'], {env: fresh()});
+		expect(mismatch.code).toBe(1);
+		expect(JSON.parse(mismatch.stdout.trim())).toMatchObject({type: 'error', code: 'TLS_FAILED'});
+		expect(mismatch.stderr).toContain('key values mismatch');
+	});
+
 	it('a CA file verifies chain and host name: trusted without any prompt or pin', async () => {
 		const env = fresh();
 		const r = await runSecmon(['--secure', 'enforce', '-h', offer.address, '--ca-file', offer.caFile, '-f', 'hinv.ncpu'], {env});
