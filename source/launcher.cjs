@@ -72,7 +72,14 @@ function loadBundleFile(filename) {
 	}
 
 	const directory = path.dirname(filename);
-	script.runInThisContext().call(bundleModule.exports, bundleModule.exports, requireFrom(directory), bundleModule, filename, directory);
+	try {
+		script.runInThisContext().call(bundleModule.exports, bundleModule.exports, requireFrom(directory), bundleModule, filename, directory);
+	} catch (error) {
+		// As Node does: a file that failed to load is not kept half-initialized for the next require.
+		bundleModules.delete(filename);
+		throw error;
+	}
+
 	bundleModule.loaded = true;
 	return bundleModule.exports;
 }
