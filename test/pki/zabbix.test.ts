@@ -7,6 +7,7 @@ import {execFileSync} from 'node:child_process';
 import {X509Certificate} from 'node:crypto';
 import {chmodSync, readFileSync} from 'node:fs';
 import path from 'node:path';
+import {setTimeout as delay} from 'node:timers/promises';
 import {
 	afterAll, beforeAll, describe, expect, it,
 } from 'vitest';
@@ -91,6 +92,12 @@ describe('zabbix_agentd with secmon certificates', () => {
 		const result = await zabbixGet(set.strangerClient);
 		expect(result.code).not.toBe(0);
 		expect(result.stdout).not.toMatch(/^1$/m);
+		// The listener writes its log line after it has dropped the connection: wait for it.
+		const deadline = Date.now() + 5000;
+		while (!agent!.log().includes('certificate subject does not match') && Date.now() < deadline) {
+			await delay(50);
+		}
+
 		expect(agent!.log()).toContain('certificate subject does not match');
 	});
 
