@@ -51,6 +51,10 @@ async function main(argv: string[], io: Io): Promise<number> {
 			stdinIsTty: isatty(0),
 			stdoutIsTty: process.stdout.isTTY,
 		});
+		for (const notice of plan.notices) {
+			io.stderr.write(`${notice}\n`);
+		}
+
 		const {run} = await import('./commands/run.js');
 		return await run(plan, io);
 	} catch (error) {

@@ -6,7 +6,8 @@
 import type {Writable} from 'node:stream';
 import {PcpClient} from './protocols/pcp/client.js';
 import {FEATURE} from './protocols/pcp/constants.js';
-import {rerunCommand} from './shell.js';
+import {rerunCommand, rerunWithSecure} from './shell.js';
+import {checkPlainAllowed} from './security/downgrade.js';
 import {secmonHome} from './security/home.js';
 import {TrustStore} from './security/store.js';
 import {
@@ -28,7 +29,8 @@ export type SessionHooks = {
 
 export function plainWarning(target: HostSpec, security: SecurityPlan): string | undefined {
 	if (security.mode === 'relaxed') {
-		return `secmon: warning: ${target.display} does not offer TLS; relaxed mode continues in PLAIN TEXT (not encrypted, not authenticated).`;
+		const mode = security.modeSource === 'default' ? 'secmon' : 'relaxed mode';
+		return `secmon: warning: ${target.display} does not offer TLS; ${mode} continues in PLAIN TEXT (not encrypted, not authenticated). Turn TLS on at the collector, or refuse plain text with --secure enforce.`;
 	}
 
 	return undefined;
@@ -37,8 +39,11 @@ export function plainWarning(target: HostSpec, security: SecurityPlan): string |
 export async function openPcp(target: HostSpec, plan: Plan, hooks: SessionHooks): Promise<{client: PcpClient; tls?: TlsFacts}> {
 	const security = plan.security(target);
 	const store = new TrustStore(secmonHome(hooks.env));
+	const servername = security.servername ?? (hooks.env['SECMON_SERVERNAME'] || undefined);
 	const tlsOptions: TlsOptions = {
 		target: {host: target.host, port: target.port},
+		...(servername === undefined ? {} : {servername}),
+		remember: security.rememberTls ?? true,
 		caFile: security.caFile,
 		cert: security.cert,
 		key: security.key,
@@ -48,7 +53,7 @@ export async function openPcp(target: HostSpec, plan: Plan, hooks: SessionHooks)
 		store,
 		timeoutMs: plan.connectTimeoutMs,
 		onWarning: hooks.warn,
-		rerunCommand: rerunCommand(hooks.argv),
+		rerunCommand: rerunCommand(hooks.argv, security),
 	};
 	let prepared: PreparedTls | undefined;
 	const client = await PcpClient.connect({
@@ -62,6 +67,22 @@ export async function openPcp(target: HostSpec, plan: Plan, hooks: SessionHooks)
 			prepared = prepareTls(tlsOptions);
 		},
 		upgrade: async socket => upgradeToTls(socket, tlsOptions, prepared),
+		...(hooks.argv === undefined ? {} : {
+			tlsRequiredHint: `Turn TLS on in pmcd (tls-cert-file and tls-key-file in its tls.conf), or accept plain text (said loudly) with:\n  ${rerunWithSecure(hooks.argv, 'relaxed')}`,
+		}),
+		beforePlain(offersTls) {
+			checkPlainAllowed({
+				store,
+				target: tlsOptions.target,
+				collector: `PMCD at ${target.display}`,
+				mode: security.mode,
+				modeSource: security.modeSource,
+				...(security.tlsRequiredBy === undefined ? {} : {tlsRequiredBy: security.tlsRequiredBy}),
+				plainBecause: offersTls ? 'offers TLS, but secure mode is off' : 'offers no TLS',
+				...(hooks.argv === undefined ? {} : {rerunPlain: rerunWithSecure(hooks.argv, 'off')}),
+				warn: hooks.warn,
+			});
+		},
 	});
 	if (security.mode === 'off' && (client.features & FEATURE.SECURE) !== 0) {
 		hooks.warn(`secmon: note: ${target.display} offers TLS, but secure mode is off, so this session is PLAIN TEXT. Use --secure enforce (or pcps://, or PCP_SECURE_SOCKETS=enforce) to encrypt and verify it.`);

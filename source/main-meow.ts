@@ -36,24 +36,31 @@ Live sampling (pmval-style)
   -r, --raw          show counters raw instead of as rates
   --json             NDJSON: one object per metric per sample; never prompts
 
-Security (secure by default: every certificate is verified)
-  --secure MODE      enforce | relaxed | off. Default from SECMON_SECURE_SOCKETS,
-                     then PCP_SECURE_SOCKETS (enforce, 1 or empty = enforce), then off
+Security (secure by default: TLS whenever the collector offers it, every certificate verified)
+  --secure MODE      enforce (TLS required) | relaxed (TLS whenever offered; the default) |
+                     off (plain text). Also from SECMON_SECURE_SOCKETS / PCP_SECURE_SOCKETS
+                     (enforce, 1 or empty; relaxed; 0, off, no or false; anything else is an
+                     error; the stricter wins). Unlike PCP, unset is not plain text. A collector
+                     once read over verified TLS is never read in plain text again without
+                     --secure off (secmon certs remove HOST:PORT forgets it).
   --ca-file FILE     trust exactly this CA (chain and host name are checked)
   --cert FILE --key FILE   client certificate for collectors that require one
   --fingerprint SHA256     trust the collector whose certificate has this fingerprint
   --accept-new       trust and save a collector seen for the first time (never a changed one)
   --psk-identity ID --psk-file FILE  Zabbix pre-shared key (the key only ever from a file)
   --password-file FILE   Icinga 2 / mon: USER:PASSWORD from a file (never on the command line)
-  --servername NAME  name to verify in the certificate (Icinga node or Checkmk site name)
+  --servername NAME  name to verify in the certificate (reaching a collector by address or
+                     through a tunnel; Icinga node and Checkmk site names)
   --query 'GET …'    Livestatus: send this query and print the answer (scripts)
   --timeout T        connect and request timeout (default 5 sec / 10 sec)
+  --ca-file, --fingerprint, --accept-new, --cert, --key and --servername imply TLS:
+  a collector that offers none is refused (exit 5).
   Trusted collectors are saved in ~/.pki/secmon (SECMON_HOME moves it).
 
 Exit codes
   0 ok   1 connection or runtime failure   2 usage
   3 certificate not trusted (or rejected)   4 certificate changed (possible interception)
-  5 TLS required but not offered by the collector
+  5 TLS required but not offered by the collector (or offered before: possible TLS stripping)
 `;
 
 /** `argv` as normalizeArgv (plan.ts) left it. */

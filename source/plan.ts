@@ -5,7 +5,7 @@
 import {SecmonError} from './errors.js';
 import {looksLikeDuration, requireDurationMs} from './duration.js';
 import {parseHostSpec, type HostSpec} from './target.js';
-import {resolveSecureMode} from './security/policy.js';
+import {resolveSecureMode, secureArgument} from './security/policy.js';
 import type {SecureMode, SecureModeSource} from './security/types.js';
 
 /** What pminfo would show for each metric. */
@@ -37,6 +37,15 @@ export type SecurityPlan = {
 	acceptNew: boolean;
 	/** May the user be asked (a terminal on both ends, not --json)? */
 	interactive: boolean;
+	/**
+	 * The first TLS-only option given (`--ca-file`, `--fingerprint`…): it implies TLS, so a
+	 * collector that offers none is refused (exit 5) naming it, whatever the mode.
+	 */
+	tlsRequiredBy?: string;
+	/** `--secure VALUE` that a re-run hint must carry (the mode came from the environment). */
+	secureArgument?: string;
+	/** Default true: record a CA-verified collector in the downgrade memory (false: the embedded collector). */
+	rememberTls?: boolean;
 };
 
 export type Plan = {
@@ -58,6 +67,8 @@ export type Plan = {
 	requestTimeoutMs: number;
 	/** Per host, because each may come with its own scheme (pcps:// = enforce). */
 	security: (target: HostSpec | undefined) => SecurityPlan;
+	/** Said once on stderr before anything runs (the two secure-mode variables disagree). */
+	notices: string[];
 };
 
 export type Flags = {
@@ -144,8 +155,6 @@ export type Environment = {
 	stdoutIsTty: boolean;
 };
 
-const strength: Record<SecureMode, number> = {off: 0, relaxed: 1, enforce: 2};
-
 export function makePlan(metrics: string[], flags: Flags, environment: Environment): Plan {
 	const targets = flags.host.map(h => parseHostSpec(h));
 	const show: Show = {
@@ -186,23 +195,38 @@ export function makePlan(metrics: string[], flags: Flags, environment: Environme
 		throw new SecmonError('USAGE', '--cert needs --key', 'Give the private key of the client certificate with --key FILE (a file, never the key itself).');
 	}
 
-	// Resolve once per distinct target so that a bad --secure value fails early.
+	const tlsOnly = ([
+		['--ca-file', flags.caFile],
+		['--fingerprint', flags.fingerprint],
+		['--accept-new', flags.acceptNew ? true : undefined],
+		['--cert', flags.cert],
+		['--key', flags.key],
+		['--servername', flags.servername],
+		['--psk-file', flags.pskFile],
+	] as const).filter(([, value]) => value !== undefined).map(([name]) => name);
+	const notices = new Set<string>();
 	const security = (target: HostSpec | undefined): SecurityPlan => {
 		const scheme = target?.scheme === 'pcps'
 			? `pcps://${target.display}${target.secureParameter === undefined ? '' : `?secure=${target.secureParameter}`}`
 			: target?.scheme;
-		let {mode, source} = resolveSecureMode({flag: flags.secure, env: environment.env, scheme});
-		// Improvement on DESIGN.md's order: a pcps:// spec is a floor that the environment
-		// cannot lower (PCP_SECURE_SOCKETS=0 must not turn pcps:// into plain text). Only an
-		// explicit --secure flag overrides the scheme.
-		if (source !== 'flag' && scheme !== undefined) {
-			const floor = resolveSecureMode({env: {}, scheme}).mode;
-			if (strength[floor] > strength[mode]) {
-				mode = floor;
-				source = 'scheme';
-			}
+		const resolution = resolveSecureMode({flag: flags.secure, env: environment.env, scheme});
+		if (resolution.notice) {
+			notices.add(resolution.notice);
 		}
 
+		const {mode, source} = resolution;
+		if (mode === 'off' && tlsOnly.length > 0) {
+			const why = source === 'flag' ? '--secure off' : (source === 'scheme' ? 'the ?secure= attribute of the host spec' : `${source}=${environment.env[source] ?? ''}`);
+			throw new SecmonError(
+				'USAGE',
+				`${tlsOnly.join(', ')} ${tlsOnly.length === 1 ? 'needs' : 'need'} TLS, but ${why} turns TLS off`,
+				source === 'flag'
+					? `Drop --secure off to use ${tlsOnly.join(', ')}, or drop ${tlsOnly.join(' and ')} to read the collector in plain text.`
+					: `Drop ${tlsOnly.join(' and ')}, or add --secure enforce (TLS required) to this command.`,
+			);
+		}
+
+		const argument = secureArgument(resolution);
 		return {
 			mode,
 			modeSource: source,
@@ -216,10 +240,17 @@ export function makePlan(metrics: string[], flags: Flags, environment: Environme
 			servername: flags.servername,
 			acceptNew: flags.acceptNew,
 			interactive,
+			...(tlsOnly[0] === undefined ? {} : {tlsRequiredBy: tlsOnly[0]}),
+			...(argument === undefined ? {} : {secureArgument: argument}),
 		};
 	};
 
-	security(targets[0]);
+	// Resolve for every target now, so that a bad value or combination fails before any connection.
+	security(undefined);
+	for (const target of targets) {
+		security(target);
+	}
+
 	return {
 		targets,
 		metrics,
@@ -234,5 +265,6 @@ export function makePlan(metrics: string[], flags: Flags, environment: Environme
 		connectTimeoutMs: timeoutMs ?? 5000,
 		requestTimeoutMs: timeoutMs ?? 10_000,
 		security,
+		notices: [...notices],
 	};
 }

@@ -84,6 +84,38 @@ describe('makePlan', () => {
 		expect(flagged.security(flagged.targets[0]).mode).toBe('off');
 	});
 
+	it('defaults to relaxed: TLS whenever offered (PCP would be plain text)', () => {
+		expect(makePlan([], base, pipe).security(undefined)).toMatchObject({mode: 'relaxed', modeSource: 'default'});
+	});
+
+	it('options that imply TLS are named for the refusal, and are a usage error with --secure off or an off variable', () => {
+		expect(makePlan([], {...base, caFile: 'ca.pem'}, pipe).security(undefined).tlsRequiredBy).toBe('--ca-file');
+		expect(makePlan([], {...base, acceptNew: true}, pipe).security(undefined).tlsRequiredBy).toBe('--accept-new');
+		expect(makePlan([], {...base, servername: 'collector'}, pipe).security(undefined).tlsRequiredBy).toBe('--servername');
+		expect(makePlan([], base, pipe).security(undefined).tlsRequiredBy).toBeUndefined();
+		for (const flags of [{fingerprint: 'AB'}, {caFile: 'ca.pem'}, {acceptNew: true}, {cert: 'c', key: 'k'}, {servername: 'n'}, {pskFile: 'k.psk'}]) {
+			expect(() => makePlan([], {...base, ...flags, secure: 'off'}, pipe)).toThrow(/needs? TLS, but --secure off turns TLS off/v);
+			expect(() => makePlan([], {...base, ...flags}, {...pipe, env: {PCP_SECURE_SOCKETS: 'no'}})).toThrow(/PCP_SECURE_SOCKETS=no turns TLS off/v);
+		}
+	});
+
+	it('says once that the two variables disagree', () => {
+		const plan = makePlan([], {...base, host: ['a', 'b', 'pcp://c']}, {...pipe, env: {PCP_SECURE_SOCKETS: 'enforce', SECMON_SECURE_SOCKETS: 'relaxed'}});
+		expect(plan.notices).toHaveLength(1);
+		expect(plan.security(plan.targets[0]).mode).toBe('enforce');
+		expect(makePlan([], base, {...pipe, env: {PCP_SECURE_SOCKETS: 'enforce'}}).notices).toEqual([]);
+	});
+
+	it('a typo in a variable is a usage error, even in a variable a stronger one overrides', () => {
+		expect(() => makePlan([], base, {...pipe, env: {PCP_SECURE_SOCKETS: 'yes'}})).toThrow(/PCP_SECURE_SOCKETS="yes" is not a secure mode/v);
+		expect(() => makePlan([], base, {...pipe, env: {PCP_SECURE_SOCKETS: 'enforce', SECMON_SECURE_SOCKETS: 'enforced'}})).toThrow(/SECMON_SECURE_SOCKETS/v);
+	});
+
+	it('re-run hints carry a mode that came from the environment', () => {
+		expect(makePlan([], base, {...pipe, env: {PCP_SECURE_SOCKETS: '1'}}).security(undefined).secureArgument).toBe('enforce');
+		expect(makePlan([], {...base, secure: 'enforce'}, {...pipe, env: {PCP_SECURE_SOCKETS: '1'}}).security(undefined).secureArgument).toBeUndefined();
+	});
+
 	it('rejects bad input as usage errors', () => {
 		const usage = expect.objectContaining({exitCode: 2}) as Error;
 		expect(() => makePlan([], {...base, secure: 'maybe'}, pipe)).toThrow(usage);

@@ -25,7 +25,7 @@ export async function withDefaultCollector(plan: Plan, io: Io, job: (plan: Plan)
 			security(spec) {
 				// The user's own flags (timeouts, --json, interactive) still apply; trust comes from the collector's CA.
 				return {
-					...plan.security(spec), mode: 'enforce', modeSource: 'default', caFile: collector.caFile, fingerprint: undefined,
+					...plan.security(spec), mode: 'enforce', modeSource: 'default', caFile: collector.caFile, fingerprint: undefined, rememberTls: false,
 				};
 			},
 		};

@@ -1,21 +1,33 @@
 /**
- * Which secure mode applies (DESIGN.md "Security semantics"):
- * `--secure` flag > SECMON_SECURE_SOCKETS > PCP_SECURE_SOCKETS > scheme (`pcps://`) > off.
+ * Which secure mode applies to a collector (readme "Security model"):
+ * `--secure` flag > the stricter of SECMON_SECURE_SOCKETS and PCP_SECURE_SOCKETS > the default,
+ * with a `pcps://` spec as a floor that only the flag can lower.
  *
- * Values follow PCP (pcp.md §2.3, context.c `ctxflags`): `enforce`, `1` or the empty string =
- * enforce; `relaxed`; anything else = off. Two deliberate differences: values are compared
- * case-insensitively and trimmed (PCP's strcmp would make `ENFORCE` mean plain text, a silent
- * downgrade), and an unknown `--secure` value is a usage error rather than "off".
- * Note that PCP itself lets a `pcps://` host spec win over PCP_SECURE_SOCKETS; secmon's documented
- * precedence puts the environment first.
+ * Values follow PCP's PCP_SECURE_SOCKETS (libpcp src/libpcp/src/context.c: `enforce`, `1` or the
+ * empty string = enforce; `relaxed`), with secmon's differences, each chosen so that no typo
+ * can silently mean plain text:
+ * - Unset means `relaxed` (TLS whenever the collector offers it, verified as in enforce), not
+ *   plain text as in PCP.
+ * - Plain text only by an explicit `0`, `off`, `no` or `false`; any other value is a usage error
+ *   (PCP takes every unknown value, `yes` and `enforced` included, as plain text).
+ * - Values are trimmed and compared case-insensitively (PCP's strcmp makes `ENFORCE` plain text).
+ * - When both variables are set and disagree, the stricter wins (and the caller says so once).
  */
 import {SecmonError} from '../errors.js';
 import type {SecureMode, SecureModeSource} from './types.js';
 
-export type SecureModeResolution = {mode: SecureMode; source: SecureModeSource};
+export type SecureModeResolution = {
+	mode: SecureMode;
+	source: SecureModeSource;
+	/** Said once on stderr: the two variables disagreed and the stricter won. */
+	notice?: string;
+};
 
-/** PCP_SECURE_SOCKETS semantics: enforce/1/'' → enforce, relaxed → relaxed, anything else → off. */
-export function pcpSecureValue(value: string): SecureMode {
+const offValues = new Set(['0', 'off', 'no', 'false']);
+const validValues = 'enforce, 1 or empty (TLS required); relaxed (TLS whenever the collector offers it); 0, off, no or false (plain text)';
+
+/** A secure-mode value from `what` (a variable, the flag, a `?secure=` attribute); anything unknown is a usage error. */
+export function parseSecureValue(value: string, what: string): SecureMode {
 	const normalized = value.trim().toLowerCase();
 	if (normalized === '' || normalized === '1' || normalized === 'enforce') {
 		return 'enforce';
@@ -25,30 +37,24 @@ export function pcpSecureValue(value: string): SecureMode {
 		return 'relaxed';
 	}
 
-	return 'off';
-}
-
-/** The `--secure` flag: like PCP, plus explicit `off`/`0`; anything else is a usage error. */
-export function parseSecureFlag(value: string): SecureMode {
-	const normalized = value.trim().toLowerCase();
-	if (normalized === 'off' || normalized === '0') {
+	if (offValues.has(normalized)) {
 		return 'off';
 	}
 
-	if (normalized === '' || normalized === '1' || normalized === 'enforce' || normalized === 'relaxed') {
-		return pcpSecureValue(normalized);
-	}
+	const fix = what.startsWith('--')
+		? `Use ${what} enforce, ${what} relaxed or ${what} off`
+		: (what.endsWith('_SOCKETS') ? `Set it to one of them, e.g. export ${what}=enforce, or unset it: unset ${what}` : 'Use one of them');
+	throw new SecmonError('USAGE', `${what}=${JSON.stringify(value)} is not a secure mode`, `Valid values: ${validValues}.\n${fix}`);
+}
 
-	throw new SecmonError(
-		'USAGE',
-		`unknown --secure value ${JSON.stringify(value)}`,
-		'Use --secure=enforce (TLS required), --secure=relaxed (TLS when the collector offers it) or --secure=off (plain text)',
-	);
+/** The `--secure` flag. */
+export function parseSecureFlag(value: string): SecureMode {
+	return parseSecureValue(value, '--secure');
 }
 
 /**
- * The mode a host spec's scheme asks for: `pcps://…` → enforce, or its `?secure=` attribute
- * (PCP values); anything else (including `pcp://` and bare host names) → undefined.
+ * The mode a host spec's scheme asks for: `pcps://…` → enforce, or its `?secure=` attribute;
+ * anything else (including `pcp://` and bare host names) → undefined.
  * Accepts a bare scheme (`pcps`, `pcps:`) or a whole host spec (`pcps://host:44321?secure=relaxed`).
  */
 export function schemeSecureMode(spec: string): SecureMode | undefined {
@@ -64,39 +70,69 @@ export function schemeSecureMode(spec: string): SecureMode | undefined {
 	}
 
 	const secure = new URLSearchParams(rest.slice(queryStart + 1)).get('secure');
-	return secure === null ? 'enforce' : pcpSecureValue(secure);
+	return secure === null ? 'enforce' : parseSecureValue(secure, '?secure');
+}
+
+export const strength: Record<SecureMode, number> = {off: 0, relaxed: 1, enforce: 2};
+
+const variables = ['SECMON_SECURE_SOCKETS', 'PCP_SECURE_SOCKETS'] as const;
+
+/** The two variables: the stricter wins when both are set and disagree. */
+function fromEnvironment(env: NodeJS.ProcessEnv): SecureModeResolution | undefined {
+	const set = variables
+		.filter(name => env[name] !== undefined)
+		.map(name => ({name, value: env[name]!, mode: parseSecureValue(env[name]!, name)}));
+	const [first, second] = set;
+	if (first === undefined) {
+		return undefined;
+	}
+
+	if (second === undefined || second.mode === first.mode) {
+		return {mode: first.mode, source: first.name};
+	}
+
+	const [winner, loser] = strength[first.mode] >= strength[second.mode] ? [first, second] : [second, first];
+	return {
+		mode: winner.mode,
+		source: winner.name,
+		notice: `secmon: note: ${winner.name}=${winner.value} and ${loser.name}=${loser.value} disagree; the stricter, ${winner.mode}, applies (unset one of them to silence this)`,
+	};
 }
 
 export function resolveSecureMode(options: {flag?: string; env: NodeJS.ProcessEnv; scheme?: string}): SecureModeResolution {
+	// Every value is checked, even one a stronger source overrides: a typo is always a usage error.
+	const environment = fromEnvironment(options.env);
+	const scheme = options.scheme === undefined ? undefined : schemeSecureMode(options.scheme);
 	if (options.flag !== undefined) {
 		return {mode: parseSecureFlag(options.flag), source: 'flag'};
 	}
 
-	for (const name of ['SECMON_SECURE_SOCKETS', 'PCP_SECURE_SOCKETS'] as const) {
-		const value = options.env[name];
-		if (value !== undefined) {
-			return {mode: pcpSecureValue(value), source: name};
-		}
+	// A pcps:// spec is a floor the environment cannot lower (PCP_SECURE_SOCKETS=0 must not turn
+	// pcps:// into plain text); only an explicit --secure overrides the scheme.
+	if (environment !== undefined && (scheme === undefined || strength[environment.mode] >= strength[scheme])) {
+		return environment;
 	}
 
-	if (options.scheme !== undefined) {
-		const mode = schemeSecureMode(options.scheme);
-		if (mode !== undefined) {
-			return {mode, source: 'scheme'};
-		}
+	if (scheme !== undefined) {
+		return {mode: scheme, source: 'scheme', ...(environment?.notice ? {notice: environment.notice} : {})};
 	}
 
-	return {mode: 'off', source: 'default'};
+	return {mode: 'relaxed', source: 'default'};
+}
+
+/** The `--secure VALUE` that reproduces a resolution in a fresh shell, or undefined when the command line already carries it. */
+export function secureArgument(resolution: Pick<SecureModeResolution, 'mode' | 'source'>): string | undefined {
+	return resolution.source === 'SECMON_SECURE_SOCKETS' || resolution.source === 'PCP_SECURE_SOCKETS' ? resolution.mode : undefined;
 }
 
 /** For status lines and errors: "enforce (from PCP_SECURE_SOCKETS)". */
-export function describeSecureMode(resolution: SecureModeResolution): string {
+export function describeSecureMode(resolution: Pick<SecureModeResolution, 'mode' | 'source'>): string {
 	const from: Record<SecureModeSource, string> = {
 		flag: '--secure',
 		SECMON_SECURE_SOCKETS: 'SECMON_SECURE_SOCKETS',
 		PCP_SECURE_SOCKETS: 'PCP_SECURE_SOCKETS',
 		scheme: 'the pcps:// scheme',
-		default: 'the default',
+		default: 'the default: TLS whenever the collector offers it',
 	};
 	return `${resolution.mode} (from ${from[resolution.source]})`;
 }

@@ -19,6 +19,7 @@ import {nameMismatchReason} from './messages.js';
 import {formatTarget, type TrustStore} from './store.js';
 import {warnIfExpiring} from './expiry.js';
 import {decideTrust} from './trust.js';
+import {rememberVerifiedTls} from './downgrade.js';
 import type {
 	Ask, CertificateInfo, Target, TlsFacts,
 } from './types.js';
@@ -49,6 +50,11 @@ export type TlsOptions = {
 	onWarning?: (message: string) => void;
 	/** How to re-run the command, for the refusal hint. */
 	rerunCommand?: string;
+	/**
+	 * Default true: a CA-verified collector is recorded in the store's downgrade memory
+	 * (security/downgrade.ts). The embedded collector, on a new ephemeral port each run, is not.
+	 */
+	remember?: boolean;
 };
 
 export type TlsResult = {
@@ -408,6 +414,7 @@ async function secure(connectOptions: tls.ConnectionOptions, options: TlsOptions
 			subject: leaf?.subject ?? '',
 			validTo: leaf?.validTo ?? new Date(Number.NaN),
 		};
+		rememberVerifiedTls(options.store, options.target, facts, options.remember ?? true);
 		// Every protocol connects through here, so every one warns about a certificate close to expiry.
 		if (options.onWarning) {
 			warnIfExpiring(facts, formatTarget(options.target), options.onWarning);

@@ -69,7 +69,7 @@ export function tlsOptionsFor(target: HostSpec, plan: Plan, hooks: SessionHooks,
 		store: new TrustStore(secmonHome(hooks.env)),
 		timeoutMs: plan.connectTimeoutMs,
 		onWarning: hooks.warn,
-		...(hooks.argv === undefined ? {} : {rerunCommand: rerunCommand(hooks.argv)}),
+		...(hooks.argv === undefined ? {} : {rerunCommand: rerunCommand(hooks.argv, security)}),
 	};
 }
 

@@ -7,6 +7,9 @@
 import type {SessionHooks} from '../../connect.js';
 import {SecmonError} from '../../errors.js';
 import type {Plan} from '../../plan.js';
+import {checkPlainAllowed} from '../../security/downgrade.js';
+import {secmonHome} from '../../security/home.js';
+import {TrustStore} from '../../security/store.js';
 import {connectTcp} from '../../security/tls.js';
 import type {HostSpec} from '../../target.js';
 import {readPasswordFile} from '../icinga/credentials.js';
@@ -33,6 +36,15 @@ export async function openMonClient(target: HostSpec, plan: Plan, hooks: Session
 	};
 	if (plain) {
 		hooks.warn(plainTextWarning(target));
+		checkPlainAllowed({
+			store: new TrustStore(secmonHome(hooks.env)),
+			target: where,
+			collector: `${target.protocol}://${target.display}`,
+			mode: security.mode,
+			modeSource: security.modeSource,
+			plainBecause: 'is asked for in plain text with --secure off',
+			warn: hooks.warn,
+		});
 		client = new MonClient({
 			...common, open: async () => connectTcp(where, plan.connectTimeoutMs), tls: false, clientCert: false,
 		});

@@ -58,6 +58,14 @@ export type PcpConnectOptions = {
 	probeAfterUpgrade?: boolean;
 	/** The upgrade presents a client certificate (--cert/--key). */
 	clientCertificate?: boolean;
+	/**
+	 * Called when the session is about to go on in plain text (mode off, or relaxed and pmcd
+	 * offers no TLS), before CREDS is sent: the security layer may refuse (downgrade memory,
+	 * an option that implies TLS) by throwing. `offersTls` is what pmcd's greeting said.
+	 */
+	beforePlain?: (offersTls: boolean) => void;
+	/** The hint of the enforce-mode refusal (the caller knows the command line to suggest). */
+	tlsRequiredHint?: string;
 };
 
 /** A fetch reply: timestamp and one vset per requested pmid, in request order. */
@@ -534,6 +542,7 @@ export class PcpClient {
 				throw new SecmonError('CLIENT_CERT_REQUIRED', `Cannot connect to PMCD on host "${this.where}": ${pmErrStr(PM_ERR.NEEDCLIENTCERT)}`, clientCertHint);
 			}
 
+			options.beforePlain?.(offersTls);
 			this.#send(encodeCreds(0, process.pid));
 			this.#plainBecauseRelaxed = options.secure === 'relaxed';
 			this.#connecting = false;
@@ -544,7 +553,7 @@ export class PcpClient {
 			throw new SecmonError(
 				'TLS_REQUIRED',
 				`PMCD on host "${this.where}" does not offer TLS, and secure mode "enforce" requires it`,
-				'Turn TLS on in pmcd (tls-cert-file and tls-key-file in its tls.conf), or accept plain text with --secure relaxed.',
+				options.tlsRequiredHint ?? 'Turn TLS on in pmcd (tls-cert-file and tls-key-file in its tls.conf), or accept plain text with --secure relaxed.',
 			);
 		}
 

@@ -19,7 +19,7 @@ import {SecmonError, type ErrorCode, type ExitCode} from '../../errors.js';
 import type {MetricDesc, Sample} from '../../metrics/model.js';
 import type {MetricSource} from '../../metrics/source.js';
 import type {SessionHooks} from '../../connect.js';
-import {rerunCommand} from '../../shell.js';
+import {rerunCommand, rerunWithSecure} from '../../shell.js';
 import type {Plan} from '../../plan.js';
 import type {HostSpec} from '../../target.js';
 import {splitPemBundle} from '../../security/certificate.js';
@@ -1183,7 +1183,7 @@ export async function openZabbix(target: HostSpec, plan: Plan, hooks: SessionHoo
 				acceptNew: security.acceptNew,
 				...(security.fingerprint === undefined ? {} : {fingerprint: security.fingerprint}),
 				...(security.interactive && hooks.ask ? {ask: hooks.ask} : {}),
-				...(hooks.argv === undefined ? {} : {rerunCommand: rerunCommand(hooks.argv)}),
+				...(hooks.argv === undefined ? {} : {rerunCommand: rerunCommand(hooks.argv, security)}),
 			};
 		}
 	} else {
@@ -1196,8 +1196,22 @@ export async function openZabbix(target: HostSpec, plan: Plan, hooks: SessionHoo
 			);
 		}
 
+		const [{checkPlainAllowed}, {TrustStore}, {secmonHome}] = await Promise.all([
+			import('../../security/downgrade.js'), import('../../security/store.js'), import('../../security/home.js'),
+		]);
+		checkPlainAllowed({
+			store: new TrustStore(secmonHome(hooks.env)),
+			target: {host: target.host, port: target.port},
+			collector: `Zabbix agent ${target.display}`,
+			mode: security.mode,
+			modeSource: security.modeSource,
+			...(security.tlsRequiredBy === undefined ? {} : {tlsRequiredBy: security.tlsRequiredBy}),
+			plainBecause: 'would be read in plain text (no --cert/--key or PSK given: a Zabbix agent cannot offer TLS in-band)',
+			...(hooks.argv === undefined ? {} : {rerunPlain: rerunWithSecure(hooks.argv, 'off')}),
+			warn: hooks.warn,
+		});
 		if (security.mode === 'relaxed') {
-			hooks.warn(`secmon: warning: ${target.display}: no PSK or client certificate given, and a Zabbix agent cannot offer TLS in-band; relaxed mode continues in PLAIN TEXT (not encrypted, not authenticated).`);
+			hooks.warn(`secmon: warning: ${target.display}: no PSK or client certificate given, and a Zabbix agent cannot offer TLS in-band; ${security.modeSource === 'default' ? 'secmon' : 'relaxed mode'} continues in PLAIN TEXT (not encrypted, not authenticated).`);
 		}
 
 		tls = {kind: 'unencrypted'};

@@ -1,0 +1,26 @@
+import {describe, expect, it} from 'vitest';
+import {rerunCommand, rerunWithSecure, shellQuote} from '../source/shell.js';
+
+describe('re-run hints', () => {
+	it('quote what a shell would split or expand', () => {
+		expect(shellQuote('kernel.all.load')).toBe('kernel.all.load');
+		expect(shellQuote('[::1]:44321')).toBe('\'[::1]:44321\'');
+		expect(shellQuote('it\'s')).toBe('\'it\'\\\'\'s\'');
+	});
+
+	it('carry a secure mode that came from the environment, before a --', () => {
+		expect(rerunCommand(['-h', 'c', '-f', 'm'], {secureArgument: 'enforce'})).toBe('secmon -h c -f m --secure enforce');
+		expect(rerunCommand(['-h', 'c', '--', '-m'], {secureArgument: 'enforce'})).toBe('secmon -h c --secure enforce -- -m');
+		expect(rerunCommand(['-h', 'c', '--secure=relaxed'], {secureArgument: 'enforce'})).toBe('secmon -h c --secure=relaxed');
+		expect(rerunCommand(['-h', 'c'], {})).toBe('secmon -h c');
+		expect(rerunCommand(undefined)).toBeUndefined();
+	});
+
+	it('replace the mode, and for plain text drop the options that imply TLS', () => {
+		expect(rerunWithSecure(['-h', 'c', '--secure', 'enforce', '--ca-file', 'ca.pem', '--accept-new', '-f', 'm'], 'off'))
+			.toBe('secmon -h c -f m --secure off');
+		expect(rerunWithSecure(['-h', 'c', '--fingerprint=AB:CD', '-f', 'm'], 'relaxed')).toBe('secmon -h c -f m --secure relaxed');
+		expect(rerunWithSecure(['-h', 'c', '--ca-file', 'ca.pem', '-f', 'm'], 'enforce')).toBe('secmon -h c --ca-file ca.pem -f m --secure enforce');
+		expect(rerunWithSecure(['-h', 'c', '--', 'm'], 'off')).toBe('secmon -h c --secure off -- m');
+	});
+});
