@@ -141,15 +141,16 @@ export function pinHow(pinnedBy: Pin['pinnedBy']): string {
 	}
 }
 
-export function changedHint(options: {target: Target; current: CertificateInfo}): string {
+export function changedHint(options: {target: Target; current: CertificateInfo; rerunCommand?: string}): string {
 	const where = formatTarget(options.target);
+	const command = options.rerunCommand ?? `secmon --host ${where} …`;
 	return [
 		'If you did not expect a change, do not connect: ask the collector\'s administrator for its',
 		'SHA-256 fingerprint (on the collector: openssl x509 -noout -fingerprint -sha256 -in CERT).',
 		'If the change is expected, either remove the old pin and re-run your command (you will be asked again):',
 		`  secmon certs remove ${where}`,
-		'or, after checking the new fingerprint out of band, replace the pin in one step by re-running with:',
-		`  --fingerprint ${fingerprintArgument(options.current.sha256)}`,
+		'or, after checking the new fingerprint out of band, replace the pin in one step:',
+		`  ${command} --fingerprint ${fingerprintArgument(options.current.sha256)}`,
 	].join('\n');
 }
 

@@ -126,7 +126,7 @@ function changedError(input: TrustInput, pin: Pin, leaf: CertificateInfo): Secmo
 		`${changedSummary(input.target)}\n${changedBanner({
 			target: input.target, pin, current: leaf, pinFile: input.store.pinPath(input.target), now: input.now,
 		})}`,
-		changedHint({target: input.target, current: leaf}),
+		changedHint({target: input.target, current: leaf, ...(input.rerunCommand === undefined ? {} : {rerunCommand: input.rerunCommand})}),
 		{exitCode: exitCodes.changed},
 	);
 }

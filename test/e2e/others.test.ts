@@ -9,6 +9,7 @@ import {
 import {startIcinga, waitFor, type IcingaPeer} from '../helpers/icinga.js';
 import {startLivestatus, type LivestatusPeer} from '../helpers/livestatus.js';
 import {startMon, type MonPeer} from '../helpers/mon.js';
+import {startRelay} from '../helpers/mitm.js';
 import {runSecmon, tempHome} from '../helpers/secmon.js';
 
 let icinga: IcingaPeer;
@@ -153,5 +154,38 @@ describe('secmon --host mon://', () => {
 		const foreign = await runSecmon([...monArgs(), '--cert', mon.foreignCert, '--key', mon.foreignKey, '-f', 'service'], {env: {SECMON_HOME: home()}});
 		expect(foreign.code).toBe(1);
 		expect(foreign.stderr).toMatch(/rejected our client certificate \(TLS alert: unknown ca\)/);
+	});
+});
+
+describe('downgrade memory for Livestatus and mon (issue 13 part 4)', () => {
+	test('a port read over verified TLS that turns plain: never read in plain text by default; --secure off warns loudly', async () => {
+		const cases = [
+			{
+				scheme: 'livestatus', tlsPort: livestatus.tlsPort, plainPort: livestatus.plainPort, metric: 'status:core.num_services', tlsArgs: ['--accept-new'], env: {},
+			},
+			{
+				scheme: 'mon', tlsPort: mon.tlsPort, plainPort: mon.plainPort, metric: 'status:mon.failures', tlsArgs: ['--accept-new', '--cert', mon.clientCert, '--key', mon.clientKey], env: {},
+			},
+		];
+		for (const c of cases) {
+			const relay = await startRelay({host: '127.0.0.1', port: c.tlsPort});
+			try {
+				const secmonHome = home();
+				const spec = `${c.scheme}://127.0.0.1:${relay.port}`;
+				const first = await runSecmon(['--host', spec, ...c.tlsArgs, '--json', c.metric], {env: {SECMON_HOME: secmonHome}});
+				expect(first.code, first.stderr).toBe(0);
+				expect(first.stdout).toContain('"trust":"accept-new"');
+				relay.upstream = {host: '127.0.0.1', port: c.plainPort};
+				// The default mode tries TLS and never falls back to plain text.
+				const tried = await runSecmon(['--host', spec, '--json', c.metric], {env: {SECMON_HOME: secmonHome}});
+				expect(tried.code).toBe(1);
+				expect(tried.stdout).toContain('"code":"TLS_FAILED"');
+				const plain = await runSecmon(['--host', spec, '--secure', 'off', '--json', c.metric], {env: {SECMON_HOME: secmonHome}});
+				expect(plain.stderr).toContain(`WARNING: ${spec} was read over verified TLS before`);
+				expect(plain.stderr).toContain('PLAIN TEXT');
+			} finally {
+				await relay.close();
+			}
+		}
 	});
 });

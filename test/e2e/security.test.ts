@@ -90,7 +90,7 @@ describe('secure modes', () => {
 	});
 
 	it('off talks plain text even to a TLS collector, and the JSON says tls: null', async () => {
-		const r = await runSecmon(['--json', '-h', offer.address, '-f', 'hinv.ncpu'], {env: fresh()});
+		const r = await runSecmon(['--json', '--secure', 'off', '-h', offer.address, '-f', 'hinv.ncpu'], {env: fresh()});
 		expect(r.code).toBe(0);
 		expect(JSON.parse(r.stdout.trim())).toMatchObject({metric: 'hinv.ncpu', tls: null});
 	});

@@ -76,6 +76,8 @@ export type ZabbixTrust = {
 	acceptNew?: boolean;
 	ask?: Ask;
 	rerunCommand?: string;
+	/** --servername: the name checked when a CA in the store verifies the agent (and sent as SNI). */
+	servername?: string;
 };
 
 export type ZabbixEndpoint = {
@@ -599,6 +601,7 @@ async function secureTofu(endpoint: ZabbixEndpoint, state: AgentState, socket: n
 			...(prepared.trust.fingerprint ? {fingerprint: prepared.trust.fingerprint} : {}),
 			...(prepared.trust.ask ? {ask: prepared.trust.ask} : {}),
 			...(prepared.trust.rerunCommand ? {rerunCommand: prepared.trust.rerunCommand} : {}),
+			...(prepared.trust.servername ? {servername: prepared.trust.servername} : {}),
 			timeoutMs: endpoint.timeoutMs ?? defaultTimeoutMs,
 			onWarning,
 		});
@@ -1184,6 +1187,7 @@ export async function openZabbix(target: HostSpec, plan: Plan, hooks: SessionHoo
 				...(security.fingerprint === undefined ? {} : {fingerprint: security.fingerprint}),
 				...(security.interactive && hooks.ask ? {ask: hooks.ask} : {}),
 				...(hooks.argv === undefined ? {} : {rerunCommand: rerunCommand(hooks.argv, security)}),
+				...(security.servername === undefined ? {} : {servername: security.servername}),
 			};
 		}
 	} else {
