@@ -1,7 +1,13 @@
 /**
- * The trust store: one JSON file per collector under `<home>/known_collectors/`, plus extra CA
- * certificates under `<home>/cas/`. One file per collector because conf's single-file
- * read-modify-write loses concurrent updates (ecosystem.md §2.5: 256 of 600 entries survived).
+ * The trust store: one JSON file per collector under `<home>/known_collectors/`, extra CA
+ * certificates under `<home>/cas/`, and under `<home>/known_tls/` one record per collector once read
+ * over verified TLS (its "TLS memory", so that a later plain-text answer can be seen as a
+ * downgrade). One file per collector because conf's single-file read-modify-write loses concurrent
+ * updates (ecosystem.md §2.5: 256 of 600 entries survived).
+ *
+ * Nothing can be planted in it (home.ts, after OpenSSH's StrictModes): its directories and files
+ * must be the user's own and not writable by group or others, links are never followed, and only
+ * regular files of bounded size are read.
  *
  * Writes are atomic (temp file in the same dir, fsync, then link or rename). A new pin is put in
  * place with link(2), which fails if the name exists, so when two processes pin the same collector
@@ -10,16 +16,27 @@
  */
 import {createHash, randomBytes, X509Certificate} from 'node:crypto';
 import {
-	closeSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync,
+	closeSync, fsyncSync, linkSync, lstatSync, openSync, readdirSync, renameSync, unlinkSync, writeSync,
 } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {SecmonError} from '../errors.js';
 import {describeCertificate, splitPemBundle} from './certificate.js';
-import {ensurePrivateDir, errnoCode} from './home.js';
+import {
+	checkPrivateDir, ensurePrivateDir, errnoCode, readPrivateFile, shellQuote,
+} from './home.js';
 import type {Pin, Target} from './types.js';
 
 const pinFormat = 'secmon-pin/1';
+const tlsFormat = 'secmon-tls/1';
+/**
+ * A pin holds one PEM certificate (1-2 KiB usually; even one with hundreds of SANs stays under
+ * 20 KiB, JSON-escaped) and a dozen short fields: 64 KiB is far above any real pin and small
+ * enough to read without thinking. A TLS memory record (no certificate) gets the same cap.
+ */
+export const maxPinFileBytes = 64 * 1024;
+/** A CA file may be a bundle put there by hand; Mozilla's whole root bundle is about 220 KiB. */
+export const maxCaFileBytes = 1024 * 1024;
 const fingerprintPattern = /^(?:[\dA-F]{2}:){31}[\dA-F]{2}$/v;
 const sha1Pattern = /^(?:[\dA-F]{2}:){19}[\dA-F]{2}$/v;
 
@@ -98,6 +115,21 @@ function corruptPin(file: string, detail: string, target?: Target, cause?: unkno
 	);
 }
 
+function corruptTls(file: string, detail: string, target: Target, cause?: unknown): SecmonError {
+	return storeError(
+		`the TLS memory record ${file} is corrupt (${detail}); refusing to forget that the collector spoke TLS`,
+		`Look at the file; if the collector really no longer speaks TLS, forget it with: secmon certs remove ${formatTarget(target)}\n(or delete ${file})`,
+		cause,
+	);
+}
+
+/** How to get rid of a store file that cannot be used, for readPrivateFile's hints. */
+function removalHint(file: string, target?: Target): string {
+	return target
+		? `Remove it with: secmon certs remove ${formatTarget(target)} (or: rm ${shellQuote(file)})`
+		: `Delete it: rm ${shellQuote(file)}`;
+}
+
 function isPinnedBy(value: string): value is Pin['pinnedBy'] {
 	return value === 'prompt' || value === 'accept-new' || value === 'fingerprint' || value === 'import-nss';
 }
@@ -165,6 +197,102 @@ function parsePin(text: string, file: string, expected?: Target): Pin {
 	}
 
 	return pin;
+}
+
+/** What the store remembers of a collector once read over verified TLS. */
+export type TlsMemory = {
+	host: string;
+	port: number;
+	/** ISO time of the first verified TLS read (for a pin: when it was pinned). */
+	firstSeen: string;
+	sha256: string;
+	subject: string;
+	/** ISO */
+	notAfter: string;
+	/** Why that certificate was trusted: 'ca', 'pinned', … ('pinned' for a pin). */
+	basis: string;
+	source: 'pin' | 'record';
+};
+
+/** A known_tls/ file: TlsMemory without `source`, plus the format tag. */
+type TlsRecord = Omit<TlsMemory, 'source'> & {format: string};
+
+const basisPattern = /^[a-z][a-z\d\-]{0,31}$/v;
+
+function isIsoTime(value: string): boolean {
+	const time = Date.parse(value);
+	return !Number.isNaN(time) && new Date(time).toISOString() === value;
+}
+
+function parseTlsRecord(text: string, file: string, target: Target): TlsMemory {
+	let data: unknown;
+	try {
+		data = JSON.parse(text);
+	} catch (error) {
+		throw corruptTls(file, `not valid JSON: ${error instanceof Error ? error.message : String(error)}`, target, error);
+	}
+
+	if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+		throw corruptTls(file, 'not a JSON object', target);
+	}
+
+	const record = new Map(Object.entries(data));
+	const field = (name: string): string => {
+		const value: unknown = record.get(name);
+		if (typeof value !== 'string') {
+			throw corruptTls(file, `field "${name}" is missing or not a string`, target);
+		}
+
+		return value;
+	};
+
+	const format = field('format');
+	if (format !== tlsFormat) {
+		throw corruptTls(file, `format ${JSON.stringify(format)} is not ${tlsFormat}`, target);
+	}
+
+	const port: unknown = record.get('port');
+	if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) {
+		throw corruptTls(file, 'field "port" is missing or not a port number', target);
+	}
+
+	const memory: TlsMemory = {
+		host: field('host'),
+		port,
+		firstSeen: field('firstSeen'),
+		sha256: field('sha256'),
+		subject: field('subject'),
+		notAfter: field('notAfter'),
+		basis: field('basis'),
+		source: 'record',
+	};
+	if (!fingerprintPattern.test(memory.sha256)) {
+		throw corruptTls(file, 'field "sha256" is not a SHA-256 fingerprint', target);
+	}
+
+	for (const name of ['firstSeen', 'notAfter'] as const) {
+		if (!isIsoTime(memory[name])) {
+			throw corruptTls(file, `field "${name}" is not an ISO time`, target);
+		}
+	}
+
+	if (!basisPattern.test(memory.basis)) {
+		throw corruptTls(file, `field "basis" has an unexpected value ${JSON.stringify(memory.basis)}`, target);
+	}
+
+	// As for pins: the file name must belong to the host:port inside, and to the target asked for.
+	let name: string | undefined;
+	try {
+		name = pinFileName({host: memory.host, port: memory.port});
+	} catch {
+		// An empty host; reported below.
+	}
+
+	if (name !== path.basename(file) || name !== pinFileName(target)) {
+		throw corruptTls(file, `it holds a record for ${memory.host}:${String(memory.port)}, which does not match its file name`, target);
+	}
+
+	return memory;
 }
 
 function fsyncDir(dir: string): void {
@@ -292,26 +420,27 @@ export class TrustStore {
 		return path.join(this.knownDir, pinFileName(target));
 	}
 
-	/** The pin for `target`, undefined if none. Throws SecmonError('STORE') if the file cannot be read or is corrupt. */
+	get knownTlsDir(): string {
+		return path.join(this.home, 'known_tls');
+	}
+
+	/** Where the TLS memory record for `target` lives (whether or not it exists). */
+	tlsPath(target: Target): string {
+		return path.join(this.knownTlsDir, pinFileName(target));
+	}
+
+	/**
+	 * The pin for `target`, undefined if none. Throws SecmonError('STORE') if the store or the file
+	 * is unsafe (home.ts), cannot be read or is corrupt.
+	 */
 	get(target: Target): Pin | undefined {
 		const file = this.pinPath(target);
-		let text: string;
-		try {
-			text = readFileSync(file, 'utf8');
-		} catch (error) {
-			if (errnoCode(error) === 'ENOENT') {
-				return undefined;
-			}
-
-			throw storeError(
-				`cannot read the pin file ${file} (${errnoCode(error) ?? String(error)}); refusing to treat the collector as unknown`,
-				`Check its owner and permissions (it should be yours, mode 0600), or remove the pin with: secmon certs remove ${formatTarget(target)}`,
-				error,
-			);
+		if (!this.hasDir(this.knownDir)) {
+			return undefined;
 		}
 
-		const pin = parsePin(text, file, target);
-		return pin;
+		const text = readPrivateFile(file, {what: 'pin file', maxBytes: maxPinFileBytes, removal: removalHint(file, target)});
+		return text === undefined ? undefined : parsePin(text, file, target);
 	}
 
 	/**
@@ -364,9 +493,100 @@ export class TrustStore {
 		);
 	}
 
-	/** Remove the pin for `target`. Returns false if there was none. */
+	/** Remove the pin for `target` (not its TLS memory: forgetTls). Returns false if there was none. */
 	remove(target: Target): boolean {
-		const file = this.pinPath(target);
+		return this.unlinkIn(this.knownDir, this.pinPath(target), 'pin file');
+	}
+
+	/**
+	 * What the store remembers of `target` having been read over verified TLS: its pin (source
+	 * 'pin', first seen when pinned), else its record in known_tls/ (source 'record'), else
+	 * undefined. A corrupt or unsafe pin or record is a SecmonError('STORE'), never "not seen".
+	 */
+	tlsMemory(target: Target): TlsMemory | undefined {
+		const pin = this.get(target);
+		if (pin) {
+			return {
+				host: pin.host,
+				port: pin.port,
+				firstSeen: pin.pinnedAt,
+				sha256: pin.sha256,
+				subject: pin.subject,
+				notAfter: pin.notAfter,
+				basis: 'pinned',
+				source: 'pin',
+			};
+		}
+
+		const file = this.tlsPath(target);
+		if (!this.hasDir(this.knownTlsDir)) {
+			return undefined;
+		}
+
+		const text = readPrivateFile(file, {what: 'TLS memory record', maxBytes: maxPinFileBytes, removal: removalHint(file, target)});
+		return text === undefined ? undefined : parseTlsRecord(text, file, target);
+	}
+
+	/**
+	 * Remember that `target` was read over verified TLS, unless a record already exists (the first
+	 * sighting is kept, never rewritten). Costs one lstat when the record exists. A new record is
+	 * written as a new pin is (temp file, fsync, link(2); 0600 in a 0700 directory), so two
+	 * processes remembering at once leave one whole record; losing that race is not an error.
+	 */
+	rememberTls(target: Target, seen: {sha256: string; subject: string; notAfter: Date; basis: string}, now = new Date()): void {
+		const file = this.tlsPath(target);
+		try {
+			lstatSync(file);
+			return;
+		} catch (error) {
+			if (errnoCode(error) !== 'ENOENT' && errnoCode(error) !== 'ENOTDIR') {
+				throw storeError(`cannot look at the TLS memory record ${file} (${errnoCode(error) ?? String(error)})`, `Check that ${this.knownTlsDir} is yours (mode 0700)`, error);
+			}
+		}
+
+		const record: TlsRecord = {
+			format: tlsFormat,
+			host: normalizeHost(target.host),
+			port: target.port,
+			firstSeen: now.toISOString(),
+			sha256: seen.sha256,
+			subject: seen.subject,
+			notAfter: seen.notAfter.toISOString(),
+			basis: seen.basis,
+		};
+		// Validate what we write as strictly as what we read: a bad caller must not leave a record that every later run refuses.
+		parseTlsRecord(JSON.stringify(record), file, target);
+		ensurePrivateDir(this.home);
+		ensurePrivateDir(this.knownTlsDir);
+		try {
+			createFileAtomic(file, JSON.stringify(record, undefined, '\t') + '\n');
+		} catch (error) {
+			throw storeError(
+				`cannot save the TLS memory record ${file} (${errnoCode(error) ?? String(error)})`,
+				`Check that ${this.knownTlsDir} is yours and writable (mode 0700), or set SECMON_HOME to another directory`,
+				error,
+			);
+		}
+	}
+
+	/** Forget that `target` spoke TLS: remove its record (not its pin). Returns false if there was none. */
+	forgetTls(target: Target): boolean {
+		return this.unlinkIn(this.knownTlsDir, this.tlsPath(target), 'TLS memory record');
+	}
+
+	/**
+	 * Whether store directory `dir` (with the home above it) exists; SecmonError('STORE') if either
+	 * is unsafe (home.ts checkPrivateDir).
+	 */
+	private hasDir(dir: string): boolean {
+		return checkPrivateDir(this.home) && checkPrivateDir(dir);
+	}
+
+	private unlinkIn(dir: string, file: string, what: string): boolean {
+		if (!this.hasDir(dir)) {
+			return false;
+		}
+
 		try {
 			unlinkSync(file);
 		} catch (error) {
@@ -374,23 +594,23 @@ export class TrustStore {
 				return false;
 			}
 
-			throw storeError(`cannot remove the pin file ${file} (${errnoCode(error) ?? String(error)})`, `Check that ${this.knownDir} is yours and writable`, error);
+			throw storeError(`cannot remove the ${what} ${file} (${errnoCode(error) ?? String(error)})`, `Check that ${dir} is yours and writable`, error);
 		}
 
-		fsyncDir(this.knownDir);
+		fsyncDir(dir);
 		return true;
 	}
 
 	/** Every pin, sorted by host then port, plus the files that could not be read (never hidden). */
 	scan(): {pins: Pin[]; problems: PinProblem[]} {
+		if (!this.hasDir(this.knownDir)) {
+			return {pins: [], problems: []};
+		}
+
 		let names: string[];
 		try {
 			names = readdirSync(this.knownDir);
 		} catch (error) {
-			if (errnoCode(error) === 'ENOENT') {
-				return {pins: [], problems: []};
-			}
-
 			throw storeError(`cannot list ${this.knownDir} (${errnoCode(error) ?? String(error)})`, 'Check that the directory is yours (mode 0700)', error);
 		}
 
@@ -403,12 +623,13 @@ export class TrustStore {
 
 			const file = path.join(this.knownDir, name);
 			try {
-				pins.push(parsePin(readFileSync(file, 'utf8'), file));
-			} catch (error) {
-				if (errnoCode(error) === 'ENOENT') {
+				const text = readPrivateFile(file, {what: 'pin file', maxBytes: maxPinFileBytes, removal: removalHint(file)});
+				if (text === undefined) {
 					continue; // Removed while listing.
 				}
 
+				pins.push(parsePin(text, file));
+			} catch (error) {
 				problems.push({
 					file,
 					error: error instanceof SecmonError
@@ -437,31 +658,8 @@ export class TrustStore {
 	 * `<home>/cas/`, as PEM blocks. An unparsable file is an error naming it.
 	 */
 	trustedCas(): string[] {
-		let names: string[];
-		try {
-			names = readdirSync(this.casDir);
-		} catch (error) {
-			if (errnoCode(error) === 'ENOENT') {
-				return [];
-			}
-
-			throw storeError(`cannot list ${this.casDir} (${errnoCode(error) ?? String(error)})`, 'Check that the directory is yours (mode 0700)', error);
-		}
-
 		const blocks: string[] = [];
-		for (const name of names.toSorted()) {
-			if (!/\.(?:pem|crt)$/iv.test(name) || name.startsWith('.')) {
-				continue;
-			}
-
-			const file = path.join(this.casDir, name);
-			let text: string;
-			try {
-				text = readFileSync(file, 'utf8');
-			} catch (error) {
-				throw storeError(`cannot read the CA file ${file} (${errnoCode(error) ?? String(error)})`, `Check its permissions, or delete ${file}`, error);
-			}
-
+		for (const {file, text} of this.caFiles()) {
 			const found = splitPemBundle(text);
 			if (found.length === 0) {
 				throw storeError(`the CA file ${file} holds no PEM certificate`, `Replace it with a PEM certificate, or delete ${file}`);
@@ -478,6 +676,38 @@ export class TrustStore {
 		}
 
 		return blocks;
+	}
+
+	/**
+	 * The `*.pem` / `*.crt` files of `<home>/cas/` (sorted by name) and their text, each read under
+	 * the store's rules (readPrivateFile, at most maxCaFileBytes).
+	 */
+	caFiles(): Array<{file: string; text: string}> {
+		if (!this.hasDir(this.casDir)) {
+			return [];
+		}
+
+		let names: string[];
+		try {
+			names = readdirSync(this.casDir);
+		} catch (error) {
+			throw storeError(`cannot list ${this.casDir} (${errnoCode(error) ?? String(error)})`, 'Check that the directory is yours (mode 0700)', error);
+		}
+
+		const files: Array<{file: string; text: string}> = [];
+		for (const name of names.toSorted()) {
+			if (!/\.(?:pem|crt)$/iv.test(name) || name.startsWith('.')) {
+				continue;
+			}
+
+			const file = path.join(this.casDir, name);
+			const text = readPrivateFile(file, {what: 'CA file', maxBytes: maxCaFileBytes, removal: removalHint(file)});
+			if (text !== undefined) {
+				files.push({file, text});
+			}
+		}
+
+		return files;
 	}
 
 	/**

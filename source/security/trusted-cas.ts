@@ -10,13 +10,15 @@
  * display name, so conf is good enough here and pins keep their one-file-per-collector store.
  */
 import {X509Certificate} from 'node:crypto';
-import {readdirSync, readFileSync, unlinkSync} from 'node:fs';
+import {unlinkSync} from 'node:fs';
 import path from 'node:path';
 import Conf from 'conf';
 import {SecmonError} from '../errors.js';
 import {describeCertificate, splitPemBundle} from './certificate.js';
-import {ensurePrivateDir, errnoCode} from './home.js';
-import type {TrustStore} from './store.js';
+import {
+	checkPrivateDir, ensurePrivateDir, errnoCode, readPrivateFile, shellQuote,
+} from './home.js';
+import {maxCaFileBytes, type TrustStore} from './store.js';
 import type {CertificateInfo} from './types.js';
 
 export type CaHow = 'trust-ca' | 'import-nss';
@@ -44,6 +46,9 @@ export type TrustedCa = {
 };
 
 type Index = Record<string, CaRecord>;
+
+/** An entry is a few hundred bytes: 1 MiB holds thousands of CAs, and is still cheap to refuse unread. */
+const maxIndexBytes = 1024 * 1024;
 
 function openIndex(home: string, create: boolean): Conf<Index> {
 	if (create) {
@@ -76,16 +81,13 @@ function indexError(home: string, error: unknown): SecmonError {
 }
 
 function readIndex(home: string): Index {
-	let text: string;
 	const file = path.join(home, 'trusted-cas.json');
-	try {
-		text = readFileSync(file, 'utf8');
-	} catch (error) {
-		if (errnoCode(error) === 'ENOENT') {
-			return {};
-		}
-
-		throw indexError(home, error);
+	// Under the store's rules (no link, regular file, ours, bounded), as conf would not check them.
+	const text = checkPrivateDir(home)
+		? readPrivateFile(file, {what: 'trusted-CA index', maxBytes: maxIndexBytes, removal: `Delete it (it only holds names; the CA files decide trust): rm ${shellQuote(file)}`})
+		: undefined;
+	if (text === undefined) {
+		return {};
 	}
 
 	// Read without conf so that listing never creates or rewrites anything.
@@ -117,37 +119,19 @@ function commonName(info: CertificateInfo): string | undefined {
  * errors naming the file (the TLS layer would refuse them too).
  */
 export function listTrustedCas(store: TrustStore): TrustedCa[] {
-	let names: string[];
-	try {
-		names = readdirSync(store.casDir);
-	} catch (error) {
-		if (errnoCode(error) === 'ENOENT') {
-			return [];
-		}
-
-		throw new SecmonError('STORE', `cannot list ${store.casDir} (${errnoCode(error) ?? String(error)})`, 'Check that the directory is yours (mode 0700)', {cause: error});
+	const files = store.caFiles();
+	if (files.length === 0) {
+		return [];
 	}
 
 	const index = readIndex(store.home);
 	const cas: TrustedCa[] = [];
-	for (const name of names.toSorted()) {
-		if (!/\.(?:pem|crt)$/iv.test(name) || name.startsWith('.')) {
-			continue;
-		}
-
-		const file = path.join(store.casDir, name);
-		let text: string;
-		try {
-			text = readFileSync(file, 'utf8');
-		} catch (error) {
-			throw new SecmonError('STORE', `cannot read the CA file ${file} (${errnoCode(error) ?? String(error)})`, `Check its permissions, or delete ${file}`, {cause: error});
-		}
-
+	for (const {file, text} of files) {
 		for (const block of splitPemBundle(text)) {
 			const info = describeCertificate(block);
 			const record = index[info.sha256];
 			cas.push({
-				name: record?.name ?? commonName(info) ?? name,
+				name: record?.name ?? commonName(info) ?? path.basename(file),
 				file,
 				info,
 				...(record ? {record} : {}),
@@ -222,7 +206,7 @@ export function addTrustedCa(store: TrustStore, pem: string, options: {name?: st
  * too (a bundle put there by hand) is not edited: that is an error saying which file to edit.
  */
 export function removeTrustedCa(store: TrustStore, ca: TrustedCa): void {
-	const blocks = splitPemBundle(readFileSync(ca.file, 'utf8'));
+	const blocks = splitPemBundle(readPrivateFile(ca.file, {what: 'CA file', maxBytes: maxCaFileBytes, removal: `Delete it: rm ${shellQuote(ca.file)}`}) ?? '');
 	if (blocks.length > 1) {
 		throw new SecmonError(
 			'STORE',

@@ -1,12 +1,15 @@
+import {execFileSync} from 'node:child_process';
 import {
-	chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync,
+	chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
 	afterEach, beforeEach, describe, expect, it,
 } from 'vitest';
-import {checkKeyFileMode, ensurePrivateDir, secmonHome} from '../../source/security/home.js';
+import {
+	checkKeyFileMode, checkPrivateDir, ensurePrivateDir, readPrivateFile, secmonHome, shellQuote,
+} from '../../source/security/home.js';
 
 let temporary: string;
 
@@ -55,6 +58,25 @@ describe('ensurePrivateDir', () => {
 		expect(mode(dir)).toBe(0o700);
 	});
 
+	it('refuses, without changing it, a directory that group or others can write, or a link', () => {
+		const dir = path.join(temporary, 'shared');
+		mkdirSync(dir);
+		chmodSync(dir, 0o775);
+		expect(() => {
+			ensurePrivateDir(dir);
+		}).toThrow(`the secmon store directory ${dir} is writable by group (mode 0775)`);
+		expect(mode(dir)).toBe(0o775);
+		expect(() => checkPrivateDir(dir)).toThrow(/writable by group/v);
+		chmodSync(dir, 0o700);
+		expect(checkPrivateDir(dir)).toBe(true);
+		expect(checkPrivateDir(path.join(temporary, 'missing'))).toBe(false);
+		const link = path.join(temporary, 'link');
+		symlinkSync(dir, link);
+		expect(() => {
+			ensurePrivateDir(link);
+		}).toThrow(`the secmon store directory ${link} is a symbolic link (to ${dir})`);
+	});
+
 	it('refuses a file in the way with a STORE error', () => {
 		const file = path.join(temporary, 'file');
 		writeFileSync(file, 'x');
@@ -85,5 +107,34 @@ describe('checkKeyFileMode', () => {
 		chmodSync(key, 0o400);
 		expect(checkKeyFileMode(key)).toBeUndefined();
 		expect(checkKeyFileMode(path.join(temporary, 'missing.key'))).toBeUndefined();
+	});
+});
+
+describe('readPrivateFile', () => {
+	const rules = {what: 'test file', maxBytes: 8, removal: 'Delete it'};
+
+	it('reads a small regular file of ours, and says undefined for a missing one', () => {
+		const file = path.join(temporary, 'small');
+		writeFileSync(file, 'héllo', {mode: 0o600});
+		expect(readPrivateFile(file, rules)).toBe('héllo');
+		expect(readPrivateFile(path.join(temporary, 'missing'), rules)).toBeUndefined();
+	});
+
+	it('refuses a file one byte over the cap and a link, naming the file', () => {
+		const file = path.join(temporary, 'big');
+		writeFileSync(file, '123456789', {mode: 0o600});
+		expect(() => readPrivateFile(file, rules)).toThrow(`the test file ${file} is 9 bytes, more than the 8 a test file may hold`);
+		const link = path.join(temporary, 'link');
+		symlinkSync(path.join(temporary, 'small'), link);
+		expect(() => readPrivateFile(link, rules)).toThrow(`the test file ${link} is a symbolic link`);
+		// A FIFO is tested through the CLI (store-strict.test.ts): a blocking open here would hang the test worker, past any timeout.
+	});
+});
+
+describe('shellQuote', () => {
+	it('leaves plain paths alone and single-quotes the rest so hints paste as they are', () => {
+		expect(shellQuote('/home/a/.pki/secmon')).toBe('/home/a/.pki/secmon');
+		expect(shellQuote('/tmp/my dir')).toBe('\'/tmp/my dir\'');
+		expect(execFileSync('sh', ['-c', `printf %s ${shellQuote('it\'s $HOME')}`], {encoding: 'utf8'})).toBe('it\'s $HOME');
 	});
 });

@@ -188,12 +188,13 @@ describe('TrustStore', () => {
 		expect(caught(() => store.add(fakePin('collector', 44_321, 'x'))).code).toBe('STORE');
 	});
 
-	it('an unreadable pin (here: a directory in its place) is a STORE error', () => {
+	it('a directory in place of a pin is a STORE error naming it', () => {
 		const target = {host: 'collector', port: 1};
 		mkdirSync(store.pinPath(target), {recursive: true});
 		const error = caught(() => store.get(target));
 		expect(error.code).toBe('STORE');
-		expect(error.message).toContain('cannot read the pin file');
+		expect(error.message).toBe(`the pin file ${store.pinPath(target)} is a directory, not a regular file`);
+		expect(error.hint).toContain(`mv ${store.pinPath(target)} `);
 	});
 
 	it('a store directory it cannot create is a STORE error that says what to do', () => {
@@ -265,7 +266,7 @@ process.stdin.once('data', () => {
 	} else if (job === 'rewrite') {
 		const [count] = args;
 		for (let i = 0; i < Number(count); i++) {
-			store.add(pin('rewritten', 3000, 'seed-' + (i % 2), 'x'.repeat(i % 2 ? 200000 : 10)), {replace: true});
+			store.add(pin('rewritten', 3000, 'seed-' + (i % 2), 'x'.repeat(i % 2 ? 60000 : 10)), {replace: true});
 		}
 	}
 	process.stdout.write(JSON.stringify(results) + '\\n');
