@@ -56,6 +56,9 @@ export async function openPcp(target: HostSpec, plan: Plan, hooks: SessionHooks)
 		rerunCommand: rerunCommand(hooks.argv, security),
 	};
 	let prepared: PreparedTls | undefined;
+	const relaxedHint = hooks.argv === undefined
+		? undefined
+		: `Turn TLS on in pmcd (tls-cert-file and tls-key-file in its tls.conf), or accept plain text (said loudly) with:\n  ${rerunWithSecure(hooks.argv, 'relaxed')}`;
 	const client = await PcpClient.connect({
 		host: target.host,
 		port: target.port,
@@ -67,9 +70,7 @@ export async function openPcp(target: HostSpec, plan: Plan, hooks: SessionHooks)
 			prepared = prepareTls(tlsOptions);
 		},
 		upgrade: async socket => upgradeToTls(socket, tlsOptions, prepared),
-		...(hooks.argv === undefined ? {} : {
-			tlsRequiredHint: `Turn TLS on in pmcd (tls-cert-file and tls-key-file in its tls.conf), or accept plain text (said loudly) with:\n  ${rerunWithSecure(hooks.argv, 'relaxed')}`,
-		}),
+		...(relaxedHint === undefined ? {} : {tlsRequiredHint: relaxedHint}),
 		beforePlain(offersTls) {
 			checkPlainAllowed({
 				store,

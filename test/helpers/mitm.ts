@@ -30,7 +30,7 @@ export async function startGreetingStripper(upstream: {host: string; port: numbe
 	const state = {strip: false, accepted: 0};
 	const server = net.createServer(client => {
 		state.accepted++;
-		const strip = state.strip;
+		const {strip} = state;
 		const server = net.connect(upstream);
 		sockets.add(client);
 		sockets.add(server);
@@ -76,6 +76,12 @@ export async function startGreetingStripper(upstream: {host: string; port: numbe
 		server.listen({host, port: 0}, resolve);
 	});
 	const {port} = server.address() as net.AddressInfo;
+	const dropAll = () => {
+		for (const socket of sockets) {
+			socket.destroy();
+		}
+	};
+
 	return {
 		host,
 		port,
@@ -89,13 +95,9 @@ export async function startGreetingStripper(upstream: {host: string; port: numbe
 		get accepted() {
 			return state.accepted;
 		},
-		dropAll() {
-			for (const socket of sockets) {
-				socket.destroy();
-			}
-		},
+		dropAll,
 		async close() {
-			this.dropAll();
+			dropAll();
 			await new Promise<void>(resolve => {
 				server.close(() => {
 					resolve();
