@@ -297,7 +297,7 @@ describe('usage', () => {
 		[['-s', 'a', '-k', 'x', '--tls-cert-file', 'c', '--tls-key-file', 'k'], 'parameter "--tls-cert-file" is defined, but "--tls-connect" is not defined'],
 		[['-s', 'a', '-k', 'x', '--bogus'], 'invalid option --bogus'],
 		[['-s', 'a', '-k', 'x', 'extra'], 'invalid parameter "extra"'],
-		[['-s', 'a', '-k', 'x', '--secure', 'maybe'], 'unknown --secure value'],
+		[['-s', 'a', '-k', 'x', '--secure', 'maybe'], '--secure="maybe" is not a secure mode'],
 	])('%j → exit 2: %s', async (args, message) => {
 		const result = await secmon(args);
 		expect(result.code).toBe(2);

@@ -68,10 +68,11 @@ describe('secure modes', () => {
 		expect(r.code).toBe(5);
 	});
 
-	it('--secure beats SECMON_SECURE_SOCKETS beats PCP_SECURE_SOCKETS', async () => {
+	it('--secure beats the variables, and of the two variables the stricter wins', async () => {
 		const env = {...fresh(), SECMON_SECURE_SOCKETS: 'relaxed', PCP_SECURE_SOCKETS: 'enforce'};
-		expect((await runSecmon(['-h', plain.address, '-f', 'hinv.ncpu'], {env})).code).toBe(0);
-		expect((await runSecmon(['--secure', 'enforce', '-h', plain.address, '-f', 'hinv.ncpu'], {env})).code).toBe(5);
+		expect((await runSecmon(['-h', plain.address, '-f', 'hinv.ncpu'], {env})).code).toBe(5);
+		expect((await runSecmon(['--secure', 'relaxed', '-h', plain.address, '-f', 'hinv.ncpu'], {env})).code).toBe(0);
+		expect((await runSecmon(['--secure', 'enforce', '-h', plain.address, '-f', 'hinv.ncpu'], {env: {...env, PCP_SECURE_SOCKETS: 'relaxed'}})).code).toBe(5);
 	});
 
 	it('relaxed against a plain collector works and says loudly that it is plain text', async () => {
@@ -246,8 +247,8 @@ describe('client certificates', () => {
 	});
 
 	it('relaxed or off against it also fails with the client-certificate hint, never plain', async () => {
-		for (const mode of ['relaxed', 'off']) {
-			const r = await runSecmon(['--secure', mode, '-h', require.address, '--ca-file', require.caFile, '-f', 'hinv.ncpu'], {env: fresh()});
+		for (const args of [['--secure', 'relaxed', '--ca-file', require.caFile], ['--secure', 'off']]) {
+			const r = await runSecmon([...args, '-h', require.address, '-f', 'hinv.ncpu'], {env: fresh()});
 			expect(r.code).not.toBe(0);
 			expect(r.stderr).toMatch(/client certificate/i);
 		}
