@@ -43,7 +43,8 @@ Usage
               port shows every pin of that host
   trust-ca    trust a CA for every collector whose certificate it signed (chain and host name
               are checked, no pin needed): the way one CA serves many collectors
-  remove      forget a pin (the next connection asks again) or stop trusting a CA
+  remove      forget a pin (the next connection asks again) or stop trusting a CA; HOST:PORT
+              also forgets that the collector spoke TLS (do this when it really turned TLS off)
   export      the PEM certificate, to stdout or --out FILE
   import-nss  import what PCP's pminfo (NSS era) accepted into DIR (default ~/.pki/nssdb), read
               with certutil (libnss3-tools): certificates trusted as peers (P) become pins for
@@ -504,9 +505,16 @@ async function runRemove(argv: string[], io: Io): Promise<number> {
 			// A corrupt pin file is removed all the same: that is what the refusal told the user to do.
 		}
 
+		// Its TLS memory goes too: this is the documented way on when a collector really turned TLS off.
+		const forgotTls = store.forgetTls(target) ? ` Forgot that it spoke TLS (${store.tlsPath(target)}).` : '';
 		if (store.remove(target)) {
-			io.stdout.write(`Removed the pin for ${formatTarget(target)} (${sha256}${store.pinPath(target)}).\n`
+			io.stdout.write(`Removed the pin for ${formatTarget(target)} (${sha256}${store.pinPath(target)}).${forgotTls}\n`
 				+ 'The next connection to it will ask (or refuse without a terminal) as for a new collector.\n');
+			return exitCodes.ok;
+		}
+
+		if (forgotTls) {
+			io.stdout.write(`Forgot that ${formatTarget(target)} spoke TLS (${store.tlsPath(target)}); it had no pin.\n`);
 			return exitCodes.ok;
 		}
 	} else {

@@ -91,7 +91,7 @@ function unsafeDir(dir: string, stats: Stats): SecmonError | undefined {
 		}
 
 		return storeError(
-			`the secmon store directory ${dir} is a symbolic link (to ${target}); secmon never follows links in its store`,
+			`the trust store directory ${dir} is a symbolic link (to ${target}); secmon never follows links in its store`,
 			`Use a real directory (mode 0700) instead of the link, e.g.: rm ${quoted} && cp -a ${shellQuote(target)} ${quoted} && chmod 700 ${quoted}`,
 		);
 	}
@@ -108,14 +108,14 @@ function unsafeDir(dir: string, stats: Stats): SecmonError | undefined {
 	const wide = writers(stats.mode);
 	if (stats.uid !== uid) {
 		return storeError(
-			`the secmon store directory ${dir} is owned by uid ${stats.uid}, not by you (uid ${uid}); its owner could plant pins or CAs in it, so secmon refuses to use it`,
+			`the trust store directory ${dir} is owned by uid ${stats.uid}, not by you (uid ${uid}); its owner could plant pins or CAs in it, so secmon refuses to use it`,
 			`Check what is in it (ls -la ${quoted}); if it is yours, take it back: ${chownCommand(uid, dir)}${wide ? ` && chmod 700 ${quoted}` : ''}`,
 		);
 	}
 
 	if (wide) {
 		return storeError(
-			`the secmon store directory ${dir} is writable by ${wide} (mode ${octalMode(stats.mode)}); anyone who can write it could plant pins or CAs in it, so secmon refuses to use it`,
+			`the trust store directory ${dir} is writable by ${wide} (mode ${octalMode(stats.mode)}); anyone who can write it could plant pins or CAs in it, so secmon refuses to use it`,
 			`Check what is in it (ls -la ${quoted}), then: chmod 700 ${quoted}`,
 		);
 	}
@@ -137,7 +137,7 @@ export function checkPrivateDir(dir: string): boolean {
 			return false;
 		}
 
-		throw storeError(`cannot look at the secmon store directory ${dir} (${describeFsError(error)})`, 'Check that you own it (mode 0700), or set SECMON_HOME to another directory', error);
+		throw storeError(`cannot look at the trust store directory ${dir} (${describeFsError(error)})`, 'Check that you own it (mode 0700), or set SECMON_HOME to another directory', error);
 	}
 
 	const problem = unsafeDir(dir, stats);

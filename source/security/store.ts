@@ -555,7 +555,12 @@ export class TrustStore {
 			basis: seen.basis,
 		};
 		// Validate what we write as strictly as what we read: a bad caller must not leave a record that every later run refuses.
-		parseTlsRecord(JSON.stringify(record), file, target);
+		try {
+			parseTlsRecord(JSON.stringify(record), file, target);
+		} catch (error) {
+			throw new SecmonError('INTERNAL', `refusing to remember an invalid TLS record for ${formatTarget(target)}: ${error instanceof Error ? error.message : String(error)}`, undefined, {cause: error});
+		}
+
 		ensurePrivateDir(this.home);
 		ensurePrivateDir(this.knownTlsDir);
 		try {

@@ -166,6 +166,57 @@ describe('a corrupt pin file', () => {
 	});
 });
 
+describe('remove HOST:PORT and the TLS memory', () => {
+	const target = {host: 'collector', port: 44_321};
+	const seen = async () => {
+		const info = describeCertificate((await testPki()).server.cert);
+		return {
+			info, memory: {
+				sha256: info.sha256, subject: info.subject, notAfter: info.validTo, basis: 'ca',
+			},
+		};
+	};
+
+	it('forgets the memory with the pin, and says so', async () => {
+		const home = tempDir('tls-both');
+		const store = new TrustStore(home);
+		const {info, memory} = await seen();
+		store.add({
+			...target, sha256: info.sha256, sha1: info.sha1, spkiSha256: info.spkiSha256, subject: info.subject, issuer: info.issuer, notAfter: info.validTo.toISOString(), pinnedAt: new Date().toISOString(), pinnedBy: 'accept-new', pem: info.pem,
+		});
+		store.rememberTls(target, memory);
+		const removed = await certs(home, ['remove', 'collector:44321']);
+		expect(removed.code, removed.stderr).toBe(0);
+		expect(removed.stdout).toContain(`Removed the pin for collector:44321 (SHA-256 ${info.sha256}, ${store.pinPath(target)}). Forgot that it spoke TLS (${store.tlsPath(target)}).\n`);
+		expect(store.tlsMemory(target)).toBeUndefined();
+	});
+
+	it('with only a memory record and no pin, removes the record and succeeds; then there is nothing to remove', async () => {
+		const home = tempDir('tls-only');
+		const store = new TrustStore(home);
+		store.rememberTls(target, (await seen()).memory);
+		const removed = await certs(home, ['remove', 'collector:44321']);
+		expect(removed.code, removed.stderr).toBe(0);
+		expect(removed.stdout).toBe(`Forgot that collector:44321 spoke TLS (${store.tlsPath(target)}); it had no pin.\n`);
+		expect(store.tlsMemory(target)).toBeUndefined();
+		const again = await certs(home, ['remove', 'collector:44321']);
+		expect(again.code).toBe(1);
+		expect(again.stderr).toContain('no pinned collector or trusted CA matches "collector:44321"');
+	});
+
+	it('a pin alone is removed as before, with no word about TLS memory', async () => {
+		const home = tempDir('tls-none');
+		const store = new TrustStore(home);
+		const {info} = await seen();
+		store.add({
+			...target, sha256: info.sha256, sha1: info.sha1, spkiSha256: info.spkiSha256, subject: info.subject, issuer: info.issuer, notAfter: info.validTo.toISOString(), pinnedAt: new Date().toISOString(), pinnedBy: 'accept-new', pem: info.pem,
+		});
+		const removed = await certs(home, ['remove', 'collector:44321']);
+		expect(removed.code, removed.stderr).toBe(0);
+		expect(removed.stdout).not.toContain('TLS');
+	});
+});
+
 describe('pins made by real secmon runs against a real pmcd', () => {
 	let home: string;
 	const target = () => `127.0.0.1:${offer.port}`;

@@ -64,7 +64,7 @@ describe('ensurePrivateDir', () => {
 		chmodSync(dir, 0o775);
 		expect(() => {
 			ensurePrivateDir(dir);
-		}).toThrow(`the secmon store directory ${dir} is writable by group (mode 0775)`);
+		}).toThrow(`the trust store directory ${dir} is writable by group (mode 0775)`);
 		expect(mode(dir)).toBe(0o775);
 		expect(() => checkPrivateDir(dir)).toThrow(/writable by group/v);
 		chmodSync(dir, 0o700);
@@ -74,7 +74,7 @@ describe('ensurePrivateDir', () => {
 		symlinkSync(dir, link);
 		expect(() => {
 			ensurePrivateDir(link);
-		}).toThrow(`the secmon store directory ${link} is a symbolic link (to ${dir})`);
+		}).toThrow(`the trust store directory ${link} is a symbolic link (to ${dir})`);
 	});
 
 	it('refuses a file in the way with a STORE error', () => {

@@ -87,7 +87,7 @@ describe('store directories', () => {
 			const error = caught(action);
 			expect(error.code).toBe('STORE');
 			expect(error.exitCode).toBe(1);
-			expect(error.message).toBe(`the secmon store directory ${store.home} is writable by ${who} (mode 0${wide.toString(8)}); anyone who can write it could plant pins or CAs in it, so secmon refuses to use it`);
+			expect(error.message).toBe(`the trust store directory ${store.home} is writable by ${who} (mode 0${wide.toString(8)}); anyone who can write it could plant pins or CAs in it, so secmon refuses to use it`);
 			expect(error.hint).toContain(`chmod 700 ${store.home}`);
 		}
 
@@ -126,7 +126,7 @@ describe('store directories', () => {
 		store.add(fakePin('collector', 44_321, 'a'));
 		chownSync(store.knownDir, nobody, nobody);
 		const error = caught(() => store.get(target));
-		expect(error.message).toBe(`the secmon store directory ${store.knownDir} is owned by uid ${nobody}, not by you (uid 0); its owner could plant pins or CAs in it, so secmon refuses to use it`);
+		expect(error.message).toBe(`the trust store directory ${store.knownDir} is owned by uid ${nobody}, not by you (uid 0); its owner could plant pins or CAs in it, so secmon refuses to use it`);
 		expect(error.hint).toContain(`chown 0 ${store.knownDir}`);
 		expect(caught(() => store.add(fakePin('x', 1, 'x'))).message).toContain(`owned by uid ${nobody}`);
 		chownSync(store.knownDir, 0, 0);
@@ -142,7 +142,7 @@ describe('store directories', () => {
 		real.add(fakePin('collector', 44_321, 'a'));
 		symlinkSync(real.home, store.home);
 		let error = caught(() => store.get(target));
-		expect(error.message).toBe(`the secmon store directory ${store.home} is a symbolic link (to ${real.home}); secmon never follows links in its store`);
+		expect(error.message).toBe(`the trust store directory ${store.home} is a symbolic link (to ${real.home}); secmon never follows links in its store`);
 		expect(caught(() => store.add(fakePin('x', 1, 'x'))).message).toContain('is a symbolic link');
 		rmSync(store.home);
 		mkdirSync(store.home, {mode: 0o700});
@@ -252,7 +252,7 @@ describe('the real CLI', () => {
 		const result = await runSecmon(['certs', 'list'], {env: {SECMON_HOME: home}});
 		expect(result.code).toBe(1);
 		expect(result.stdout).toBe('');
-		expect(result.stderr).toContain(`the secmon store directory ${home} is writable by`);
+		expect(result.stderr).toContain(`the trust store directory ${home} is writable by`);
 		expect(result.stderr).toContain(`chmod 700 ${home}`);
 	});
 
@@ -290,7 +290,7 @@ describe('the real CLI', () => {
 			const refused = await runSecmon(fetch(), {env});
 			expect(refused.code).toBe(1);
 			expect(refused.stdout).toBe('');
-			expect(refused.stderr).toContain(`the secmon store directory ${home} is writable by group (mode 0770)`);
+			expect(refused.stderr).toContain(`the trust store directory ${home} is writable by group (mode 0770)`);
 			expect(refused.stderr).toContain(`chmod 700 ${home}`);
 			chmodSync(home, 0o700);
 			expect((await runSecmon(fetch(), {env})).code).toBe(0);

@@ -1,7 +1,7 @@
 import {spawn} from 'node:child_process';
 import {createHash} from 'node:crypto';
 import {
-	chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync,
+	chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -222,6 +222,123 @@ describe('TrustStore', () => {
 	});
 });
 
+describe('TLS memory', () => {
+	const target = {host: 'collector', port: 44_321};
+	const seen = (seed: string, basis = 'ca') => ({
+		sha256: fakePin('collector', 44_321, seed).sha256, subject: `CN=${seed}`, notAfter: new Date('2046-01-02T03:04:05.000Z'), basis,
+	});
+	const now = new Date('2026-05-06T07:08:09.000Z');
+
+	it('is undefined for a collector never read over TLS, and remembered as a record, 0600 in a 0700 dir', () => {
+		const old = process.umask(0o002);
+		try {
+			expect(store.tlsMemory(target)).toBeUndefined();
+			store.rememberTls({host: 'Collector', port: 44_321}, seen('a'), now);
+			expect(store.tlsMemory(target)).toEqual({
+				host: 'collector', port: 44_321, firstSeen: '2026-05-06T07:08:09.000Z', sha256: seen('a').sha256, subject: 'CN=a', notAfter: '2046-01-02T03:04:05.000Z', basis: 'ca', source: 'record',
+			});
+			expect(store.tlsPath(target)).toBe(path.join(store.home, 'known_tls', 'collector_44321.json'));
+			expect(mode(store.knownTlsDir)).toBe(0o700);
+			expect(mode(store.tlsPath(target))).toBe(0o600);
+			expect(JSON.parse(readFileSync(store.tlsPath(target), 'utf8'))).toMatchObject({format: 'secmon-tls/1'});
+			expect(readdirSync(store.knownTlsDir)).toEqual(['collector_44321.json']);
+			// No pin was made, and pins know nothing of it.
+			expect(store.get(target)).toBeUndefined();
+		} finally {
+			process.umask(old);
+		}
+	});
+
+	it('keeps the first sighting: remembering again (another certificate, later) changes nothing', () => {
+		store.rememberTls(target, seen('a'), now);
+		store.rememberTls(target, seen('b', 'pinned'), new Date('2027-01-01T00:00:00.000Z'));
+		expect(store.tlsMemory(target)).toMatchObject({sha256: seen('a').sha256, firstSeen: now.toISOString(), basis: 'ca'});
+	});
+
+	it('does not read an existing record when remembering (one lstat): even a corrupt one is left for tlsMemory to report', () => {
+		mkdirSync(store.knownTlsDir, {recursive: true});
+		writeFileSync(store.tlsPath(target), '{', {mode: 0o600});
+		store.rememberTls(target, seen('a'), now);
+		expect(readFileSync(store.tlsPath(target), 'utf8')).toBe('{');
+		expect(caught(() => store.tlsMemory(target)).code).toBe('STORE');
+	});
+
+	it('a pin counts as TLS memory (source "pin", first seen when pinned), before any record', () => {
+		const pin = fakePin('collector', 44_321, 'p');
+		store.add(pin);
+		expect(store.tlsMemory(target)).toEqual({
+			host: 'collector', port: 44_321, firstSeen: pin.pinnedAt, sha256: pin.sha256, subject: pin.subject, notAfter: pin.notAfter, basis: 'pinned', source: 'pin',
+		});
+		store.rememberTls(target, seen('a'), now);
+		expect(store.tlsMemory(target)?.source).toBe('pin');
+		store.remove(target);
+		expect(store.tlsMemory(target)?.source).toBe('record');
+	});
+
+	it('forgetTls removes the record, not the pin', () => {
+		expect(store.forgetTls(target)).toBe(false);
+		store.add(fakePin('collector', 44_321, 'p'));
+		store.rememberTls(target, seen('a'), now);
+		expect(store.forgetTls({host: 'COLLECTOR', port: 44_321})).toBe(true);
+		expect(store.forgetTls(target)).toBe(false);
+		expect(existsSync(store.tlsPath(target))).toBe(false);
+		expect(store.get(target)).toBeDefined();
+	});
+
+	it('canonicalises IPv6 hosts as pins do', () => {
+		store.rememberTls({host: '0:0:0:0:0:0:0:1', port: 1}, seen('a'), now);
+		expect(store.tlsMemory({host: '[::1]', port: 1})).toMatchObject({host: '::1', port: 1});
+	});
+
+	const good = {
+		format: 'secmon-tls/1', host: 'collector', port: 44_321, firstSeen: now.toISOString(), sha256: seen('a').sha256, subject: 'CN=a', notAfter: '2046-01-02T03:04:05.000Z', basis: 'ca',
+	};
+	it.each([
+		['not JSON', '{"host":', /not valid JSON/v],
+		['not an object', '[]', /not a JSON object/v],
+		['no format tag', JSON.stringify({...good, format: undefined}), /field "format" is missing/v],
+		['another format', JSON.stringify({...good, format: 'secmon-pin/1'}), /format "secmon-pin\/1" is not secmon-tls\/1/v],
+		['bad fingerprint', JSON.stringify({...good, sha256: 'AB:CD'}), /"sha256" is not a SHA-256/v],
+		['bad time', JSON.stringify({...good, firstSeen: 'yesterday'}), /"firstSeen" is not an ISO time/v],
+		['bad port', JSON.stringify({...good, port: 0}), /"port" is missing or not a port/v],
+		['odd basis', JSON.stringify({...good, basis: 'CA; rm -rf'}), /"basis" has an unexpected value/v],
+		['another host inside', JSON.stringify({...good, host: 'evil'}), /record for evil:44321, which does not match its file name/v],
+		['empty file', '', /not valid JSON/v],
+	])('a corrupt record (%s) is a STORE error naming the file and the fix, never "not seen"', (_name, content, pattern) => {
+		mkdirSync(store.knownTlsDir, {recursive: true});
+		writeFileSync(store.tlsPath(target), content, {mode: 0o600});
+		const error = caught(() => store.tlsMemory(target));
+		expect(error.code).toBe('STORE');
+		expect(error.message).toMatch(pattern);
+		expect(error.message).toContain(`the TLS memory record ${store.tlsPath(target)} is corrupt`);
+		expect(error.hint).toContain('secmon certs remove collector:44321');
+	});
+
+	it('a record under the store rules: a link in its place is refused (and not followed by rememberTls), a group-writable known_tls/ too', () => {
+		mkdirSync(store.knownTlsDir, {recursive: true, mode: 0o700});
+		const outside = path.join(home, 'outside.json');
+		writeFileSync(outside, JSON.stringify(good), {mode: 0o600});
+		symlinkSync(outside, store.tlsPath(target));
+		expect(caught(() => store.tlsMemory(target)).message).toBe(`the TLS memory record ${store.tlsPath(target)} is a symbolic link; secmon never follows links in its store`);
+		store.rememberTls(target, seen('b'), now);
+		expect(JSON.parse(readFileSync(outside, 'utf8'))).toEqual(good);
+		expect(store.forgetTls(target)).toBe(true);
+		chmodSync(store.knownTlsDir, 0o770);
+		expect(caught(() => store.tlsMemory(target)).message).toContain(`${store.knownTlsDir} is writable by group (mode 0770)`);
+		expect(caught(() => {
+			store.rememberTls(target, seen('a'), now);
+		}).message).toContain('writable by group');
+	});
+
+	it('refuses to write an invalid record (a caller bug) instead of leaving one every run would refuse', () => {
+		const error = caught(() => {
+			store.rememberTls(target, {...seen('a'), sha256: 'not a fingerprint'}, now);
+		});
+		expect(error.code).toBe('INTERNAL');
+		expect(existsSync(store.tlsPath(target))).toBe(false);
+	});
+});
+
 describe('TrustStore with concurrent processes', () => {
 	let build: string;
 	let worker: string;
@@ -262,6 +379,12 @@ process.stdin.once('data', () => {
 			} catch (error) {
 				results.push({i, won: false, code: error.code, sha256: mine.sha256});
 			}
+		}
+	} else if (job === 'remember') {
+		const [id, count] = args;
+		for (let i = 0; i < Number(count); i++) {
+			store.rememberTls({host: 'remembered-' + i, port: 4000}, {sha256: hex('sha256', 'seed-' + id + '-' + i), subject: 'CN=' + id, notAfter: new Date('2046-01-01T00:00:00.000Z'), basis: 'ca'});
+			results.push(hex('sha256', 'seed-' + id + '-' + i));
 		}
 	} else if (job === 'rewrite') {
 		const [count] = args;
@@ -369,6 +492,20 @@ process.stdin.once('data', () => {
 
 		expect(store.scan().problems).toEqual([]);
 		expect(readdirSync(store.knownDir).filter(name => name.startsWith('.'))).toEqual([]);
+	});
+
+	it('2 processes remembering TLS for the same collectors at once: neither fails, one whole record each', async () => {
+		const count = 40;
+		const [a, b] = await runTogether([['remember', 'a', String(count)], ['remember', 'b', String(count)]]);
+		for (let i = 0; i < count; i++) {
+			const memory = store.tlsMemory({host: `remembered-${i}`, port: 4000});
+			expect(memory?.source).toBe('record');
+			expect([a?.[i], b?.[i]]).toContain(memory?.sha256);
+			expect(memory?.subject).toBe(memory?.sha256 === a?.[i] ? 'CN=a' : 'CN=b');
+		}
+
+		expect(readdirSync(store.knownTlsDir)).toHaveLength(count);
+		expect(readdirSync(store.knownTlsDir).filter(name => name.startsWith('.'))).toEqual([]);
 	});
 
 	it('readers never see a torn pin while another process keeps replacing it', async () => {
