@@ -13,14 +13,27 @@ import {
 import {mainFlags} from './main-flags.js';
 import {parseSimpleArgv} from './simple-argv.js';
 import {makePlan, normalizeArgv, type Flags} from './plan.js';
+import {Shutdown} from './process-exit.js';
 
-export type Io = {stdout: Writable; stderr: Writable; env: NodeJS.ProcessEnv};
+/** `shutdown`: signals and a closed stdout (process-exit.ts); absent when a test calls a command directly. */
+export type Io = {stdout: Writable; stderr: Writable; env: NodeJS.ProcessEnv; shutdown?: Shutdown};
 
 type Subcommand = (argv: string[], io: Io) => Promise<number>;
 
 /** Subcommands are loaded on demand so that each path pays only for what it uses. */
 const subcommands: Record<string, () => Promise<Subcommand>> = {
-	serve: async () => (await import('./serve/command.js')).serveCommand,
+	async serve() {
+		const {serveCommand} = await import('./serve/command.js');
+		return async (argv, io) => {
+			// Closes its listeners on a stop, then exits 0 as pmcd does after SIGTERM.
+			const release = io.shutdown?.hold({stopIsNormal: true});
+			try {
+				return await serveCommand(argv, io, io.shutdown ? {signal: io.shutdown.signal} : {});
+			} finally {
+				release?.();
+			}
+		};
+	},
 	'zabbix-get': async () => (await import('./commands/zabbix-get.js')).zabbixGetCommand,
 	pki: async () => (await import('./commands/pki.js')).pkiCommand,
 	enroll: async () => (await import('./commands/enroll.js')).enrollCommand,
@@ -58,6 +71,11 @@ async function main(argv: string[], io: Io): Promise<number> {
 		const {run} = await import('./commands/run.js');
 		return await run(plan, io);
 	} catch (error) {
+		if (io.shutdown?.stopping) {
+			// A consequence of the stop (a session closed under a request): nothing to report.
+			return exitCodes.ok;
+		}
+
 		if (jsonRequested) {
 			io.stdout.write(JSON.stringify(errorJson(error)) + '\n');
 		}
@@ -67,7 +85,11 @@ async function main(argv: string[], io: Io): Promise<number> {
 	}
 }
 
+// Before anything else: a signal or a closed stdout ends every command (process-exit.ts).
+const shutdown = new Shutdown({stdout: process.stdout, stderr: process.stderr});
 // No top-level await: the build is CommonJS (rolldown.config.js explains why).
-void main(process.argv.slice(2), {stdout: process.stdout, stderr: process.stderr, env: process.env}).then(code => {
-	process.exitCode = code;
+void main(process.argv.slice(2), {
+	stdout: process.stdout, stderr: process.stderr, env: process.env, shutdown,
+}).then(code => {
+	shutdown.finish(code);
 });

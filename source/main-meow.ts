@@ -61,6 +61,7 @@ Exit codes
   0 ok   1 connection or runtime failure   2 usage
   3 certificate not trusted (or rejected)   4 certificate changed (possible interception)
   5 TLS required but not offered by the collector (or offered before: possible TLS stripping)
+  130 SIGINT   143 SIGTERM   (a reader that closes the pipe early: 0, as pminfo)
 `;
 
 /** `argv` as normalizeArgv (plan.ts) left it. */

@@ -3,8 +3,6 @@
  * --json, plain text blocks when stdout is not a terminal. In a terminal the
  * Ink panes take over (source/render/tui), loaded only then.
  */
-import process from 'node:process';
-import {setTimeout as delay} from 'node:timers/promises';
 import type {Io} from '../cli.js';
 import type {SessionHooks} from '../connect.js';
 import {
@@ -16,6 +14,7 @@ import {toRates} from '../metrics/rate.js';
 import type {Plan} from '../plan.js';
 import {metricLine} from '../render/ndjson.js';
 import {renderTextSample} from '../render/text.js';
+import {sleep} from '../process-exit.js';
 import {openSource} from '../sources.js';
 import type {HostSpec} from '../target.js';
 
@@ -61,17 +60,28 @@ export async function runLive(plan: Plan, io: Io, hooks: SessionHooks): Promise<
 		return status;
 	}
 
-	let stopping = false;
-	const stop = () => {
-		stopping = true;
+	// A signal or a closed stdout (process-exit.ts): the sleep ends, the sessions close at once
+	// (a fetch under way fails and is not reported), and the exit waits for this loop.
+	const signal = io.shutdown?.signal;
+	const release = io.shutdown?.hold();
+	let closed = false;
+	const closeAll = () => {
+		if (closed) {
+			return;
+		}
+
+		closed = true;
+		for (const {source} of sources) {
+			source.close();
+		}
 	};
 
-	process.once('SIGINT', stop);
-	process.once('SIGTERM', stop);
+	signal?.addEventListener('abort', closeAll, {once: true});
 	try {
+		let stopping = false;
 		for (let n = 0; !stopping && (plan.samples === 0 || n < plan.samples); n++) {
-			if (n > 0) {
-				await delay(plan.intervalMs);
+			if (n > 0 && !await sleep(plan.intervalMs, signal)) {
+				break;
 			}
 
 			for (const entry of sources) {
@@ -79,12 +89,21 @@ export async function runLive(plan: Plan, io: Io, hooks: SessionHooks): Promise<
 				try {
 					sample = await entry.source.fetch();
 				} catch (error) {
-					fail(error);
+					if (!signal?.aborted) {
+						fail(error);
+					}
+
+					stopping = true;
+					break;
+				}
+
+				if (signal?.aborted) {
 					stopping = true;
 					break;
 				}
 
 				if (plan.json) {
+					// One write per line: a stop never leaves half an object (process-exit.ts).
 					const where = {host: entry.source.host, port: entry.source.port, tls: entry.source.tls ?? null};
 					for (const {name, result} of sample.metrics) {
 						io.stdout.write(metricLine({
@@ -102,11 +121,9 @@ export async function runLive(plan: Plan, io: Io, hooks: SessionHooks): Promise<
 			}
 		}
 	} finally {
-		process.off('SIGINT', stop);
-		process.off('SIGTERM', stop);
-		for (const {source} of sources) {
-			source.close();
-		}
+		signal?.removeEventListener('abort', closeAll);
+		closeAll();
+		release?.();
 	}
 
 	return status;

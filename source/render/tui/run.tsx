@@ -292,6 +292,8 @@ export class HostRunner {
 
 const enterAltScreen = '\u001B[?1049h\u001B[H';
 const leaveAltScreen = '\u001B[?1049l';
+/** DECTCEM: Ink hides the cursor while it draws and shows it again when unmounted. */
+const showCursor = '\u001B[?25h';
 
 export async function runTui(plan: Plan, io: Io, hooks: SessionHooks): Promise<number> {
 	if (isCi(io.env)) {
@@ -331,9 +333,19 @@ export async function runTui(plan: Plan, io: Io, hooks: SessionHooks): Promise<n
 		store.dispatch({type: 'quit'});
 	};
 
-	process.on('SIGINT', quit);
-	process.on('SIGTERM', quit);
-	process.on('SIGHUP', quit);
+	// SIGINT, SIGTERM, SIGHUP (process-exit.ts): quit as `q` does; the exit waits for Ink to be
+	// unmounted and the screen restored, or restores it itself if this takes too long.
+	const {shutdown} = io;
+	const signal = shutdown?.signal;
+	if (signal?.aborted) {
+		return exitCodes.ok;
+	}
+
+	signal?.addEventListener('abort', quit, {once: true});
+	const release = shutdown?.hold();
+	const forget = shutdown?.onForcedExit(() => {
+		stdout.write(showCursor + leaveAltScreen);
+	});
 	// "retry in N s" counts down: a clock tick while something waits.
 	const clock = setInterval(() => {
 		const state = store.getState();
@@ -375,9 +387,7 @@ export async function runTui(plan: Plan, io: Io, hooks: SessionHooks): Promise<n
 		});
 	} finally {
 		clearInterval(clock);
-		process.off('SIGINT', quit);
-		process.off('SIGTERM', quit);
-		process.off('SIGHUP', quit);
+		signal?.removeEventListener('abort', quit);
 		prompts.rejectAll();
 		for (const runner of runners) {
 			runner.stop();
@@ -386,6 +396,14 @@ export async function runTui(plan: Plan, io: Io, hooks: SessionHooks): Promise<n
 		instance.unmount();
 		await instance.waitUntilExit().catch(() => undefined);
 		stdout.write(leaveAltScreen);
+		forget?.();
+		release?.();
+	}
+
+	if (signal?.aborted) {
+		// Stopped by a signal: no summary, the shell shows the status.
+		void Promise.allSettled(running);
+		return exitCodes.ok;
 	}
 
 	const state = store.getState();
