@@ -123,15 +123,21 @@ describe('secmon serve under attack', () => {
 	});
 
 	test('(a) two addresses filling every slot: a newcomer closes the least active session of the biggest holder', async () => {
-		const served = await start(['--max-per-address', String(perAddress), '--max-clients', String(2 * perAddress)]);
+		const slots = (2 * perAddress) - 1;
+		const served = await start(['--max-per-address', String(perAddress), '--max-clients', String(slots)]);
 		const first = await connectWave(served.port, attacker, perAddress);
 		const second = await connectWave(served.port, secondAttacker, wave);
 		expect(first.greeted).toHaveLength(perAddress);
-		expect(second.greeted).toHaveLength(perAddress);
-		await Promise.all([...first.greeted, ...second.greeted].map(async client => idleTlsSession(client)));
-		expect(served.server.connections).toBe(2 * perAddress);
+		expect(second.greeted).toHaveLength(perAddress - 1);
+		// One after the other, so that the first attacker's first session is the least recently active.
+		for (const client of first.greeted) {
+			await idleTlsSession(client);
+		}
+
+		await Promise.all(second.greeted.map(async client => idleTlsSession(client)));
+		expect(served.server.connections).toBe(slots);
 		await pminfoServed(served);
-		// Exactly one session was given up for pminfo: the first attacker's least recently active.
+		// Exactly one session was given up for pminfo: the biggest holder's least recently active.
 		expect(await first.greeted[0]!.closedWithin(closeWaitMs)).toBe(true);
 		expect([...first.greeted, ...second.greeted].filter(client => client.closed)).toHaveLength(1);
 		expect(served.stderr.text).toMatch(/evicted to make room for a client from 127\.0\.0\.1/v);
