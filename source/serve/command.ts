@@ -55,7 +55,8 @@ Options
   --max-per-address N      connections from one address or IPv6 /64 (default ${defaultMaxPerAddress});
                            more get "PMCD connection limit for this host exceeded"
   --idle-timeout TIME      close a session with no request for TIME (default ${defaultIdleMs / 60_000}min);
-                           keep it well above the clients' sampling interval (pmval -t)
+                           keep it well above the clients' sampling interval: a pmval -t
+                           longer than this loses its connection and exits
   --handshake-timeout TIME from connect to a usable session: CREDS and the TLS handshake
                            (default ${defaultHandshakeMs / 1000}s)
   TIME is a PCP interval: 90, 30sec, 500msec, 10min, 1hour

@@ -93,8 +93,9 @@ export const defaultHandshakeMs = 10_000;
 /**
  * pmcd closes no idle client; secmon does, but only well above common sampling
  * intervals (pmval/pmrep -t 60, pmlogger's 1-10 min groups): a session with no
- * request for 15 min is closed. libpcp reconnects on the next fetch
- * (pmReconnectContext), and `secmon serve --idle-timeout` changes it.
+ * request for 15 min is closed. A client sampling less often loses its
+ * connection: Debian's pmval then exits with "pmFetch: IPC protocol failure"
+ * (it does not reconnect), so `secmon serve --idle-timeout` raises it.
  */
 export const defaultIdleMs = 15 * 60_000;
 

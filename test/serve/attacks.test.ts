@@ -113,6 +113,16 @@ describe('secmon serve under attack', () => {
 		expect(served.stderr.text).toContain(`${attacker} already holds ${perAddress} connections (limit per address ${perAddress}`);
 	});
 
+	test('a pminfo from an address at its cap is refused the way pmcd refuses it', async () => {
+		const served = await start(['--max-per-address', String(perAddress)]);
+		const {greeted} = await connectWave(served.port, '127.0.0.1', perAddress);
+		expect(greeted).toHaveLength(perAddress);
+		const conf = clientTlsConf(dir, `verify-${served.port}.conf`, {ca: served.caFile!});
+		const result = await runPminfo(['-h', served.address, '-f', 'hinv.ncpu'], {PCP_SECURE_SOCKETS: 'enforce', PCP_TLSCONF_PATH: conf});
+		expect(result.stderr).toContain('PMCD connection limit for this host exceeded');
+		expect(result.code).not.toBe(0);
+	});
+
 	test('(a) idle TLS sessions are closed after --idle-timeout', async () => {
 		const served = await start(['--max-per-address', String(perAddress), '--idle-timeout', '1sec']);
 		const {greeted} = await connectWave(served.port, attacker, perAddress);
