@@ -15,12 +15,15 @@ import {
 	exitCodes, formatError, SecmonError,
 } from '../errors.js';
 import {checkKeyFileMode, errnoCode, secmonHome} from '../security/home.js';
+import {parseDurationMs} from '../duration.js';
 import {messageOf} from './errors.js';
 import {defaultContextLabels} from './labels.js';
 import {LinuxSource} from './linux/source.js';
 import {PmcdSource} from './pmcd-source.js';
 import {ensureServePki, requiredSans, type ServePki} from './pki.js';
-import {PcpServer, type ServeTlsMode, type ServerLimits} from './server.js';
+import {
+	defaultHandshakeMs, defaultIdleMs, defaultMaxClients, defaultMaxPerAddress, PcpServer, type ServeTlsMode, type ServerLimits,
+} from './server.js';
 
 export type ServeIo = {stdout: Writable; stderr: Writable; env: NodeJS.ProcessEnv};
 
@@ -28,6 +31,8 @@ export const serveHelp = `
 Usage
   $ secmon serve [--listen ADDR:PORT]... [--tls offer|require|off]
                  [--client-ca FILE] [--require-client-cert] [--cert FILE --key FILE]
+                 [--max-clients N] [--max-per-address N] [--idle-timeout TIME]
+                 [--handshake-timeout TIME]
 
 A PCP collector with this machine's Linux metrics (kernel.all.load, mem.util.*,
 disk.dev.*, network.interface.*, filesys.*, ...) under pmcd's names, for
@@ -43,6 +48,18 @@ Options
   --client-ca FILE         CA that client certificates must be signed by
   --require-client-cert    refuse clients without such a certificate (implies --tls require;
                            without --client-ca the collector's own CA is used)
+  --max-clients N          connections in all (default ${defaultMaxClients}); the last eighth is kept
+                           for addresses holding less than their fair share, and when
+                           all are in use a newcomer closes the least active session of
+                           the address holding the most
+  --max-per-address N      connections from one address or IPv6 /64 (default ${defaultMaxPerAddress});
+                           more get "PMCD connection limit for this host exceeded"
+  --idle-timeout TIME      close a session with no request for TIME (default ${defaultIdleMs / 60_000}min);
+                           keep it well above the clients' sampling interval: a pmval -t
+                           longer than this loses its connection and exits
+  --handshake-timeout TIME from connect to a usable session: CREDS and the TLS handshake
+                           (default ${defaultHandshakeMs / 1000}s)
+  TIME is a PCP interval: 90, 30sec, 500msec, 10min, 1hour
 
 On first start secmon creates a local CA and a server certificate in
 <secmon home>/serve/ (RSA 2048, SHA-512, keys 0600) and prints the CA file:
@@ -60,7 +77,60 @@ export type ServeOptions = {
 	key?: string;
 	/** Whether --listen was given (otherwise a missing ::1 is not an error). */
 	explicitListen: boolean;
+	/** Limits given on the command line (the rest are the server's defaults). */
+	limits?: Partial<ServerLimits>;
 };
+
+/** setTimeout takes at most 2^31 - 1 ms (about 24.8 days). */
+const maxTimerMs = 2_147_483_647;
+
+function timeFlag(text: string | undefined, flag: string): number | undefined {
+	if (text === undefined) {
+		return undefined;
+	}
+
+	const ms = parseDurationMs(text);
+	if (ms === undefined || ms < 1 || ms > maxTimerMs) {
+		throw usage(`${flag} ${text}: expected a time from 1msec to 24 days`, `give a PCP interval, e.g. ${flag} 10min, ${flag} 30sec or ${flag} 90 (seconds)`);
+	}
+
+	return Math.round(ms);
+}
+
+function countFlag(text: string | undefined, flag: string): number | undefined {
+	if (text === undefined) {
+		return undefined;
+	}
+
+	const count = /^\d{1,9}$/v.test(text) ? Number(text) : 0;
+	if (count < 1) {
+		throw usage(`${flag} ${text}: expected a whole number of connections, 1 or more`, `e.g. ${flag} 64`);
+	}
+
+	return count;
+}
+
+function limitFlags(values: Record<string, string | boolean | string[] | undefined>): Partial<ServerLimits> {
+	const text = (name: string) => {
+		const value = values[name];
+		return typeof value === 'string' ? value : undefined;
+	};
+
+	const limits: Partial<ServerLimits> = {};
+	const entries: Array<[keyof ServerLimits, number | undefined]> = [
+		['maxClients', countFlag(text('max-clients'), '--max-clients')],
+		['maxPerAddress', countFlag(text('max-per-address'), '--max-per-address')],
+		['idleMs', timeFlag(text('idle-timeout'), '--idle-timeout')],
+		['handshakeMs', timeFlag(text('handshake-timeout'), '--handshake-timeout')],
+	];
+	for (const [key, value] of entries) {
+		if (value !== undefined) {
+			limits[key] = value;
+		}
+	}
+
+	return limits;
+}
 
 const defaultPort = 44_321;
 
@@ -100,6 +170,10 @@ export function parseServeArgs(argv: string[]): ServeOptions | 'help' {
 				'require-client-cert': {type: 'boolean'},
 				cert: {type: 'string'},
 				key: {type: 'string'},
+				'max-clients': {type: 'string'},
+				'max-per-address': {type: 'string'},
+				'idle-timeout': {type: 'string'},
+				'handshake-timeout': {type: 'string'},
 				help: {type: 'boolean', short: 'h'},
 			},
 		});
@@ -134,6 +208,7 @@ export function parseServeArgs(argv: string[]): ServeOptions | 'help' {
 	}
 
 	const listen = (values.listen ?? []).map(item => parseListen(item));
+	const limits = limitFlags(values);
 	return {
 		listen: listen.length > 0 ? listen : [{host: '127.0.0.1', port: defaultPort}, {host: '::1', port: defaultPort}],
 		tls: values['require-client-cert'] ? 'require' : tlsValue,
@@ -142,6 +217,7 @@ export function parseServeArgs(argv: string[]): ServeOptions | 'help' {
 		...(values.cert === undefined ? {} : {cert: values.cert}),
 		...(values.key === undefined ? {} : {key: values.key}),
 		explicitListen: listen.length > 0,
+		...(Object.keys(limits).length > 0 ? {limits} : {}),
 	};
 }
 
@@ -241,7 +317,7 @@ export async function startServe(options: ServeOptions, io: ServeIo, limits?: Pa
 			requireClientCert: options.requireClientCert,
 		},
 		contextLabels: await defaultContextLabels(),
-		...(limits ? {limits} : {}),
+		limits: {...options.limits, ...limits},
 		log(line) {
 			io.stderr.write(`secmon serve: ${line}\n`);
 		},

@@ -8,6 +8,13 @@
  * 64 KiB, unknown types get ERROR PM_ERR_IPC, bad framing closes the
  * connection. `--tls require` refuses plain clients from every address,
  * loopback included (pmcd cannot, pcp.md §5.4).
+ *
+ * One address (or a few) cannot lock the others out: a session must be usable (CREDS and TLS
+ * handshake) within handshakeMs of the connect and is closed after idleMs
+ * without a request; one address holds at most maxPerAddress connections, the
+ * last slots go only to addresses under their fair share, and a full table
+ * makes room by closing the least active session of the biggest holder.
+ * Refusals are pmcd's: a greeting carrying PM_ERR_CONNLIMIT.
  */
 import {once} from 'node:events';
 import net from 'node:net';
@@ -51,28 +58,77 @@ export type ServerLimits = {
 	maxPduBytes: number;
 	/** Time allowed for the rest of a partly received PDU (pmcd -t default 5 s). */
 	partialPduMs: number;
-	/** Time from connect to the client's CREDS. */
+	/** Time from accept to the client's CREDS. */
 	credsMs: number;
-	/** Time allowed for the TLS handshake after the secure-ack. */
+	/** Time from accept to a usable session: CREDS and, when the client asks for TLS, the whole handshake. */
 	handshakeMs: number;
+	/** An established session that sends no request for this long is closed. */
+	idleMs: number;
 	/** A client that reads none of our replies for this long is dropped. */
 	writeStallMs: number;
 	/** How long a refused plain client is answered with errors before the connection is closed. */
 	refusedLingerMs: number;
-	/** Connections beyond this get a greeting with PM_ERR_CONNLIMIT. */
+	/** Connections beyond this get a greeting with PM_ERR_CONNLIMIT (after the fair-share rules below). */
 	maxClients: number;
+	/** Connections one client address (an IPv6 /64) may hold; more get PM_ERR_CONNLIMIT. */
+	maxPerAddress: number;
 	/** PROFILE contexts (ctxid) one connection may keep. */
 	maxContexts: number;
 };
 
+/**
+ * CREDS must follow the greeting within pmcd's own client timeout: pmcd(1) -t,
+ * "timeouts on PDU exchanges with clients", default 5 s.
+ */
+export const defaultCredsMs = 5000;
+
+/**
+ * Accept to usable session. libpcp gives up on connect + greeting after 5 s
+ * (PMCD_CONNECT_TIMEOUT); a TLS 1.3 handshake adds one or two round trips, so
+ * 10 s serves a client across a slow link, while a staller holds a slot of its
+ * own address's share for no longer than that.
+ */
+export const defaultHandshakeMs = 10_000;
+
+/**
+ * pmcd closes no idle client; secmon does, but only well above common sampling
+ * intervals (pmval/pmrep -t 60, pmlogger's 1-10 min groups): a session with no
+ * request for 15 min is closed. A client sampling less often loses its
+ * connection: Debian's pmval then exits with "pmFetch: IPC protocol failure"
+ * (it does not reconnect), so `secmon serve --idle-timeout` raises it.
+ */
+export const defaultIdleMs = 15 * 60_000;
+
+/** pmcd waits on its clients with select(), so FD_SETSIZE (1024) descriptors bound them. */
+export const defaultMaxClients = 1024;
+
+/**
+ * Connections per client address: pmcd's access control has this as
+ * "allow host * : all, maximum N connections" (pmcd(1)), off by default.
+ * 64 is far above what one host's pminfo/pmval/pmrep/pmlogger need.
+ */
+export const defaultMaxPerAddress = 64;
+
+/**
+ * The last maxClients/8 slots are kept for addresses under their fair share
+ * (maxClients / addresses connected): a newcomer still gets in while a few
+ * addresses hold the rest of the table.
+ */
+export const reserveFraction = 1 / 8;
+
+/** A flood of refused connects writes one log line per second, not one per connect. */
+const refusalLogMs = 1000;
+
 export const defaultLimits: ServerLimits = {
 	maxPduBytes: PMCD_MAX_CLIENT_PDU,
 	partialPduMs: 5000,
-	credsMs: 10_000,
-	handshakeMs: 10_000,
+	credsMs: defaultCredsMs,
+	handshakeMs: defaultHandshakeMs,
+	idleMs: defaultIdleMs,
 	writeStallMs: 30_000,
 	refusedLingerMs: 5000,
-	maxClients: 1024,
+	maxClients: defaultMaxClients,
+	maxPerAddress: defaultMaxPerAddress,
 	maxContexts: 64,
 };
 
@@ -106,12 +162,17 @@ export class PcpServer {
 	private readonly indoms = new Map<number, IndomEntry>();
 	private readonly sourcesByDomain = new Map<number, MetricSource>();
 	private readonly sessions = new Set<Session>();
+	/** Open sessions by client address (addressKey). */
+	private readonly byAddress = new Map<string, Set<Session>>();
 	private readonly tlsServer: tls.Server | undefined;
 	/** Sessions in their TLS handshake, by connection (address and port pairs). */
 	private readonly handshakes = new Map<string, Session>();
 	private readonly listeners: net.Server[] = [];
 	private readonly log: (line: string) => void;
 	private nextSeq = 0;
+	/** Refusal lines are rate-limited (a flood of connects would flood the log): when the next may be written, and how many were left out. */
+	private refusalLogAt = 0;
+	private refusalsNotLogged = 0;
 
 	constructor(options: PcpServerOptions) {
 		this.limits = {...defaultLimits, ...options.limits};
@@ -213,8 +274,11 @@ export class PcpServer {
 	/** Take over an accepted connection (also used by tests with their own sockets). */
 	accept(socket: net.Socket): void {
 		const peer = socket.remoteAddress ? (net.isIPv6(socket.remoteAddress) ? `[${socket.remoteAddress}]:${socket.remotePort}` : `${socket.remoteAddress}:${socket.remotePort}`) : 'peer';
-		if (this.sessions.size >= this.limits.maxClients) {
-			this.log(`${peer}: refused, ${this.sessions.size} clients already connected (limit ${this.limits.maxClients})`);
+		const address = addressKey(socket.remoteAddress);
+		const refusal = this.admit(address);
+		if (refusal !== undefined) {
+			// What pmcd sends beyond a "maximum N connections" clause: the greeting carries PM_ERR_CONNLIMIT.
+			this.logRefusal(`${peer}: refused: ${refusal}`);
 			socket.on('error', () => undefined);
 			socket.end(encodeGreeting({status: PM_ERR.CONNLIMIT, features: 0}));
 			setTimeout(() => {
@@ -223,13 +287,96 @@ export class PcpServer {
 			return;
 		}
 
-		const session = new Session(this, socket, peer, this.nextSeq++);
+		const session = new Session(this, socket, peer, address, this.nextSeq++);
 		this.sessions.add(session);
+		let mine = this.byAddress.get(address);
+		if (!mine) {
+			mine = new Set();
+			this.byAddress.set(address, mine);
+		}
+
+		mine.add(session);
 		socket.once('close', () => {
-			this.sessions.delete(session);
+			this.remove(session);
 			session.dispose();
 		});
 		session.start();
+	}
+
+	/** At most one refusal line per refusalLogMs; the next one says how many were left out. */
+	private logRefusal(line: string): void {
+		const now = Date.now();
+		if (now < this.refusalLogAt) {
+			this.refusalsNotLogged++;
+			return;
+		}
+
+		const left = this.refusalsNotLogged;
+		this.refusalsNotLogged = 0;
+		this.refusalLogAt = now + refusalLogMs;
+		this.log(left > 0 ? `${line} (${left} more refusals since the previous line not logged)` : line);
+	}
+
+	/** Forget a session (closed, or evicted to make room). */
+	remove(session: Session): void {
+		this.sessions.delete(session);
+		const mine = this.byAddress.get(session.address);
+		mine?.delete(session);
+		if (mine?.size === 0) {
+			this.byAddress.delete(session.address);
+		}
+	}
+
+	/**
+	 * Whether a new connection from `address` may have a slot; the reason when not.
+	 * One address never holds more than maxPerAddress. In the reserved last
+	 * slots, only addresses under their fair share get in; when the table is
+	 * full, a newcomer takes the least recently active session of the address
+	 * holding the most, if that address holds at least two more than it.
+	 */
+	private admit(address: string): string | undefined {
+		const {maxClients, maxPerAddress} = this.limits;
+		const mine = this.byAddress.get(address)?.size ?? 0;
+		if (mine >= maxPerAddress) {
+			return `${address} already holds ${mine} connections (limit per address ${maxPerAddress}, see --max-per-address)`;
+		}
+
+		const free = maxClients - this.sessions.size;
+		if (free <= Math.ceil(maxClients * reserveFraction)) {
+			const addresses = this.byAddress.size + (mine === 0 ? 1 : 0);
+			const fairShare = Math.max(1, Math.floor(maxClients / addresses));
+			if (mine >= fairShare) {
+				return `${this.sessions.size} of ${maxClients} connections in use and ${address} already holds ${mine}, its fair share (see --max-clients)`;
+			}
+		}
+
+		if (free > 0) {
+			return undefined;
+		}
+
+		let hog: Set<Session> | undefined;
+		for (const sessions of this.byAddress.values()) {
+			if (!hog || sessions.size > hog.size) {
+				hog = sessions;
+			}
+		}
+
+		let victim: Session | undefined;
+		if (hog && hog.size > mine + 1) {
+			for (const session of hog) {
+				if (session.evictable && (!victim || session.lastActive < victim.lastActive)) {
+					victim = session;
+				}
+			}
+		}
+
+		if (!victim) {
+			return `all ${maxClients} connections in use (see --max-clients)`;
+		}
+
+		victim.evict(`to make room for a client from ${address} (all ${maxClients} connections in use, ${hog!.size} from ${victim.address})`);
+		this.remove(victim);
+		return undefined;
 	}
 
 	/** Stop listening and drop every connection. */
@@ -295,6 +442,33 @@ function connectionKey(socket: net.Socket): string {
 	return `${socket.remoteAddress}|${socket.remotePort}|${socket.localAddress}|${socket.localPort}`;
 }
 
+/**
+ * The address that per-address limits count: IPv4 (also when IPv4-mapped), or
+ * the /64 prefix of an IPv6 address, since one host or site gets a whole /64
+ * (RFC 4291 §2.5.4: interface IDs are 64 bits).
+ */
+export function addressKey(remote: string | undefined): string {
+	if (!remote) {
+		return 'unknown';
+	}
+
+	const address = remote.replace(/%.*$/v, '');
+	const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/iv.exec(address);
+	if (mapped) {
+		return mapped[1]!;
+	}
+
+	if (!net.isIPv6(address)) {
+		return address;
+	}
+
+	const [head = '', tail] = address.split('::');
+	const headGroups = head === '' ? [] : head.split(':');
+	const tailGroups = tail === undefined || tail === '' ? [] : tail.split(':');
+	const groups = tail === undefined ? headGroups : [...headGroups, ...Array.from({length: 8 - headGroups.length - tailGroups.length}, () => '0'), ...tailGroups];
+	return `${groups.slice(0, 4).map(group => Number.parseInt(group, 16).toString(16)).join(':')}::/64`;
+}
+
 type State = 'creds' | 'handshake' | 'ready' | 'refused' | 'closed';
 
 /** Decides whether an instance is in a PROFILE (libpcp __pmInProfile). */
@@ -332,6 +506,12 @@ class Session {
 	private busy = false;
 	private partialTimer: NodeJS.Timeout | undefined;
 	private stateTimer: NodeJS.Timeout | undefined;
+	/** Accept to usable session (limits.handshakeMs). */
+	private setupTimer: NodeJS.Timeout | undefined;
+	private idleTimer: NodeJS.Timeout | undefined;
+	/** When the client last sent a whole request (or connected): the least recent is evicted first. */
+	lastActive = Date.now();
+	readonly address: string;
 	private readonly profiles = new Map<number, Profile>();
 	private readonly client: ClientContext;
 	private readonly server: PcpServer;
@@ -339,10 +519,11 @@ class Session {
 	private readonly peer: string;
 	private readonly onData: (chunk: Buffer) => void;
 
-	constructor(server: PcpServer, socket: net.Socket, peer: string, seq: number) {
+	constructor(server: PcpServer, socket: net.Socket, peer: string, address: string, seq: number) {
 		this.server = server;
 		this.socket = socket;
 		this.peer = peer;
+		this.address = address;
 		this.stream = socket;
 		this.reader = new PduReader({maxPduBytes: server.limits.maxPduBytes});
 		this.client = {seq, whoami: ''};
@@ -362,6 +543,21 @@ class Session {
 		this.socket.on('data', this.onData);
 		void this.write(encodeGreeting({status: 0, features: this.server.features}));
 		this.setStateTimer(this.server.limits.credsMs, 'sent no CREDS');
+		const {handshakeMs} = this.server.limits;
+		this.setupTimer = setTimeout(() => {
+			this.close(`no usable session (CREDS${this.server.tls.mode === 'off' ? '' : ' and TLS handshake'}) within ${handshakeMs / 1000} s of connecting`);
+		}, handshakeMs);
+		this.setupTimer.unref();
+	}
+
+	/** Not in the middle of a request: closing it loses no reply. */
+	get evictable(): boolean {
+		return !this.busy && this.state !== 'closed';
+	}
+
+	/** Closed to make room for another client. */
+	evict(reason: string): void {
+		this.close(`evicted ${reason}`);
 	}
 
 	destroy(): void {
@@ -378,8 +574,14 @@ class Session {
 		}
 
 		this.state = 'closed';
+		this.clearTimers();
+	}
+
+	private clearTimers(): void {
 		clearTimeout(this.partialTimer);
 		clearTimeout(this.stateTimer);
+		clearTimeout(this.setupTimer);
+		clearTimeout(this.idleTimer);
 	}
 
 	/** Called by the server once the handshake (and any client certificate check) succeeded. */
@@ -446,8 +648,7 @@ class Session {
 	private finish(last: Buffer, reason: string): void {
 		this.server.logLine(`${this.peer}: closing: ${reason}`);
 		this.state = 'closed';
-		clearTimeout(this.partialTimer);
-		clearTimeout(this.stateTimer);
+		this.clearTimers();
 		this.stream.end(last);
 		setTimeout(() => {
 			this.destroy();
@@ -476,7 +677,9 @@ class Session {
 					break;
 				}
 
+				this.lastActive = Date.now();
 				await this.handle(pdu);
+				this.lastActive = Date.now();
 			}
 		} finally {
 			this.busy = false;
@@ -593,6 +796,7 @@ class Session {
 
 		if (tlsSetup.mode === 'require') {
 			this.state = 'refused';
+			clearTimeout(this.setupTimer);
 			this.server.logLine(`${this.peer}: refused a plain-text client (--tls require); the client must ask for TLS, e.g. PCP_SECURE_SOCKETS=enforce for pminfo/pmval, or secmon --secure enforce`);
 			this.setStateTimer(this.server.limits.refusedLingerMs, 'refused client did not leave');
 			return;
@@ -605,6 +809,28 @@ class Session {
 		this.state = 'ready';
 		clearTimeout(this.stateTimer);
 		this.stateTimer = undefined;
+		clearTimeout(this.setupTimer);
+		this.setupTimer = undefined;
+		this.lastActive = Date.now();
+		this.watchIdle();
+	}
+
+	/** Close a session with no request for idleMs; re-armed from lastActive rather than reset on every PDU. */
+	private watchIdle(): void {
+		const {idleMs} = this.server.limits;
+		this.idleTimer = setTimeout(() => {
+			if (this.state === 'closed') {
+				return;
+			}
+
+			if (this.busy || Date.now() - this.lastActive < idleMs) {
+				this.watchIdle();
+				return;
+			}
+
+			this.close(`idle for ${idleMs / 1000} s (see --idle-timeout)`);
+		}, Math.max(1, this.lastActive + idleMs - Date.now()));
+		this.idleTimer.unref();
 	}
 
 	/** The in-band TLS upgrade after CREDS (pcp.md §2.4): bytes already read go back to the socket first. */
@@ -620,7 +846,9 @@ class Session {
 			this.socket.unshift(early);
 		}
 
-		this.setStateTimer(this.server.limits.handshakeMs, 'did not finish the TLS handshake');
+		// The setup timer (accept to usable session) bounds the handshake.
+		clearTimeout(this.stateTimer);
+		this.stateTimer = undefined;
 		this.server.startTls(this, this.socket);
 	}
 

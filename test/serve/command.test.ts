@@ -47,6 +47,15 @@ describe('secmon serve options', () => {
 		expect(parseServeArgs(['--help'])).toBe('help');
 	});
 
+	test('connection limits and timeouts', () => {
+		expect(parseServeArgs(['--max-clients', '200', '--max-per-address', '16', '--idle-timeout', '10min', '--handshake-timeout', '2500msec'])).toMatchObject({
+			limits: {
+				maxClients: 200, maxPerAddress: 16, idleMs: 600_000, handshakeMs: 2500,
+			},
+		});
+		expect(parseServeArgs(['--idle-timeout', '90'])).toMatchObject({limits: {idleMs: 90_000}});
+	});
+
 	test.each([
 		[['--tls', 'maybe'], /--tls maybe/v],
 		[['--cert', 'c.pem'], /--cert and --key go together/v],
@@ -56,6 +65,12 @@ describe('secmon serve options', () => {
 		[['--listen', '44321'], /expected ADDR:PORT/v],
 		[['--listen', '[127.0.0.1]:1'], /not an IPv6 address/v],
 		[['--bogus'], /bogus/v],
+		[['--max-clients', '0'], /--max-clients 0: expected a whole number/v],
+		[['--max-per-address', '-1'], /--max-per-address/v],
+		[['--max-per-address', '2.5'], /--max-per-address 2\.5: expected a whole number/v],
+		[['--idle-timeout', 'forever'], /--idle-timeout forever: expected a time/v],
+		[['--idle-timeout', '30days'], /--idle-timeout 30days/v],
+		[['--handshake-timeout', '0'], /--handshake-timeout 0: expected a time/v],
 	])('%j is a usage error', (argv, message) => {
 		expect(() => parseServeArgs(argv)).toThrow(message);
 	});
@@ -71,6 +86,11 @@ describe('secmon serve options', () => {
 		const err = new Capture();
 		expect(await serveCommand(['--help'], {stdout: out, stderr: err, env: {}})).toBe(0);
 		expect(out.text).toContain('secmon serve [--listen ADDR:PORT]');
+		for (const flag of ['--max-clients N', '--max-per-address N', '--idle-timeout TIME', '--handshake-timeout TIME']) {
+			expect(out.text).toContain(flag);
+		}
+
+		expect(out.text).toContain('(default 15min)');
 		expect(await serveCommand(['--tls', 'sometimes'], {stdout: out, stderr: err, env: {}})).toBe(2);
 		expect(err.text).toContain('secmon: --tls sometimes: expected require, offer or off');
 	});

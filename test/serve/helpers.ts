@@ -11,6 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {Writable} from 'node:stream';
+import tls from 'node:tls';
 import {FEATURE} from '../../source/protocols/pcp/constants.js';
 import {decodeGreeting, encodeCreds, type Greeting} from '../../source/protocols/pcp/pdu.js';
 import {PduReader} from '../../source/protocols/pcp/reader.js';
@@ -114,8 +115,9 @@ export function clientTlsConf(dir: string, name: string, options: {ca?: string; 
  * send CREDS and arbitrary bytes, and collects whole PDUs from the server.
  */
 export class RawClient {
-	static async connect(port: number): Promise<RawClient> {
-		const socket = net.connect({host: '127.0.0.1', port});
+	/** Connect to 127.0.0.1:port, from `localAddress` (any of 127.0.0.0/8) when given. */
+	static async connect(port: number, localAddress?: string): Promise<RawClient> {
+		const socket = net.connect({host: '127.0.0.1', port, ...(localAddress ? {localAddress} : {})});
 		await new Promise<void>((resolve, reject) => {
 			socket.once('connect', resolve);
 			socket.once('error', reject);
@@ -128,13 +130,14 @@ export class RawClient {
 	private readonly reader = new PduReader();
 	private readonly pdus: Buffer[] = [];
 	private waiters: Array<() => void> = [];
+	private readonly onData = (chunk: Buffer) => {
+		this.pdus.push(...this.reader.push(chunk));
+		this.wake();
+	};
 
 	private constructor(socket: net.Socket) {
 		this.socket = socket;
-		socket.on('data', chunk => {
-			this.pdus.push(...this.reader.push(chunk));
-			this.wake();
-		});
+		socket.on('data', this.onData);
 		socket.on('close', () => {
 			this.closed = true;
 			this.wake();
@@ -199,6 +202,25 @@ export class RawClient {
 		}
 
 		return this.closed;
+	}
+
+	/**
+	 * After the secure-ack: complete a TLS handshake on this connection and keep
+	 * the session open without a request. The server is not verified (the
+	 * attacker in the tests does not care); `closed` still tracks the connection.
+	 */
+	async upgrade(): Promise<tls.TLSSocket> {
+		this.socket.off('data', this.onData);
+		const secure = tls.connect({socket: this.socket, rejectUnauthorized: false});
+		secure.on('error', () => undefined);
+		await new Promise<void>((resolve, reject) => {
+			secure.once('secureConnect', resolve);
+			secure.once('close', () => {
+				reject(new Error('closed during the TLS handshake'));
+			});
+		});
+		secure.on('data', () => undefined);
+		return secure;
 	}
 
 	destroy(): void {
