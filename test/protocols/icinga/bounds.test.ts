@@ -11,6 +11,7 @@ import {
 	IcingaHttp, maxIcingaBodyBytes, maxIcingaEventLineBytes, maxIcingaHeaderBytes,
 } from '../../../source/protocols/icinga/http.js';
 import type {TlsConnector} from '../../../source/protocols/icinga/secure.js';
+import {makeRequestCertificate, maxEnrollMessageBytes, requestCertificate} from '../../../source/protocols/icinga/enroll.js';
 
 type Peer = {port: number; close: () => void};
 
@@ -27,6 +28,31 @@ async function hostile(answer: (socket: net.Socket) => void): Promise<Peer> {
 				text = '';
 				answer(socket);
 			}
+		});
+	});
+	await new Promise<void>(resolve => {
+		server.listen(0, '127.0.0.1', resolve);
+	});
+	return {
+		port: (server.address() as net.AddressInfo).port,
+		close() {
+			for (const socket of sockets) {
+				socket.destroy();
+			}
+
+			server.close();
+		},
+	};
+}
+
+/** A server that calls `answer(socket)` once the client sent anything. */
+async function hostileRaw(answer: (socket: net.Socket) => void): Promise<Peer> {
+	const sockets = new Set<net.Socket>();
+	const server = net.createServer(socket => {
+		sockets.add(socket);
+		socket.on('error', () => undefined);
+		socket.once('data', () => {
+			answer(socket);
 		});
 	});
 	await new Promise<void>(resolve => {
@@ -210,6 +236,24 @@ describe('Icinga 2 API limits', () => {
 			expect(ended).toMatchObject({code: 'PROTOCOL', message: `Icinga 2 at 127.0.0.1:${peer.port} sent an event-stream line over ${mib(maxIcingaEventLineBytes)}; secmon stops there`});
 		} finally {
 			http.close();
+			peer.close();
+		}
+	});
+});
+
+describe('enroll: the master\'s JSON-RPC messages', () => {
+	test('a netstring declaring 9999999999 bytes, then endless data, ends at the message limit', async () => {
+		const peer = await hostileRaw(socket => {
+			socket.write('9999999999:{');
+			pump(socket, () => 'x'.repeat(0x1_00_00));
+		});
+		const socket = net.connect(peer.port, '127.0.0.1');
+		try {
+			const {certPem} = await makeRequestCertificate('secmon-agent', 1024);
+			const error = await failure(requestCertificate(socket, {certPem, timeoutMs: 10_000, where: `127.0.0.1:${peer.port}`}));
+			expect(error).toMatchObject({code: 'PROTOCOL', message: `the Icinga 2 master 127.0.0.1:${peer.port} sent a JSON-RPC message over ${maxEnrollMessageBytes / 2 ** 20} MiB; secmon stops there`});
+		} finally {
+			socket.destroy();
 			peer.close();
 		}
 	});
