@@ -146,15 +146,26 @@ export class IcingaHttp {
 			this.open.add(request);
 			const {requestTimeoutMs} = this.options;
 			let expired: SecmonError | undefined;
-			const deadline = setTimeout(() => {
+			let deadline: NodeJS.Timeout | undefined;
+			let finished = false;
+			const expire = () => {
 				expired = new SecmonError(
 					'TIMEOUT',
 					`Icinga 2 at ${this.options.where} did not answer ${method} ${path.split('?')[0]} within ${requestTimeoutMs} ms`,
 					'Check that the Icinga 2 API is healthy (its log: /var/log/icinga2/icinga2.log), or give a longer --timeout',
 				);
 				request.destroy(expired);
-			}, requestTimeoutMs);
+			};
+
+			// From the moment the request has its connection (the connector's own timeouts and a trust
+			// prompt come before) to the last byte of the response.
+			request.once('socket', () => {
+				if (!finished) {
+					deadline = setTimeout(expire, requestTimeoutMs);
+				}
+			});
 			const done = () => {
+				finished = true;
 				clearTimeout(deadline);
 			};
 

@@ -43,7 +43,7 @@ export class StreamReader {
 	private ended = false;
 	private wake: (() => void) | undefined;
 	private maxBytes = defaultMaxBufferedBytes;
-	private tooMuch: () => Error = () => new Error(`more than ${defaultMaxBufferedBytes} bytes buffered`);
+	private tooMuch: () => Error = () => new SecmonError('PROTOCOL', `the peer sent more than ${defaultMaxBufferedBytes} bytes at once; secmon stops there`, 'Check the host and port');
 	/** Set while no request is outstanding: any byte then is unsolicited. */
 	private unsolicited: ((bytes: number) => Error) | undefined;
 
@@ -220,7 +220,7 @@ export class StreamReader {
 	 * One line without its "\n" (a "\r" before it is dropped too). A line longer than `maxLength`
 	 * closes the stream and throws `tooLong()`.
 	 */
-	async readLine(timeoutMs: number, maxLength = 1024 * 1024, tooLong: () => Error = () => new Error(`line longer than ${maxLength} bytes`)): Promise<string> {
+	async readLine(timeoutMs: number, maxLength = 1024 * 1024, tooLong: () => Error = () => new SecmonError('PROTOCOL', `the peer sent a line over ${maxLength} bytes; secmon stops there`, 'Check the host and port')): Promise<string> {
 		await this.waitFor(() => {
 			if (this.newline === -1 ? this.length > maxLength : this.newline > maxLength) {
 				this.fail(tooLong());
