@@ -13,6 +13,7 @@ import {promisify} from 'node:util';
 import forge from 'node-forge';
 import {SecmonError} from '../../errors.js';
 import {ReadTimeout, StreamClosed, StreamReader} from '../livestatus/reader.js';
+import {limitError} from '../bounds.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -134,10 +135,19 @@ export function interpretResponse(message: unknown, id: string, fallbackFingerpr
  * Send pki::RequestCertificate on an open, verified TLS stream and wait for our answer (the
  * master's icinga::Hello and notifications are skipped). The stream is closed afterwards.
  */
+/**
+ * One JSON-RPC message from the master, at most. Icinga reads at most 1 MiB per message from a peer
+ * it does not know yet (JsonRpc::ReadMessage(…, m_Endpoint ? -1 : 1024 * 1024) in
+ * lib/remote/jsonrpcconnection.cpp); the answer to pki::RequestCertificate is two PEM certificates.
+ */
+export const maxEnrollMessageBytes = 1024 * 1024;
+
 export async function requestCertificate(stream: Duplex, options: {certPem: string; ticket?: string; timeoutMs: number; where: string}): Promise<EnrollResult> {
 	const id = randomUUID();
 	const fingerprint = requestFingerprint(options.certPem);
 	const reader = new StreamReader(stream);
+	const tooLong = () => limitError(`the Icinga 2 master ${options.where}`, 'a JSON-RPC message', maxEnrollMessageBytes, 'Check the port: the Icinga 2 API and cluster port is 5665 by default');
+	reader.expect(maxEnrollMessageBytes, tooLong);
 	const params: Record<string, string> = {cert_request: options.certPem};
 	if (options.ticket !== undefined && options.ticket !== '') {
 		params['ticket'] = options.ticket;
@@ -161,6 +171,10 @@ export async function requestCertificate(stream: Duplex, options: {certPem: stri
 			}
 
 			buffer = decoded.rest;
+			if (buffer.length > maxEnrollMessageBytes) {
+				throw tooLong();
+			}
+
 			for (const text of decoded.messages) {
 				let message: unknown;
 				try {

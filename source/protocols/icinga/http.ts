@@ -9,6 +9,7 @@ import http from 'node:http';
 import type {Duplex} from 'node:stream';
 import {SecmonError} from '../../errors.js';
 import {tlsFailure} from '../../security/tls.js';
+import {limitError} from '../bounds.js';
 import type {TlsConnector} from './secure.js';
 
 export type IcingaAuth = {
@@ -29,6 +30,30 @@ export type HttpOptions = {
 };
 
 export type JsonResponse = {status: number; body: unknown; text: string};
+
+/**
+ * Response headers, all lines together (Node's parser counts them; a longer single line is over
+ * it too). Icinga's HttpServerConnection sends a handful of short headers (Server, Content-Type,
+ * Content-Length or Transfer-Encoding, Connection), well under 1 KiB.
+ */
+export const maxIcingaHeaderBytes = 16 * 1024;
+
+/**
+ * A response body, Content-Length or chunked. The largest answer secmon asks for is
+ * /v1/objects/services with a few attrs (objectAttrs): some KiB per service, so 128 MiB holds
+ * tens of thousands of services.
+ */
+export const maxIcingaBodyBytes = 128 * 1024 * 1024;
+
+/**
+ * One event-stream line (one JSON event). A CheckResult carries the plugin's output and
+ * performance data, which plugins keep to kilobytes (Nagios cut them at 8 KiB,
+ * MAX_PLUGIN_OUTPUT_LENGTH in include/nagios.h); Icinga does not cut them, so leave room.
+ */
+export const maxIcingaEventLineBytes = 16 * 1024 * 1024;
+
+/** A response whose headers are in; `done()` ends its deadline, `expired()` is the deadline's error once it struck. */
+type Sent = {response: http.IncomingMessage; done: () => void; expired: () => SecmonError | undefined};
 
 class TrustedAgent extends http.Agent {
 	private readonly connector: TlsConnector;
@@ -100,45 +125,108 @@ export class IcingaHttp {
 		return tlsFailure(error, {target: this.options.connector.options.target, clientCert: this.options.connector.clientCert});
 	}
 
-	private async send(method: 'GET' | 'POST', path: string, body: string | undefined, override: boolean): Promise<http.IncomingMessage> {
+	private tooMuch(what: string, limit: number): SecmonError {
+		return limitError(`Icinga 2 at ${this.options.where}`, what, limit, 'Check that this port is the Icinga 2 API (default 5665); secmon keeps what a peer sends within these limits');
+	}
+
+	/**
+	 * Send a request; resolves with the response once its headers are in. The request timeout is a
+	 * deadline for the whole response (headers and body, from the request sent to its last byte):
+	 * call `done()` when the body has been read, or the request is destroyed when it expires.
+	 */
+	private async send(method: 'GET' | 'POST', path: string, body: string | undefined, override: boolean): Promise<Sent> {
 		return new Promise((resolve, reject) => {
 			const request = http.request({
 				agent: this.agent,
 				method,
 				path,
 				headers: this.headers(body, override),
+				maxHeaderSize: maxIcingaHeaderBytes,
 			});
 			this.open.add(request);
-			request.once('close', () => this.open.delete(request));
-			request.setTimeout(this.options.requestTimeoutMs, () => {
-				request.destroy(new SecmonError(
+			const {requestTimeoutMs} = this.options;
+			let expired: SecmonError | undefined;
+			let deadline: NodeJS.Timeout | undefined;
+			let finished = false;
+			const expire = () => {
+				expired = new SecmonError(
 					'TIMEOUT',
-					`Icinga 2 at ${this.options.where} did not answer ${method} ${path.split('?')[0]} within ${this.options.requestTimeoutMs} ms`,
+					`Icinga 2 at ${this.options.where} did not answer ${method} ${path.split('?')[0]} within ${requestTimeoutMs} ms`,
 					'Check that the Icinga 2 API is healthy (its log: /var/log/icinga2/icinga2.log), or give a longer --timeout',
-				));
+				);
+				request.destroy(expired);
+			};
+
+			// From the moment the request has its connection (the connector's own timeouts and a trust
+			// prompt come before) to the last byte of the response.
+			request.once('socket', () => {
+				if (!finished) {
+					deadline = setTimeout(expire, requestTimeoutMs);
+				}
 			});
-			request.once('error', error => {
-				reject(this.failure(error));
+			const done = () => {
+				finished = true;
+				clearTimeout(deadline);
+			};
+
+			request.once('close', () => {
+				done();
+				this.open.delete(request);
 			});
-			request.once('response', resolve);
+			request.once('error', (error: NodeJS.ErrnoException) => {
+				done();
+				reject(error.code === 'HPE_HEADER_OVERFLOW' ? this.tooMuch('response headers', maxIcingaHeaderBytes) : this.failure(error));
+			});
+			request.once('response', (response: http.IncomingMessage) => {
+				const length = Number(response.headers['content-length'] ?? 0);
+				if (length > maxIcingaBodyBytes) {
+					const error = this.tooMuch(`a response body (Content-Length ${length})`, maxIcingaBodyBytes);
+					request.destroy(error);
+					reject(error);
+					return;
+				}
+
+				resolve({response, done, expired: () => expired});
+			});
 			request.end(body);
 		});
+	}
+
+	/** The whole body, at most maxIcingaBodyBytes (chunked bodies are counted as they come). */
+	private async readBody({response, expired}: Sent): Promise<string> {
+		const chunks: Buffer[] = [];
+		let length = 0;
+		try {
+			for await (const chunk of response) {
+				length += (chunk as Buffer).length;
+				if (length > maxIcingaBodyBytes) {
+					const error = this.tooMuch('a response body', maxIcingaBodyBytes);
+					response.destroy(error);
+					throw error;
+				}
+
+				chunks.push(chunk as Buffer);
+			}
+		} catch (error) {
+			// A request destroyed by the deadline fails its response with "aborted": say why.
+			throw this.failure(expired() ?? error);
+		}
+
+		return Buffer.concat(chunks, length).toString('utf8');
 	}
 
 	/** One request, the whole JSON body read. Statuses other than 2xx are returned, not thrown. */
 	async request(method: 'GET' | 'POST', path: string, body?: unknown, options: {override?: boolean} = {}): Promise<JsonResponse> {
 		const text = body === undefined ? undefined : JSON.stringify(body);
-		const response = await this.send(method, path, text, options.override ?? false);
-		const chunks: Buffer[] = [];
+		const sent = await this.send(method, path, text, options.override ?? false);
+		const {response, done} = sent;
+		let raw: string;
 		try {
-			for await (const chunk of response) {
-				chunks.push(chunk as Buffer);
-			}
-		} catch (error) {
-			throw this.failure(error);
+			raw = await this.readBody(sent);
+		} finally {
+			done();
 		}
 
-		const raw = Buffer.concat(chunks).toString('utf8');
 		let parsed: unknown;
 		try {
 			parsed = raw === '' ? undefined : JSON.parse(raw) as unknown;
@@ -213,19 +301,22 @@ export class IcingaHttp {
 	 */
 	async stream(path: string, body: unknown, what: {action: string; permission: string}, onObject: (object: unknown) => void, onEnd: (error?: SecmonError) => void): Promise<{close: () => void}> {
 		const text = JSON.stringify(body);
-		const response = await this.send('POST', path, text, false);
+		const sent = await this.send('POST', path, text, false);
+		const {response, done} = sent;
 		if (response.statusCode !== 200) {
-			const chunks: Buffer[] = [];
-			for await (const chunk of response) {
-				chunks.push(chunk as Buffer);
+			let raw: string;
+			try {
+				raw = await this.readBody(sent);
+			} finally {
+				done();
 			}
 
-			throw this.statusError({status: response.statusCode ?? 0, body: undefined, text: Buffer.concat(chunks).toString('utf8')}, what);
+			throw this.statusError({status: response.statusCode ?? 0, body: undefined, text: raw}, what);
 		}
 
-		// The stream is long-lived: no request timeout once it is open.
+		// The stream is long-lived: no request deadline or idle timeout once it is open.
+		done();
 		response.socket.setTimeout(0);
-		let buffer = '';
 		let ended = false;
 		const end = (error?: SecmonError) => {
 			if (!ended) {
@@ -234,22 +325,52 @@ export class IcingaHttp {
 			}
 		};
 
-		response.setEncoding('utf8');
-		response.on('data', (chunk: string) => {
-			buffer += chunk;
-			let newline = buffer.indexOf('\n');
-			while (newline !== -1) {
-				const line = buffer.slice(0, newline).trim();
-				buffer = buffer.slice(newline + 1);
-				if (line !== '') {
-					try {
-						onObject(JSON.parse(line));
-					} catch {
-						// A line that is not JSON is skipped; the next one may be fine.
-					}
+		// The current line's chunks; only each new chunk is searched for "\n", so reading is linear.
+		let pending: Buffer[] = [];
+		let pendingBytes = 0;
+		const line = (bytes: Buffer) => {
+			const textLine = bytes.toString('utf8').trim();
+			if (textLine !== '') {
+				try {
+					onObject(JSON.parse(textLine));
+				} catch {
+					// A line that is not JSON is skipped; the next one may be fine.
+				}
+			}
+		};
+
+		const overflow = () => {
+			end(this.tooMuch('an event-stream line', maxIcingaEventLineBytes));
+			response.destroy();
+		};
+
+		response.on('data', (chunk: Buffer) => {
+			let rest = chunk;
+			for (let newline = rest.indexOf(10); newline !== -1; newline = rest.indexOf(10)) {
+				if (ended) {
+					// Closed by an onObject.
+					return;
 				}
 
-				newline = buffer.indexOf('\n');
+				if (pendingBytes + newline > maxIcingaEventLineBytes) {
+					overflow();
+					return;
+				}
+
+				line(pending.length === 0 ? rest.subarray(0, newline) : Buffer.concat([...pending, rest.subarray(0, newline)]));
+				pending = [];
+				pendingBytes = 0;
+				rest = rest.subarray(newline + 1);
+			}
+
+			if (ended || rest.length === 0) {
+				return;
+			}
+
+			pending.push(rest);
+			pendingBytes += rest.length;
+			if (pendingBytes > maxIcingaEventLineBytes) {
+				overflow();
 			}
 		});
 		response.once('end', () => {

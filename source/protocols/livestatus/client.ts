@@ -6,6 +6,7 @@
 import type {Duplex} from 'node:stream';
 import {SecmonError} from '../../errors.js';
 import type {Target} from '../../security/types.js';
+import {sizeText} from '../bounds.js';
 import {
 	fixed16Length, livestatusError, parseFixed16, parseRows,
 } from './protocol.js';
@@ -23,8 +24,12 @@ export type LivestatusClientOptions = {
 
 export type Answer = {code: number; body: string};
 
-/** At most this much per answer (a site with 100k services and long outputs stays far below). */
-const maxBody = 256 * 1024 * 1024;
+/**
+ * The longest answer body secmon reads. Livestatus has no limit of its own (Checkmk's livestatus
+ * OutputBuffer grows as needed, livestatus/src/OutputBuffer.cc), so this is ours: `GET services`
+ * with every column on a site of 100k services and long plugin outputs stays far below 256 MiB.
+ */
+export const maxLivestatusAnswerBytes = 256 * 1024 * 1024;
 
 export class LivestatusClient {
 	private readonly options: LivestatusClientOptions;
@@ -40,7 +45,17 @@ export class LivestatusClient {
 		if (!this.reader?.usable) {
 			this.reader?.close();
 			this.reader = new StreamReader(await this.options.open());
+			this.reader.idle(bytes => this.unsolicited(bytes));
 		}
+	}
+
+	/** Livestatus speaks only when asked: bytes between answers close the connection. */
+	private unsolicited(bytes: number): SecmonError {
+		return new SecmonError(
+			'PROTOCOL',
+			`Livestatus at ${this.options.where} sent ${bytes} byte(s) while no query was outstanding; secmon closed the connection`,
+			'Livestatus answers only queries: check that this port is Livestatus. The next query opens a new connection',
+		);
 	}
 
 	private failure(error: unknown, fresh: boolean): SecmonError {
@@ -62,14 +77,26 @@ export class LivestatusClient {
 		await this.connect();
 		const reader = this.reader!;
 		const before = reader.received;
+		// One deadline for the whole answer, from the query sent to its last byte.
+		const deadline = Date.now() + this.options.requestTimeoutMs;
+		const left = () => Math.max(1, deadline - Date.now());
+		const tooLong = () => new SecmonError('PROTOCOL', `Livestatus at ${this.options.where} sent an answer over ${sizeText(maxLivestatusAnswerBytes)}; secmon stops there`, 'Narrow the query with Filter: or Columns:');
 		try {
+			reader.expect(fixed16Length + maxLivestatusAnswerBytes, tooLong);
 			reader.stream.write(text);
-			const header = parseFixed16(await reader.readBytes(fixed16Length, this.options.requestTimeoutMs));
-			if (header.length > maxBody) {
-				throw new SecmonError('PROTOCOL', `Livestatus at ${this.options.where} announced ${header.length} bytes, more than secmon reads (${maxBody})`, 'Narrow the query with Filter: or Columns:');
+			const header = parseFixed16(await reader.readBytes(fixed16Length, left()));
+			if (header.length > maxLivestatusAnswerBytes) {
+				throw new SecmonError('PROTOCOL', `Livestatus at ${this.options.where} announced an answer of ${header.length} bytes, over ${sizeText(maxLivestatusAnswerBytes)}; secmon stops there`, 'Narrow the query with Filter: or Columns:');
 			}
 
-			const body = (await reader.readBytes(header.length, this.options.requestTimeoutMs)).toString('utf8');
+			// Bytes past the announced length are not part of this answer.
+			reader.expect(header.length, () => new SecmonError(
+				'PROTOCOL',
+				`Livestatus at ${this.options.where} sent more than the ${header.length} bytes its answer header announced; secmon closed the connection`,
+				'Check that this port is Livestatus',
+			));
+			const body = (await reader.readBytes(header.length, left())).toString('utf8');
+			reader.idle(bytes => this.unsolicited(bytes));
 			return {
 				code: header.code, body, fresh, received: reader.received - before,
 			};

@@ -24,19 +24,54 @@ export class ReadTimeout extends Error {
 	}
 }
 
+/**
+ * Bytes a reader holds at most unless a client says otherwise: more than any answer of the line
+ * protocols that use it without their own limit (Icinga's pki::RequestCertificate reply is two
+ * PEM certificates, a few KiB).
+ */
+export const defaultMaxBufferedBytes = 1024 * 1024;
+
 export class StreamReader {
 	readonly stream: Duplex;
 	received = 0;
-	private buffer: Buffer = Buffer.alloc(0);
+	/** Buffered chunks, joined only when a read takes bytes (so reading is linear in what arrives). */
+	private chunks: Buffer[] = [];
+	private length = 0;
+	/** Offset of the first "\n" in the buffered bytes, -1 when there is none. */
+	private newline = -1;
 	private error: Error | undefined;
 	private ended = false;
 	private wake: (() => void) | undefined;
+	private maxBytes = defaultMaxBufferedBytes;
+	private tooMuch: () => Error = () => new SecmonError('PROTOCOL', `the peer sent more than ${defaultMaxBufferedBytes} bytes at once; secmon stops there`, 'Check the host and port');
+	/** Set while no request is outstanding: any byte then is unsolicited. */
+	private unsolicited: ((bytes: number) => Error) | undefined;
 
 	constructor(stream: Duplex) {
 		this.stream = stream;
 		stream.on('data', (chunk: Buffer) => {
-			this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
 			this.received += chunk.length;
+			if (this.error) {
+				return;
+			}
+
+			if (this.unsolicited) {
+				this.fail(this.unsolicited(chunk.length));
+				return;
+			}
+
+			if (this.newline === -1) {
+				const at = chunk.indexOf(10);
+				this.newline = at === -1 ? -1 : this.length + at;
+			}
+
+			this.chunks.push(chunk);
+			this.length += chunk.length;
+			if (this.length > this.maxBytes) {
+				this.fail(this.tooMuch());
+				return;
+			}
+
 			this.notify();
 		});
 		stream.on('error', (error: Error) => {
@@ -60,7 +95,41 @@ export class StreamReader {
 
 	/** Bytes already buffered but not consumed (for lock-step checks). */
 	get pending(): number {
-		return this.buffer.length;
+		return this.length;
+	}
+
+	/**
+	 * A request is outstanding: the peer may now send, and at most `maxBytes` may be buffered at
+	 * once; past that the stream is closed and the next read throws `tooMuch()`.
+	 */
+	expect(maxBytes: number, tooMuch: () => Error): void {
+		this.unsolicited = undefined;
+		this.maxBytes = maxBytes;
+		this.tooMuch = tooMuch;
+		if (this.length > maxBytes) {
+			this.fail(tooMuch());
+		}
+	}
+
+	/**
+	 * No request is outstanding: bytes left over, or any byte that arrives before the next
+	 * `expect()`, close the stream (they are never buffered); `error` says what happened.
+	 */
+	idle(error: (bytes: number) => Error): void {
+		this.unsolicited = error;
+		if (this.length > 0) {
+			this.fail(error(this.length));
+		}
+	}
+
+	/** Keep the first error, drop what is buffered, close the stream. */
+	private fail(error: Error): void {
+		this.error ??= error;
+		this.chunks = [];
+		this.length = 0;
+		this.newline = -1;
+		this.stream.destroy();
+		this.notify();
 	}
 
 	private notify(): void {
@@ -95,25 +164,72 @@ export class StreamReader {
 		}
 	}
 
-	async readBytes(count: number, timeoutMs: number): Promise<Buffer> {
-		await this.waitFor(() => this.buffer.length >= count, timeoutMs);
-		const out = this.buffer.subarray(0, count);
-		this.buffer = this.buffer.subarray(count);
+	/** Remove and return the first `count` buffered bytes (count <= length). */
+	private take(count: number): Buffer {
+		let out: Buffer;
+		const first = this.chunks[0]!;
+		if (first.length >= count) {
+			out = first.subarray(0, count);
+			if (first.length === count) {
+				this.chunks.shift();
+			} else {
+				this.chunks[0] = first.subarray(count);
+			}
+		} else {
+			out = Buffer.allocUnsafe(count);
+			let got = 0;
+			while (got < count) {
+				const chunk = this.chunks[0]!;
+				const used = chunk.copy(out, got, 0, Math.min(chunk.length, count - got));
+				got += used;
+				if (used === chunk.length) {
+					this.chunks.shift();
+				} else {
+					this.chunks[0] = chunk.subarray(used);
+				}
+			}
+		}
+
+		this.length -= count;
+		if (this.newline >= count) {
+			this.newline -= count;
+		} else {
+			// The newline (if any) was taken: find the next one in what is left.
+			this.newline = -1;
+			let offset = 0;
+			for (const chunk of this.chunks) {
+				const at = chunk.indexOf(10);
+				if (at !== -1) {
+					this.newline = offset + at;
+					break;
+				}
+
+				offset += chunk.length;
+			}
+		}
+
 		return out;
 	}
 
-	/** One line without its "\n" (a "\r" before it is dropped too). */
-	async readLine(timeoutMs: number, maxLength = 1024 * 1024): Promise<string> {
+	async readBytes(count: number, timeoutMs: number): Promise<Buffer> {
+		await this.waitFor(() => this.length >= count, timeoutMs);
+		return count === 0 ? Buffer.alloc(0) : this.take(count);
+	}
+
+	/**
+	 * One line without its "\n" (a "\r" before it is dropped too). A line longer than `maxLength`
+	 * closes the stream and throws `tooLong()`.
+	 */
+	async readLine(timeoutMs: number, maxLength = 1024 * 1024, tooLong: () => Error = () => new SecmonError('PROTOCOL', `the peer sent a line over ${maxLength} bytes; secmon stops there`, 'Check the host and port')): Promise<string> {
 		await this.waitFor(() => {
-			if (this.buffer.length > maxLength && !this.buffer.subarray(0, maxLength).includes(10)) {
-				throw new Error(`line longer than ${maxLength} bytes`);
+			if (this.newline === -1 ? this.length > maxLength : this.newline > maxLength) {
+				this.fail(tooLong());
+				throw this.error!;
 			}
 
-			return this.buffer.includes(10);
+			return this.newline !== -1;
 		}, timeoutMs);
-		const newline = this.buffer.indexOf(10);
-		let line = this.buffer.subarray(0, newline).toString('utf8');
-		this.buffer = this.buffer.subarray(newline + 1);
+		let line = this.take(this.newline + 1).subarray(0, -1).toString('utf8');
 		if (line.endsWith('\r')) {
 			line = line.slice(0, -1);
 		}

@@ -6,6 +6,7 @@
 import type {Duplex} from 'node:stream';
 import {SecmonError} from '../../errors.js';
 import type {Target} from '../../security/types.js';
+import {limitError} from '../bounds.js';
 import {StreamClosed, StreamReader, streamFailure} from '../livestatus/reader.js';
 import {
 	assertCommand, monError, parseStatusLine, type StatusLine,
@@ -23,8 +24,15 @@ export type MonClientOptions = {
 
 export type Reply = {status: StatusLine; lines: string[]};
 
-/** Data lines per reply at most (a mon with thousands of services stays far below). */
-const maxLines = 200_000;
+/**
+ * Limits on one reply. mon's longest is `list opstatus`: one line per service (mon's
+ * client_command in mon: join of key=value pairs), whose last_detail is the monitor's output,
+ * escaped (esc_str: up to 3 bytes per byte). A mon with thousands of services and pages of
+ * output per service stays far below these.
+ */
+export const maxMonLineBytes = 1024 * 1024;
+export const maxMonReplyLines = 200_000;
+export const maxMonReplyBytes = 64 * 1024 * 1024;
 
 export class MonClient {
 	private readonly options: MonClientOptions;
@@ -49,22 +57,42 @@ export class MonClient {
 		});
 	}
 
-	private async exchange(reader: StreamReader, command: string): Promise<Reply> {
-		if (reader.pending > 0) {
-			throw new SecmonError('PROTOCOL', `mon at ${this.options.where} sent ${reader.pending} byte(s) nobody asked for`, 'This does not look like mon; check the port');
-		}
+	/** mon speaks only when asked: bytes between replies close the connection. */
+	private unsolicited(bytes: number): SecmonError {
+		return new SecmonError(
+			'PROTOCOL',
+			`mon at ${this.options.where} sent ${bytes} byte(s) while no command was outstanding; secmon closed the connection`,
+			'mon answers only commands: check that this port is mon. The next command opens a new connection',
+		);
+	}
 
+	private tooMuch(what: string, limit: number, unit?: string): SecmonError {
+		return limitError(`mon at ${this.options.where}`, what, limit, 'This does not look like mon; check the port', unit);
+	}
+
+	private async exchange(reader: StreamReader, command: string): Promise<Reply> {
+		const verb = `"${command.split(' ')[0]!}"`;
+		// One deadline for the whole reply, from the command sent to its status line.
+		const deadline = Date.now() + this.options.requestTimeoutMs;
+		reader.expect(maxMonReplyBytes, () => this.tooMuch(`a reply to ${verb}`, maxMonReplyBytes));
 		reader.stream.write(`${command}\n`);
 		const lines: string[] = [];
+		let bytes = 0;
 		for (;;) {
-			const line = await reader.readLine(this.options.requestTimeoutMs);
+			const line = await reader.readLine(Math.max(1, deadline - Date.now()), maxMonLineBytes, () => this.tooMuch('a line', maxMonLineBytes));
 			const status = parseStatusLine(line);
 			if (status) {
+				reader.idle(count => this.unsolicited(count));
 				return {status, lines};
 			}
 
-			if (lines.length >= maxLines) {
-				throw new SecmonError('PROTOCOL', `mon at ${this.options.where} sent more than ${maxLines} lines for "${command.split(' ')[0]!}"`, 'This does not look like mon; check the port');
+			bytes += Buffer.byteLength(line) + 1;
+			if (lines.length >= maxMonReplyLines) {
+				throw this.tooMuch(`a reply to ${verb}`, maxMonReplyLines, 'lines');
+			}
+
+			if (bytes > maxMonReplyBytes) {
+				throw this.tooMuch(`a reply to ${verb}`, maxMonReplyBytes);
 			}
 
 			lines.push(line);
@@ -79,6 +107,7 @@ export class MonClient {
 
 		this.reader?.close();
 		const reader = new StreamReader(await this.options.open());
+		reader.idle(count => this.unsolicited(count));
 		this.reader = reader;
 		const {login} = this.options;
 		if (login) {

@@ -1026,6 +1026,14 @@ function insituValue(raw: number, type: number | undefined): {type: number; valu
 	return {type: PM_TYPE.I32, value: raw};
 }
 
+/**
+ * The latest RESULT timestamp secmon accepts: 9999-12-31T23:59:59Z. Every later step turns the
+ * timestamp into a Date and prints it as ISO 8601 (toISOString() has four-digit years only, and
+ * a Date ends at 8.64e15 ms); pmcd stamps results with the host clock (pmcd/src/pmcd.c), so a
+ * value past this or before 1970 is a broken or hostile peer, not a time to display.
+ */
+export const MAX_RESULT_SEC = 253_402_300_799;
+
 function decodeResultPdu(buf: Uint8Array, type: number, options: DecodeResultOptions): PcpResult {
 	const {cursor} = open(buf, type);
 	let sec: number;
@@ -1035,18 +1043,22 @@ function decodeResultPdu(buf: Uint8Array, type: number, options: DecodeResultOpt
 		numpmid = cursor.count('numpmid', 8, 16);
 		const s = cursor.i64('sec');
 		const ns = cursor.i64('nsec');
-		if (s < 0n || s > BigInt(Number.MAX_SAFE_INTEGER)) {
-			cursor.fail(`sec ${s} is out of range`, 'sec');
+		if (s < 0n || s > BigInt(MAX_RESULT_SEC)) {
+			cursor.fail(`sec ${s} is not a time from 1970 to 9999 (0 to ${MAX_RESULT_SEC})`, 'sec');
 		}
 
 		if (ns < 0n || ns >= 1_000_000_000n) {
-			cursor.fail(`nsec ${ns} is out of range`, 'nsec');
+			cursor.fail(`nsec ${ns} is out of range (0 to 999999999)`, 'nsec');
 		}
 
 		sec = Number(s);
 		nsec = Number(ns);
 	} else {
 		sec = cursor.i32('tv_sec');
+		if (sec < 0) {
+			cursor.fail(`tv_sec ${sec} is before 1970`, 'tv_sec');
+		}
+
 		const usec = cursor.i32('tv_usec');
 		if (usec < 0 || usec >= 1_000_000) {
 			cursor.fail(`tv_usec ${usec} is out of range`, 'tv_usec');

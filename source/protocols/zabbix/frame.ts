@@ -10,6 +10,7 @@
  */
 import {deflateSync, inflateSync} from 'node:zlib';
 import {SecmonError} from '../../errors.js';
+import {sizeText} from '../bounds.js';
 
 export const zbxMagic = Buffer.from('ZBXD', 'latin1');
 export const flagProtocol = 0x01;
@@ -21,8 +22,11 @@ export const headerSize = 13;
 export const largeHeaderSize = 21;
 
 /**
- * Default limit for one response body (compressed and uncompressed alike). The agent itself
- * accepts up to 1 GiB; a monitoring value larger than this is almost surely a mistake or an attack.
+ * Default limit for one response body (compressed and uncompressed alike). Zabbix itself receives
+ * frames up to ZBX_MAX_RECV_DATA_SIZE (64 MiB in Zabbix 2.x, 1 GiB since; include/zbxcommon.h),
+ * but an agent item value is far smaller: vfs.file.contents stops at ZBX_MAX_DB_FILE_SIZE, 64 KiB
+ * (src/libs/zbxsysinfo/common/file.c), because the server's history tables hold no more. 64 MiB
+ * keeps every real value and bounds what a peer that is not an agent makes secmon hold.
  */
 export const defaultMaxFrameBytes = 64 * 1024 * 1024;
 
@@ -105,31 +109,41 @@ export class FrameDecoder {
 
 		this.chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
 		this.received += chunk.length;
-		const buffered = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-		if (this.chunks.length > 1) {
-			this.chunks.length = 0;
-			this.chunks.push(buffered);
-		}
-
-		this.header ??= parseHeader(buffered, this.maxBytes);
 		if (!this.header) {
-			return undefined;
+			// Only the first 21 bytes are joined to read the header; the body is joined once, at the end.
+			this.header = parseHeader(this.prefix(largeHeaderSize), this.maxBytes);
+			if (!this.header) {
+				return undefined;
+			}
 		}
 
 		const total = this.header.size + this.header.dataLength;
-		if (buffered.length < total) {
+		if (this.received < total) {
 			return undefined;
 		}
 
-		if (buffered.length > total) {
-			throw protocolError(`The agent sent ${buffered.length - total} bytes more than the ${this.header.dataLength} its header declared`);
+		if (this.received > total) {
+			throw protocolError(`The agent sent ${this.received - total} bytes more than the ${this.header.dataLength} its header declared`);
 		}
 
+		const buffered = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, total);
 		const body = buffered.subarray(this.header.size, total);
-		const data = (this.header.flags & flagCompress) === 0 ? Buffer.from(body) : inflate(body, this.header.reserved, this.maxBytes);
+		// One chunk is the socket's buffer: copy it; a joined buffer is ours already.
+		const owned = this.chunks.length === 1 ? Buffer.from(body) : body;
+		const data = (this.header.flags & flagCompress) === 0 ? owned : inflate(body, this.header.reserved, this.maxBytes);
 		this.frame = {flags: this.header.flags, data, wireBytes: total};
 		this.chunks.length = 0;
 		return this.frame;
+	}
+
+	/** The first `count` bytes received (fewer when fewer came), copying at most `count` bytes. */
+	private prefix(count: number): Buffer {
+		const first = this.chunks[0]!;
+		if (first.length >= count || this.chunks.length === 1) {
+			return first.subarray(0, count);
+		}
+
+		return Buffer.concat(this.chunks, Math.min(count, this.received)).subarray(0, count);
 	}
 
 	/** Call when the peer closed; returns the frame or throws for a truncated one. */
@@ -202,7 +216,7 @@ function parseHeader(buffer: Buffer, maxBytes: number): {flags: number; size: nu
 
 function checkSize(value: bigint, maxBytes: number, what: string): void {
 	if (value > BigInt(maxBytes)) {
-		throw new SecmonError('PROTOCOL', `The agent's response declares a ${what} of ${value} bytes, more than the limit of ${maxBytes} bytes`, 'Ask for a smaller item (e.g. a smaller file), or check that the port really is a Zabbix agent');
+		throw new SecmonError('PROTOCOL', `The agent's response declares a ${what} of ${value} bytes, over ${sizeText(maxBytes)}; secmon stops there`, 'Ask for a smaller item (e.g. a smaller file), or check that the port really is a Zabbix agent');
 	}
 }
 

@@ -600,6 +600,21 @@ describe('PcpClient connection failures', () => {
 		}
 	});
 
+	test('a HIGHRES_RESULT stamped in the year 318857 (sec 1e13): PROTOCOL naming the field, not a Date error later', async () => {
+		const server = await fakePcp(FEATURE.HIGHRES, pdu => {
+			const decoded = decodePdu(pdu);
+			return decoded.kind === 'highresFetch' ? encodeHighresResult({sec: 1e13, nsec: 0, vsets: [{pmid: 7, status: 'novalues'}]}) : undefined;
+		});
+		try {
+			const client = await connect(server, 'off');
+			const error = await failure(client.fetch([7]));
+			expect(error).toMatchObject({code: 'PROTOCOL', exitCode: 1});
+			expect(error.message).toMatch(/sent a bad reply: .*sec 10000000000000 is not a time from 1970 to 9999/v);
+		} finally {
+			await server.close();
+		}
+	});
+
 	test('not a PCP server (HTTP-like greeting): PROTOCOL', async () => {
 		const server = await fakeServer(socket => {
 			socket.write('HTTP/1.1 400 Bad Request\r\n\r\n');

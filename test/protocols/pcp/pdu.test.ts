@@ -11,7 +11,7 @@ import {
 	decodeUnits, emptyProfile, encodeChild, encodeCredList, encodeCreds, encodeDesc, encodeDescIds, encodeDescReq,
 	encodeDescs, encodeError, encodeFetch, encodeGreeting, encodeHighresFetch, encodeHighresResult, encodeIds, encodeInstance,
 	encodeInstanceReq, encodeLabel, encodeLabelReq, encodeNames, encodeProfile, encodeResult, encodeText, encodeTextReq,
-	encodeTraverse, encodeUnits, labelPairs, makeLabelSet, readHeader,
+	encodeTraverse, encodeUnits, labelPairs, MAX_RESULT_SEC, makeLabelSet, readHeader,
 } from '../../../source/protocols/pcp/pdu.js';
 import {type CapturedPdu, captured, pduBytes as bytes} from './fixtures/captures.js';
 
@@ -633,6 +633,20 @@ describe('malformed PDUs', () => {
 		expect(() => decodeHighresResult(withLen(Buffer.concat([noBlocks, Buffer.alloc(8)])))).toThrow(PduError);
 		// Nsec out of range.
 		expect(() => decodeHighresResult(patched(0x18, 0x7f_ff_ff_ff))).toThrow(/nsec/v);
+	});
+
+	test('timestamps a Date cannot show are decode errors, the limits themselves decode', () => {
+		const highres = (sec: number, nsec = 0) => encodeHighresResult({sec, nsec, vsets: [{pmid: 1, status: 'novalues'}]});
+		expect(() => decodeHighresResult(highres(1e13))).toThrow(/sec 10000000000000 is not a time from 1970 to 9999/v);
+		expect(() => decodeHighresResult(highres(MAX_RESULT_SEC + 1))).toThrow(PduError);
+		expect(decodeHighresResult(highres(MAX_RESULT_SEC, 999_999_999))).toMatchObject({sec: MAX_RESULT_SEC, nsec: 999_999_999});
+		expect(new Date((MAX_RESULT_SEC * 1000) + 999).toISOString()).toBe('9999-12-31T23:59:59.999Z');
+		expect(() => decodeHighresResult(highres(-1))).toThrow(/sec -1 /v);
+		expect(() => decodeHighresResult(highres(0, 1e9))).toThrow(/nsec 1000000000 is out of range/v);
+		// RESULT (FETCH without HIGHRES): tv_sec is an i32, so only 1970 is a bound.
+		const old = (sec: number) => encodeResult({sec, nsec: 0, vsets: [{pmid: 1, status: 'novalues'}]});
+		expect(() => decodeResult(old(-1))).toThrow(/tv_sec -1 is before 1970/v);
+		expect(decodeResult(old(0x7f_ff_ff_ff)).sec).toBe(0x7f_ff_ff_ff);
 	});
 
 	test('a 16 MiB hostile PDU is rejected in linear time', () => {

@@ -115,7 +115,7 @@ describe('FrameDecoder', () => {
 		const error = errorOf(() => new FrameDecoder().push(header));
 		expect(error.message).toContain('1073741825 bytes');
 		const small = errorOf(() => new FrameDecoder({maxBytes: 5}).push(versionResponse));
-		expect(small.message).toContain('limit of 5 bytes');
+		expect(small.message).toContain('over 5 bytes; secmon stops there');
 		const large = Buffer.alloc(21);
 		large.write('ZBXD');
 		large[4] = 0x05;
