@@ -25,6 +25,7 @@ import {formatDate, validityNote} from '../security/messages.js';
 import {formatTarget, TrustStore} from '../security/store.js';
 import {connectTcp, type TlsOptions} from '../security/tls.js';
 import {listTrustedCas} from '../security/trusted-cas.js';
+import {describeChainError} from '../security/trust.js';
 import type {CertificateInfo, Pin, Target} from '../security/types.js';
 import {parseHostSpec, type HostSpec} from '../target.js';
 import {parseArgs} from './args.js';
@@ -770,7 +771,7 @@ function textReport(report: VerifyReport, options: Options, color: boolean, now:
 	if (report.chainVerified) {
 		row('Chain check', report.chainVerified.ok
 			? paint(`verified against ${report.chainVerified.against}`, 'ok', color)
-			: paint(`not verified against ${report.chainVerified.against}: ${report.chainVerified.reason ?? 'unknown reason'}`, 'warn', color));
+			: paint(`not verified against ${report.chainVerified.against}: ${describeChainError(report.chainVerified.reason, report.chain)}`, 'warn', color));
 	}
 
 	if (report.hostname) {
