@@ -151,7 +151,7 @@ export function describeChainError(reason: string | undefined, chain: readonly C
 }
 
 /** Verify codes that can stand for a weak key or signature (OpenSSL x509_vfy.c, ssl/t1_lib.c). */
-const opaqueVerifyCodes = /^(?:UNSPECIFIED|CA_MD_TOO_WEAK|CA_KEY_TOO_SMALL|EE_KEY_TOO_SMALL|CERT_SIGNATURE_FAILURE|UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY|SUITE_B_.*)$/v;
+export const opaqueVerifyCodes = /^(?:UNSPECIFIED|CA_MD_TOO_WEAK|CA_KEY_TOO_SMALL|EE_KEY_TOO_SMALL|CERT_SIGNATURE_FAILURE|UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY|SUITE_B_.*)$/v;
 
 function makePin(target: Target, cert: CertificateInfo, pinnedBy: Pin['pinnedBy'], now: Date): Pin {
 	return {

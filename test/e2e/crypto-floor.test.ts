@@ -142,6 +142,7 @@ describe('weak certificates are refused at --accept-new (exit 3, a reason, nothi
 		const result = await runSecmon(['verify', `livestatus://127.0.0.1:${port}`], {env: {SECMON_HOME: dir}});
 		expect(result.code).toBe(3);
 		expect(`${result.stdout}${result.stderr}`).toContain('RSA key of 512 bits');
+		expect(result.stdout).toContain('Trust today   REFUSED below secmon\'s cryptographic floor (exit 3)');
 		expect(`${result.stdout}${result.stderr}`).not.toContain('UNSPECIFIED');
 	});
 });
