@@ -25,6 +25,8 @@ import {formatDate, validityNote} from '../security/messages.js';
 import {formatTarget, TrustStore} from '../security/store.js';
 import {connectTcp, type TlsOptions} from '../security/tls.js';
 import {listTrustedCas} from '../security/trusted-cas.js';
+import {describeChainError, opaqueVerifyCodes} from '../security/trust.js';
+import {floorHint} from '../security/floor.js';
 import type {CertificateInfo, Pin, Target} from '../security/types.js';
 import {parseHostSpec, type HostSpec} from '../target.js';
 import {parseArgs} from './args.js';
@@ -692,6 +694,11 @@ function clientCertText(report: VerifyReport): string {
 	}
 }
 
+/** The verify code as OpenSSL says it, unless it is opaque ("UNSPECIFIED"…): then what the floor names. */
+function chainReasonText(reason: string | undefined, chain: CertificateInfo[]): string {
+	return reason === undefined || opaqueVerifyCodes.test(reason) ? describeChainError(reason, chain) : reason;
+}
+
 function trustText(report: VerifyReport, color: boolean): string {
 	switch (report.trust) {
 		case 'ca': {
@@ -713,7 +720,9 @@ function trustText(report: VerifyReport, color: boolean): string {
 		}
 
 		case 'refused': {
-			return paint('REFUSED by --ca-file (exit 3)', 'error', color);
+			// CERT_INVALID: the --ca-file verdict, or a key or signature below the floor (security/floor.ts).
+			const floor = report.problem?.hint === floorHint;
+			return paint(`REFUSED ${floor ? 'below secmon\'s cryptographic floor' : 'by --ca-file'} (exit 3)`, 'error', color);
 		}
 
 		case 'error': {
@@ -770,7 +779,7 @@ function textReport(report: VerifyReport, options: Options, color: boolean, now:
 	if (report.chainVerified) {
 		row('Chain check', report.chainVerified.ok
 			? paint(`verified against ${report.chainVerified.against}`, 'ok', color)
-			: paint(`not verified against ${report.chainVerified.against}: ${report.chainVerified.reason ?? 'unknown reason'}`, 'warn', color));
+			: paint(`not verified against ${report.chainVerified.against}: ${chainReasonText(report.chainVerified.reason, report.chain)}`, 'warn', color));
 	}
 
 	if (report.hostname) {

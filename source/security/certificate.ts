@@ -4,6 +4,7 @@
  */
 import {createHash, X509Certificate} from 'node:crypto';
 import {SecmonError} from '../errors.js';
+import {publicKeyFacts, signatureAlgorithm} from './floor.js';
 import type {CertificateInfo} from './types.js';
 
 /**
@@ -94,6 +95,8 @@ export function describeCertificate(cert: X509Certificate | Buffer | string): Ce
 		pem: () => x509.toString(),
 		spkiSha256: () => createHash('sha256').update(x509.publicKey.export({type: 'spki', format: 'der'})).digest('base64'),
 		selfSigned: () => isSelfSigned(x509),
+		publicKey: () => publicKeyFacts(x509),
+		signatureAlgorithm: () => signatureAlgorithm(x509.raw),
 	};
 	const info = {};
 	// After the first read (or a write) the fact is a plain data property.

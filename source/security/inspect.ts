@@ -13,7 +13,7 @@ import {isSecmonError, SecmonError} from '../errors.js';
 import {nameMismatchReason} from './messages.js';
 import type {TrustStore} from './store.js';
 import {
-	authorizationCode, baseConnectOptions, loadCredentials, peerChain, tlsFailure, type TlsOptions,
+	authorizationCode, baseConnectOptions, loadCredentials, peerChain, receivedChain, tlsFailure, type TlsOptions,
 } from './tls.js';
 import {decideTrust} from './trust.js';
 import type {CertificateInfo, Pin, Target} from './types.js';
@@ -147,7 +147,7 @@ export async function inspectTls(socket: net.Socket, options: TlsOptions): Promi
 		};
 
 		const onError = (error: Error) => {
-			finish(tlsFailure(error, {target: options.target, clientCert: clientCertGiven}));
+			finish(tlsFailure(error, {target: options.target, clientCert: clientCertGiven, chain: receivedChain(stream)}));
 		};
 
 		const onClose = () => {

@@ -48,8 +48,17 @@ export function nameMismatchReason(cert: Pick<CertificateInfo, 'subjectAltNames'
 	return `certificate is for ${names}, not ${host}`;
 }
 
+/** ANSI colour for a validity note on a terminal: red when expired or not yet valid, yellow when close. */
+function paintValidity(note: ValidityNote, color: boolean): string {
+	if (!color || note.level === 'ok') {
+		return note.text;
+	}
+
+	return note.level === 'error' ? `\u001B[1;31m${note.text}\u001B[22;39m` : `\u001B[33m${note.text}\u001B[39m`;
+}
+
 /** The detail lines of a trust question (also what a plain-text prompt prints). */
-export function promptLines(question: TrustQuestion, now: Date = new Date()): string[] {
+export function promptLines(question: TrustQuestion, now: Date = new Date(), color = false): string[] {
 	const cert = question.certificate;
 	return [
 		`The authenticity of collector ${formatTarget(question.target)} can't be established.`,
@@ -57,7 +66,7 @@ export function promptLines(question: TrustQuestion, now: Date = new Date()): st
 		`Subject:  ${cert.subject}`,
 		`Issuer:   ${cert.issuer}${cert.selfSigned ? ' (self-signed)' : ''}`,
 		`Names:    ${cert.subjectAltNames.length > 0 ? cert.subjectAltNames.join(', ') : '(none)'}`,
-		`Valid:    ${validityNote(cert, now).text}`,
+		`Valid:    ${paintValidity(validityNote(cert, now), color)}`,
 		`SHA-256:  ${cert.sha256}`,
 		`SHA-1:    ${cert.sha1}`,
 	];

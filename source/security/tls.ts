@@ -18,7 +18,8 @@ import {checkKeyFileMode, errnoCode} from './home.js';
 import {nameMismatchReason} from './messages.js';
 import {formatTarget, type TrustStore} from './store.js';
 import {warnIfExpiring} from './expiry.js';
-import {decideTrust} from './trust.js';
+import {floorViolation, secureCiphers, secureOptions} from './floor.js';
+import {decideTrust, floorError} from './trust.js';
 import {rememberVerifiedTls} from './downgrade.js';
 import type {
 	Ask, CertificateInfo, Target, TlsFacts,
@@ -153,6 +154,9 @@ export function loadCredentials(options: TlsOptions): Credentials {
 	return {ca, cert: readOption(options.cert, '--cert'), key: readOption(options.key, '--key')};
 }
 
+/** What secmon negotiates, for hints. */
+const cipherFloorText = 'secmon needs TLS 1.3, or TLS 1.2 with a forward-secret AEAD suite (ECDHE or DHE with AES-GCM or ChaCha20-Poly1305), and a server key of RSA 2048+ or ECDSA P-256+';
+
 // Alerts a collector sends when it does not accept the client certificate we presented.
 const clientCertAlerts = /ALERT_(?:UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE|CERTIFICATE_EXPIRED|CERTIFICATE_REVOKED|ACCESS_DENIED|DECRYPT_ERROR|HANDSHAKE_FAILURE)$/v;
 
@@ -166,7 +170,7 @@ function alertName(message: string): string | undefined {
  * rejected client certificate: pcp.md §2.3) to a SecmonError that says what to do. Protocol
  * sessions call this for errors on the stream they got from upgradeToTls/connectTls.
  */
-export function tlsFailure(error: unknown, context: {target: Target; clientCert: boolean}): SecmonError {
+export function tlsFailure(error: unknown, context: {target: Target; clientCert: boolean; chain?: readonly X509Certificate[]}): SecmonError {
 	if (error instanceof SecmonError) {
 		return error;
 	}
@@ -176,13 +180,20 @@ export function tlsFailure(error: unknown, context: {target: Target; clientCert:
 	const message = error instanceof Error ? error.message : String(error);
 	const alert = alertName(message);
 	const options = {cause: error};
+	// OpenSSL's own refusals of weak keys and digests are opaque (EE_KEY_TOO_SMALL, CA_MD_TOO_WEAK,
+	// "unspecified"); when the chain arrived, the floor names what is wrong with it.
+	const weak = context.chain?.[0] ? floorViolation(context.chain) : undefined;
+	if (weak) {
+		return floorError(context.target, describeCertificate(context.chain![0]!), weak, {tlsError: alert ?? (code || message.split('\n')[0]!), cause: error});
+	}
+
 	const required = code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED';
 	if (required || (!context.clientCert && code === 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE')) {
 		return new SecmonError(
 			'CLIENT_CERT_REQUIRED',
-			`collector ${where} ${required ? 'requires a client certificate' : 'failed the TLS handshake (it may require a client certificate)'} (TLS alert: ${alert ?? code})`,
+			`collector ${where} ${required ? 'requires a client certificate' : 'failed the TLS handshake: it may require a client certificate, or it has no cipher suite or key in common with secmon'} (TLS alert: ${alert ?? code})`,
 			'Give --cert FILE --key FILE with a client certificate issued by a CA the collector trusts'
-			+ (code.endsWith('HANDSHAKE_FAILURE') ? '; if it does not require one, check its TLS settings (secmon needs TLS 1.2 or newer)' : ''),
+			+ (code.endsWith('HANDSHAKE_FAILURE') ? `;\nif it does not require one, check its TLS settings: ${cipherFloorText}` : ''),
 			options,
 		);
 	}
@@ -201,6 +212,15 @@ export function tlsFailure(error: unknown, context: {target: Target; clientCert:
 			'TLS_FAILED',
 			`collector ${where} did not answer with TLS (${code})`,
 			'Check the port and that TLS is enabled on the collector; secmon never falls back to plain text after a TLS attempt',
+			options,
+		);
+	}
+
+	if (/NO_SHARED_CIPHER|NO_CIPHERS_AVAILABLE|NO_SUITABLE_SIGNATURE_ALGORITHM|INSUFFICIENT_SECURITY/v.test(code)) {
+		return new SecmonError(
+			'TLS_FAILED',
+			`no cipher suite in common with collector ${where} (${alert ?? code})`,
+			`Enable a modern suite on the collector: ${cipherFloorText}`,
 			options,
 		);
 	}
@@ -233,6 +253,24 @@ export function tlsFailure(error: unknown, context: {target: Target; clientCert:
 	);
 }
 
+/** The chain a failed handshake received, if any (leaf first). */
+export function receivedChain(socket: tls.TLSSocket): X509Certificate[] {
+	const chain: X509Certificate[] = [];
+	const seen = new Set<string>();
+	try {
+		let current = socket.getPeerX509Certificate();
+		while (current && !seen.has(current.fingerprint256)) {
+			seen.add(current.fingerprint256);
+			chain.push(current);
+			current = current.issuerCertificate;
+		}
+	} catch {
+		// No certificate arrived.
+	}
+
+	return chain;
+}
+
 /** Handshake only: resolves on 'secureConnect', rejects (and destroys) on error, close or timeout. */
 async function handshake(connectOptions: tls.ConnectionOptions, options: TlsOptions, clientCert: boolean): Promise<tls.TLSSocket> {
 	const where = formatTarget(options.target);
@@ -262,7 +300,7 @@ async function handshake(connectOptions: tls.ConnectionOptions, options: TlsOpti
 		};
 
 		const onError = (error: Error) => {
-			finish(tlsFailure(error, {target: options.target, clientCert}));
+			finish(tlsFailure(error, {target: options.target, clientCert, chain: receivedChain(socket)}));
 		};
 
 		const onClose = () => {
@@ -355,6 +393,7 @@ export function authorizationCode(socket: tls.TLSSocket): string | undefined {
 async function secure(connectOptions: tls.ConnectionOptions, options: TlsOptions, credentials: Credentials): Promise<TlsResult> {
 	const clientCert = credentials.cert !== undefined;
 	const stream = await handshake(connectOptions, options, clientCert);
+	refuseRenegotiation(stream, options.target);
 	// Errors that arrive while we decide (a late alert, a reset) are kept, not thrown at the process.
 	let lateError: Error | undefined;
 	const onLateError = (error: Error) => {
@@ -426,13 +465,30 @@ async function secure(connectOptions: tls.ConnectionOptions, options: TlsOptions
 	}
 }
 
-/** What goes into the TLS context: CAs, client certificate, lowest version. */
+/** What goes into the TLS context: CAs, client certificate, lowest version, suites, options. */
 function contextOptions(options: TlsOptions, credentials: Credentials): tls.SecureContextOptions {
 	return {
 		...(credentials.ca ? {ca: credentials.ca} : {}),
 		...(credentials.cert && credentials.key ? {cert: credentials.cert, key: credentials.key} : {}),
 		minVersion: options.minVersion ?? 'TLSv1.2',
+		ciphers: secureCiphers,
+		secureOptions,
 	};
+}
+
+/**
+ * A second 'secureConnect' on a client socket is the collector starting a renegotiation
+ * (Node emits it when OpenSSL processes the HelloRequest). secmon refuses it (secureOptions) and
+ * ends the stream with an error that says so, rather than the collector's bare handshake alert.
+ */
+export function refuseRenegotiation(stream: tls.TLSSocket, target: Target): void {
+	stream.once('secureConnect', () => {
+		stream.destroy(new SecmonError(
+			'TLS_FAILED',
+			`collector ${formatTarget(target)} asked to renegotiate the TLS session; secmon refuses renegotiation`,
+			'Turn off server-initiated renegotiation on the collector (or its TLS proxy), or have it offer TLS 1.3, which has none',
+		));
+	});
 }
 
 /** What is per connection: the name sent (SNI) and our own verification. */

@@ -11,6 +11,9 @@
 import {exitCodes, isSecmonError, SecmonError} from '../errors.js';
 import {fingerprintArgument, normalizeFingerprint} from './certificate.js';
 import {
+	describeViolation, floorHint, floorViolation, type FloorViolation,
+} from './floor.js';
+import {
 	changedBanner, changedHint, changedSummary, formatDate, untrustedMessage,
 } from './messages.js';
 import {formatTarget, type TrustStore} from './store.js';
@@ -58,7 +61,7 @@ export function untrustedReason(input: Pick<TrustInput, 'chain' | 'chainVerified
 		if (leaf?.selfSigned) {
 			reasons.push('self-signed certificate');
 		} else {
-			reasons.push(`issuer not trusted: ${describeChainError(input.chainVerified.reason)}`);
+			reasons.push(`issuer not trusted: ${describeChainError(input.chainVerified.reason, input.chain)}`);
 		}
 	}
 
@@ -69,8 +72,47 @@ export function untrustedReason(input: Pick<TrustInput, 'chain' | 'chainVerified
 	return reasons.join('; ') || 'not verified';
 }
 
-/** OpenSSL verify codes in words (node:tls authorizationError.code). */
-export function describeChainError(reason: string | undefined): string {
+/** Refusal of a certificate below the cryptographic floor (security/floor.ts). */
+export function floorError(target: Target, leaf: CertificateInfo, violation: FloorViolation, failed?: {tlsError: string; cause: unknown}): SecmonError {
+	return new SecmonError(
+		'CERT_INVALID',
+		`the certificate of collector ${formatTarget(target)} was refused: ${describeViolation(violation)}${failed ? ` (TLS error: ${failed.tlsError})` : ''}\n  subject ${leaf.subject}, issuer ${leaf.issuer}\n  SHA-256 ${leaf.sha256}`,
+		floorHint,
+		{exitCode: exitCodes.untrusted, ...(failed ? {cause: failed.cause} : {})},
+	);
+}
+
+/** --accept-new saves only a certificate valid now (OpenSSH has no dates; a certificate does). */
+function refuseOutsideValidity(target: Target, leaf: CertificateInfo, now: Date): void {
+	const early = leaf.validFrom.getTime() > now.getTime();
+	if (!early && leaf.validTo.getTime() >= now.getTime()) {
+		return;
+	}
+
+	const dates = early
+		? `it is not valid until ${formatDate(leaf.validFrom)}`
+		: `it expired on ${formatDate(leaf.validTo)}`;
+	throw new SecmonError(
+		'CERT_INVALID',
+		`--accept-new refused the certificate of collector ${formatTarget(target)}: ${dates} (now ${formatDate(now)})\n  valid ${formatDate(leaf.validFrom)} → ${formatDate(leaf.validTo)}, subject ${leaf.subject}\n  SHA-256 ${leaf.sha256}`,
+		early
+			? 'Nothing was saved. Check the clock of this machine and of the collector (a certificate from the future often means one of them is wrong), or re-issue the certificate'
+			: 'Nothing was saved. Renew the collector\'s certificate (e.g. secmon pki issue --cn NAME --server --force), install it and restart the collector',
+		{exitCode: exitCodes.untrusted},
+	);
+}
+
+/**
+ * OpenSSL verify codes in words (node:tls authorizationError.code). OpenSSL reports some
+ * refusals opaquely ("UNSPECIFIED" for an RSA-512 key, CA_MD_TOO_WEAK, EE_KEY_TOO_SMALL at a
+ * security level): with the chain, they are named by the floor.
+ */
+export function describeChainError(reason: string | undefined, chain: readonly CertificateInfo[] = []): string {
+	const weak = floorViolation(chain);
+	if (weak && (reason === undefined || opaqueVerifyCodes.test(reason))) {
+		return `${describeViolation(weak)}${reason && reason !== 'UNSPECIFIED' ? ` (${reason})` : ''}`;
+	}
+
 	switch (reason) {
 		case undefined: {
 			return 'unknown reason';
@@ -98,11 +140,18 @@ export function describeChainError(reason: string | undefined): string {
 			return `certificate is not yet valid (${reason})`;
 		}
 
+		case 'UNSPECIFIED': {
+			return 'OpenSSL refused the certificate without naming a reason';
+		}
+
 		default: {
 			return reason;
 		}
 	}
 }
+
+/** Verify codes that can stand for a weak key or signature (OpenSSL x509_vfy.c, ssl/t1_lib.c). */
+export const opaqueVerifyCodes = /^(?:UNSPECIFIED|CA_MD_TOO_WEAK|CA_KEY_TOO_SMALL|EE_KEY_TOO_SMALL|CERT_SIGNATURE_FAILURE|UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY|SUITE_B_.*)$/v;
 
 function makePin(target: Target, cert: CertificateInfo, pinnedBy: Pin['pinnedBy'], now: Date): Pin {
 	return {
@@ -169,6 +218,12 @@ export async function decideTrust(input: TrustInput): Promise<TrustDecision> {
 	// The expected fingerprint is checked for syntax first: a typo is a usage error whatever happens next.
 	const expected = input.fingerprint === undefined ? undefined : normalizeFingerprint(input.fingerprint);
 
+	// The floor comes before every way of trusting: a weak key or signature is refused even pinned.
+	const weak = floorViolation(input.chain);
+	if (weak) {
+		throw floorError(input.target, leaf, weak);
+	}
+
 	// --fingerprint is a promise about this exact certificate: a mismatch is refused even when the CA
 	// path would succeed (like curl --pinnedpubkey). A changed pin still gets the louder banner.
 	if (expected !== undefined && expected !== leaf.sha256) {
@@ -195,7 +250,7 @@ export async function decideTrust(input: TrustInput): Promise<TrustDecision> {
 		// --ca-file is strict: no pin or prompt can override the CA the user named.
 		const which = input.chainVerified.ok
 			? (input.hostnameReason ?? 'certificate does not match the host name')
-			: `not signed by the given CA: ${describeChainError(input.chainVerified.reason)}`;
+			: `not signed by the given CA: ${describeChainError(input.chainVerified.reason, input.chain)}`;
 		throw new SecmonError(
 			'CERT_INVALID',
 			`the certificate of collector ${where} was refused: ${which}\n  subject ${leaf.subject}, issuer ${leaf.issuer}\n  SHA-256 ${leaf.sha256}`,
@@ -233,6 +288,7 @@ export async function decideTrust(input: TrustInput): Promise<TrustDecision> {
 
 	// (d) --accept-new: OpenSSH's accept-new (save without asking, still refuse changes later).
 	if (input.acceptNew) {
+		refuseOutsideValidity(input.target, leaf, now);
 		return {basis: 'accept-new', pinFile: savePin(input, leaf, 'accept-new'), warnings: []};
 	}
 

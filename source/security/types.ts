@@ -27,6 +27,20 @@ export type CertificateInfo = {
 	serialNumber: string;
 	selfSigned: boolean;
 	pem: string;
+	/** Public key type and size (security/floor.ts). Absent in a CertificateInfo built by hand. */
+	publicKey?: PublicKeyFacts;
+	/** Signature algorithm, e.g. "sha256WithRSAEncryption" (security/floor.ts). */
+	signatureAlgorithm?: string;
+};
+
+/** A public key as the cryptographic floor sees it. */
+export type PublicKeyFacts = {
+	/** node:crypto asymmetricKeyType: 'rsa', 'rsa-pss', 'ec', 'dsa', 'ed25519', … */
+	type: string;
+	/** RSA modulus or EC curve size. */
+	bits?: number;
+	/** EC curve, OpenSSL name (e.g. "prime256v1", "secp224r1"). */
+	curve?: string;
 };
 
 /** How a connection came to be trusted; shown in status lines and --json. */

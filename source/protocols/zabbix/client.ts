@@ -23,6 +23,9 @@ import {rerunCommand, rerunWithSecure} from '../../shell.js';
 import type {Plan} from '../../plan.js';
 import type {HostSpec} from '../../target.js';
 import {splitPemBundle} from '../../security/certificate.js';
+import {
+	describeViolation, floorHint, floorViolation, secureCiphers, secureOptions,
+} from '../../security/floor.js';
 import {checkKeyFileMode} from '../../security/home.js';
 import type {TrustStore} from '../../security/store.js';
 import type {Ask, TlsFacts, TrustBasis} from '../../security/types.js';
@@ -42,6 +45,9 @@ export const defaultConcurrency = 3;
  * OpenSSL names of the PSK suites, forward-secret ECDHE-PSK first (zabbix.md §3/§4.1: Debian's
  * GnuTLS agent offers ECDHE-PSK only with AES-128-CBC, and honours the client's order). Node's
  * default list says !PSK, so PSK suites must be named; its TLS 1.3 suites stay enabled (§4.3).
+ * These are the suites the agents offer, so the certificate floor (security/floor.ts
+ * secureCiphers, AEAD with forward secrecy only) is not applied to PSK: it would lock out the
+ * GnuTLS agents, and a PSK handshake involves no certificate key to be weak.
  */
 export const pskCiphers = [
 	'ECDHE-PSK-CHACHA20-POLY1305',
@@ -172,7 +178,7 @@ type Prepared
  */
 function secureContext(options: tls.SecureContextOptions, files: string): tls.SecureContext {
 	try {
-		return tls.createSecureContext({minVersion: 'TLSv1.2', ...options});
+		return tls.createSecureContext({minVersion: 'TLSv1.2', secureOptions, ...options});
 	} catch (error) {
 		const {message} = (error as Error);
 		throw configError(`cannot use ${files}: ${message}`, /mismatch/i.test(message)
@@ -236,7 +242,7 @@ export function prepareTls(endpoint: ZabbixEndpoint, warn: (message: string) => 
 
 				return {
 					kind: 'cert-tofu',
-					context: secureContext({cert, key, ...(endpoint.ciphers ? {ciphers: endpoint.ciphers} : {})}, `"${options.certFile}" and "${options.keyFile}"`),
+					context: secureContext({cert, key, ciphers: endpoint.ciphers ?? secureCiphers}, `"${options.certFile}" and "${options.keyFile}"`),
 					certFile: options.certFile,
 					keyFile: options.keyFile,
 					trust: endpoint.trust,
@@ -258,7 +264,7 @@ export function prepareTls(endpoint: ZabbixEndpoint, warn: (message: string) => 
 
 			const crl = options.crlFile === undefined ? undefined : readConfigFile(options.crlFile, 'CRL');
 			const context = secureContext({
-				ca, ...(crl ? {crl} : {}), cert, key, ...(endpoint.ciphers ? {ciphers: endpoint.ciphers} : {}),
+				ca, ...(crl ? {crl} : {}), cert, key, ciphers: endpoint.ciphers ?? secureCiphers,
 			}, `"${options.caFile}", ${crl ? `"${options.crlFile}", ` : ''}"${options.certFile}" and "${options.keyFile}"`);
 			return {
 				kind: 'cert-ca', caCerts, hasCrl: crl !== undefined, context, ...names,
@@ -406,6 +412,10 @@ async function tlsHandshake(endpoint: ZabbixEndpoint, kind: 'psk' | 'cert', opti
 		socket.once('close', onClose);
 		socket.once('secureConnect', () => {
 			cleanup();
+			// A second 'secureConnect' is the agent asking to renegotiate; secureOptions refuses it.
+			socket.once('secureConnect', () => {
+				socket.destroy(tlsError(endpoint, 'the agent asked to renegotiate the TLS session; secmon refuses renegotiation', 'Turn off renegotiation on the agent side (or its TLS proxy)'));
+			});
 			resolve(socket);
 		});
 	});
@@ -488,6 +498,11 @@ function verifyWithCa(endpoint: ZabbixEndpoint, socket: tls.TLSSocket, prepared:
 	const leaf = chain[0];
 	if (!leaf) {
 		throw tlsError(endpoint, 'the agent presented no certificate', 'Configure TLSCertFile on the agent');
+	}
+
+	const weak = floorViolation(chain);
+	if (weak) {
+		throw tlsError(endpoint, `the agent's certificate was refused: ${describeViolation(weak)}`, floorHint.replace('collector', 'agent'), {code: 'CERT_INVALID'});
 	}
 
 	// INVALID_PURPOSE is the last error OpenSSL recorded; revocation, signature and validity checks run

@@ -4,6 +4,7 @@
  * y saves, o accepts once, a pasted SHA-256 that matches saves, anything else (default) refuses.
  */
 import {createInterface} from 'node:readline';
+import process from 'node:process';
 import type {Writable} from 'node:stream';
 import {normalizeFingerprint} from '../../security/certificate.js';
 import {promptLines, promptQuestion} from '../../security/messages.js';
@@ -33,9 +34,14 @@ export function answerOf(line: string, sha256: string): PromptAnswer {
 	}
 }
 
-export function lineAsk(input: NodeJS.ReadableStream, output: Writable): Ask {
+/** Colour on a terminal unless NO_COLOR, FORCE_COLOR=0 or TERM=dumb say otherwise (as commands/certs.ts). */
+function colorFor(output: Writable, env: NodeJS.ProcessEnv): boolean {
+	return (output as {isTTY?: boolean}).isTTY === true && env['NO_COLOR'] === undefined && env['FORCE_COLOR'] !== '0' && env['TERM'] !== 'dumb';
+}
+
+export function lineAsk(input: NodeJS.ReadableStream, output: Writable, color = colorFor(output, process.env)): Ask {
 	return async question => {
-		output.write(`${promptLines(question).join('\n')}\n${promptQuestion}`);
+		output.write(`${promptLines(question, new Date(), color).join('\n')}\n${promptQuestion}`);
 		const reader = createInterface({input, terminal: false});
 		try {
 			const line = await new Promise<string>(resolve => {

@@ -208,6 +208,28 @@ describe('<TrustPrompt>', () => {
 			expect(expired.lastFrame()).toContain('EXPIRED 2 day(s) ago');
 		});
 	});
+
+	it('shows a not-yet-valid certificate in red when colour is on, and Enter still means No', async () => {
+		// Ink colours with chalk (its own dependency, the same instance here); the test terminal has
+		// no colour, so turn it on for this case.
+		// eslint-disable-next-line import-x/no-extraneous-dependencies, n/no-extraneous-import
+		const {default: chalk} = await import('chalk');
+		const {level} = chalk;
+		chalk.level = 1;
+		try {
+			const before = new Date(question.certificate.validFrom.getTime() - (3 * 24 * 3600 * 1000));
+			const {lastFrame, press, answers} = await setup(question, before);
+			await vi.waitFor(() => {
+				expect(lastFrame()).toMatch(/\u001B\[31m[^\n]*NOT YET VALID: check the clocks/v);
+			});
+			await press(enter);
+			await vi.waitFor(() => {
+				expect(answers).toEqual(['reject']);
+			});
+		} finally {
+			chalk.level = level;
+		}
+	});
 });
 
 class FakeTty extends PassThrough {
