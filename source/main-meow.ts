@@ -46,6 +46,7 @@ Security (secure by default: TLS whenever the collector offers it, every certifi
   --ca-file FILE     trust exactly this CA (chain and host name are checked)
   --cert FILE --key FILE   client certificate for collectors that require one
   --fingerprint SHA256     trust the collector whose certificate has this fingerprint
+                     (or sha256//BASE64, curl's public-key pin: whose key has this SHA-256)
   --accept-new       trust and save a collector seen for the first time (never a changed one)
   --psk-identity ID --psk-file FILE  Zabbix pre-shared key (the key only ever from a file)
   --password-file FILE   Icinga 2 / mon: USER:PASSWORD from a file (never on the command line)

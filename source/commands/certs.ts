@@ -15,7 +15,7 @@ import {
 	errorJson, exitCodes, formatError, isSecmonError, SecmonError,
 } from '../errors.js';
 import {
-	describeCertificate, fingerprintArgument, normalizeFingerprint, splitPemBundle,
+	describeCertificate, fingerprintArgument, isSpkiPin, matchesFingerprint, normalizeFingerprint, spkiPin, splitPemBundle,
 } from '../security/certificate.js';
 import {expiryOf, expiryWarningDays, type Expiry} from '../security/expiry.js';
 import {secmonHome} from '../security/home.js';
@@ -32,7 +32,7 @@ export const certsHelp = `
 Usage
   $ secmon certs list [--json]
   $ secmon certs show HOST[:PORT]|FINGERPRINT|CA-NAME [--json]
-  $ secmon certs trust-ca FILE [--name NAME]
+  $ secmon certs trust-ca FILE [--name NAME] [--fingerprint SHA256]
   $ secmon certs remove HOST[:PORT]|FINGERPRINT|CA-NAME
   $ secmon certs export HOST[:PORT]|FINGERPRINT|CA-NAME [--out FILE] [--force]
   $ secmon certs import-nss [DIR] [--port N] [--dry-run]
@@ -42,7 +42,8 @@ Usage
   show        full details of a pin or CA, with its subjectAltNames and PEM. HOST without a
               port shows every pin of that host
   trust-ca    trust a CA for every collector whose certificate it signed (chain and host name
-              are checked, no pin needed): the way one CA serves many collectors
+              are checked, no pin needed): the way one CA serves many collectors. With
+              --fingerprint, only a CA with that SHA-256 (or sha256//… public-key pin) is added
   remove      forget a pin (the next connection asks again) or stop trusting a CA; HOST:PORT
               also forgets that the collector spoke TLS (do this when it really turned TLS off)
   export      the PEM certificate, to stdout or --out FILE
@@ -54,6 +55,9 @@ Usage
 Options
   --json        machine-readable output (list, show)
   --name NAME   trust-ca: the CA's name (default its CN)
+  --fingerprint SHA256
+                trust-ca: the CA's SHA-256 as its owner gave it (or its sha256//BASE64
+                public-key pin); a CA file that does not match is refused (exit 3)
   --out FILE    export: write here instead of stdout; --force replaces an existing file
   --port N      import-nss: the port for pins derived from subjectAltNames (default 44321)
   --dry-run     import-nss: show what would be imported, change nothing
@@ -134,8 +138,8 @@ type Matches = {pins: Pin[]; cas: TrustedCa[]};
 function findMatches(selector: Selector, pins: Pin[], cas: TrustedCa[]): Matches {
 	if (selector.fingerprint !== undefined) {
 		return {
-			pins: pins.filter(pin => pin.sha256 === selector.fingerprint),
-			cas: cas.filter(ca => ca.info.sha256 === selector.fingerprint),
+			pins: pins.filter(pin => matchesFingerprint(selector.fingerprint!, pin)),
+			cas: cas.filter(ca => matchesFingerprint(selector.fingerprint!, ca.info)),
 		};
 	}
 
@@ -147,7 +151,7 @@ function findMatches(selector: Selector, pins: Pin[], cas: TrustedCa[]): Matches
 }
 
 function nothingMatches(selector: Selector, store: TrustStore): SecmonError {
-	const what = selector.fingerprint === undefined ? `"${selector.text}"` : `SHA-256 ${selector.fingerprint}`;
+	const what = selector.fingerprint === undefined ? `"${selector.text}"` : (isSpkiPin(selector.fingerprint) ? `public-key pin ${selector.fingerprint}` : `SHA-256 ${selector.fingerprint}`);
 	return new SecmonError(
 		'USAGE',
 		`no pinned collector or trusted CA matches ${what} in ${store.home}`,
@@ -167,6 +171,8 @@ type Entry = {
 	file: string;
 	info: CertificateInfo;
 	trustedAt?: string;
+	/** Pins: when the collector last renewed its certificate with the same key (trust.ts). */
+	renewedAt?: string;
 	/** In words: "--accept-new", "secmon certs trust-ca /path/ca.pem", … */
 	trustedHow: string;
 	/** Stable value for --json */
@@ -198,6 +204,7 @@ function pinEntry(store: TrustStore, pin: Pin): Entry {
 		file,
 		info: describeCertificate(pin.pem),
 		trustedAt: pin.pinnedAt,
+		...(pin.renewedAt === undefined ? {} : {renewedAt: pin.renewedAt}),
 		trustedHow: pinHowWithSource(pin.pinnedBy, importedFrom),
 		trustedBy: importedFrom === undefined ? pin.pinnedBy : 'import-nss',
 		...(importedFrom === undefined ? {} : {importedFrom}),
@@ -261,6 +268,7 @@ function entryJson(entry: Entry, now: Date, withPem: boolean): Record<string, un
 			? {
 				sha1: entry.info.sha1,
 				spkiSha256: entry.info.spkiSha256,
+				spkiPin: spkiPin(entry.info),
 				subjectAltNames: entry.info.subjectAltNames,
 				serialNumber: entry.info.serialNumber,
 				selfSigned: entry.info.selfSigned,
@@ -272,6 +280,7 @@ function entryJson(entry: Entry, now: Date, withPem: boolean): Record<string, un
 		expiry: expiry.state,
 		trustedAt: entry.trustedAt ?? null,
 		trustedBy: entry.trustedBy,
+		...(entry.kind === 'pin' ? {renewedAt: entry.renewedAt ?? null} : {}),
 		...(entry.importedFrom === undefined ? {} : {importedFrom: entry.importedFrom}),
 		file: entry.file,
 		...(withPem ? {pem: entry.info.pem} : {}),
@@ -279,7 +288,8 @@ function entryJson(entry: Entry, now: Date, withPem: boolean): Record<string, un
 }
 
 function trustedLine(entry: Entry): string {
-	return `${entry.trustedAt ? `${formatDate(new Date(entry.trustedAt))}, ` : ''}${entry.trustedHow}`;
+	const renewed = entry.renewedAt === undefined ? '' : `; renewed with the same key ${formatDate(new Date(entry.renewedAt))}`;
+	return `${entry.trustedAt ? `${formatDate(new Date(entry.trustedAt))}, ` : ''}${entry.trustedHow}${renewed}`;
 }
 
 // ---------------------------------------------------------------------------
@@ -372,6 +382,7 @@ function showLines(entry: Entry, now: Date, color: boolean): string[] {
 		`  SHA-256:       ${info.sha256}`,
 		`  SHA-1:         ${info.sha1}`,
 		`  SPKI SHA-256:  ${info.spkiSha256}`,
+		`  SPKI pin:      ${spkiPin(info)}  (curl --pinnedpubkey, secmon --fingerprint)`,
 		`  Trusted:       ${trustedLine(entry)}`,
 		`  File:          ${entry.file}`,
 		...info.pem.trimEnd().split('\n'),
@@ -411,7 +422,7 @@ async function runShow(argv: string[], io: Io): Promise<number> {
 // trust-ca
 
 async function runTrustCa(argv: string[], io: Io): Promise<number> {
-	const {input, flags} = parseArgs('certs trust-ca', argv, {name: {type: 'string'}});
+	const {input, flags} = parseArgs('certs trust-ca', argv, {name: {type: 'string'}, fingerprint: {type: 'string'}});
 	if (input.length !== 1) {
 		throw usage('secmon certs trust-ca needs one file with the CA certificate (PEM)', 'e.g. secmon certs trust-ca /etc/pcp/tls/ca.crt --name "monitoring CA"');
 	}
@@ -436,6 +447,8 @@ async function runTrustCa(argv: string[], io: Io): Promise<number> {
 
 	const now = new Date();
 	const infos = blocks.map(block => describeCertificate(block));
+	const checked = stringFlag(flags, 'fingerprint') !== undefined;
+	checkCaFingerprint(file, infos, stringFlag(flags, 'fingerprint'));
 	for (const [index, info] of infos.entries()) {
 		if (!isCaCertificate(blocks[index]!)) {
 			throw new SecmonError(
@@ -466,6 +479,7 @@ async function runTrustCa(argv: string[], io: Io): Promise<number> {
 			+ `  subject  ${info.subject}\n`
 			+ `  SHA-256  ${info.sha256}\n`
 			+ `  valid    ${note.text}\n`
+			+ (checked ? '  checked  matches --fingerprint\n' : '')
 			+ `  saved    ${ca.file}\n`);
 		if (note.level !== 'ok') {
 			io.stderr.write(`secmon: warning: the CA certificate "${ca.name}" ${note.text}\n`);
@@ -473,9 +487,41 @@ async function runTrustCa(argv: string[], io: Io): Promise<number> {
 	}
 
 	io.stdout.write('secmon now trusts every collector whose certificate this CA signed and whose name matches it; no pin is needed.\n'
-		+ 'Check the SHA-256 above with the CA\'s owner: whoever holds its key can pose as any collector to you.\n'
+		+ (checked ? '' : 'Check the SHA-256 above with the CA\'s owner: whoever holds its key can pose as any collector to you.\n')
 		+ `Undo with: secmon certs remove "${name ?? addTrustedNameHint(infos)}"\n`);
 	return exitCodes.ok;
+}
+
+/**
+ * `--fingerprint`: a CA file fetched over an untrusted path is trusted only if it is the CA its
+ * owner named, as `step ca bootstrap --fingerprint` does (smallstep cli, command/ca/bootstrap.go).
+ */
+function checkCaFingerprint(file: string, infos: CertificateInfo[], fingerprint: string | undefined): void {
+	if (fingerprint === undefined) {
+		return;
+	}
+
+	const expected = normalizeFingerprint(fingerprint);
+	if (infos.length !== 1) {
+		throw usage(`${file} holds ${infos.length} certificates; --fingerprint names only one`, 'Split the file so that it holds the one CA certificate the fingerprint belongs to');
+	}
+
+	const info = infos[0]!;
+	if (matchesFingerprint(expected, info)) {
+		return;
+	}
+
+	const spki = isSpkiPin(expected);
+	throw new SecmonError(
+		'CERT_INVALID',
+		`the CA certificate in ${file} (${info.subject}) does not match --fingerprint; nothing was trusted\n`
+		+ (spki
+			? `  expected public-key pin ${expected}\n  actual   public-key pin ${spkiPin(info)}\n  actual   SHA-256        ${info.sha256}`
+			: `  expected SHA-256 ${expected}\n  actual   SHA-256 ${info.sha256}`),
+		'Someone may have replaced the file on its way to you. Get the CA certificate again over a path you trust, and compare its\n'
+		+ `SHA-256 with its owner (on the CA: openssl x509 -noout -fingerprint -sha256 -in ${path.basename(file)})`,
+		{exitCode: exitCodes.untrusted},
+	);
 }
 
 function addTrustedNameHint(infos: CertificateInfo[]): string {

@@ -130,11 +130,17 @@ const invisible = /[\s\u00A0\u00AD\u180E\u200B-\u200F\u2028-\u202F\u205F-\u2064\
 /**
  * Normalise a SHA-256 certificate fingerprint typed or pasted by a person into the stored form
  * (uppercase colon hex). Accepts colons or not, any case, spaces, dashes, a `SHA256:`/`sha256:`/
- * `SHA256 Fingerprint=` prefix, and OpenSSH-style base64 after `SHA256:`.
+ * `SHA256 Fingerprint=` prefix, and OpenSSH-style base64 after `SHA256:`. A public-key pin in
+ * curl's form (`sha256//BASE64`) is returned as `sha256//BASE64`: see matchesFingerprint.
  * Throws SecmonError('USAGE') for anything that is not a SHA-256 fingerprint.
  */
 export function normalizeFingerprint(input: string): string {
 	const compact = input.replaceAll(invisible, '');
+	// curl --pinnedpubkey's form: base64 of the SHA-256 of the SubjectPublicKeyInfo (kept exact).
+	if (/^sha256\/\//iv.test(compact)) {
+		return normalizeSpkiPin(compact.slice('sha256//'.length), input);
+	}
+
 	const withoutPrefix = compact.replace(/^sha-?256(?:fingerprint)?[:=]?/iv, '');
 	const hex = withoutPrefix.replaceAll(/[:\-.]/gv, '');
 	if (/^[\da-f]{64}$/iv.test(hex)) {
@@ -153,6 +159,40 @@ export function normalizeFingerprint(input: string): string {
 	}
 
 	throw new SecmonError('USAGE', `not a SHA-256 fingerprint: ${JSON.stringify(input.slice(0, 120))}`, hint);
+}
+
+/**
+ * The base64 after `sha256//`: exactly 32 bytes in canonical padded base64, compared byte for byte
+ * (base64 is case-sensitive). curl's lib/vtls/vtls.c Curl_pin_peer_pubkey compares the same string.
+ */
+function normalizeSpkiPin(base64: string, input: string): string {
+	if (/^[A-Za-z\d+\/]{43}=$/v.test(base64) && Buffer.from(base64, 'base64').toString('base64') === base64) {
+		return `${spkiPinPrefix}${base64}`;
+	}
+
+	throw new SecmonError(
+		'USAGE',
+		`not a SHA-256 public-key pin: ${JSON.stringify(input.slice(0, 120))}`,
+		'A public-key pin is sha256// followed by 44 characters of base64 (curl --pinnedpubkey form), as shown by: secmon certs show HOST:PORT\n'
+		+ 'or: openssl x509 -in collector.pem -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64',
+	);
+}
+
+const spkiPinPrefix = 'sha256//';
+
+/** The SPKI pin of a certificate in curl's --pinnedpubkey form: "sha256//BASE64". */
+export function spkiPin(cert: Pick<CertificateInfo, 'spkiSha256'>): string {
+	return `${spkiPinPrefix}${cert.spkiSha256}`;
+}
+
+/** Is a normalised --fingerprint a public-key pin (sha256//…) rather than a certificate fingerprint? */
+export function isSpkiPin(normalized: string): boolean {
+	return normalized.startsWith(spkiPinPrefix);
+}
+
+/** Does the certificate match a normalised fingerprint: its SHA-256, or for sha256//… its public key? */
+export function matchesFingerprint(normalized: string, cert: Pick<CertificateInfo, 'sha256' | 'spkiSha256'>): boolean {
+	return isSpkiPin(normalized) ? normalized === spkiPin(cert) : normalized === cert.sha256;
 }
 
 /** Lowercase hex without colons: the compact form used in copy-paste commands (`--fingerprint …`). */

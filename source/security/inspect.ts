@@ -283,6 +283,7 @@ export async function trustVerdict(inspection: Inspection, options: {
 			caFileGiven: options.caFileGiven,
 			store: options.store,
 			acceptNew: false,
+			dryRun: true,
 			...(options.rerunCommand === undefined ? {} : {rerunCommand: options.rerunCommand}),
 			...(options.now === undefined ? {} : {now: options.now}),
 		});

@@ -95,7 +95,7 @@ export function changedSummary(target: Target): string {
  * The refusal shown when a pinned collector presents a different certificate (OpenSSH's
  * warn_changed_key). Body of SecmonError('CERT_CHANGED'); `changedHint` is its hint.
  */
-export function changedBanner(options: {target: Target; pin: Pin; current: CertificateInfo; pinFile: string; now?: Date}): string {
+export function changedBanner(options: {target: Target; pin: Pin; current: CertificateInfo; pinFile: string; now?: Date; notRenewal?: string}): string {
 	const {target, pin, current, pinFile} = options;
 	const now = options.now ?? new Date();
 	const title = `WARNING: COLLECTOR CERTIFICATE HAS CHANGED FOR ${formatTarget(target)}`;
@@ -112,14 +112,17 @@ export function changedBanner(options: {target: Target; pin: Pin; current: Certi
 		'It is also possible that the collector\'s certificate was replaced (renewal, reinstall).',
 		'',
 		`Pinned certificate:    SHA-256 ${pin.sha256}`,
-		`  pinned ${formatDate(new Date(pin.pinnedAt))} (${pinHow(pin.pinnedBy)}), subject ${pin.subject}`,
+		`  pinned ${formatDate(new Date(pin.pinnedAt))} (${pinHow(pin.pinnedBy)})${pin.renewedAt ? `, renewed ${formatDate(new Date(pin.renewedAt))}` : ''}, subject ${pin.subject}`,
 		`  valid until ${formatDate(oldExpiry)}${oldExpired ? ' (EXPIRED: a renewal is one possible explanation)' : ''}`,
 		`Presented certificate: SHA-256 ${current.sha256}`,
 		`  subject ${current.subject}, issuer ${current.issuer}${current.selfSigned ? ' (self-signed)' : ''}`,
 		`  valid ${validityNote(current, now).text}`,
 	];
 	if (pin.spkiSha256 === current.spkiSha256) {
-		lines.push('  (same public key as the pinned certificate: it was re-issued with the same key)');
+		// trust.ts notARenewal says which condition of a renewal failed.
+		lines.push(options.notRenewal?.startsWith('same key')
+			? `  (${options.notRenewal}: not accepted as a renewal)`
+			: '  (same public key as the pinned certificate: it was re-issued with the same key)');
 	}
 
 	lines.push(

@@ -178,6 +178,7 @@ function parsePin(text: string, file: string, expected?: Target): Pin {
 		pinnedAt: field('pinnedAt'),
 		pinnedBy,
 		pem: field('pem'),
+		...(typeof record.get('renewedAt') === 'string' ? {renewedAt: field('renewedAt')} : {}),
 	};
 	if (!fingerprintPattern.test(pin.sha256)) {
 		throw corruptPin(file, 'field "sha256" is not a SHA-256 fingerprint', expected);

@@ -9,7 +9,9 @@
  * A --fingerprint that does not match the presented certificate is refused before all of these.
  */
 import {exitCodes, isSecmonError, SecmonError} from '../errors.js';
-import {fingerprintArgument, normalizeFingerprint} from './certificate.js';
+import {
+	describeCertificate, fingerprintArgument, isSpkiPin, matchesFingerprint, normalizeFingerprint, spkiPin,
+} from './certificate.js';
 import {
 	describeViolation, floorHint, floorViolation, type FloorViolation,
 } from './floor.js';
@@ -43,6 +45,8 @@ export type TrustInput = {
 	/** How to re-run the command, for hints (default "secmon --host HOST:PORT …"). */
 	rerunCommand?: string;
 	now?: Date;
+	/** Decide without writing (secmon verify): a renewal is still accepted, but the pin is left as it is. */
+	dryRun?: boolean;
 };
 
 export type TrustDecision = {
@@ -169,11 +173,11 @@ function makePin(target: Target, cert: CertificateInfo, pinnedBy: Pin['pinnedBy'
 	};
 }
 
-function changedError(input: TrustInput, pin: Pin, leaf: CertificateInfo): SecmonError {
+function changedError(input: TrustInput, pin: Pin, leaf: CertificateInfo, notRenewal?: string): SecmonError {
 	return new SecmonError(
 		'CERT_CHANGED',
 		`${changedSummary(input.target)}\n${changedBanner({
-			target: input.target, pin, current: leaf, pinFile: input.store.pinPath(input.target), now: input.now,
+			target: input.target, pin, current: leaf, pinFile: input.store.pinPath(input.target), now: input.now, notRenewal,
 		})}`,
 		changedHint({target: input.target, current: leaf, ...(input.rerunCommand === undefined ? {} : {rerunCommand: input.rerunCommand})}),
 		{exitCode: exitCodes.changed},
@@ -197,6 +201,57 @@ function savePin(input: TrustInput, leaf: CertificateInfo, pinnedBy: Pin['pinned
 	}
 
 	return input.store.pinPath(input.target);
+}
+
+/**
+ * Is `leaf` a renewal of the pinned certificate: the same public key (so the same holder, whatever
+ * the CA says), valid now, and issued for at least the names the pinned one covered? Returns why
+ * not, or undefined when it is. Like an HPKP/curl --pinnedpubkey pin (RFC 7469 §2.4), the key is
+ * the identity; the certificate around it may be re-issued.
+ */
+export function notARenewal(pin: Pin, leaf: CertificateInfo, now: Date): string | undefined {
+	if (pin.spkiSha256 !== leaf.spkiSha256) {
+		return 'a different public key';
+	}
+
+	if (leaf.validFrom.getTime() > now.getTime()) {
+		return `same key, but the new certificate is not valid before ${formatDate(leaf.validFrom)} (check the clocks)`;
+	}
+
+	if (leaf.validTo.getTime() < now.getTime()) {
+		return `same key, but the new certificate expired on ${formatDate(leaf.validTo)}`;
+	}
+
+	let pinnedNames: string[];
+	try {
+		pinnedNames = describeCertificate(pin.pem).subjectAltNames;
+	} catch {
+		return 'same key, but the pinned certificate in the pin file cannot be parsed to compare names';
+	}
+
+	// Node prints both lists the same way; DNS names compare without case (RFC 4343).
+	const covered = new Set(leaf.subjectAltNames.map(name => name.toLowerCase()));
+	const missing = pinnedNames.filter(name => !covered.has(name.toLowerCase()));
+	if (missing.length > 0) {
+		return `same key, but the new certificate does not cover ${missing.join(', ')}`;
+	}
+
+	return undefined;
+}
+
+/** Replace the pin with its renewal (atomic rename, store.ts), keeping how it was first pinned. */
+function renewPin(input: TrustInput, pin: Pin, leaf: CertificateInfo, now: Date): string {
+	const renewed: Pin = {
+		...makePin(input.target, leaf, pin.pinnedBy, now),
+		pinnedAt: pin.pinnedAt,
+		renewedAt: now.toISOString(),
+	};
+	if (!input.dryRun) {
+		input.store.add(renewed, {replace: true});
+	}
+
+	return `secmon: note: ${formatTarget(input.target)} renewed its certificate with the same key; ${input.dryRun ? 'the next connection updates the pin' : 'pin updated'} `
+		+ `(old SHA-256 ${pin.sha256}, expires ${formatDate(new Date(pin.notAfter))}; new SHA-256 ${leaf.sha256}, expires ${formatDate(leaf.validTo)})`;
 }
 
 function expiryWarnings(target: Target, leaf: CertificateInfo, now: Date): string[] {
@@ -226,17 +281,23 @@ export async function decideTrust(input: TrustInput): Promise<TrustDecision> {
 
 	// --fingerprint is a promise about this exact certificate: a mismatch is refused even when the CA
 	// path would succeed (like curl --pinnedpubkey). A changed pin still gets the louder banner.
-	if (expected !== undefined && expected !== leaf.sha256) {
+	if (expected !== undefined && !matchesFingerprint(expected, leaf)) {
 		const pin = input.caFileGiven ? undefined : input.store.get(input.target);
 		if (pin && pin.sha256 !== leaf.sha256) {
-			throw changedError(input, pin, leaf);
+			const why = notARenewal(pin, leaf, now);
+			if (why !== undefined) {
+				throw changedError(input, pin, leaf, why);
+			}
 		}
 
+		const spki = isSpkiPin(expected);
 		throw new SecmonError(
 			'CERT_INVALID',
-			`the certificate of collector ${where} does not match --fingerprint\n  expected  SHA-256 ${expected}\n  presented SHA-256 ${leaf.sha256}`,
+			spki
+				? `the public key of collector ${where} does not match --fingerprint\n  expected  public-key pin ${expected}\n  presented public-key pin ${spkiPin(leaf)} (certificate SHA-256 ${leaf.sha256})`
+				: `the certificate of collector ${where} does not match --fingerprint\n  expected  SHA-256 ${expected}\n  presented SHA-256 ${leaf.sha256}`,
 			'Nothing was saved. Check the fingerprint you were given (and where it came from); someone may be intercepting the connection.\n'
-			+ `If the presented certificate is the right one, re-run with --fingerprint ${fingerprintArgument(leaf.sha256)}`,
+			+ `If the presented certificate is the right one, re-run with --fingerprint ${spki ? spkiPin(leaf) : fingerprintArgument(leaf.sha256)}`,
 			{exitCode: exitCodes.untrusted},
 		);
 	}
@@ -269,7 +330,7 @@ export async function decideTrust(input: TrustInput): Promise<TrustDecision> {
 		}
 
 		// The one explicit replacement path: --fingerprint equal to the new certificate (checked out of band).
-		if (expected === leaf.sha256) {
+		if (expected !== undefined) {
 			const pinFile = savePin(input, leaf, 'fingerprint', true);
 			return {
 				basis: 'fingerprint',
@@ -278,7 +339,13 @@ export async function decideTrust(input: TrustInput): Promise<TrustDecision> {
 			};
 		}
 
-		throw changedError(input, pin, leaf);
+		// A renewal (same key, valid now, the same names or more) updates the pin, said once on stderr.
+		const why = notARenewal(pin, leaf, now);
+		if (why === undefined) {
+			return {basis: 'pinned', warnings: [renewPin(input, pin, leaf, now)]};
+		}
+
+		throw changedError(input, pin, leaf, why);
 	}
 
 	// (c) The user said which certificate to expect (a mismatch was refused above).

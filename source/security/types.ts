@@ -84,6 +84,8 @@ export type Pin = {
 	/** ISO timestamp */
 	pinnedAt: string;
 	pinnedBy: 'prompt' | 'accept-new' | 'fingerprint' | 'import-nss';
+	/** ISO timestamp of the last renewal with the same key (trust.ts), if any; pinnedAt stays the first pinning. */
+	renewedAt?: string;
 	pem: string;
 };
 

@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process';
-import {X509Certificate} from 'node:crypto';
+import {createHash, X509Certificate} from 'node:crypto';
 import {
 	existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
@@ -14,7 +14,7 @@ import {
 } from '../../source/commands/certs.js';
 import {initCa} from '../../source/pki/ca.js';
 import {issueCertificate} from '../../source/pki/issue.js';
-import {describeCertificate, fingerprintArgument} from '../../source/security/certificate.js';
+import {describeCertificate, fingerprintArgument, spkiPin} from '../../source/security/certificate.js';
 import {TrustStore} from '../../source/security/store.js';
 import {testPki} from '../helpers/certs.js';
 import {startPmcd, type PmcdPeer} from '../helpers/pmcd.js';
@@ -258,6 +258,31 @@ describe('pins made by real secmon runs against a real pmcd', () => {
 		expect(new X509Certificate(entry!['pem'] as string).fingerprint256).toBe(sha256Of(offer.servedCert!));
 	});
 
+	it('show gives the public-key pin in curl\'s sha256//BASE64 form (text and --json), and finds the pin by it', async () => {
+		const pin = `sha256//${createHash('sha256').update(new X509Certificate(readFileSync(offer.servedCert!)).publicKey.export({type: 'spki', format: 'der'})).digest('base64')}`;
+		const text = await secmon(home, ['certs', 'show', target()]);
+		expect(text.stdout).toContain(`  SPKI pin:      ${pin}  (curl --pinnedpubkey, secmon --fingerprint)\n`);
+		const json = await secmon(home, ['certs', 'show', pin, '--json']);
+		expect(json.code, json.stderr).toBe(0);
+		const [entry] = JSON.parse(json.stdout) as Array<Record<string, unknown>>;
+		expect(entry).toMatchObject({target: target(), spkiPin: pin, renewedAt: null});
+	});
+
+	it('--fingerprint sha256//BASE64 pins a collector whose public key matches; a mismatch is exit 3 showing the presented pin', async () => {
+		const pinHome = tempDir('spki');
+		const info = describeCertificate(readFileSync(offer.servedCert!, 'utf8'));
+		const other = describeCertificate(readFileSync(offer.rotatedCert, 'utf8'));
+		const wrong = await secmon(pinHome, ['--host', `pcps://${target()}`, '-f', 'hinv.ncpu', '--fingerprint', spkiPin(other)]);
+		expect(wrong.code).toBe(3);
+		expect(wrong.stderr).toContain(`expected  public-key pin ${spkiPin(other)}`);
+		expect(wrong.stderr).toContain(`presented public-key pin ${spkiPin(info)}`);
+		expect(existsSync(path.join(pinHome, 'known_collectors'))).toBe(false);
+		const right = await secmon(pinHome, ['--host', `pcps://${target()}`, '-f', 'hinv.ncpu', '--json', '--fingerprint', spkiPin(info)]);
+		expect(right.code, right.stderr).toBe(0);
+		expect(trustOf(right.stdout)).toBe('fingerprint');
+		expect(new TrustStore(pinHome).get({host: '127.0.0.1', port: offer.port})).toMatchObject({sha256: info.sha256, pinnedBy: 'fingerprint'});
+	});
+
 	it('export writes the pinned PEM to stdout or a file (never over an existing one without --force)', async () => {
 		const stdout = await secmon(home, ['certs', 'export', target()]);
 		expect(stdout.code).toBe(0);
@@ -369,6 +394,35 @@ describe('trust-ca', () => {
 		expect(refused.code).toBe(1);
 		expect(refused.stderr).toMatch(/the CA certificate CN=old CA in .* expired on \d{4}-/);
 		expect((await secmon(home, ['certs', 'list', '--json'])).stdout.match(/"kind":"ca"/g)).toHaveLength(1);
+	});
+});
+
+describe('trust-ca --fingerprint (bootstrap a site CA safely, as step ca bootstrap does)', () => {
+	it('adds the CA when its SHA-256 or public-key pin matches, refuses it (exit 3, nothing trusted) when not', async () => {
+		const home = tempDir('bootstrap');
+		const ca = describeCertificate(readFileSync(offer.caFile, 'utf8'));
+		const other = describeCertificate(readFileSync(offer.otherCaFile, 'utf8'));
+		const wrong = await secmon(home, ['certs', 'trust-ca', offer.caFile, '--fingerprint', fingerprintArgument(other.sha256)]);
+		expect(wrong.code).toBe(3);
+		expect(wrong.stderr).toContain('does not match --fingerprint; nothing was trusted');
+		expect(wrong.stderr).toContain(`expected SHA-256 ${other.sha256}`);
+		expect(wrong.stderr).toContain(`actual   SHA-256 ${ca.sha256}`);
+		const wrongPin = await secmon(home, ['certs', 'trust-ca', offer.caFile, '--fingerprint', spkiPin(other)]);
+		expect(wrongPin.code).toBe(3);
+		expect(wrongPin.stderr).toContain(`expected public-key pin ${spkiPin(other)}`);
+		expect(wrongPin.stderr).toContain(`actual   public-key pin ${spkiPin(ca)}`);
+		expect(existsSync(path.join(home, 'cas'))).toBe(false);
+		const typo = await secmon(home, ['certs', 'trust-ca', offer.caFile, '--fingerprint', 'abc']);
+		expect(typo.code).toBe(2);
+
+		const right = await secmon(home, ['certs', 'trust-ca', offer.caFile, '--fingerprint', ca.sha256.toLowerCase()]);
+		expect(right.code, right.stderr).toBe(0);
+		expect(right.stdout).toContain('Trusted the CA "secmon test CA"');
+		expect(right.stdout).toContain('  checked  matches --fingerprint\n');
+		expect(readdirSync(path.join(home, 'cas'))).toHaveLength(1);
+		const byPin = await secmon(home, ['certs', 'trust-ca', offer.caFile, '--fingerprint', spkiPin(ca)]);
+		expect(byPin.code, byPin.stderr).toBe(0);
+		expect(byPin.stdout).toContain('Still trusting the CA "secmon test CA"');
 	});
 });
 

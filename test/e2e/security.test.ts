@@ -238,6 +238,53 @@ describe('certificate verification', () => {
 	});
 });
 
+describe('a pinned collector renews its certificate', () => {
+	it('same key: accepted (exit 0) with one note, the pin file holds the new SHA-256; a new key is still exit 4', async () => {
+		const peer = await startPmcd('offer');
+		const env = fresh();
+		try {
+			expect((await runSecmon(['--secure', 'enforce', '-h', peer.address, '-f', 'hinv.ncpu', '--accept-new'], {env})).code).toBe(0);
+			const dir = env['SECMON_HOME']!;
+			const [file] = pins(dir);
+			const pinFile = path.join(dir, 'known_collectors', file!);
+			const oldSha = sha256Of(peer.serverCert);
+			const newSha = sha256Of(peer.renewedCert);
+			expect(newSha).not.toBe(oldSha);
+
+			await peer.restart('offer-renewed');
+			const renewed = await runSecmon(['--secure', 'enforce', '-h', peer.address, '-f', 'hinv.ncpu'], {env});
+			expect(renewed.code, renewed.stderr).toBe(0);
+			expect(renewed.stdout).toMatch(/hinv\.ncpu/);
+			const notes = renewed.stderr.split('\n').filter(line => line.includes('renewed'));
+			expect(notes).toHaveLength(1);
+			expect(notes[0]).toMatch(new RegExp(`^secmon: note: 127\\.0\\.0\\.1:${peer.port} renewed its certificate with the same key; pin updated \\(old SHA-256 ${oldSha}, expires \\d{4}-[\\d\\- :]+UTC; new SHA-256 ${newSha}, expires \\d{4}-[\\d\\- :]+UTC\\)$`));
+			expect(renewed.stderr).not.toMatch(/CHANGED/);
+			const pin = JSON.parse(readFileSync(pinFile, 'utf8')) as Record<string, string>;
+			expect(pin).toMatchObject({sha256: newSha, pinnedBy: 'accept-new'});
+			expect(pin['renewedAt']).toMatch(/^\d{4}-/);
+			expect(statSync(pinFile).mode & 0o777).toBe(0o600);
+
+			// Next run: plainly pinned, no note.
+			const again = await runSecmon(['--json', '--secure', 'enforce', '-h', peer.address, '-f', 'hinv.ncpu'], {env});
+			expect(again.code, again.stderr).toBe(0);
+			expect(again.stderr).not.toMatch(/renewed/);
+			expect(JSON.parse(again.stdout.trim())).toMatchObject({tls: {trust: 'pinned', sha256: newSha}});
+			const shown = await runSecmon(['certs', 'show', peer.address], {env});
+			expect(shown.stdout).toMatch(/Trusted: +\d{4}-[\d\- :]+UTC, by --accept-new; renewed with the same key \d{4}-/);
+
+			// A new key is a change, as before.
+			await peer.restart('offer-rotated');
+			const rotated = await runSecmon(['--secure', 'enforce', '-h', peer.address, '-f', 'hinv.ncpu'], {env});
+			expect(rotated.code).toBe(4);
+			expect(rotated.stderr).toMatch(/CHANGED/);
+			expect(rotated.stderr).toContain(sha256Of(peer.rotatedCert));
+			expect(JSON.parse(readFileSync(pinFile, 'utf8'))).toMatchObject({sha256: newSha});
+		} finally {
+			await peer.stop();
+		}
+	});
+});
+
 describe('client certificates', () => {
 	it('a collector that requires a client certificate refuses a client without one, with a clear message', async () => {
 		const r = await runSecmon(['--secure', 'enforce', '-h', require.address, '--ca-file', require.caFile, '-f', 'hinv.ncpu'], {env: fresh()});

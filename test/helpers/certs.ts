@@ -57,6 +57,8 @@ type IssueOptions = {
 	altNames?: Array<{type: 2; value: string} | {type: 7; ip: string}>;
 	usage?: 'server' | 'client';
 	days?: number;
+	notBefore?: Date;
+	notAfter?: Date;
 };
 
 function attributes(name: Name): forge.pki.CertificateField[] {
@@ -74,8 +76,8 @@ function issue(options: IssueOptions): string {
 	cert.publicKey = options.publicKey;
 	cert.serialNumber = randomSerial();
 	const now = Date.now();
-	cert.validity.notBefore = new Date(now - (60 * 60 * 1000));
-	cert.validity.notAfter = new Date(now + ((options.days ?? 3650) * 24 * 60 * 60 * 1000));
+	cert.validity.notBefore = options.notBefore ?? new Date(now - (60 * 60 * 1000));
+	cert.validity.notAfter = options.notAfter ?? new Date(now + ((options.days ?? 3650) * 24 * 60 * 60 * 1000));
 	cert.setSubject(attributes(options.subject));
 	cert.setIssuer(attributes(options.issuer?.name ?? options.subject));
 	const extensions: any[] = [];
@@ -187,6 +189,24 @@ async function makePki(): Promise<TestPki> {
 			key: clientKey!.pem,
 		},
 	};
+}
+
+export type AltName = {type: 2; value: string} | {type: 7; ip: string};
+
+/**
+ * A renewal of a self-signed collector certificate: the key of `base`, CN=collector, a new serial
+ * and validity (default: from an hour ago, ten years), `altNames` (default: the selfSigned names).
+ */
+export function renewSelfSigned(base: TestCert, options: {notBefore?: Date; notAfter?: Date; altNames?: AltName[]} = {}): string {
+	const privateKey = forge.pki.privateKeyFromPem(base.key);
+	return issue({
+		subject: {cn: 'collector', o: 'secmon'},
+		publicKey: forge.pki.setRsaPublicKey(privateKey.n, privateKey.e),
+		selfKey: privateKey,
+		altNames: options.altNames ?? collectorNames,
+		...(options.notBefore ? {notBefore: options.notBefore} : {}),
+		...(options.notAfter ? {notAfter: options.notAfter} : {}),
+	});
 }
 
 const cacheVersion = 1;

@@ -12,10 +12,11 @@ Real Debian pmcd peers for interop tests, via test/peers/pmcd.sh (pcp.md §1.3, 
 
 - plain: no TLS. offer: TLS with the CA-signed server.pem. offer-wrongname: TLS with a cert
   for wrong.example only. offer-rotated: TLS with rotated.pem (same names, new key).
+  offer-renewed: TLS with renewed.pem (server.pem renewed: same names and key, new serial and validity).
 - require: TLS plus a client certificate signed by the test CA (-Q, tls-verify-clients);
   bound to 127.0.0.2 because pmcd exempts exactly 127.0.0.1 from -Q (pcp.md §2.2).
 */
-export type PmcdMode = 'plain' | 'offer' | 'require' | 'offer-wrongname' | 'offer-rotated';
+export type PmcdMode = 'plain' | 'offer' | 'require' | 'offer-wrongname' | 'offer-rotated' | 'offer-renewed';
 
 export type PmcdOptions = {
 	/** Default: a free port from ./ports.ts. */
@@ -41,6 +42,8 @@ export type PeerPki = {
 	/** Same names as server.pem, new key: a "changed" certificate. */
 	rotatedCert: string;
 	rotatedKey: string;
+	/** server.pem renewed by the same CA: same names and key (serverKey), new serial and validity. */
+	renewedCert: string;
 	/** CN=secmon client, clientAuth, signed by the CA. */
 	clientCert: string;
 	clientKey: string;
@@ -140,6 +143,7 @@ function pkiFiles(dir: string): PeerPki {
 		wrongNameKey: file('wrongname.key'),
 		rotatedCert: file('rotated.pem'),
 		rotatedKey: file('rotated.key'),
+		renewedCert: file('renewed.pem'),
 		clientCert: file('client.pem'),
 		clientKey: file('client.key'),
 		otherClientCert: file('other-client.pem'),
@@ -192,6 +196,10 @@ function servedCertFor(mode: PmcdMode, pki: PeerPki): string | undefined {
 			return pki.rotatedCert;
 		}
 
+		case 'offer-renewed': {
+			return pki.renewedCert;
+		}
+
 		case 'offer':
 		case 'require': {
 			return pki.serverCert;
@@ -217,6 +225,7 @@ class Peer implements PmcdPeer {
 	wrongNameKey: string;
 	rotatedCert: string;
 	rotatedKey: string;
+	renewedCert: string;
 	clientCert: string;
 	clientKey: string;
 	otherClientCert: string;
@@ -242,6 +251,7 @@ class Peer implements PmcdPeer {
 		this.wrongNameKey = pki.wrongNameKey;
 		this.rotatedCert = pki.rotatedCert;
 		this.rotatedKey = pki.rotatedKey;
+		this.renewedCert = pki.renewedCert;
 		this.clientCert = pki.clientCert;
 		this.clientKey = pki.clientKey;
 		this.otherClientCert = pki.otherClientCert;

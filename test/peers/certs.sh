@@ -4,6 +4,8 @@
 #   server.pem/.key        CN=collector, SAN localhost 127.0.0.1 127.0.0.2 ::1, serverAuth, signed by ca
 #   wrongname.pem/.key     signed by ca, SAN DNS:wrong.example only
 #   rotated.pem/.key       like server, signed by ca, but a NEW key (a "changed" certificate)
+#   renewed.pem            like server, signed by ca, with server.key (no key of its own): a renewal,
+#                          new serial and validity, same key and names
 #   other-ca.pem/.key      an unrelated CA
 #   client.pem/.key        CN=secmon client, clientAuth, signed by ca
 #   other-client.pem/.key  client cert signed by other-ca
@@ -46,12 +48,18 @@ ca() {
 	mv "$work/$1.pem" "$dir/$1.pem"
 }
 
-# leaf NAME CA SUBJECT EKU SAN(or empty): a certificate signed by CA.
+# leaf NAME CA SUBJECT EKU SAN(or empty) [KEY [DAYS]]: a certificate signed by CA, for KEY.key
+# (default NAME.key).
 leaf() {
-	local name="$1" issuer="$2" subject="$3" eku="$4" san="$5"
-	key "$name"
+	local name="$1" issuer="$2" subject="$3" eku="$4" san="$5" keyname="${6:-$1}" valid="${7:-$days}"
+	key "$keyname"
 	# A new CA invalidates what the old one signed.
 	if [[ "$fresh" == *" $issuer "* ]]; then rm -f "$dir/$name.pem"; fi
+	# A certificate for another's key must still hold that key (it may have been made anew).
+	if [[ "$keyname" != "$name" && -s "$dir/$name.pem" ]] \
+		&& [[ "$(openssl x509 -noout -pubkey -in "$dir/$name.pem")" != "$(openssl pkey -in "$dir/$keyname.key" -pubout)" ]]; then
+		rm -f "$dir/$name.pem"
+	fi
 	[[ -s "$dir/$name.pem" ]] && return 0
 	{
 		echo 'basicConstraints=critical,CA:FALSE'
@@ -61,9 +69,9 @@ leaf() {
 		echo 'authorityKeyIdentifier=keyid'
 		if [[ -n "$san" ]]; then echo "subjectAltName=$san"; fi
 	} >"$work/$name.ext"
-	openssl req -new -key "$dir/$name.key" -subj "$subject" -out "$work/$name.csr"
+	openssl req -new -key "$dir/$keyname.key" -subj "$subject" -out "$work/$name.csr"
 	openssl x509 -req -in "$work/$name.csr" -CA "$dir/$issuer.pem" -CAkey "$dir/$issuer.key" \
-		-CAcreateserial -CAserial "$work/$issuer.srl" -days "$days" -sha256 \
+		-CAcreateserial -CAserial "$work/$issuer.srl" -days "$valid" -sha256 \
 		-extfile "$work/$name.ext" -out "$work/$name.pem" 2>/dev/null
 	chmod 644 "$work/$name.pem"
 	mv "$work/$name.pem" "$dir/$name.pem"
@@ -77,6 +85,8 @@ ca other-ca '/CN=secmon other test CA'
 leaf server ca '/CN=collector' serverAuth "$server_san"
 leaf wrongname ca '/CN=wrong.example' serverAuth 'DNS:wrong.example'
 leaf rotated ca '/CN=collector' serverAuth "$server_san"
+# -days differs from server.pem's (a later expiry), so the validity differs even when both are made in one second.
+leaf renewed ca '/CN=collector' serverAuth "$server_san" server 3660
 leaf client ca '/CN=secmon client' clientAuth ''
 leaf other-client other-ca '/CN=secmon other client' clientAuth ''
 chmod 644 "$dir/ca.pem" "$dir/other-ca.pem"

@@ -10,6 +10,7 @@
 #   offer            TLS offered with server.pem (CA-signed, SAN localhost/127.0.0.1/127.0.0.2/::1)
 #   offer-wrongname  TLS offered with wrongname.pem (same CA, SAN DNS:wrong.example only)
 #   offer-rotated    TLS offered with rotated.pem (same CA and names as server.pem, new key)
+#   offer-renewed    TLS offered with renewed.pem (server.pem renewed: same CA, names and key)
 #   require          TLS + client certificate required: -Q and tls-verify-clients = true. pmcd
 #                    exempts exactly 127.0.0.1/::1 from -Q (pcp.md §2.2), so BIND defaults to 127.0.0.2
 # BIND defaults to 127.0.0.1 (127.0.0.2 for require); only loopback addresses are accepted.
@@ -28,7 +29,7 @@ PMNS_DIR=/var/lib/pcp/pmns
 PMDAS=/var/lib/pcp/pmdas
 
 usage() {
-	echo "usage: pmcd.sh start plain|offer|require|offer-wrongname|offer-rotated PORT DIR [BIND]" >&2
+	echo "usage: pmcd.sh start plain|offer|require|offer-wrongname|offer-rotated|offer-renewed PORT DIR [BIND]" >&2
 	echo "       pmcd.sh stop DIR | pmcd.sh status DIR" >&2
 	exit 2
 }
@@ -91,8 +92,8 @@ cmd_start() {
 	local mode="${1:-}" port="${2:-}" dir="${3:-}" bind="${4:-}"
 	[[ -n "$mode" && -n "$port" && -n "$dir" ]] || usage
 	case "$mode" in
-		plain | offer | require | offer-wrongname | offer-rotated) ;;
-		*) die "unknown MODE '$mode' (plain, offer, require, offer-wrongname, offer-rotated)" ;;
+		plain | offer | require | offer-wrongname | offer-rotated | offer-renewed) ;;
+		*) die "unknown MODE '$mode' (plain, offer, require, offer-wrongname, offer-rotated, offer-renewed)" ;;
 	esac
 	[[ "$port" =~ ^[0-9]+$ && "$port" -ge 1024 && "$port" -le 65535 ]] || die "PORT must be 1024-65535, got '$port'"
 	if [[ -z "$bind" ]]; then
@@ -143,11 +144,12 @@ cmd_start() {
 		allow "local:*" : all;
 	EOF
 
-	local cert='' extra=()
+	local cert='' key='' extra=()
 	case "$mode" in
 		offer | require) cert=server ;;
 		offer-wrongname) cert=wrongname ;;
 		offer-rotated) cert=rotated ;;
+		offer-renewed) cert=renewed key=server ;;
 	esac
 	if [[ -n "$cert" || ! -s "$certs/ca.pem" ]]; then
 		bash "$here/certs.sh" "$certs" || die "making test certificates in $certs failed"
@@ -159,7 +161,7 @@ cmd_start() {
 	if [[ -n "$cert" ]]; then
 		{
 			echo "tls-cert-file = $certs/$cert.pem"
-			echo "tls-key-file = $certs/$cert.key"
+			echo "tls-key-file = $certs/${key:-$cert}.key"
 		} >>"$dir/tls.conf"
 	fi
 	if [[ "$mode" == require ]]; then

@@ -128,7 +128,7 @@ describe('test PKI (certs.sh)', () => {
 		pki = await peerPki();
 	});
 
-	test('CA, server, wrong-name, rotated and client certificates chain as documented', () => {
+	test('CA, server, wrong-name, rotated, renewed and client certificates chain as documented', () => {
 		const ca = new X509Certificate(readFileSync(pki.caFile));
 		const otherCa = new X509Certificate(readFileSync(pki.otherCaFile));
 		expect(ca.subject).toBe('CN=secmon test CA');
@@ -153,6 +153,15 @@ describe('test PKI (certs.sh)', () => {
 		expect(rotated.fingerprint256).not.toBe(server.fingerprint256);
 		expect(rotated.publicKey.export({type: 'spki', format: 'der'}))
 			.not.toEqual(server.publicKey.export({type: 'spki', format: 'der'}));
+
+		const renewed = new X509Certificate(readFileSync(pki.renewedCert));
+		expect(renewed.subject).toBe(server.subject);
+		expect(renewed.subjectAltName).toBe(server.subjectAltName);
+		expect(renewed.verify(ca.publicKey)).toBe(true);
+		expect(renewed.serialNumber).not.toBe(server.serialNumber);
+		expect(renewed.validTo).not.toBe(server.validTo);
+		expect(renewed.publicKey.export({type: 'spki', format: 'der'}))
+			.toEqual(server.publicKey.export({type: 'spki', format: 'der'}));
 
 		const client = new X509Certificate(readFileSync(pki.clientCert));
 		expect(client.subject).toBe('CN=secmon client');

@@ -4,7 +4,7 @@ import {
 	beforeAll, describe, expect, it,
 } from 'vitest';
 import {
-	colonHex, describeCertificate, fingerprintArgument, normalizeFingerprint, oneLineName, shortFingerprint, splitAltNames, splitPemBundle,
+	colonHex, describeCertificate, fingerprintArgument, matchesFingerprint, normalizeFingerprint, oneLineName, shortFingerprint, spkiPin, splitAltNames, splitPemBundle,
 } from '../../source/security/certificate.js';
 import {testPki, type TestPki} from '../helpers/certs.js';
 
@@ -119,6 +119,21 @@ describe('fingerprints', () => {
 		expect(short).toContain('…');
 		expect(fingerprintArgument(sha256)).toMatch(/^[\da-f]{64}$/v);
 		expect(normalizeFingerprint(fingerprintArgument(sha256))).toBe(sha256);
+	});
+
+	it('accepts curl\'s public-key pin sha256//BASE64 exactly, and matches it against the public key only', () => {
+		const server = describeCertificate(pki.server.cert);
+		const wrongName = describeCertificate(pki.wrongName.cert);
+		const pin = spkiPin(server);
+		expect(pin).toBe(`sha256//${server.spkiSha256}`);
+		expect(normalizeFingerprint(` ${pin}\n`)).toBe(pin);
+		expect(normalizeFingerprint(`SHA256//${server.spkiSha256}`)).toBe(pin);
+		// wrongName has the same key as server: the same pin, another certificate.
+		expect(matchesFingerprint(pin, wrongName)).toBe(true);
+		expect(matchesFingerprint(pin, describeCertificate(pki.selfSigned.cert))).toBe(false);
+		expect(matchesFingerprint(server.sha256, wrongName)).toBe(false);
+		expect(() => normalizeFingerprint(`sha256//${server.spkiSha256.slice(0, -1)}`)).toThrow(/not a SHA-256 public-key pin/v);
+		expect(() => normalizeFingerprint('sha256//' + Buffer.alloc(20).toString('base64'))).toThrow(/public-key pin/v);
 	});
 
 	it('splitPemBundle finds every certificate', () => {

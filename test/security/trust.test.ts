@@ -5,24 +5,26 @@ import {
 	afterEach, beforeAll, beforeEach, describe, expect, it, vi,
 } from 'vitest';
 import {isSecmonError, type SecmonError} from '../../source/errors.js';
-import {describeCertificate, fingerprintArgument} from '../../source/security/certificate.js';
+import {describeCertificate, fingerprintArgument, spkiPin} from '../../source/security/certificate.js';
 import {
-	changedBanner, nameMismatchReason, promptLines, untrustedMessage, validityNote,
+	changedBanner, formatDate, nameMismatchReason, promptLines, untrustedMessage, validityNote,
 } from '../../source/security/messages.js';
 import {TrustStore} from '../../source/security/store.js';
 import {decideTrust, describeChainError, type TrustInput} from '../../source/security/trust.js';
 import type {CertificateInfo, TrustQuestion} from '../../source/security/types.js';
-import {testPki} from '../helpers/certs.js';
+import {renewSelfSigned, testPki, type TestCert} from '../helpers/certs.js';
 
 let home: string;
 let store: TrustStore;
 let self: CertificateInfo;
 let rotated: CertificateInfo;
 let wrongName: CertificateInfo;
+let selfCert: TestCert;
 const target = {host: '127.0.0.1', port: 44_321};
 
 beforeAll(async () => {
 	const pki = await testPki();
+	selfCert = pki.selfSigned;
 	self = describeCertificate(pki.selfSigned.cert);
 	rotated = describeCertificate(pki.rotated.cert);
 	wrongName = describeCertificate(pki.wrongName.cert);
@@ -136,6 +138,29 @@ describe('decideTrust', () => {
 		expect(store.get(target)?.sha256).toBe(self.sha256);
 	});
 
+	it('(c) --fingerprint sha256//BASE64 (curl --pinnedpubkey) matches the public key: pins; a mismatch shows the presented pin', async () => {
+		const refused = await rejection(decideTrust(input({fingerprint: spkiPin(rotated)})));
+		expect(refused.code).toBe('CERT_INVALID');
+		expect(refused.exitCode).toBe(3);
+		expect(refused.message).toContain(`expected  public-key pin ${spkiPin(rotated)}`);
+		expect(refused.message).toContain(`presented public-key pin ${spkiPin(self)}`);
+		expect(refused.hint).toContain(`--fingerprint ${spkiPin(self)}`);
+		expect(store.list()).toEqual([]);
+		// Base64 is exact: the same pin in another case is a different pin.
+		const swapped = `sha256//${self.spkiSha256.replace(/[a-z]/v, letter => letter.toUpperCase())}`;
+		expect((await rejection(decideTrust(input({fingerprint: swapped})))).exitCode).toBe(3);
+		expect((await rejection(decideTrust(input({fingerprint: 'sha256//abc='})))).code).toBe('USAGE');
+
+		const decision = await decideTrust(input({fingerprint: spkiPin(self)}));
+		expect(decision.basis).toBe('fingerprint');
+		expect(store.get(target)).toMatchObject({sha256: self.sha256, pinnedBy: 'fingerprint'});
+		// Replacing a pin with a sha256// pin works as with a certificate fingerprint.
+		const replaced = await decideTrust(input({chain: [rotated], fingerprint: spkiPin(rotated)}));
+		expect(replaced.basis).toBe('fingerprint');
+		expect(replaced.warnings[0]).toContain(`was SHA-256 ${self.sha256}`);
+		expect(store.get(target)?.sha256).toBe(rotated.sha256);
+	});
+
 	it('(c) --fingerprint equal → pinned by fingerprint; any accepted spelling', async () => {
 		const decision = await decideTrust(input({fingerprint: `SHA256:${fingerprintArgument(self.sha256)}`}));
 		expect(decision.basis).toBe('fingerprint');
@@ -226,6 +251,100 @@ describe('decideTrust', () => {
 	it('refuses an empty chain', async () => {
 		const error = await rejection(decideTrust(input({chain: []})));
 		expect(error.code).toBe('TLS_FAILED');
+	});
+});
+
+describe('decideTrust: a pinned collector renews its certificate', () => {
+	const day = 24 * 60 * 60 * 1000;
+
+	async function pinSelf(): Promise<void> {
+		await decideTrust(input({acceptNew: true}));
+	}
+
+	it('same key, valid now, the same names → accepted as pinned, the pin updated in place, one note', async () => {
+		await pinSelf();
+		const before = store.get(target)!;
+		const renewed = describeCertificate(renewSelfSigned(selfCert, {notAfter: new Date(Date.now() + (400 * day))}));
+		expect(renewed.spkiSha256).toBe(self.spkiSha256);
+		expect(renewed.sha256).not.toBe(self.sha256);
+		const now = new Date();
+		const decision = await decideTrust(input({chain: [renewed], now}));
+		expect(decision.basis).toBe('pinned');
+		expect(decision.warnings).toEqual([
+			`secmon: note: 127.0.0.1:44321 renewed its certificate with the same key; pin updated (old SHA-256 ${self.sha256}, expires ${formatDate(self.validTo)}; `
+			+ `new SHA-256 ${renewed.sha256}, expires ${formatDate(renewed.validTo)})`,
+		]);
+		expect(store.get(target)).toEqual({
+			...before,
+			sha256: renewed.sha256,
+			sha1: renewed.sha1,
+			notAfter: renewed.validTo.toISOString(),
+			pem: renewed.pem,
+			renewedAt: now.toISOString(),
+		});
+		// The pin now holds the renewed certificate: the next run is plainly pinned, with no note.
+		expect(await decideTrust(input({chain: [renewed]}))).toEqual({basis: 'pinned', warnings: []});
+	});
+
+	it('more names than before is still a renewal', async () => {
+		await pinSelf();
+		const renewed = describeCertificate(renewSelfSigned(selfCert, {
+			altNames: [{type: 2, value: 'collector'}, {type: 2, value: 'localhost'}, {type: 2, value: 'collector.example'}, {type: 7, ip: '127.0.0.1'}, {type: 7, ip: '::1'}],
+		}));
+		const decision = await decideTrust(input({chain: [renewed]}));
+		expect(decision.basis).toBe('pinned');
+		expect(decision.warnings).toHaveLength(1);
+		expect(store.get(target)?.sha256).toBe(renewed.sha256);
+	});
+
+	it('a different key → CERT_CHANGED exit 4, the pin untouched', async () => {
+		await pinSelf();
+		const error = await rejection(decideTrust(input({chain: [rotated]})));
+		expect(error.code).toBe('CERT_CHANGED');
+		expect(error.exitCode).toBe(4);
+		expect(error.message).not.toContain('same key');
+		expect(store.get(target)?.sha256).toBe(self.sha256);
+	});
+
+	it.each([
+		['expired', () => ({notBefore: new Date(Date.now() - (30 * day)), notAfter: new Date(Date.now() - day)}), /same key, but the new certificate expired on \d{4}-\d\d-\d\d /v],
+		['not yet valid', () => ({notBefore: new Date(Date.now() + day), notAfter: new Date(Date.now() + (30 * day))}), /same key, but the new certificate is not valid before \d{4}-\d\d-\d\d [\d:]+ UTC \(check the clocks\)/v],
+		['missing a name', () => ({altNames: [{type: 2, value: 'localhost'} as const, {type: 7, ip: '127.0.0.1'} as const]}), /same key, but the new certificate does not cover DNS:collector, IP Address:[\d:]+: not accepted as a renewal/v],
+	])('same key but %s → CERT_CHANGED exit 4 saying which condition failed, the pin untouched', async (_name, options, reason) => {
+		await pinSelf();
+		const presented = describeCertificate(renewSelfSigned(selfCert, options()));
+		expect(presented.spkiSha256).toBe(self.spkiSha256);
+		const error = await rejection(decideTrust(input({chain: [presented], acceptNew: true})));
+		expect(error.code).toBe('CERT_CHANGED');
+		expect(error.exitCode).toBe(4);
+		expect(error.message).toMatch(reason);
+		expect(error.message).toContain(presented.sha256);
+		expect(store.get(target)?.sha256).toBe(self.sha256);
+		expect(store.get(target)?.renewedAt).toBeUndefined();
+	});
+
+	it('dryRun (secmon verify) accepts a renewal without writing', async () => {
+		await pinSelf();
+		const renewed = describeCertificate(renewSelfSigned(selfCert));
+		const decision = await decideTrust(input({chain: [renewed], dryRun: true}));
+		expect(decision.basis).toBe('pinned');
+		expect(decision.warnings[0]).toContain('renewed its certificate with the same key; the next connection updates the pin');
+		expect(store.get(target)?.sha256).toBe(self.sha256);
+	});
+
+	it('a wrong --fingerprint with a renewal is the fingerprint refusal (exit 3), not the changed banner', async () => {
+		await pinSelf();
+		const renewed = describeCertificate(renewSelfSigned(selfCert));
+		const error = await rejection(decideTrust(input({chain: [renewed], fingerprint: rotated.sha256})));
+		expect(error.code).toBe('CERT_INVALID');
+		expect(store.get(target)?.sha256).toBe(self.sha256);
+	});
+
+	it('the changed banner says when the pin was last renewed', async () => {
+		await pinSelf();
+		await decideTrust(input({chain: [describeCertificate(renewSelfSigned(selfCert))]}));
+		const error = await rejection(decideTrust(input({chain: [rotated]})));
+		expect(error.message).toMatch(/pinned \d{4}-[\d\- :]+UTC \(by --accept-new\), renewed \d{4}-/v);
 	});
 });
 
