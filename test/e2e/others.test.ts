@@ -177,9 +177,10 @@ describe('downgrade memory for Livestatus and mon (issue 13 part 4)', () => {
 				expect(first.stdout).toContain('"trust":"accept-new"');
 				relay.upstream = {host: '127.0.0.1', port: c.plainPort};
 				// The default mode tries TLS and never falls back to plain text.
-				const tried = await runSecmon(['--host', spec, '--json', c.metric], {env: {SECMON_HOME: secmonHome}});
+				const tried = await runSecmon(['--host', spec, '--timeout', '1sec', '--json', c.metric], {env: {SECMON_HOME: secmonHome}});
 				expect(tried.code).toBe(1);
-				expect(tried.stdout).toContain('"code":"TLS_FAILED"');
+				// The plain port does not answer a ClientHello (Livestatus waits for a query line) or answers in plain text.
+				expect(tried.stdout).toMatch(/"code":"(?:TLS_FAILED|TIMEOUT)"/v);
 				const plain = await runSecmon(['--host', spec, '--secure', 'off', '--json', c.metric], {env: {SECMON_HOME: secmonHome}});
 				expect(plain.stderr).toContain(`WARNING: ${spec} was read over verified TLS before`);
 				expect(plain.stderr).toContain('PLAIN TEXT');
