@@ -14,6 +14,7 @@ import {mainFlags} from './main-flags.js';
 import {parseSimpleArgv} from './simple-argv.js';
 import {makePlan, normalizeArgv, type Flags} from './plan.js';
 import {Shutdown} from './process-exit.js';
+import {safeJson} from './safe-text.js';
 
 /** `shutdown`: signals and a closed stdout (process-exit.ts); absent when a test calls a command directly. */
 export type Io = {stdout: Writable; stderr: Writable; env: NodeJS.ProcessEnv; shutdown?: Shutdown};
@@ -77,7 +78,7 @@ async function main(argv: string[], io: Io): Promise<number> {
 		}
 
 		if (jsonRequested) {
-			io.stdout.write(JSON.stringify(errorJson(error)) + '\n');
+			io.stdout.write(safeJson(errorJson(error)) + '\n');
 		}
 
 		io.stderr.write(formatError(error) + '\n');

@@ -6,6 +6,7 @@
 import type {Writable} from 'node:stream';
 import {PcpClient} from './protocols/pcp/client.js';
 import {FEATURE} from './protocols/pcp/constants.js';
+import {safeText} from './safe-text.js';
 import {rerunCommand, rerunWithSecure} from './shell.js';
 import {checkPlainAllowed} from './security/downgrade.js';
 import {secmonHome} from './security/home.js';
@@ -101,6 +102,7 @@ export async function openPcp(target: HostSpec, plan: Plan, hooks: SessionHooks)
 
 export function stderrWarn(stderr: Writable): (message: string) => void {
 	return message => {
-		stderr.write(message.endsWith('\n') ? message : `${message}\n`);
+		const text = safeText(message, {multiline: true});
+		stderr.write(text.endsWith('\n') ? text : `${text}\n`);
 	};
 }

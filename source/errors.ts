@@ -2,6 +2,8 @@
  * Every failure secmon reports carries an exit code (readme "Exit codes") and a
  * "what to do next" line, so that each refusal tells the user how to proceed.
  */
+import {safeText} from './safe-text.js';
+
 export const exitCodes = {
 	ok: 0,
 	failure: 1,
@@ -75,14 +77,18 @@ export function isSecmonError(error: unknown): error is SecmonError {
 	return error instanceof SecmonError;
 }
 
-/** Human text for stderr: message, then the hint indented. */
+/**
+ * Human text for stderr: message, then the hint indented. Messages quote peers (an HTTP error
+ * body, a collector's status text, certificate names), so control characters are made inert.
+ */
 export function formatError(error: unknown): string {
 	if (isSecmonError(error)) {
-		return error.hint ? `secmon: ${error.message}\n${error.hint}` : `secmon: ${error.message}`;
+		const text = error.hint ? `secmon: ${error.message}\n${error.hint}` : `secmon: ${error.message}`;
+		return safeText(text, {multiline: true});
 	}
 
 	const message = error instanceof Error ? error.message : String(error);
-	return `secmon: ${message}`;
+	return safeText(`secmon: ${message}`, {multiline: true});
 }
 
 /** The one JSON object `--json` prints for a fatal error. */

@@ -50,3 +50,29 @@ export function isSafeText(text: string, options: {multiline?: boolean} = {}): b
 	pattern.lastIndex = 0;
 	return !pattern.test(text);
 }
+
+// Characters JSON.stringify leaves raw that a terminal would act on; all are valid as \u escapes.
+const jsonUnsafe = /[\u007F-\u009F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]/gv;
+
+/**
+ * JSON.stringify(value), with the characters it leaves raw but a terminal acts on (DEL, C1, bidi
+ * controls, line separators) written as \u escapes: the same JSON value, safe to print.
+ */
+export function safeJson(value: unknown): string {
+	const text = JSON.stringify(value);
+	jsonUnsafe.lastIndex = 0;
+	return jsonUnsafe.test(text) ? text.replace(jsonUnsafe, char => `\\u${char.codePointAt(0)!.toString(16).padStart(4, '0')}`) : text;
+}
+
+/** A writer that escapes peer text only when `stream` is a terminal, as ls does (scripts keep the exact bytes). */
+export function terminalSafe(stream: {write: (text: string) => unknown; isTTY?: boolean}): (text: string) => void {
+	if (stream.isTTY === true) {
+		return text => {
+			stream.write(safeText(text, {multiline: true}));
+		};
+	}
+
+	return text => {
+		stream.write(text);
+	};
+}

@@ -26,6 +26,7 @@ import {
 } from '../security/trusted-cas.js';
 import type {CertificateInfo, Pin, Target} from '../security/types.js';
 import {parseHostSpec} from '../target.js';
+import {safeJson} from '../safe-text.js';
 import {parseArgs} from './args.js';
 
 export const certsHelp = `
@@ -312,7 +313,7 @@ async function runList(argv: string[], io: Io): Promise<number> {
 	const pinEntries = pins.map(pin => pinEntry(store, pin));
 	const caEntries = cas.map(ca => caEntry(ca));
 	if (flags['json'] === true) {
-		io.stdout.write(JSON.stringify({
+		io.stdout.write(safeJson({
 			home: store.home,
 			pins: pinEntries.map(entry => entryJson(entry, now, false)),
 			cas: caEntries.map(entry => entryJson(entry, now, false)),
@@ -410,7 +411,7 @@ async function runShow(argv: string[], io: Io): Promise<number> {
 
 	const now = new Date();
 	if (flags['json'] === true) {
-		io.stdout.write(JSON.stringify(entries.map(entry => entryJson(entry, now, true))) + '\n');
+		io.stdout.write(safeJson(entries.map(entry => entryJson(entry, now, true))) + '\n');
 	} else {
 		io.stdout.write(entries.map(entry => showLines(entry, now, colorWanted(io)).join('\n')).join('\n\n') + '\n');
 	}
@@ -1044,7 +1045,7 @@ export async function certsCommand(argv: string[], io: Io): Promise<number> {
 		return await runner(rest, io);
 	} catch (error) {
 		if (json) {
-			io.stdout.write(JSON.stringify(errorJson(error)) + '\n');
+			io.stdout.write(safeJson(errorJson(error)) + '\n');
 		}
 
 		io.stderr.write(`${formatError(error)}\n`);

@@ -28,6 +28,7 @@ import {TrustStore, writeFileAtomic} from '../security/store.js';
 import {connectTls} from '../security/tls.js';
 import type {Ask} from '../security/types.js';
 import {parseHostSpec, type HostSpec} from '../target.js';
+import {safeJson} from '../safe-text.js';
 
 export type EnrollIo = {stdout: Writable; stderr: Writable; env: NodeJS.ProcessEnv; ask?: Ask};
 
@@ -188,7 +189,7 @@ export async function enrollCommand(argv: string[], io: EnrollIo): Promise<numbe
 	const jsonRequested = argv.includes('--json');
 	const fail = (error: unknown): number => {
 		if (jsonRequested) {
-			io.stdout.write(JSON.stringify(errorJson(error)) + '\n');
+			io.stdout.write(safeJson(errorJson(error)) + '\n');
 		}
 
 		io.stderr.write(formatError(error) + '\n');
@@ -289,7 +290,7 @@ export async function enrollCommand(argv: string[], io: EnrollIo): Promise<numbe
 					master: {sha256: facts.sha256, trust: facts.basis},
 				};
 				if (options.json) {
-					io.stdout.write(JSON.stringify(summary) + '\n');
+					io.stdout.write(safeJson(summary) + '\n');
 				} else {
 					io.stdout.write([
 						`Enrolled CN=${cn} with the Icinga 2 master ${target.display} (issuer ${summary.issuer}, valid until ${summary.validTo.slice(0, 10)})`,

@@ -17,6 +17,7 @@ import {renderTextSample} from '../render/text.js';
 import {sleep} from '../process-exit.js';
 import {openSource} from '../sources.js';
 import type {HostSpec} from '../target.js';
+import {safeJson} from '../safe-text.js';
 
 function exitCodeOf(error: unknown): number {
 	return error instanceof SecmonError ? error.exitCode : exitCodes.failure;
@@ -35,7 +36,7 @@ export async function runLive(plan: Plan, io: Io, hooks: SessionHooks): Promise<
 	let status: number = exitCodes.ok;
 	const fail = (error: unknown, target?: HostSpec) => {
 		if (plan.json) {
-			io.stdout.write(JSON.stringify({...errorJson(error), ...(target ? {host: target.host, port: target.port} : {})}) + '\n');
+			io.stdout.write(safeJson({...errorJson(error), ...(target ? {host: target.host, port: target.port} : {})}) + '\n');
 		}
 
 		io.stderr.write(formatError(error) + '\n');

@@ -14,6 +14,7 @@ import type {Ask} from '../security/types.js';
 import type {HostSpec} from '../target.js';
 import {argumentErrorLine, renderMetricBlock} from '../render/pminfo.js';
 import {openSource} from '../sources.js';
+import {safeJson, terminalSafe} from '../safe-text.js';
 import {withDefaultCollector} from './embedded.js';
 import {pminfoOn} from './pminfo.js';
 
@@ -58,8 +59,9 @@ async function runPminfo(plan: Plan, io: Io): Promise<number> {
 		try {
 			const {metricLine} = plan.json ? await import('../render/ndjson.js') : {metricLine: undefined};
 			const code = await pminfoOn(session.client, plan.metrics, plan.show, {
-				stdout: text => io.stdout.write(text),
-				stderr: text => io.stderr.write(text),
+				// pminfo's output: the collector's exact bytes for scripts, inert on a terminal.
+				stdout: terminalSafe(io.stdout),
+				stderr: terminalSafe(io.stderr),
 				...(metricLine === undefined
 					? {}
 					: {
@@ -84,7 +86,7 @@ async function runPminfo(plan: Plan, io: Io): Promise<number> {
 
 function report(error: unknown, target: HostSpec, plan: Plan, io: Io): number {
 	if (plan.json) {
-		io.stdout.write(JSON.stringify({...errorJson(error), host: target.host, port: target.port}) + '\n');
+		io.stdout.write(safeJson({...errorJson(error), host: target.host, port: target.port}) + '\n');
 	}
 
 	io.stderr.write(formatError(error) + '\n');
@@ -107,7 +109,7 @@ async function runGeneric(target: HostSpec, plan: Plan, io: Io, hooks: SessionHo
 		let status: number = exitCodes.ok;
 		const {descs, errors} = await source.describe(plan.metrics);
 		for (const {name, message} of errors) {
-			io.stderr.write(argumentErrorLine(name, message));
+			terminalSafe(io.stderr)(argumentErrorLine(name, message));
 			status = exitCodes.failure;
 		}
 
@@ -126,7 +128,7 @@ async function runGeneric(target: HostSpec, plan: Plan, io: Io, hooks: SessionHo
 					metric: name, timestamp: sample.timestamp, desc, result, source: where,
 				}) + '\n');
 			} else {
-				io.stdout.write(renderMetricBlock({
+				terminalSafe(io.stdout)(renderMetricBlock({
 					name, show: {
 						...plan.show, fetch: true, pmid: false, pmidLong: false,
 					}, pmid: 0, desc, values: result, oneline: desc?.oneline,

@@ -29,6 +29,7 @@ import {describeChainError, opaqueVerifyCodes} from '../security/trust.js';
 import {floorHint} from '../security/floor.js';
 import type {CertificateInfo, Pin, Target} from '../security/types.js';
 import {parseHostSpec, type HostSpec} from '../target.js';
+import {safeJson} from '../safe-text.js';
 import {parseArgs} from './args.js';
 import {colorWanted} from './certs.js';
 
@@ -904,7 +905,7 @@ export async function verifyCommand(argv: string[], io: Io): Promise<number> {
 		const options = parseOptions(argv, io.env);
 		const report = await verify(options, io);
 		if (options.json) {
-			io.stdout.write(JSON.stringify(reportJson(report)) + '\n');
+			io.stdout.write(safeJson(reportJson(report)) + '\n');
 		} else {
 			io.stdout.write(textReport(report, options, colorWanted(io), new Date()));
 		}
@@ -912,7 +913,7 @@ export async function verifyCommand(argv: string[], io: Io): Promise<number> {
 		return report.exitCode;
 	} catch (error) {
 		if (json) {
-			io.stdout.write(JSON.stringify(errorJson(error)) + '\n');
+			io.stdout.write(safeJson(errorJson(error)) + '\n');
 		}
 
 		io.stderr.write(`${formatError(error)}\n`);

@@ -17,6 +17,8 @@ import {
 	defaultTimeoutMs, defaultZabbixPort, isZabbixError, ZabbixAgent, ZabbixError, type ZabbixTls, type ZabbixTrust,
 } from '../protocols/zabbix/client.js';
 import {formatLikeZabbixGet} from '../protocols/zabbix/frame.js';
+import {terminalSafe} from '../safe-text.js';
+import {shellQuote} from '../shell.js';
 import {loadPsk} from '../protocols/zabbix/psk.js';
 import {resolveSecureMode, describeSecureMode} from '../security/policy.js';
 import type {Ask} from '../security/types.js';
@@ -331,8 +333,9 @@ function looksLikeGnutlsPriority(ciphers: string): boolean {
 	return /(?:^|:)[+!-]?(?:NONE|NORMAL|SECURE128|SECURE256|PERFORMANCE|PFS|VERS-|%)/.test(ciphers) || ciphers.includes(':+');
 }
 
+/** One line (or more) to stdout or stderr: the agent's exact bytes for scripts, made inert on a terminal (as ls does). */
 function write(stream: Writable, text: string): void {
-	stream.write(text.endsWith('\n') ? text : `${text}\n`);
+	terminalSafe(stream)(text.endsWith('\n') ? text : `${text}\n`);
 }
 
 const prefix = 'secmon zabbix-get: ';
@@ -351,10 +354,6 @@ function reportError(io: ZabbixGetIo, error: unknown, hintsShown = new Set<strin
 	}
 
 	write(io.stderr, formatError(error).replace(/^secmon: /, prefix));
-}
-
-function shellQuote(argument: string): string {
-	return /^[\w@%+=:,./-]+$/.test(argument) ? argument : `'${argument.replaceAll('\'', '\'\\\'\'')}'`;
 }
 
 export async function zabbixGetCommand(argv: string[], io: ZabbixGetIo): Promise<number> {
@@ -426,7 +425,7 @@ export async function zabbixGetCommand(argv: string[], io: ZabbixGetIo): Promise
 						acceptNew: parsed.acceptNew,
 						...(parsed.fingerprint === undefined ? {} : {fingerprint: parsed.fingerprint}),
 						...(io.ask ? {ask: io.ask} : {}),
-						rerunCommand: ['secmon', 'zabbix-get', ...argv].map(shellQuote).join(' '),
+						rerunCommand: ['secmon', 'zabbix-get', ...argv].map(argument => shellQuote(argument)).join(' '),
 					};
 				}
 

@@ -20,6 +20,7 @@ import type {
 	InstanceValue, MetricDesc, MetricValues, Sample, Value,
 } from '../metrics/model.js';
 import type {TlsFacts} from '../security/types.js';
+import {safeJson} from '../safe-text.js';
 
 export type JsonValue = number | string | {hex: string};
 
@@ -157,7 +158,7 @@ export function metricJson(input: {
 export function metricLine(input: Parameters<typeof metricJson>[0]): string {
 	// JSON.stringify writes no whitespace and escapes every control character,
 	// so the line can never contain a newline.
-	return JSON.stringify(metricJson(input));
+	return safeJson(metricJson(input));
 }
 
 /** One line per metric of the sample, in the sample's order. */
@@ -177,5 +178,5 @@ export function sampleToJson(
 
 /** The line `--json` prints on stdout for a fatal error (errors.ts errorJson). */
 export function errorLine(error: unknown): string {
-	return JSON.stringify(errorJson(error));
+	return safeJson(errorJson(error));
 }

@@ -4,6 +4,7 @@
  */
 import type {MetricDesc, MetricValues} from '../metrics/model.js';
 import type {TlsFacts} from '../security/types.js';
+import {safeText} from '../safe-text.js';
 import {pmPrintValue, pcpTypeCode} from './pcp-format.js';
 import {joinScaled, scaleValue} from './units.js';
 
@@ -14,7 +15,7 @@ function formatOne(value: number | bigint | string | Uint8Array, desc: MetricDes
 		return desc ? joinScaled(scaleValue(value, desc.units, {rate})) : String(value);
 	}
 
-	return desc ? pmPrintValue(pcpTypeCode(desc.type, desc.typeCode), value) : String(value);
+	return safeText(desc ? pmPrintValue(pcpTypeCode(desc.type, desc.typeCode), value) : String(value));
 }
 
 function isSingular(result: MetricValues): boolean {
@@ -28,11 +29,13 @@ function isSingular(result: MetricValues): boolean {
 export function renderTextSample(input: {target: string; timestamp: Date; rows: TextRow[]; tls: TlsFacts | undefined; first: boolean}): string {
 	const security = input.tls ? `TLS ${input.tls.version}, ${input.tls.basis}` : 'PLAIN TEXT (not encrypted)';
 	let out = `${input.timestamp.toISOString()}  ${input.target}  ${security}\n`;
-	const nameWidth = Math.max(0, ...input.rows.filter(row => isSingular(row.result)).map(row => row.name.length));
-	for (const row of input.rows) {
+	// Names, instance names, values and error texts come from the collector: inert for a terminal.
+	const rows = input.rows.map(row => ({...row, name: safeText(row.name)}));
+	const nameWidth = Math.max(0, ...rows.filter(row => isSingular(row.result)).map(row => row.name.length));
+	for (const row of rows) {
 		const {result} = row;
 		if (result.status === 'error') {
-			out += `  ${row.name}: error: ${result.message}\n`;
+			out += `  ${row.name}: error: ${safeText(result.message)}\n`;
 			continue;
 		}
 
@@ -47,7 +50,7 @@ export function renderTextSample(input: {target: string; timestamp: Date; rows: 
 		}
 
 		out += `  ${row.name}\n`;
-		const names = result.values.map(value => value.name ?? String(value.instance));
+		const names = result.values.map(value => safeText(value.name ?? String(value.instance)));
 		const texts = result.values.map(value => formatOne(value.value, row.desc, row.rate));
 		const width = Math.max(8, ...names.map(name => name.length));
 		const valueWidth = Math.max(...texts.map(text => text.length));

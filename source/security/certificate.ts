@@ -4,6 +4,7 @@
  */
 import {createHash, X509Certificate} from 'node:crypto';
 import {SecmonError} from '../errors.js';
+import {safeText} from '../safe-text.js';
 import {publicKeyFacts, signatureAlgorithm} from './floor.js';
 import type {CertificateInfo} from './types.js';
 
@@ -85,9 +86,10 @@ export function describeCertificate(cert: X509Certificate | Buffer | string): Ce
 	const facts: {[K in keyof CertificateInfo]: () => CertificateInfo[K]} = {
 		sha256: () => x509.fingerprint256,
 		sha1: () => x509.fingerprint,
-		subject: () => oneLineName(x509.subject),
-		issuer: () => oneLineName(x509.issuer),
-		subjectAltNames: () => splitAltNames(x509.subjectAltName),
+		// Peer text: made inert for a terminal here, once, for every display (prompt, refusals, certs, verify).
+		subject: () => safeText(oneLineName(x509.subject)),
+		issuer: () => safeText(oneLineName(x509.issuer)),
+		subjectAltNames: () => splitAltNames(x509.subjectAltName).map(name => safeText(name)),
 		// Node 20 has no validToDate (ecosystem.md §2.6); the strings are "Nov 23 22:58:40 2046 GMT".
 		validFrom: () => new Date(x509.validFrom),
 		validTo: () => new Date(x509.validTo),

@@ -21,6 +21,7 @@ import {
 import net from 'node:net';
 import path from 'node:path';
 import {SecmonError} from '../errors.js';
+import {safeText} from '../safe-text.js';
 import {describeCertificate, splitPemBundle} from './certificate.js';
 import {
 	checkPrivateDir, ensurePrivateDir, errnoCode, readPrivateFile, shellQuote,
@@ -172,8 +173,9 @@ function parsePin(text: string, file: string, expected?: Target): Pin {
 		sha256: field('sha256'),
 		sha1: field('sha1'),
 		spkiSha256: field('spkiSha256'),
-		subject: field('subject'),
-		issuer: field('issuer'),
+		// Shown by certs and the changed-certificate banner: inert for a terminal even if the file was planted.
+		subject: safeText(field('subject')),
+		issuer: safeText(field('issuer')),
 		notAfter: field('notAfter'),
 		pinnedAt: field('pinnedAt'),
 		pinnedBy,

@@ -10,13 +10,14 @@ import {
 } from '../../errors.js';
 import type {Plan} from '../../plan.js';
 import type {HostSpec} from '../../target.js';
+import {safeJson, terminalSafe} from '../../safe-text.js';
 import {openLivestatusClient} from './open.js';
 import {livestatusError, prepareRawQuery} from './protocol.js';
 
 export async function runLivestatusQuery(target: HostSpec, plan: Plan, hooks: SessionHooks, query: string, io: {stdout: Writable; stderr: Writable}): Promise<number> {
 	const report = (error: unknown): number => {
 		if (plan.json) {
-			io.stdout.write(JSON.stringify({...errorJson(error), host: target.host, port: target.port}) + '\n');
+			io.stdout.write(safeJson({...errorJson(error), host: target.host, port: target.port}) + '\n');
 		}
 
 		io.stderr.write(formatError(error) + '\n');
@@ -47,7 +48,7 @@ export async function runLivestatusQuery(target: HostSpec, plan: Plan, hooks: Se
 			return report(livestatusError(code, body, target.display));
 		}
 
-		io.stdout.write(body.endsWith('\n') ? body : `${body}\n`);
+		terminalSafe(io.stdout)(body.endsWith('\n') ? body : `${body}\n`);
 		return exitCodes.ok;
 	} catch (error) {
 		return report(error);

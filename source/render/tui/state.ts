@@ -10,6 +10,7 @@ import {key as instanceKey, toRates} from '../../metrics/rate.js';
 import type {SecureMode, TlsFacts, TrustQuestion} from '../../security/types.js';
 import {pcpTypeCode, pmPrintValue} from '../pcp-format.js';
 import {joinScaled, scaleValue} from '../units.js';
+import {safeAction} from './safe-action.js';
 
 /** Samples of history kept per instance (the widest sparkline a 400-column terminal shows). */
 export const historyLength = 120;
@@ -516,7 +517,7 @@ export function createStore(initial: MonitorState): Store {
 	return {
 		getState: () => state,
 		dispatch(action) {
-			const next = reduce(state, action);
+			const next = reduce(state, safeAction(action));
 			if (next !== state) {
 				state = next;
 				for (const listener of listeners) {
