@@ -81,7 +81,7 @@ function describe(error: unknown): string {
 
 export async function runTarget(target: Target, options: RunOptions): Promise<Totals> {
 	const {seed} = options;
-	const hangMs = options.hangMs ?? 5000;
+	const hangMs = options.hangMs ?? 15_000;
 	const slowMs = target.slowMs ?? 50;
 	const keep = options.keep ?? 20;
 	const totals: Totals = {

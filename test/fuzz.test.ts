@@ -24,6 +24,6 @@ describe('fuzzing with a fixed budget', () => {
 			expect(totals.inputs).toBe(Math.ceil(3000 * (target.budgetShare ?? 1)));
 			expect(totals.ok).toBeGreaterThan(0);
 			expect(totals.own).toBeGreaterThan(0);
-		});
+		}, 180_000);
 	}
 });

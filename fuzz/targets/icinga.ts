@@ -168,7 +168,7 @@ export const icingaHttpTarget: Target = {
 		current = pieces;
 		icingaErrorText(input.toString('utf8'));
 		const http = new IcingaHttp({
-			connector, where: 'fuzz', hostHeader: 'fuzz', auth: {}, requestTimeoutMs: 2000,
+			connector, where: 'fuzz', hostHeader: 'fuzz', auth: {}, requestTimeoutMs: 10_000,
 		});
 		try {
 			if (rng.oneIn(4)) {

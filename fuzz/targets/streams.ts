@@ -85,7 +85,7 @@ export const livestatusTarget: Target = {
 		}
 
 		const client = new LivestatusClient({
-			open: async () => answering(pieces), target, where: 'fuzz', tls: false, clientCert: false, requestTimeoutMs: 2000,
+			open: async () => answering(pieces), target, where: 'fuzz', tls: false, clientCert: false, requestTimeoutMs: 10_000,
 		});
 		try {
 			const status = rng.oneIn(3);
@@ -114,7 +114,7 @@ export const monTarget: Target = {
 		}
 
 		const client = new MonClient({
-			open: async () => answering(pieces), target, where: 'fuzz', tls: false, clientCert: false, requestTimeoutMs: 2000,
+			open: async () => answering(pieces), target, where: 'fuzz', tls: false, clientCert: false, requestTimeoutMs: 10_000,
 		});
 		try {
 			const lines = await client.lines('list opstatus');
