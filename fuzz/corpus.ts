@@ -56,7 +56,7 @@ const livestatusBodies: Array<[number, string]> = [
 
 export const livestatusAnswers: Buffer[] = livestatusBodies.map(([code, body]) => Buffer.from(formatFixed16(code, Buffer.byteLength(body)) + body, 'utf8'));
 
-/** Which kind of query each answer above answers (rows of services/hosts, or GET status). */
+/** Tokens of Livestatus answers: JSON punctuation, a second header, edge numbers. */
 export const livestatusTokens = ['200          34\n', '[', ']', ',', '"', '\\u0000', '\\', 'null', '1e308', '-1', '{}', '\n', '452 ', '   '];
 
 /** `list opstatus` from mon 1.2.0 (test/protocols/mon/protocol.test.ts, others.md §2.2), with its status line. */

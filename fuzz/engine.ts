@@ -135,7 +135,7 @@ export type MutatorOptions = {
 export function mutate(rng: Rng, options: MutatorOptions): Buffer {
 	const maxBytes = options.maxBytes ?? 64 * 1024;
 	let b: Buffer = Buffer.from(rng.pick(options.corpus));
-	// About one input in 16 stays unmutated or gets only a length rewrite: the corpus itself must pass.
+	// About one input in 16 is a corpus entry as it is: the corpus itself must pass.
 	const rounds = rng.oneIn(16) ? 0 : 1 + rng.int(4);
 	for (let round = 0; round < rounds; round++) {
 		b = mutateOnce(rng, b, options);
