@@ -6,18 +6,17 @@
  */
 import process from 'node:process';
 import {isatty} from 'node:tty';
-import type {Writable} from 'node:stream';
 import {
 	errorJson, exitCodes, formatError, SecmonError,
 } from './errors.js';
 import {mainFlags} from './main-flags.js';
 import {parseSimpleArgv} from './simple-argv.js';
 import {makePlan, normalizeArgv, type Flags} from './plan.js';
+import type {Io} from './io.js';
 import {Shutdown} from './process-exit.js';
 import {safeJson} from './safe-text.js';
 
 /** `shutdown`: signals and a closed stdout (process-exit.ts); absent when a test calls a command directly. */
-export type Io = {stdout: Writable; stderr: Writable; env: NodeJS.ProcessEnv; shutdown?: Shutdown};
 
 type Subcommand = (argv: string[], io: Io) => Promise<number>;
 

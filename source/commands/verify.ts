@@ -9,7 +9,7 @@
 import {X509Certificate} from 'node:crypto';
 import {accessSync, constants, readFileSync} from 'node:fs';
 import tls from 'node:tls';
-import type {Io} from '../cli.js';
+import type {Io} from '../io.js';
 import {shellQuote} from '../shell.js';
 import {requireDurationMs} from '../duration.js';
 import {

@@ -16,6 +16,7 @@ import {
 import {
 	defaultTimeoutMs, defaultZabbixPort, isZabbixError, ZabbixAgent, ZabbixError, type ZabbixTls, type ZabbixTrust,
 } from '../protocols/zabbix/client.js';
+import type {Io} from '../io.js';
 import {formatLikeZabbixGet} from '../protocols/zabbix/frame.js';
 import {terminalSafe} from '../safe-text.js';
 import {shellQuote} from '../shell.js';
@@ -26,13 +27,8 @@ import {
 	kebab, parseSimpleArgv, type ParsedArgv, type SimpleFlag,
 } from '../simple-argv.js';
 
-export type ZabbixGetIo = {
-	stdout: Writable;
-	stderr: Writable;
-	env: NodeJS.ProcessEnv;
-	/** Interactive trust prompt (certificates without --tls-ca-file); absent = refuse unknown certificates. */
-	ask?: Ask;
-};
+/** `ask`: the interactive trust prompt (certificates without --tls-ca-file); absent = refuse unknown certificates. */
+export type ZabbixGetIo = Io & {ask?: Ask};
 
 export const zabbixGetHelp = `
 Usage

@@ -7,32 +7,11 @@ import path from 'node:path';
 import {describe, expect, test} from 'vitest';
 import {noUnits, type Units} from '../../source/metrics/model.js';
 import {
-	formatAggregate,
-	hex32,
-	metricTypeOf,
-	pcpSemCode,
-	pcpType,
-	pcpTypeCode,
-	pmIdBuild,
-	pmIdCluster,
-	pmIdDomain,
-	pmIdItem,
-	pmIDStr,
-	pmInDomBuild,
-	pmInDomStr,
-	pmPrintValue,
-	pmSemStr,
-	pmTypeStr,
-	pmUnitsStr,
-	semanticsOf,
-	semText,
-	typeCodeOfValue,
-	typeName,
-	typeText,
-	unitsFromWord,
-	unitsText,
-	unitsToWord,
+	formatAggregate, hex32, pmIdBuild, pmIdCluster, pmIdDomain, pmIdItem, pmIDStr, pmInDomBuild, pmInDomStr, pmPrintValue, pmSemStr, pmTypeStr, semText, typeCodeOfValue, typeName, typeText, unitsFromWord, unitsToWord,
 } from '../../source/render/pcp-format.js';
+import {
+	metricTypeOf, pcpSemCode, pcpType, pcpTypeCode, pmUnitsStr, semanticsOf, unitsText,
+} from '../../source/protocols/pcp/model.js';
 
 function units(partial: Partial<Units>): Units {
 	return {...noUnits, ...partial};

@@ -3,14 +3,8 @@ import {
 	afterAll, beforeAll, describe, expect, test,
 } from 'vitest';
 import type {MetricDesc, MetricValues, Value} from '../../source/metrics/model.js';
-import {
-	metricTypeOf,
-	pmIdBuild,
-	pmInDomBuild,
-	semanticsOf,
-	unitsFromWord,
-	unitsText,
-} from '../../source/render/pcp-format.js';
+import {pmIdBuild, pmInDomBuild, unitsFromWord} from '../../source/render/pcp-format.js';
+import {metricTypeOf, semanticsOf, unitsText} from '../../source/protocols/pcp/model.js';
 import {
 	argumentErrorLine,
 	connectErrorLine,

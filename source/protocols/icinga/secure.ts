@@ -14,7 +14,7 @@
  *   warning on every run.
  */
 import type tls from 'node:tls';
-import type {SessionHooks} from '../../connect.js';
+import type {SessionHooks} from '../../io.js';
 import {rerunCommand} from '../../shell.js';
 import {SecmonError} from '../../errors.js';
 import type {Plan, SecurityPlan} from '../../plan.js';

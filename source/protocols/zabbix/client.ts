@@ -18,7 +18,7 @@ import {X509Certificate} from 'node:crypto';
 import {SecmonError, type ErrorCode, type ExitCode} from '../../errors.js';
 import type {MetricDesc, Sample} from '../../metrics/model.js';
 import type {MetricSource} from '../../metrics/source.js';
-import type {SessionHooks} from '../../connect.js';
+import type {SessionHooks} from '../../io.js';
 import {rerunCommand, rerunWithSecure} from '../../shell.js';
 import type {Plan} from '../../plan.js';
 import type {HostSpec} from '../../target.js';
