@@ -15,7 +15,7 @@ import type {
 } from '../metrics/model.js';
 import {formatG, widenFloat32} from './printf.js';
 
-/** PM_TYPE_* codes (pcp.md §3.5). */
+/** PM_TYPE_* codes (docs/pcp.md#identifiers). */
 export const pcpType = {
 	noSupport: -1,
 	i32: 0,
@@ -186,7 +186,7 @@ export function semText(code: number): string {
 	return name === '???' ? `??? (${code})` : name;
 }
 
-// Identifier fields and units words live with the protocol (pcp.md §3.5); re-exported for renderers.
+// Identifier fields and units words live with the protocol (docs/pcp.md#identifiers); re-exported for renderers.
 export {
 	pmidDomain as pmIdDomain,
 	pmidCluster as pmIdCluster,

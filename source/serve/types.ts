@@ -5,7 +5,7 @@
  */
 import type {Units, Value} from '../metrics/model.js';
 
-/** pcp.md §3.5 type codes. */
+/** docs/pcp.md#identifiers type codes. */
 export const pcpType = {
 	i32: 0,
 	u32: 1,
@@ -16,7 +16,7 @@ export const pcpType = {
 	string: 6,
 } as const;
 
-/** pcp.md §3.5 semantics codes. */
+/** docs/pcp.md#identifiers semantics codes. */
 export const pcpSem = {counter: 1, instant: 3, discrete: 4} as const;
 
 export const indomNull = 0xFF_FF_FF_FF;
@@ -24,7 +24,7 @@ export const indomNull = 0xFF_FF_FF_FF;
 /** PM_IN_NULL: the instance of a metric with no instance domain. */
 export const instNull = -1;
 
-/** pmID = domain:9 | cluster:12 | item:10 (pcp.md §3.5). */
+/** pmID = domain:9 | cluster:12 | item:10 (docs/pcp.md#identifiers). */
 export function pmid(domain: number, cluster: number, item: number): number {
 	return ((domain << 22) | (cluster << 10) | item) >>> 0;
 }
