@@ -23,7 +23,7 @@ export const pcpStreams: Buffer[] = (() => {
 	return [...streams.values()].map(list => Buffer.concat(list));
 })();
 
-/** zabbix_agentd 6.0.14 exchanges (test/protocols/zabbix/frame.test.ts, zabbix.md §2.2). */
+/** zabbix_agentd 6.0.14 exchanges (test/protocols/zabbix/frame.test.ts, docs/zabbix.md#requests-and-responses). */
 const zabbixCaptured = [
 	hex('5a 42 58 44 01 0a 00 00 00 00 00 00 00 61 67 65 6e 74 2e 70 69 6e 67'),
 	hex('5a 42 58 44 01 01 00 00 00 00 00 00 00 31'),
@@ -31,7 +31,7 @@ const zabbixCaptured = [
 	hex('5a 42 58 44 01 06 00 00 00 00 00 00 00 36 2e 30 2e 31 34'),
 	hex(`5a 42 58 44 01 26 00 00 00 00 00 00 00 5a 42 58 5f 4e 4f 54 53 55 50 50 4f 52 54 45 44 00
 		55 6e 73 75 70 70 6f 72 74 65 64 20 69 74 65 6d 20 6b 65 79 2e`),
-	// zabbix_agent2 puts the data length in reserved (zabbix.md §2.1).
+	// zabbix_agent2 puts the data length in reserved (docs/zabbix.md#frame).
 	hex('5a42584401 01000000 01000000 31'),
 ];
 
@@ -44,7 +44,7 @@ export const zabbixFrames: Buffer[] = [
 	encodeFrame(Buffer.from('0.98\r\n'.repeat(40)), {compress: true}),
 ];
 
-/** Livestatus answers (test/protocols/livestatus/protocol.test.ts, others.md §3.3/§3.4). */
+/** Livestatus answers (test/protocols/livestatus/protocol.test.ts, docs/icinga-livestatus-mon.md#livestatus-protocol). */
 const livestatusBodies: Array<[number, string]> = [
 	[200, '[["secmon-local","load",0,1,"LOAD OK - total load average: 0.65, 0.47, 0.28","load1=0.650;5.000;10.000;0; load5=0.470;4.000;6.000;0;",1795475130,0.01]]\n'],
 	[200, '[["web-01",1,0,"","",-1,0],["secmon-local",0,1,"PING OK","rta=0.5ms;100;200;0",1795475130,0.02]]\n'],
@@ -59,7 +59,7 @@ export const livestatusAnswers: Buffer[] = livestatusBodies.map(([code, body]) =
 /** Tokens of Livestatus answers: JSON punctuation, a second header, edge numbers. */
 export const livestatusTokens = ['200          34\n', '[', ']', ',', '"', '\\u0000', '\\', 'null', '1e308', '-1', '{}', '\n', '452 ', '   '];
 
-/** `list opstatus` from mon 1.2.0 (test/protocols/mon/protocol.test.ts, others.md §2.2), with its status line. */
+/** `list opstatus` from mon 1.2.0 (test/protocols/mon/protocol.test.ts, docs/icinga-livestatus-mon.md#mon-protocol), with its status line. */
 const opstatus = [
 	'group=local service=closed-port opstatus=0 last_opstatus=0 exitval=1 timer=4 last_success=0 last_trap=0 last_check=1795474890 ack=0 monitor=tcp.monitor\\20-p\\2025898 last_summary=localhost last_detail=\\0alocalhost\\20could\\20not\\20connect:\\20Connection\\20refused\\0a last_failure=1795474889 interval=15 monitor_duration=1 monitor_running=0 last_alert=1795474889 first_failure=1795474843 failure_duration=55',
 	'group=local service=load-perf opstatus=1 last_opstatus=1 exitval=0 timer=3 last_success=1795474888 last_check=1795474888 last_summary=LOAD\\20OK\\20-\\20total\\20load\\20average:\\200.32,\\200.46,\\200.25|load1=0.320;8.000;16.000;0;\\20load5=0.460;6.000;12.000;0;\\20load15=0.250;4.000;8.000;0;\\20 last_detail=nagios_rc=0\\0a interval=15 alerts_sent=0',
@@ -91,7 +91,7 @@ export const perfdataStrings: Buffer[] = [
 
 export const perfdataTokens = ['\'', '\'\'', '=', ';', '@', '~', ':', 'U', '.', ',', 'e', 'e999', '-', '+', ' ', '|', 'Ki', 'GB', 'ms', 'c', '%', '0', '9', '{', '}', '"', '[', ']', 'null', '"label":"x"'];
 
-/** Icinga 2.13 REST answers (test/protocols/icinga/checks.test.ts, bounds.test.ts, others.md §1.3/§1.4). */
+/** Icinga 2.13 REST answers (test/protocols/icinga/checks.test.ts, bounds.test.ts, docs/icinga-livestatus-mon.md#api-requests). */
 const icingaService = JSON.stringify({
 	results: [{
 		name: 'web-01!temperature', type: 'Service', attrs: {

@@ -2,7 +2,7 @@
 /**
  * Entry point: flags, environment, mode choice and exit codes — nothing else.
  * React/Ink are imported lazily, only when a terminal UI or prompt is needed, so
- * `--json` and piped runs start close to bare Node (DESIGN.md "React only in the TUI").
+ * `--json` and piped runs start close to bare Node (docs/design.md#layering-rules: React only in the TUI).
  */
 import process from 'node:process';
 import {isatty} from 'node:tty';
@@ -54,7 +54,7 @@ async function main(argv: string[], io: Io): Promise<number> {
 		// The plain form without meow (start-up, simple-argv.ts); meow for everything else.
 		const cli = parseSimpleArgv(normalized, mainFlags) ?? (await import('./main-meow.js')).parseMain(normalized);
 		const flags = cli.flags as unknown as Flags;
-		if ((argv.includes('-s') || argv.includes('--samples')) // Meow turns an unparsable number into null silently (ecosystem.md §2.4).
+		if ((argv.includes('-s') || argv.includes('--samples')) // Meow turns an unparsable number into null silently (docs/node.md#meow).
 			&& (flags.samples === null || flags.samples === undefined)) {
 			throw new SecmonError('USAGE', 'invalid --samples value', 'Give a whole number of samples, e.g. -s 5.');
 		}

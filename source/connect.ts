@@ -1,6 +1,6 @@
 /**
  * Opening a verified session to one collector: the only place where a protocol
- * client meets the security layer (DESIGN.md: protocols get an already verified
+ * client meets the security layer (docs/design.md#layering-rules: protocols get an already verified
  * stream; trust decisions happen in source/security).
  */
 import type {Writable} from 'node:stream';

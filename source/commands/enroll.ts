@@ -1,6 +1,6 @@
 /**
  * `secmon enroll --host icinga://MASTER --cn NAME [--ticket-file FILE]`: get a client certificate
- * signed by the Icinga 2 CA with the ticket protocol (pki::RequestCertificate, others.md §1.6),
+ * signed by the Icinga 2 CA with the ticket protocol (pki::RequestCertificate, docs/icinga-livestatus-mon.md#ticket-enrollment),
  * without the icinga2 binary. Key and certificate go to the secmon home
  * (`<home>/icinga/<host>_<port>/`, directory 0700, key 0600), where `secmon --host icinga://…`
  * finds them. The master's certificate goes through the usual trust decision (CA file, pin,

@@ -1,5 +1,5 @@
 /**
- * `secmon zabbix-get`: a flag-compatible drop-in for zabbix_get (zabbix.md §5). It prints what
+ * `secmon zabbix-get`: a flag-compatible drop-in for zabbix_get (docs/zabbix.md#zabbix_get). It prints what
  * zabbix_get prints (the value, or `ZBX_NOTSUPPORTED: reason`, exit 0; failures on stderr, exit 1)
  * and adds what zabbix_get lacks: pin/TOFU trust when no --tls-ca-file is given, the OpenSSL-form
  * issuer/subject, a warning for a PSK file others can read, several -k in one run over a bounded
@@ -275,7 +275,7 @@ async function parse(argv: string[]): Promise<Parsed | 'help' | 'version'> {
 	};
 }
 
-/** zabbix_get's parameter consistency checks, in its order and words (zabbix.md §5). */
+/** zabbix_get's parameter consistency checks, in its order and words (docs/zabbix.md#zabbix_get). */
 function validateTlsFlags(flags: Record<string, string | undefined>, mode: string): void {
 	const has = (name: string) => flags[name] !== undefined;
 	const spell = (name: string) => `--${name.replaceAll(/[A-Z]/g, char => `-${char.toLowerCase()}`)}`;

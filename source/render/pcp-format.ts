@@ -71,7 +71,7 @@ export function semText(code: number): string {
 	return name === '???' ? `??? (${code})` : name;
 }
 
-// Identifier fields and units words live with the protocol (pcp.md §3.5); re-exported for renderers.
+// Identifier fields and units words live with the protocol (docs/pcp.md#identifiers); re-exported for renderers.
 export {
 	pmidDomain as pmIdDomain,
 	pmidCluster as pmIdCluster,

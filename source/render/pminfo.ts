@@ -1,6 +1,6 @@
 /**
  * pminfo 6.0.3 output as pure functions from data to the exact text
- * (pcp.md §4; pminfo.c report(), mydump(), mydesc(), myhelptext(),
+ * (docs/pcp.md#pminfo-output; pminfo.c report(), mydump(), mydesc(), myhelptext(),
  * myoneline(), doindom()). Error texts arrive already formatted as pmErrStr
  * would print them.
  */

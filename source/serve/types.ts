@@ -10,7 +10,7 @@ import type {Units, Value} from '../metrics/model.js';
 export {pcpSem, pcpType} from '../protocols/pcp/model.js';
 export {PM_INDOM_NULL as indomNull, PM_IN_NULL as instNull} from '../protocols/pcp/constants.js';
 
-/** pmID = domain:9 | cluster:12 | item:10 (pcp.md §3.5). */
+/** pmID = domain:9 | cluster:12 | item:10 (docs/pcp.md#identifiers). */
 export function pmid(domain: number, cluster: number, item: number): number {
 	return ((domain << 22) | (cluster << 10) | item) >>> 0;
 }

@@ -22,7 +22,7 @@ function bytes(hex: string): Uint8Array {
 }
 
 describe('pmIDStr / pmInDomStr / hex32', () => {
-	test('the identifiers of pcp.md §3.5 and the captures', () => {
+	test('the identifiers of docs/pcp.md#identifiers and the captures', () => {
 		expect(pmIDStr(0x0f_00_00_20)).toBe('60.0.32');
 		expect(pmIDStr(0x0f_00_08_00)).toBe('60.2.0');
 		expect(pmIDStr(pmIdBuild(60, 0, 4))).toBe('60.0.4');
@@ -112,7 +112,7 @@ describe('type and semantics names', () => {
 });
 
 describe('pmUnitsStr (units.c)', () => {
-	test('the verified words of pcp.md §3.5', () => {
+	test('the verified words of docs/pcp.md#identifiers', () => {
 		const cases: Array<[number, string]> = [
 			[0x10_01_00_00, 'Kbyte'],
 			[0x01_00_20_00, 'millisec'],
