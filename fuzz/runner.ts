@@ -92,6 +92,21 @@ export async function runTarget(target: Target, options: RunOptions): Promise<To
 	const deadline = options.seconds === undefined ? Number.POSITIVE_INFINITY : performance.now() + (options.seconds * share * 1000);
 	const limit = options.index === undefined ? Math.ceil((options.inputs ?? Number.POSITIVE_INFINITY) * share) : 1;
 	const started = performance.now();
+	// An error thrown at the process (an 'error' event nobody listens to, a rejection nobody
+	// handles) is a bug too: it is counted as an other throw of the input that was running when
+	// it surfaced (it may come from one just before: replay a few around it).
+	let current: {index: number; input: Buffer} | undefined;
+	const escaped = (error: unknown) => {
+		totals.other++;
+		if (current) {
+			report({
+				kind: 'other', target: target.name, seed, index: current.index, ms: 0, error: `thrown at the process while this input ran: ${describe(error)}`, input: current.input,
+			});
+		}
+	};
+
+	process.on('uncaughtException', escaped);
+	process.on('unhandledRejection', escaped);
 	await target.setup?.();
 	try {
 		for (let i = 0; i < limit; i++) {
@@ -101,6 +116,7 @@ export async function runTarget(target: Target, options: RunOptions): Promise<To
 
 			const index = options.index ?? i;
 			const {input, pieces, rng} = inputFor(target, seed, index);
+			current = {index, input};
 			const t0 = performance.now();
 			let kind: 'ok' | 'own' | 'other' | 'hang';
 			let error: unknown;
@@ -142,6 +158,8 @@ export async function runTarget(target: Target, options: RunOptions): Promise<To
 		}
 	} finally {
 		await target.teardown?.();
+		process.off('uncaughtException', escaped);
+		process.off('unhandledRejection', escaped);
 	}
 
 	totals.seconds = (performance.now() - started) / 1000;

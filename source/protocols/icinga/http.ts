@@ -173,7 +173,9 @@ export class IcingaHttp {
 				done();
 				this.open.delete(request);
 			});
-			request.once('error', (error: NodeJS.ErrnoException) => {
+			// `on`, not `once`: a request can emit more than one error (a reset after a refusal), and an
+			// error event without a listener is thrown at the process (npm run fuzz found one).
+			request.on('error', (error: NodeJS.ErrnoException) => {
 				done();
 				reject(error.code === 'HPE_HEADER_OVERFLOW' ? this.tooMuch('response headers', maxIcingaHeaderBytes) : this.failure(error));
 			});
@@ -181,6 +183,8 @@ export class IcingaHttp {
 				const length = Number(response.headers['content-length'] ?? 0);
 				if (length > maxIcingaBodyBytes) {
 					const error = this.tooMuch(`a response body (Content-Length ${length})`, maxIcingaBodyBytes);
+					// Destroying the request destroys this response with the same error; it is reported once, here.
+					response.on('error', () => undefined);
 					request.destroy(error);
 					reject(error);
 					return;

@@ -145,6 +145,26 @@ describe('Icinga 2 API limits', () => {
 		}
 	});
 
+	test('a Content-Length over the limit with body bytes behind it: one clean error, nothing thrown at the process (found by npm run fuzz)', async () => {
+		for (const length of [maxIcingaBodyBytes + 1, 2 ** 31, Number.MAX_SAFE_INTEGER]) {
+			const peer = await hostile(socket => {
+				socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n{"results":[{"status":{}}]}`);
+			});
+			const http = icinga(peer);
+			try {
+				const error = await failure(http.request('GET', '/v1/status'));
+				expect(error.message).toBe(`Icinga 2 at 127.0.0.1:${peer.port} sent a response body (Content-Length ${length}) over ${mib(maxIcingaBodyBytes)}; secmon stops there`);
+				// Let any late error surface inside the test (vitest fails a run on an uncaught one).
+				await new Promise(resolve => {
+					setTimeout(resolve, 50);
+				});
+			} finally {
+				http.close();
+				peer.close();
+			}
+		}
+	});
+
 	test('endless response headers, or one endless header line, end at the header limit', async () => {
 		for (const header of ['X-Pad: 0123456789abcdef\r\n', 'a'.repeat(4096)]) {
 			let first = true;
