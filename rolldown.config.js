@@ -230,6 +230,24 @@ module.exports = ink;
 }
 
 /**
+ * The bundle's import() of an external package (ink, react: ES modules that require() cannot
+ * load, or that Ink must share) calls the function the launcher (source/launcher.cjs) puts on
+ * globalThis instead: on Node 20 the launcher compiles the bundle with vm.Script, where an
+ * import() works only with vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER, which prints an
+ * ExperimentalWarning. Without the launcher (a chunk required directly) it is a plain import().
+ */
+function esmImportsThroughLauncher() {
+	const external = /\bimport\("([^".][^"]*)"\)/gv;
+	return {
+		name: 'secmon-esm-imports-through-launcher',
+		renderChunk(code) {
+			const out = code.replaceAll(external, (_match, specifier) => `(globalThis[Symbol.for("secmon.import")] ?? (specifier => import(specifier)))(${JSON.stringify(specifier)})`);
+			return out === code ? null : {code: out, map: null};
+		},
+	};
+}
+
+/**
  * conf is an ES module that require() can load (Node >= 20.19), but the CommonJS interop
  * would hand `import Conf from 'conf'` the whole module namespace instead of its default
  * export. This module takes the default export explicitly.
@@ -301,6 +319,9 @@ function asciiOutput() {
  * commands with SECMON_BUILD_CODE_CACHE=1: a fetch from the embedded collector (no --host:
  * the client, TLS, PCP and --json paths, plus the collector; an earlier run creates its PKI),
  * `--version` (meow), then zabbix-get against a closed port (its flag parsing and client).
+ * The caches are for the Node that builds, and only Node 20 reads them: on Node >= 22.1 the
+ * launcher uses Node's own compile cache, so a build there writes none (the runs still check
+ * that the bundle runs). Publish from a Node 20 build to give Node 20 users the caches.
  */
 function launcherWithCodeCaches() {
 	return {
@@ -346,7 +367,7 @@ export default defineConfig({
 	// Runtime dependencies other than meow stay in node_modules (they are loaded lazily anyway);
 	// plain 'ink' and 'conf' are the business of the plugins below.
 	external: [/^node:/, /^ink\//, /^react(\/|$)/, /^conf\//, /^node-forge(\/|$)/],
-	plugins: [inkBridge(), confDefaultExport(), meowWithoutPackageReading(), meowAsciiFirstPatterns(), builtinsWithoutInterop(), asciiOutput(), launcherWithCodeCaches()],
+	plugins: [inkBridge(), confDefaultExport(), meowWithoutPackageReading(), meowAsciiFirstPatterns(), builtinsWithoutInterop(), esmImportsThroughLauncher(), asciiOutput(), launcherWithCodeCaches()],
 	transform: {jsx: {runtime: 'automatic'}},
 	output: {
 		dir: 'dist',
