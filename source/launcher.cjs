@@ -36,8 +36,9 @@ globalThis[Symbol.for('secmon.import')] = specifier => import(specifier);
  * Undefined (no cache, only slower) when there is no such directory and it cannot be made.
  */
 function compileCacheDirectory() {
-	const xdg = process.env.XDG_CACHE_HOME;
-	const base = xdg && path.isAbsolute(xdg) ? xdg : (process.env.HOME ? path.join(process.env.HOME, '.cache') : undefined);
+	// As the XDG Base Directory Specification says: a relative path in $XDG_CACHE_HOME is ignored.
+	const {XDG_CACHE_HOME: xdg, HOME: home} = process.env;
+	const base = xdg && path.isAbsolute(xdg) ? xdg : (home && path.isAbsolute(home) ? path.join(home, '.cache') : undefined);
 	if (base === undefined) {
 		return undefined;
 	}
