@@ -4,7 +4,7 @@
  * The floor for bench/startup.mjs: the least a Node process does for the same exchange as
  * `secmon --json -h HOST:PORT --secure enforce -f kernel.all.load --ca-file CA`. Bare node:net
  * and node:tls, no secmon code: TCP (no Nagle), the PCP greeting, CREDS with the secure flag and
- * pmcd's secure-ack (pcp.md §2.4), TLS verified against the CA (chain and host name, Node's
+ * pmcd's secure-ack (docs/pcp.md#tls-upgrade), TLS verified against the CA (chain and host name, Node's
  * defaults), then the five PDUs secmon sends (recorded from its run: PMNS_IDS, DESC_IDS,
  * PROFILE, HIGHRES_FETCH, INSTANCE), each reply read by its length. No decoding, no trust store,
  * no output formatting: what secmon costs above this is secmon's; the rest is Node and pmcd.

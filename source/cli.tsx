@@ -2,22 +2,21 @@
 /**
  * Entry point: flags, environment, mode choice and exit codes — nothing else.
  * React/Ink are imported lazily, only when a terminal UI or prompt is needed, so
- * `--json` and piped runs start close to bare Node (DESIGN.md "React only in the TUI").
+ * `--json` and piped runs start close to bare Node (docs/design.md#layering-rules: React only in the TUI).
  */
 import process from 'node:process';
 import {isatty} from 'node:tty';
-import type {Writable} from 'node:stream';
 import {
 	errorJson, exitCodes, formatError, SecmonError,
 } from './errors.js';
 import {mainFlags} from './main-flags.js';
 import {parseSimpleArgv} from './simple-argv.js';
 import {makePlan, normalizeArgv, type Flags} from './plan.js';
+import type {Io} from './io.js';
 import {Shutdown} from './process-exit.js';
 import {safeJson} from './safe-text.js';
 
 /** `shutdown`: signals and a closed stdout (process-exit.ts); absent when a test calls a command directly. */
-export type Io = {stdout: Writable; stderr: Writable; env: NodeJS.ProcessEnv; shutdown?: Shutdown};
 
 type Subcommand = (argv: string[], io: Io) => Promise<number>;
 
@@ -55,7 +54,7 @@ async function main(argv: string[], io: Io): Promise<number> {
 		// The plain form without meow (start-up, simple-argv.ts); meow for everything else.
 		const cli = parseSimpleArgv(normalized, mainFlags) ?? (await import('./main-meow.js')).parseMain(normalized);
 		const flags = cli.flags as unknown as Flags;
-		if ((argv.includes('-s') || argv.includes('--samples')) // Meow turns an unparsable number into null silently (ecosystem.md §2.4).
+		if ((argv.includes('-s') || argv.includes('--samples')) // Meow turns an unparsable number into null silently (docs/node.md#meow).
 			&& (flags.samples === null || flags.samples === undefined)) {
 			throw new SecmonError('USAGE', 'invalid --samples value', 'Give a whole number of samples, e.g. -s 5.');
 		}

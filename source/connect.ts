@@ -1,6 +1,6 @@
 /**
  * Opening a verified session to one collector: the only place where a protocol
- * client meets the security layer (DESIGN.md: protocols get an already verified
+ * client meets the security layer (docs/design.md#layering-rules: protocols get an already verified
  * stream; trust decisions happen in source/security).
  */
 import type {Writable} from 'node:stream';
@@ -14,19 +14,10 @@ import {TrustStore} from './security/store.js';
 import {
 	prepareTls, upgradeToTls, type PreparedTls, type TlsOptions,
 } from './security/tls.js';
-import type {Ask, TlsFacts} from './security/types.js';
+import type {TlsFacts} from './security/types.js';
+import type {SessionHooks} from './io.js';
 import type {Plan, SecurityPlan} from './plan.js';
 import type {HostSpec} from './target.js';
-
-export type SessionHooks = {
-	/** Shown the trust prompt when a collector is new (interactive runs only). */
-	ask?: Ask;
-	/** Non-fatal warnings (plain-text connections, key file modes, pin notices). */
-	warn: (message: string) => void;
-	env: NodeJS.ProcessEnv;
-	/** How the user ran us, for "re-run with --fingerprint …" hints. */
-	argv?: string[];
-};
 
 export function plainWarning(target: HostSpec, security: SecurityPlan): string | undefined {
 	if (security.mode === 'relaxed') {

@@ -1,5 +1,5 @@
 /**
- * argv + environment → Plan (pure; DESIGN.md "Data flow"). Nothing here touches
+ * argv + environment → Plan (pure; docs/design.md#data-flow). Nothing here touches
  * sockets, files or the terminal: the CLI passes in argv, env and TTY facts.
  */
 import {SecmonError} from './errors.js';

@@ -4,7 +4,7 @@
  * common MetricSource; modules are imported lazily so that a PCP run never
  * loads the Zabbix or Icinga code and vice versa.
  */
-import type {SessionHooks} from './connect.js';
+import type {SessionHooks} from './io.js';
 import {SecmonError} from './errors.js';
 import type {MetricSource} from './metrics/source.js';
 import type {Plan} from './plan.js';

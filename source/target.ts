@@ -127,7 +127,7 @@ export function parseHostSpec(spec: string): HostSpec {
 	};
 }
 
-/** Node wants no SNI for IP literals (pcp.md §5.10, DEP0123). */
+/** Node wants no SNI for IP literals (docs/node.md#sni-for-ip-literals, DEP0123). */
 export function isIpLiteral(host: string): boolean {
 	return /^\d{1,3}(?:\.\d{1,3}){3}$/.test(host) || host.includes(':');
 }

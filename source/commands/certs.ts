@@ -10,7 +10,7 @@ import {existsSync, readFileSync, writeFileSync} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type {Io} from '../cli.js';
+import type {Io} from '../io.js';
 import {
 	errorJson, exitCodes, formatError, isSecmonError, SecmonError,
 } from '../errors.js';

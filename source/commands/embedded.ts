@@ -5,7 +5,7 @@
  * and is queried through the same secure path — its CA verifies the certificate
  * (chain and host name) exactly as --ca-file would.
  */
-import type {Io} from '../cli.js';
+import type {Io} from '../io.js';
 import type {Plan} from '../plan.js';
 import {secmonHome} from '../security/home.js';
 import {parseHostSpec} from '../target.js';

@@ -1,6 +1,6 @@
 /**
  * `secmon enroll --host icinga://MASTER --cn NAME [--ticket-file FILE]`: get a client certificate
- * signed by the Icinga 2 CA with the ticket protocol (pki::RequestCertificate, others.md §1.6),
+ * signed by the Icinga 2 CA with the ticket protocol (pki::RequestCertificate, docs/icinga-livestatus-mon.md#ticket-enrollment),
  * without the icinga2 binary. Key and certificate go to the secmon home
  * (`<home>/icinga/<host>_<port>/`, directory 0700, key 0600), where `secmon --host icinga://…`
  * finds them. The master's certificate goes through the usual trust decision (CA file, pin,
@@ -10,7 +10,6 @@ import {X509Certificate} from 'node:crypto';
 import {existsSync, readFileSync, unlinkSync} from 'node:fs';
 import {readFile} from 'node:fs/promises';
 import process from 'node:process';
-import type {Writable} from 'node:stream';
 import {parseArgs} from 'node:util';
 import {rerunCommand} from '../shell.js';
 import {requireDurationMs} from '../duration.js';
@@ -28,9 +27,10 @@ import {TrustStore, writeFileAtomic} from '../security/store.js';
 import {connectTls} from '../security/tls.js';
 import type {Ask} from '../security/types.js';
 import {parseHostSpec, type HostSpec} from '../target.js';
+import type {Io} from '../io.js';
 import {safeJson} from '../safe-text.js';
 
-export type EnrollIo = {stdout: Writable; stderr: Writable; env: NodeJS.ProcessEnv; ask?: Ask};
+export type EnrollIo = Io & {ask?: Ask};
 
 export const enrollHelp = `
 Usage

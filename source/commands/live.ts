@@ -3,8 +3,7 @@
  * --json, plain text blocks when stdout is not a terminal. In a terminal the
  * Ink panes take over (source/render/tui), loaded only then.
  */
-import type {Io} from '../cli.js';
-import type {SessionHooks} from '../connect.js';
+import type {Io, SessionHooks} from '../io.js';
 import {
 	errorJson, exitCodes, formatError, SecmonError,
 } from '../errors.js';

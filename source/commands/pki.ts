@@ -5,7 +5,7 @@
 import {X509Certificate} from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type {Io} from '../cli.js';
+import type {Io} from '../io.js';
 import {exitCodes, formatError, SecmonError} from '../errors.js';
 import {
 	defaultCaAlgorithm, defaultCaDays, defaultCaDir, describeCa, initCa, loadCa, type Ca,

@@ -1,6 +1,6 @@
 /**
  * The pminfo-compatible one-shot job: what Debian's pminfo 6.0.3 asks pmcd and
- * in which order (pcp.md §3.7), rendered byte-for-byte by source/render/pminfo.ts.
+ * in which order (docs/pcp.md#what-clients-send), rendered byte-for-byte by source/render/pminfo.ts.
  */
 import {PM_ERR, PM_INDOM_NULL, PM_TEXT} from '../protocols/pcp/constants.js';
 import {isPcpError, pmErrStr} from '../protocols/pcp/errors.js';
@@ -175,7 +175,7 @@ export async function pminfoOn(client: PcpClient, metrics: string[], show: Show,
 		const pmids: Array<number | string> = batch.map(name => known.get(name) ?? looked.get(name)!);
 		const valid = pmids.filter((p): p is number => typeof p === 'number');
 		// Descriptors first (one DESC_IDS where the server has DESCS): the client needs
-		// each metric's type to tell U32 from 32-bit INSITU values (pcp.md §3.4).
+		// each metric's type to tell U32 from 32-bit INSITU values (docs/pcp.md#fetch-and-result).
 		const descs = new Map<number, PcpDesc | string>();
 		if ((show.desc || show.fetch || out.json) && valid.length > 0) {
 			const got = await attempt(async () => client.descriptors(valid));

@@ -4,8 +4,8 @@
  * the output is a terminal.
  */
 import process from 'node:process';
-import type {Io} from '../cli.js';
-import {openPcp, stderrWarn, type SessionHooks} from '../connect.js';
+import {type Io, type SessionHooks} from '../io.js';
+import {openPcp, stderrWarn} from '../connect.js';
 import {
 	errorJson, exitCodes, formatError, SecmonError,
 } from '../errors.js';

@@ -9,7 +9,7 @@
 import {X509Certificate} from 'node:crypto';
 import {accessSync, constants, readFileSync} from 'node:fs';
 import tls from 'node:tls';
-import type {Io} from '../cli.js';
+import type {Io} from '../io.js';
 import {shellQuote} from '../shell.js';
 import {requireDurationMs} from '../duration.js';
 import {
@@ -355,7 +355,7 @@ async function probePcp(options: Options, store: TrustStore): Promise<Probe> {
 		const failure = isSecmonError(error) ? error : new SecmonError('CONNECT_FAILED', String(error));
 		const trusted = probe.verdict?.status === 'ca' || probe.verdict?.status === 'pinned';
 		if (failure.code === 'TLS_REQUIRED') {
-			// Greeting without the SECURE feature bit (pcp.md §2.3).
+			// Greeting without the SECURE feature bit (docs/pcp.md#secure-modes).
 			probe.connected = true;
 			probe.tlsOffered = false;
 			probe.failure = failure;
@@ -395,7 +395,7 @@ async function probeDirect(options: Options, store: TrustStore): Promise<Probe> 
 	}
 
 	probe.tlsOffered = true;
-	// TLS 1.3 refuses a client certificate only after the handshake (pcp.md §5.9), and a Zabbix
+	// TLS 1.3 refuses a client certificate only after the handshake (docs/pcp.md#late-client-certificate-rejection), and a Zabbix
 	// agent checks it after a TLS 1.2 handshake too, then closes: listen before judging.
 	await awaitClientCertVerdict(inspection, clientCertWaitMs);
 

@@ -1,5 +1,5 @@
 /**
- * `secmon zabbix-get`: a flag-compatible drop-in for zabbix_get (zabbix.md §5). It prints what
+ * `secmon zabbix-get`: a flag-compatible drop-in for zabbix_get (docs/zabbix.md#zabbix_get). It prints what
  * zabbix_get prints (the value, or `ZBX_NOTSUPPORTED: reason`, exit 0; failures on stderr, exit 1)
  * and adds what zabbix_get lacks: pin/TOFU trust when no --tls-ca-file is given, the OpenSSL-form
  * issuer/subject, a warning for a PSK file others can read, several -k in one run over a bounded
@@ -16,6 +16,7 @@ import {
 import {
 	defaultTimeoutMs, defaultZabbixPort, isZabbixError, ZabbixAgent, ZabbixError, type ZabbixTls, type ZabbixTrust,
 } from '../protocols/zabbix/client.js';
+import type {Io} from '../io.js';
 import {formatLikeZabbixGet} from '../protocols/zabbix/frame.js';
 import {terminalSafe} from '../safe-text.js';
 import {shellQuote} from '../shell.js';
@@ -26,13 +27,8 @@ import {
 	kebab, parseSimpleArgv, type ParsedArgv, type SimpleFlag,
 } from '../simple-argv.js';
 
-export type ZabbixGetIo = {
-	stdout: Writable;
-	stderr: Writable;
-	env: NodeJS.ProcessEnv;
-	/** Interactive trust prompt (certificates without --tls-ca-file); absent = refuse unknown certificates. */
-	ask?: Ask;
-};
+/** `ask`: the interactive trust prompt (certificates without --tls-ca-file); absent = refuse unknown certificates. */
+export type ZabbixGetIo = Io & {ask?: Ask};
 
 export const zabbixGetHelp = `
 Usage
@@ -279,7 +275,7 @@ async function parse(argv: string[]): Promise<Parsed | 'help' | 'version'> {
 	};
 }
 
-/** zabbix_get's parameter consistency checks, in its order and words (zabbix.md §5). */
+/** zabbix_get's parameter consistency checks, in its order and words (docs/zabbix.md#zabbix_get). */
 function validateTlsFlags(flags: Record<string, string | undefined>, mode: string): void {
 	const has = (name: string) => flags[name] !== undefined;
 	const spell = (name: string) => `--${name.replaceAll(/[A-Z]/g, char => `-${char.toLowerCase()}`)}`;

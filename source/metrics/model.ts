@@ -1,6 +1,6 @@
 /**
  * The one metric model every protocol maps into and every renderer consumes
- * (DESIGN.md "Data flow"). Protocol-specific detail (PCP type codes, units
+ * (docs/design.md#data-flow). Protocol-specific detail (PCP type codes, units
  * bitfields) is carried in optional fields so that the pminfo renderer can be
  * byte-exact while the other renderers stay generic.
  */

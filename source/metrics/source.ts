@@ -3,7 +3,7 @@ import type {MetricDesc, Sample} from './model.js';
 
 /**
  * One open, verified session to a collector, as every front end sees it
- * (DESIGN.md: describe(names) → MetricDesc[]; fetch() → Sample). Each protocol
+ * (docs/design.md#metric-model: describe(names) → MetricDesc[]; fetch() → Sample). Each protocol
  * implements it; renderers and the sampler know nothing else.
  */
 export type MetricSource = {

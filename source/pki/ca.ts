@@ -3,7 +3,7 @@
  *
  * Layout of a CA directory (mode 0700): ca.pem (certificate, 0644), ca.key (PKCS#8, 0600) and
  * issued/<name>/ for what `secmon pki issue` writes. A CA made by other tools can be used as
- * well: ca.crt instead of ca.pem is accepted (Icinga 2's lib/ca layout, others.md §1.1).
+ * well: ca.crt instead of ca.pem is accepted (Icinga 2's lib/ca layout, docs/icinga-livestatus-mon.md#running-icinga2).
  */
 import {type KeyObject, type X509Certificate} from 'node:crypto';
 import os from 'node:os';

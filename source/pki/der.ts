@@ -1,7 +1,7 @@
 /**
  * ASN.1/DER and PEM helpers for the PKI code. Encoding goes through node-forge's asn1 module
  * (binary strings); keys and signatures stay in node:crypto, because forge handles RSA only and
- * secmon also issues ECDSA certificates (ecosystem.md §2.6).
+ * secmon also issues ECDSA certificates (docs/node.md#node-forge).
  */
 import forge from 'node-forge';
 
@@ -101,7 +101,7 @@ export function implicitPrimitive(tagNumber: number, bytes: Uint8Array | string)
 }
 
 /**
- * RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 (ecosystem.md §2.6: a
+ * RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 (docs/node.md#node-forge: a
  * 50-year certificate gets a GeneralizedTime notAfter, which OpenSSL and Node read correctly).
  */
 export function time(date: Date): Asn1 {
@@ -289,7 +289,7 @@ function escapeRfc4514(value: string): string {
 }
 
 /**
- * A DN exactly as Zabbix (GnuTLS build) prints and compares it (zabbix.md §4.5): RFC 4514 order
+ * A DN exactly as Zabbix (GnuTLS build) prints and compares it (docs/zabbix.md#issuer-and-subject): RFC 4514 order
  * (last RDN first), "," without spaces, only the first value of a multi-valued RDN, GnuTLS names
  * (EMAIL, surName, givenName). Used for TLSServerCertIssuer/Subject and --tls-agent-cert-*.
  */

@@ -2,7 +2,7 @@
  * Issuing leaf certificates from the CA (`secmon pki issue`) and writing them out in the layouts
  * the collectors want: separate key and certificate (pmcd, Zabbix, Icinga 2) and one combined
  * PEM with key, certificate and chain (Checkmk's etc/ssl/sites/SITE.pem, stunnel's `cert =`;
- * others.md §3.2).
+ * docs/icinga-livestatus-mon.md#checkmk-tls).
  */
 import {type X509Certificate} from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -38,7 +38,7 @@ import {
 
 /** 397 days, what Icinga 2 gives its node certificates and what browsers accept at most. */
 export const defaultLeafDays = 397;
-/** RSA 2048: the Debian zabbix_agentd (GnuTLS) refuses ECDSA agent certificates (zabbix.md §3). */
+/** RSA 2048: the Debian zabbix_agentd (GnuTLS) refuses ECDSA agent certificates (docs/zabbix.md#tls-versions-and-suites). */
 export const defaultLeafAlgorithm: KeyAlgorithm = 'rsa2048';
 const dayMs = 24 * 60 * 60 * 1000;
 
@@ -71,7 +71,7 @@ export type IssueOptions = Validity & {
 	sans?: SubjectAltName[];
 	usage?: CertificateUsage;
 	algorithm?: KeyAlgorithm;
-	/** Optional O= attribute (Zabbix pins compare the whole subject, zabbix.md §4.5). */
+	/** Optional O= attribute (Zabbix pins compare the whole subject, docs/zabbix.md#issuer-and-subject). */
 	organization?: string;
 };
 

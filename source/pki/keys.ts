@@ -1,6 +1,6 @@
 /**
  * Keys for the PKI: generation with node:crypto's async generateKeyPair (runs on the thread
- * pool; ecosystem.md §2.6 measured ~70 ms for RSA 2048, forge's pure-JS path is ~10x slower and
+ * pool: ~70 ms for RSA 2048, docs/node.md#node-forge; forge's pure-JS path is ~10x slower and
  * cannot make EC keys at all), and the signature algorithm a key signs with.
  */
 import {

@@ -118,11 +118,11 @@ function hostPort(host: string, port: number): string {
 	return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** pmcd (pcp.md §2.2): tls.conf for pmcd, -Q in pmcd.options, and a client tls.conf for pminfo/pmval. */
+/** pmcd (docs/pcp.md#tls-configuration): tls.conf for pmcd, -Q in pmcd.options, and a client tls.conf for pminfo/pmval. */
 export function pmcdSnippet(input: SnippetInput): Snippet {
 	const {client} = input;
-	// pcp.md §2.2: tls.conf values end at the first blank, so paths cannot contain spaces.
-	assertNoWhitespace([input.caPath, input.localCaPath ?? input.caPath, input.server.certificatePath, input.server.keyPath, ...(client ? [client.certificatePath, client.keyPath] : [])], 'and PCP\'s tls.conf cannot hold such paths (pcp.md §2.2)');
+	// docs/pcp.md#tls-configuration: tls.conf values end at the first blank, so paths cannot contain spaces.
+	assertNoWhitespace([input.caPath, input.localCaPath ?? input.caPath, input.server.certificatePath, input.server.keyPath, ...(client ? [client.certificatePath, client.keyPath] : [])], 'and PCP\'s tls.conf cannot hold such paths (its values end at the first blank)');
 	const host = input.host ?? serverName(input.server.certificate);
 	const port = input.port ?? 44_321;
 	const server = [
@@ -147,7 +147,7 @@ export function pmcdSnippet(input: SnippetInput): Snippet {
 
 	const clientLines = [
 		`tls-ca-cert-file = ${input.localCaPath ?? input.caPath}`,
-		// On a client, "tls-verify-clients" turns on verification of the *server* (pcp.md §2.2).
+		// On a client, "tls-verify-clients" turns on verification of the *server* (docs/pcp.md#tls-configuration).
 		'tls-verify-clients = true',
 	];
 	if (client) {
@@ -161,14 +161,14 @@ export function pmcdSnippet(input: SnippetInput): Snippet {
 	return {kind: 'pmcd', sections, warnings: usageWarnings(input)};
 }
 
-/** zabbix_agentd.conf (zabbix.md §1, §4.5) and the matching zabbix_get call. */
+/** zabbix_agentd.conf (docs/zabbix.md#running-the-agent, docs/zabbix.md#issuer-and-subject) and the matching zabbix_get call. */
 export function zabbixAgentSnippet(input: SnippetInput): Snippet {
 	const warnings = usageWarnings(input);
 	const {client} = input;
 	if (!client) {
 		throw new SecmonError(
 			'USAGE',
-			'a Zabbix agent with TLSAccept=cert always requires a client certificate (zabbix.md §3)',
+			'a Zabbix agent with TLSAccept=cert always requires a client certificate (docs/zabbix.md#tls-versions-and-suites)',
 			'issue one (secmon pki issue --client --cn "secmon client") and pass it with --client NAME',
 		);
 	}
@@ -227,7 +227,7 @@ export function zabbixAgentSnippet(input: SnippetInput): Snippet {
 	};
 }
 
-/** stunnel 5 in front of a plain collector, client certificate required (others.md §2.3, §3.2), and a client-side stunnel. */
+/** stunnel 5 in front of a plain collector, client certificate required (docs/icinga-livestatus-mon.md#stunnel, docs/icinga-livestatus-mon.md#checkmk-tls), and a client-side stunnel. */
 export function stunnelSnippet(input: SnippetInput): Snippet {
 	if (!input.accept || !input.connect) {
 		throw new SecmonError(
@@ -289,7 +289,7 @@ export function stunnelSnippet(input: SnippetInput): Snippet {
 	};
 }
 
-/** Icinga 2 (others.md §1.1): the API feature reads DataDir/certs/<NodeName>.{crt,key} and ca.crt. */
+/** Icinga 2 (docs/icinga-livestatus-mon.md#running-icinga2): the API feature reads DataDir/certs/<NodeName>.{crt,key} and ca.crt. */
 export function icinga2Snippet(input: SnippetInput): Snippet {
 	const node = commonName(input.server.certificate);
 	if (!node) {

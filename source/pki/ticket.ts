@@ -2,7 +2,7 @@
  * Icinga 2 auto-signing tickets. A ticket is
  * hex(PBKDF2-HMAC-SHA1(password = CN, salt = TicketSalt, 50000 iterations, 20 bytes)):
  * lib/remote/pkiutility.cpp GenTicket → lib/base/tlsutility.cpp PBKDF2_SHA1 (Icinga/icinga2),
- * verified against `icinga2 pki ticket --cn CN --salt S` (others.md §1.6).
+ * verified against `icinga2 pki ticket --cn CN --salt S` (docs/icinga-livestatus-mon.md#ticket-enrollment).
  */
 import {pbkdf2} from 'node:crypto';
 import fs from 'node:fs/promises';

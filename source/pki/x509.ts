@@ -224,7 +224,7 @@ export function authorityKeyIdentifier(issuerKeyId: Uint8Array): Extension {
 	return extension(extensionOids.authorityKeyIdentifier, false, sequence([implicitPrimitive(0, issuerKeyId)]));
 }
 
-/** A positive 17-byte serial: 0x01 then 16 random bytes (ecosystem.md §2.6: keep serials positive). */
+/** A positive 17-byte serial: 0x01 then 16 random bytes (docs/node.md#node-forge: keep serials positive). */
 export function randomSerial(): Buffer {
 	return Buffer.concat([Buffer.from([0x01]), randomBytes(16)]);
 }

@@ -1,5 +1,5 @@
 /**
- * `--json`: NDJSON, one object per metric per sample (ecosystem.md §4.3).
+ * `--json`: NDJSON, one object per metric per sample (docs/design.md#ndjson-output).
  *
  * {"type":"sample","metric":…,"host":…,"port":…,"timestamp":"…Z","dataType":…,"semantics":…,"units":…,
  *  then one of "value" | "instances":[{"id","name","value"}] | "error":{"code","message"} | "novalues":true,

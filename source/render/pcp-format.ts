@@ -1,138 +1,23 @@
 /**
- * libpcp's text conversions (PCP 6.0.3 util.c and units.c), as pure functions:
- * pmPrintValue, pmUnitsStr, pmIDStr, pmInDomStr, pmSemStr, pmTypeStr and the
- * type names pminfo -d prints (pminfo.c mytypestr).
+ * libpcp's text conversions (PCP 6.0.3 util.c), as pure functions: pmPrintValue, pmIDStr,
+ * pmInDomStr, pmSemStr, pmTypeStr and the type names pminfo -d prints (pminfo.c mytypestr).
+ * The type and semantics codes and pmUnitsStr live with the protocol (protocols/pcp/model.ts).
  */
 import {
+	PM_ID_NULL,
+	PM_INDOM_NULL,
 	pmidDomain as pmIdDomain,
 	pmidCluster as pmIdCluster,
 	pmidItem as pmIdItem,
 	indomDomain as pmInDomDomain,
 	indomSerial as pmInDomSerial,
 } from '../protocols/pcp/constants.js';
-import type {
-	MetricType, Semantics, Units, Value,
-} from '../metrics/model.js';
+import type {Value} from '../metrics/model.js';
+import {pcpType, semanticsOf} from '../protocols/pcp/model.js';
 import {formatG, widenFloat32} from './printf.js';
-
-/** PM_TYPE_* codes (pcp.md §3.5). */
-export const pcpType = {
-	noSupport: -1,
-	i32: 0,
-	u32: 1,
-	i64: 2,
-	u64: 3,
-	float: 4,
-	double: 5,
-	string: 6,
-	aggregate: 7,
-	aggregateStatic: 8,
-	event: 9,
-	highresEvent: 10,
-	unknown: 255,
-} as const;
-
-/** PM_SEM_* codes. */
-export const pcpSem = {counter: 1, instant: 3, discrete: 4} as const;
-
-export const pmIdNull = 0xff_ff_ff_ff;
-export const pmInDomNull = 0xff_ff_ff_ff;
-/** PM_IN_NULL: the instance of a value with no instance domain. */
-export const pmInNull = -1;
 
 /** PM_ERR_INST's text, printed by pminfo for a value whose instance is not in the indom. */
 export const unknownInstanceText = 'Unknown or illegal instance identifier';
-
-const codeOfType: Record<MetricType, number> = {
-	i32: pcpType.i32,
-	u32: pcpType.u32,
-	i64: pcpType.i64,
-	u64: pcpType.u64,
-	float: pcpType.float,
-	double: pcpType.double,
-	string: pcpType.string,
-	aggregate: pcpType.aggregate,
-	event: pcpType.event,
-	unknown: pcpType.unknown,
-};
-
-/** The PCP type code for a model type (desc.typeCode wins when a PCP peer gave one). */
-export function pcpTypeCode(type: MetricType, typeCode?: number): number {
-	return typeCode ?? codeOfType[type];
-}
-
-/** The model type for a PCP type code. */
-export function metricTypeOf(code: number): MetricType {
-	switch (code) {
-		case pcpType.i32: {
-			return 'i32';
-		}
-
-		case pcpType.u32: {
-			return 'u32';
-		}
-
-		case pcpType.i64: {
-			return 'i64';
-		}
-
-		case pcpType.u64: {
-			return 'u64';
-		}
-
-		case pcpType.float: {
-			return 'float';
-		}
-
-		case pcpType.double: {
-			return 'double';
-		}
-
-		case pcpType.string: {
-			return 'string';
-		}
-
-		case pcpType.aggregate:
-		case pcpType.aggregateStatic: {
-			return 'aggregate';
-		}
-
-		case pcpType.event:
-		case pcpType.highresEvent: {
-			return 'event';
-		}
-
-		default: {
-			return 'unknown';
-		}
-	}
-}
-
-/** The PCP semantics code for model semantics (desc.semCode wins). */
-export function pcpSemCode(semantics: Semantics, semCode?: number): number {
-	return semCode ?? pcpSem[semantics];
-}
-
-/** Model semantics for a PCP code; undefined for codes outside 1, 3, 4. */
-export function semanticsOf(code: number): Semantics | undefined {
-	switch (code) {
-		case pcpSem.counter: {
-			return 'counter';
-		}
-
-		case pcpSem.instant: {
-			return 'instant';
-		}
-
-		case pcpSem.discrete: {
-			return 'discrete';
-		}
-
-		default: {
-			return undefined;
-		}
-	}
-}
 
 const typeNames = new Map<number, string>([
 	[pcpType.i32, '32-bit int'],
@@ -186,7 +71,7 @@ export function semText(code: number): string {
 	return name === '???' ? `??? (${code})` : name;
 }
 
-// Identifier fields and units words live with the protocol (pcp.md §3.5); re-exported for renderers.
+// Identifier fields and units words live with the protocol (docs/pcp.md#identifiers); re-exported for renderers.
 export {
 	pmidDomain as pmIdDomain,
 	pmidCluster as pmIdCluster,
@@ -204,7 +89,7 @@ const dynamicPmidDomain = 511;
 /** libpcp pmIDStr: "D.C.I", "D.*.*" for a dynamic subtree root (D from the cluster field), "PM_ID_NULL". */
 export function pmIDStr(pmid: number): string {
 	const id = pmid >>> 0;
-	if (id === pmIdNull) {
+	if (id === PM_ID_NULL) {
 		return 'PM_ID_NULL';
 	}
 
@@ -218,62 +103,12 @@ export function pmIDStr(pmid: number): string {
 /** libpcp pmInDomStr: "D.S" or "PM_INDOM_NULL". */
 export function pmInDomStr(indom: number): string {
 	const id = indom >>> 0;
-	return id === pmInDomNull ? 'PM_INDOM_NULL' : `${pmInDomDomain(id)}.${pmInDomSerial(id)}`;
+	return id === PM_INDOM_NULL ? 'PM_INDOM_NULL' : `${pmInDomDomain(id)}.${pmInDomSerial(id)}`;
 }
 
 /** C's `0x%x` of an unsigned 32-bit word: lower case, no leading zeros ("0xf000002"). */
 export function hex32(word: number): string {
 	return `0x${(word >>> 0).toString(16)}`;
-}
-
-const spaceNames = ['byte', 'Kbyte', 'Mbyte', 'Gbyte', 'Tbyte', 'Pbyte', 'Ebyte', 'Zbyte', 'Ybyte'];
-const timeNames = ['nanosec', 'microsec', 'millisec', 'sec', 'min', 'hour'];
-
-function dimension(name: string, dim: number): string {
-	const power = Math.abs(dim);
-	return power === 1 ? name : `${name}^${power}`;
-}
-
-/**
- * libpcp pmUnitsStr (units.c): positive dimensions (space, time, count), then
- * "/ " and the negative ones; "" when every dimension is 0 and scaleCount is 0,
- * "x 10^N" when only scaleCount is set. Unknown scales print "space-N" / "time-N".
- */
-export function pmUnitsStr(units: Units): string {
-	const space = spaceNames[units.scaleSpace] ?? `space-${units.scaleSpace}`;
-	const time = timeNames[units.scaleTime] ?? `time-${units.scaleTime}`;
-	const count = units.scaleCount === 0 ? 'count' : (units.scaleCount === 1 ? 'count x 10' : `count x 10^${units.scaleCount}`);
-	const dims: Array<[string, number]> = [[space, units.dimSpace], [time, units.dimTime], [count, units.dimCount]];
-	const parts: string[] = [];
-	for (const [name, dim] of dims) {
-		if (dim > 0) {
-			parts.push(dimension(name, dim));
-		}
-	}
-
-	if (dims.some(([, dim]) => dim < 0)) {
-		parts.push('/');
-		for (const [name, dim] of dims) {
-			if (dim < 0) {
-				parts.push(dimension(name, dim));
-			}
-		}
-	}
-
-	if (parts.length > 0) {
-		return parts.join(' ');
-	}
-
-	if (units.scaleCount === 0) {
-		return '';
-	}
-
-	return units.scaleCount === 1 ? 'x 10' : `x 10^${units.scaleCount}`;
-}
-
-/** pmUnitsStr as pminfo -d and pmval print it: "none" for no units. */
-export function unitsText(units: Units): string {
-	return pmUnitsStr(units) || 'none';
 }
 
 function isPrintable(byte: number): boolean {

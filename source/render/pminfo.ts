@@ -1,24 +1,14 @@
 /**
  * pminfo 6.0.3 output as pure functions from data to the exact text
- * (pcp.md §4; pminfo.c report(), mydump(), mydesc(), myhelptext(),
+ * (docs/pcp.md#pminfo-output; pminfo.c report(), mydump(), mydesc(), myhelptext(),
  * myoneline(), doindom()). Error texts arrive already formatted as pmErrStr
  * would print them.
  */
 import type {InstanceValue, MetricDesc, MetricValues} from '../metrics/model.js';
+import {pcpSemCode, pcpTypeCode, unitsText} from '../protocols/pcp/model.js';
+import {PM_INDOM_NULL, PM_IN_NULL} from '../protocols/pcp/constants.js';
 import {
-	hex32,
-	pcpSemCode,
-	pcpTypeCode,
-	pmIDStr,
-	pmInDomNull,
-	pmInDomStr,
-	pmInNull,
-	pmPrintValue,
-	semText,
-	typeCodeOfValue,
-	typeText,
-	unitsText,
-	unknownInstanceText,
+	hex32, pmIDStr, pmInDomStr, pmPrintValue, semText, typeCodeOfValue, typeText, unknownInstanceText,
 } from './pcp-format.js';
 
 /** Which pminfo flags are on. */
@@ -92,7 +82,7 @@ function descTypeCode(desc: MetricDesc): number {
 }
 
 function descIndom(desc: MetricDesc | undefined): number {
-	return (desc?.indom ?? pmInDomNull) >>> 0;
+	return (desc?.indom ?? PM_INDOM_NULL) >>> 0;
 }
 
 /** mydesc(): the two "    Data Type:" / "    Semantics:" lines. */
@@ -144,7 +134,7 @@ export function resolveHelp(
 }
 
 function instanceOf(value: InstanceValue): number {
-	return value.instance ?? pmInNull;
+	return value.instance ?? PM_IN_NULL;
 }
 
 /** mydump(): the value lines of -f (no indent argument, as report() calls it). */
@@ -169,10 +159,10 @@ export function renderValues(
 	let text = '';
 	for (const value of values.values) {
 		const inst = instanceOf(value);
-		if (desc?.indom === undefined && inst !== pmInNull) {
+		if (desc?.indom === undefined && inst !== PM_IN_NULL) {
 			// Not from PCP (no indom known) but the value has an instance: show it.
 			text += value.name === undefined ? `    inst [${inst}]` : `    inst [${inst} or "${value.name}"]`;
-		} else if (indom === pmInDomNull) {
+		} else if (indom === PM_INDOM_NULL) {
 			text += '   ';
 		} else {
 			const name = instanceNames === undefined ? value.name : instanceNames.get(inst);
@@ -274,7 +264,7 @@ export function renderMetricBlock(metric: PminfoMetric): PminfoOutput {
 		out += renderValues(metric.values ?? {status: 'novalues'}, metric.desc, metric.instanceNames);
 	}
 
-	if (show.labels && descIndom(metric.desc) !== pmInDomNull) {
+	if (show.labels && descIndom(metric.desc) !== PM_INDOM_NULL) {
 		for (const {instance, name, labels} of metric.instanceLabels ?? []) {
 			out += `    inst [${instance} or "${name ?? 'DISAPPEARED'}"] labels ${labels}\n`;
 		}

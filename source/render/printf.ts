@@ -2,7 +2,7 @@
  * C printf number conversions, exactly as glibc prints them.
  *
  * pminfo prints FLOAT values with `%.8g` and DOUBLE values with `%.16g`
- * (pcp.md §4, libpcp util.c pmPrintValue). JS's toPrecision/toExponential
+ * (docs/pcp.md#pminfo-output, libpcp util.c pmPrintValue). JS's toPrecision/toExponential
  * round ties away from zero and use a different exponent form, so the digits
  * here come from the exact decimal expansion of the double (every finite
  * double is m·2^e, i.e. a finite decimal), rounded half-to-even like glibc in
@@ -186,7 +186,7 @@ export function formatF(x: number, precision: number): string {
 
 /**
  * A PCP FLOAT is a 32-bit float that C widens to double before `%.8g`
- * (pcp.md §4: 0.15f prints as 0.15000001). Math.fround gives that double.
+ * (docs/pcp.md#pminfo-output: 0.15f prints as 0.15000001). Math.fround gives that double.
  */
 export function widenFloat32(x: number): number {
 	return Math.fround(x);

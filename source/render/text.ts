@@ -5,7 +5,8 @@
 import type {MetricDesc, MetricValues} from '../metrics/model.js';
 import type {TlsFacts} from '../security/types.js';
 import {safeText} from '../safe-text.js';
-import {pmPrintValue, pcpTypeCode} from './pcp-format.js';
+import {pcpTypeCode} from '../protocols/pcp/model.js';
+import {pmPrintValue} from './pcp-format.js';
 import {joinScaled, scaleValue} from './units.js';
 
 export type TextRow = {name: string; desc?: MetricDesc; result: MetricValues; rate: boolean};

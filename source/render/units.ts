@@ -1,5 +1,5 @@
 /**
- * Human scaling for the live panes and plain text (ecosystem.md §4.1): bytes
+ * Human scaling for the live panes and plain text (docs/design.md#live-panes): bytes
  * in KiB/MiB/GiB…, times in ns/µs/ms/s/min/h, counts with k/M/G…, and "/s"
  * for counters shown as rates. Pure: value and pmUnits in, text out.
  */

@@ -1,6 +1,6 @@
 /**
  * Certificate facts for people and pins. Parsing and fingerprints use node:crypto's
- * X509Certificate (ecosystem.md §2.6); node-forge is only needed to create certificates.
+ * X509Certificate (docs/node.md#x509certificate); node-forge is only needed to create certificates.
  */
 import {createHash, X509Certificate} from 'node:crypto';
 import {SecmonError} from '../errors.js';
@@ -90,7 +90,7 @@ export function describeCertificate(cert: X509Certificate | Buffer | string): Ce
 		subject: () => safeText(oneLineName(x509.subject)),
 		issuer: () => safeText(oneLineName(x509.issuer)),
 		subjectAltNames: () => splitAltNames(x509.subjectAltName).map(name => safeText(name)),
-		// Node 20 has no validToDate (ecosystem.md §2.6); the strings are "Nov 23 22:58:40 2046 GMT".
+		// Node 20 has no validToDate (docs/node.md#x509certificate); the strings are "Nov 23 22:58:40 2046 GMT".
 		validFrom: () => new Date(x509.validFrom),
 		validTo: () => new Date(x509.validTo),
 		serialNumber: () => x509.serialNumber,

@@ -2,7 +2,7 @@
  * Certificate expiry warnings (issue 6, after Checkmk's certificate-expiry check): a collector whose
  * certificate expires in under 30 days, or has expired, is named on normal runs, so the renewal
  * happens before the day it stops working (kubeadm's one-year certificates locked admins out
- * without warning: ecosystem.md §3.2). Pure functions: the caller decides where the text goes.
+ * without warning: docs/design.md#certificate-expiry). Pure functions: the caller decides where the text goes.
  */
 import {formatDate} from './messages.js';
 import type {CertificateInfo, TlsFacts} from './types.js';

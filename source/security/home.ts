@@ -1,6 +1,6 @@
 /**
- * Where secmon keeps its trust store, and the file rules around it (DESIGN.md "Security
- * semantics": dir 0700, files 0600, warn when a key file is readable by group or others).
+ * Where secmon keeps its trust store, and the file rules around it (docs/design.md#trust-store,
+ * docs/design.md#security-semantics: dir 0700, files 0600, warn when a key file is readable by group or others).
  *
  * The store cannot be planted, as OpenSSH's StrictModes checks ~/.ssh (openssh-portable misc.c
  * safe_path(), auth.c auth_secure_path()): a store directory or file that another user owns or

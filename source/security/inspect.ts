@@ -170,7 +170,7 @@ export async function inspectTls(socket: net.Socket, options: TlsOptions): Promi
 /**
  * After a completed handshake, wait (reading and discarding, never writing) for the collector's
  * first word: a TLS 1.3 session ticket or data means it accepted the handshake, an alert means it
- * refused our client certificate (TLS 1.3 reports that only after the handshake: pcp.md §5.9).
+ * refused our client certificate (TLS 1.3 reports that only after the handshake: docs/pcp.md#late-client-certificate-rejection).
  * Only for streams that are closed afterwards: what is read is lost.
  */
 export async function awaitClientCertVerdict(inspection: Inspection, waitMs: number): Promise<void> {
@@ -248,7 +248,7 @@ export type TrustVerdict = {
 /**
  * How secmon would trust this certificate today, asked of the real trust decision in a mode that
  * cannot write (no accept-new, no fingerprint, no prompt). `zabbixStyle`: with --ca-file, Zabbix
- * checks the chain but not the host name (zabbix.md), and so does secmon's Zabbix client.
+ * checks the chain but not the host name (docs/zabbix.md#tls-from-node), and so does secmon's Zabbix client.
  */
 export async function trustVerdict(inspection: Inspection, options: {
 	target: Target;

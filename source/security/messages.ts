@@ -1,6 +1,6 @@
 /**
  * Text shared by every front end (Ink prompt, plain stderr, --json error objects), modelled on
- * OpenSSH's wording (ecosystem.md §3.1): a new collector "can't be established", a changed one gets
+ * OpenSSH's wording (docs/design.md#trust-on-first-use): a new collector "can't be established", a changed one gets
  * the @@@ banner with a copy-pasteable fix.
  */
 import {fingerprintArgument} from './certificate.js';

@@ -3,7 +3,7 @@
  * certificates under `<home>/cas/`, and under `<home>/known_tls/` one record per collector once read
  * over verified TLS (its "TLS memory", so that a later plain-text answer can be seen as a
  * downgrade). One file per collector because conf's single-file read-modify-write loses concurrent
- * updates (ecosystem.md §2.5: 256 of 600 entries survived).
+ * updates (docs/node.md#conf: 256 of 600 entries survived).
  *
  * Nothing can be planted in it (home.ts, after OpenSSH's StrictModes): its directories and files
  * must be the user's own and not writable by group or others, links are never followed, and only

@@ -2,7 +2,7 @@
  * TLS transport with secmon's own trust decision. Node is told not to reject anything
  * (`rejectUnauthorized: false`) and to skip its host-name check, so `socket.authorized` reports the
  * chain alone; after 'secureConnect' we check the name with tls.checkServerIdentity and hand both
- * facts to decideTrust (ecosystem.md §2.7: checkServerIdentity is not enforced when
+ * facts to decideTrust (docs/node.md#tls-verification-hooks: checkServerIdentity is not enforced when
  * rejectUnauthorized is false, so TOFU must decide after the handshake and destroy the socket
  * before a byte is written). Nothing is written on the stream before the decision; a refusal
  * destroys the socket. There is never a fallback to plain text.
@@ -167,7 +167,7 @@ function alertName(message: string): string | undefined {
 
 /**
  * Map a TLS error (during the handshake, or a late alert on the first read, as TLS 1.3 delivers a
- * rejected client certificate: pcp.md §2.3) to a SecmonError that says what to do. Protocol
+ * rejected client certificate: docs/pcp.md#late-client-certificate-rejection) to a SecmonError that says what to do. Protocol
  * sessions call this for errors on the stream they got from upgradeToTls/connectTls.
  */
 export function tlsFailure(error: unknown, context: {target: Target; clientCert: boolean; chain?: readonly X509Certificate[]}): SecmonError {
@@ -317,7 +317,7 @@ async function handshake(connectOptions: tls.ConnectionOptions, options: TlsOpti
 			finish();
 		};
 
-		// A collector that never answers must not hold us (pcp.md §2.4: a stalled handshake also freezes pmcd).
+		// A collector that never answers must not hold us (docs/pcp.md#tls-upgrade: a stalled handshake also freezes pmcd).
 		const timer = setTimeout(() => {
 			finish(new SecmonError(
 				'TIMEOUT',
@@ -497,7 +497,7 @@ export function refuseRenegotiation(stream: tls.TLSSocket, target: Target): void
 function sessionOptions(options: TlsOptions): tls.ConnectionOptions {
 	const name = options.servername ?? hostOf(options.target);
 	return {
-		// Never SNI for IP literals (pcp.md §5.10, Node DEP0123).
+		// Never SNI for IP literals (docs/node.md#sni-for-ip-literals, Node DEP0123).
 		...(net.isIP(name) === 0 ? {servername: name} : {}),
 		rejectUnauthorized: false,
 		// Node would otherwise fold its own name check (against "localhost" when no host is set)
@@ -528,7 +528,7 @@ export function prepareTls(options: TlsOptions): PreparedTls {
 }
 
 /**
- * In-band upgrade of an already connected plain socket (PCP after CREDS + secure-ack, pcp.md §2.4).
+ * In-band upgrade of an already connected plain socket (PCP after CREDS + secure-ack, docs/pcp.md#tls-upgrade).
  * The caller must have stopped reading: any byte already buffered would be lost, so it is an error.
  */
 export async function upgradeToTls(socket: net.Socket, options: TlsOptions, prepared?: PreparedTls): Promise<TlsResult> {

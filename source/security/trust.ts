@@ -1,5 +1,5 @@
 /**
- * The trust decision (DESIGN.md "Security semantics", ecosystem.md §3.4). Knows nothing of
+ * The trust decision (docs/design.md#security-semantics). Knows nothing of
  * sockets, protocols or React: it takes the presented chain, what the TLS layer verified, the
  * store and the user's options, and returns how the collector came to be trusted, or throws.
  *

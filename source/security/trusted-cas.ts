@@ -5,7 +5,7 @@
  * name, SHA-256, when and how it was added — in `<home>/trusted-cas.json`, kept with conf.
  *
  * Pins do NOT use conf: its set() is an unlocked read-modify-write of the whole file, and in a test
- * three concurrent processes kept 256 of 600 entries (ecosystem.md §2.5). A lost pin would turn a
+ * three concurrent processes kept 256 of 600 entries (docs/node.md#conf). A lost pin would turn a
  * known collector into an unknown one (or hide a change); a lost index entry only loses a CA's
  * display name, so conf is good enough here and pins keep their one-file-per-collector store.
  */
@@ -52,7 +52,7 @@ const maxIndexBytes = 1024 * 1024;
 
 function openIndex(home: string, create: boolean): Conf<Index> {
 	if (create) {
-		// Conf would create a missing directory with mode 0755 (ecosystem.md §2.5): make it 0700 first.
+		// Conf would create a missing directory with mode 0755 (docs/node.md#conf): make it 0700 first.
 		ensurePrivateDir(home);
 	}
 

@@ -55,7 +55,7 @@ export type TrustBasis
 
 export type PromptAnswer = 'save' | 'once' | 'reject';
 
-/** What the front end is asked to show (DESIGN.md: prompt shows SHA-256, SHA-1, subject, issuer, SANs, validity). */
+/** What the front end is asked to show (docs/design.md#trust-prompt: it shows SHA-256, SHA-1, subject, issuer, SANs, validity). */
 export type TrustQuestion = {
 	target: Target;
 	certificate: CertificateInfo;

@@ -9,13 +9,13 @@ import {readFile} from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import process from 'node:process';
-import type {Writable} from 'node:stream';
 import {parseArgs} from 'node:util';
 import {
 	exitCodes, formatError, SecmonError,
 } from '../errors.js';
 import {checkKeyFileMode, errnoCode, secmonHome} from '../security/home.js';
 import {parseDurationMs} from '../duration.js';
+import type {Io} from '../io.js';
 import {messageOf} from './errors.js';
 import {defaultContextLabels} from './labels.js';
 import {LinuxSource} from './linux/source.js';
@@ -25,7 +25,7 @@ import {
 	defaultHandshakeMs, defaultIdleMs, defaultMaxClients, defaultMaxPerAddress, PcpServer, type ServeTlsMode, type ServerLimits,
 } from './server.js';
 
-export type ServeIo = {stdout: Writable; stderr: Writable; env: NodeJS.ProcessEnv};
+export type ServeIo = Io;
 
 export const serveHelp = `
 Usage

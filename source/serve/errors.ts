@@ -1,5 +1,5 @@
 /**
- * An Error carrying a PCP error code (pcp.md §3.6), so that a request handler
+ * An Error carrying a PCP error code (docs/pcp.md#error-codes), so that a request handler
  * or a metric source can `throw pcpError('INDOM')` and the session turns it
  * into an ERROR PDU.
  */

@@ -1,6 +1,6 @@
 /**
  * The collector's PMNS: a tree built from the served metric names, answering
- * the four name operations the way pmcd does (pcp.md §3.4 PMNS_*; pmcd
+ * the four name operations the way pmcd does (docs/pcp.md#pmns-requests; pmcd
  * dopdus.c and libpcp pmns.c for the edge cases).
  */
 import {PM_ERR} from '../protocols/pcp/constants.js';

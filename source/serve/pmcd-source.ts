@@ -1,5 +1,5 @@
 /**
- * The pmcd.* basics that real clients touch (pcp.md §3.7): pmval fetches
+ * The pmcd.* basics that real clients touch (docs/pcp.md#what-clients-send): pmval fetches
  * pmcd.hostname for its "host:" line and stores pmcd.client.whoami at start.
  * Names, PMIDs (domain 2), descriptors and help text are those of pmcd's own
  * PMDA in PCP 6.0.3.

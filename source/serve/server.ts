@@ -1,13 +1,13 @@
 /**
  * The PCP server side of `secmon serve`: one session per connection,
- * speaking what Debian's pminfo/pmval/pmrep 6.0.3 use (pcp.md §2.4, §3, §3.8).
+ * speaking what Debian's pminfo/pmval/pmrep 6.0.3 use (docs/pcp.md#tls-upgrade, docs/pcp.md#wire-protocol, docs/pcp.md#serving-pminfo).
  *
- * Robust where pmcd is not (pcp.md §5.8, §5.16): every connection has its own
+ * Robust where pmcd is not (docs/pcp.md#tls-upgrade, docs/pcp.md#framing): every connection has its own
  * state and timers, nothing blocks the event loop (a stalled TLS handshake or
  * half a PDU only costs that connection a timer), client PDUs are limited to
  * 64 KiB, unknown types get ERROR PM_ERR_IPC, bad framing closes the
  * connection. `--tls require` refuses plain clients from every address,
- * loopback included (pmcd cannot, pcp.md §5.4).
+ * loopback included (pmcd cannot, docs/pcp.md#requiring-client-certificates).
  *
  * One address (or a few) cannot lock the others out: a session must be usable (CREDS and TLS
  * handshake) within handshakeMs of the connect and is closed after idleMs
@@ -54,7 +54,7 @@ export type ServerTls = {
 };
 
 export type ServerLimits = {
-	/** Largest client PDU (pmcd's default, pcp.md §3.1). */
+	/** Largest client PDU (pmcd's default, docs/pcp.md#framing). */
 	maxPduBytes: number;
 	/** Time allowed for the rest of a partly received PDU (pmcd -t default 5 s). */
 	partialPduMs: number;
@@ -535,7 +535,7 @@ class Session {
 	start(): void {
 		this.socket.setNoDelay(true);
 		this.socket.on('error', error => {
-			// Pminfo ends every connection with RST (pcp.md §5.21): not worth a line.
+			// Pminfo ends every connection with RST (docs/pcp.md#connection-end): not worth a line.
 			if (errnoCode(error) !== 'ECONNRESET') {
 				this.server.logLine(`${this.peer}: ${error.message}`);
 			}
@@ -655,7 +655,7 @@ class Session {
 		}, 1000).unref();
 	}
 
-	/** Handle complete PDUs one at a time, in order (strict request/reply, pcp.md §3.3). */
+	/** Handle complete PDUs one at a time, in order (strict request/reply, docs/pcp.md#request-and-reply). */
 	private async pump(): Promise<void> {
 		if (this.busy) {
 			return;
@@ -668,7 +668,7 @@ class Session {
 				try {
 					pdu = this.reader.next();
 				} catch (error) {
-					// Bad length: pmcd drops such a client without a word (pcp.md §5.16).
+					// Bad length: pmcd drops such a client without a word (docs/pcp.md#framing).
 					this.close(error instanceof Error ? error.message : String(error));
 					return;
 				}
@@ -692,7 +692,7 @@ class Session {
 		this.watchPartial();
 	}
 
-	/** A client that leaves half a PDU for partialPduMs is dropped (pmcd -t, pcp.md §3.1). */
+	/** A client that leaves half a PDU for partialPduMs is dropped (pmcd -t, docs/pcp.md#framing). */
 	private watchPartial(): void {
 		if (this.state === 'closed' || this.state === 'handshake') {
 			return;
@@ -764,7 +764,7 @@ class Session {
 
 	private handleCreds(pdu: Buffer, type: number): void {
 		if (type !== PDU.CREDS) {
-			// Pmcd closes without an ERROR when anything but CREDS comes first (pcp.md §3.3).
+			// Pmcd closes without an ERROR when anything but CREDS comes first (docs/pcp.md#creds).
 			this.close(`first PDU was ${pduTypeName(type)}, not CREDS`);
 			return;
 		}
@@ -781,7 +781,7 @@ class Session {
 		const {tls: tlsSetup} = this.server;
 		if ((flags & FEATURE.SECURE) !== 0) {
 			if (tlsSetup.mode === 'off') {
-				// What pmcd without TLS answers (pcp.md §2.4); real clients never ask.
+				// What pmcd without TLS answers (docs/pcp.md#tls-upgrade); real clients never ask.
 				this.finish(encodeError(PM_ERR.NOTCONN), 'asked for TLS, which is off (--tls off)');
 				return;
 			}
@@ -833,7 +833,7 @@ class Session {
 		this.idleTimer.unref();
 	}
 
-	/** The in-band TLS upgrade after CREDS (pcp.md §2.4): bytes already read go back to the socket first. */
+	/** The in-band TLS upgrade after CREDS (docs/pcp.md#tls-upgrade): bytes already read go back to the socket first. */
 	private upgrade(): void {
 		this.state = 'handshake';
 		this.socket.off('data', this.onData);
@@ -955,7 +955,7 @@ class Session {
 			}
 
 			default: {
-				// Pmcd answers unknown types with PM_ERR_IPC and keeps the connection (pcp.md §3.2).
+				// Pmcd answers unknown types with PM_ERR_IPC and keeps the connection (docs/pcp.md#pdu-types).
 				throw new PcpCodeError(PM_ERR.IPC);
 			}
 		}
@@ -967,7 +967,7 @@ class Session {
 			throw new PcpCodeError(PM_ERR.IPC);
 		}
 
-		// FETCH needs a PROFILE first for the same ctxid (pcp.md §5.3).
+		// FETCH needs a PROFILE first for the same ctxid (docs/pcp.md#request-and-reply).
 		const profile = this.profiles.get(ctxid);
 		if (!profile) {
 			throw new PcpCodeError(PM_ERR.NOPROFILE);
@@ -1024,7 +1024,7 @@ class Session {
 		await this.write(type === PDU.HIGHRES_FETCH ? encodeHighresResult(result) : encodeResult(result));
 	}
 
-	/** INSTANCE_REQ in its three forms (pcp.md §3.4). */
+	/** INSTANCE_REQ in its three forms (docs/pcp.md#instances). */
 	private async instance(pdu: Buffer): Promise<void> {
 		const request = decodeInstanceReq(pdu);
 		const entry = this.server.indom(request.indom);
@@ -1039,7 +1039,7 @@ class Session {
 		}
 
 		if (request.name === '') {
-			// By number: one entry, inst -1, with the name (pcp.md §5.15).
+			// By number: one entry, inst -1, with the name (docs/pcp.md#instances).
 			const found = instances.find(instance => instance.inst === request.inst);
 			if (!found) {
 				throw new PcpCodeError(PM_ERR.INST);

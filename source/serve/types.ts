@@ -5,26 +5,12 @@
  */
 import type {Units, Value} from '../metrics/model.js';
 
-/** pcp.md §3.5 type codes. */
-export const pcpType = {
-	i32: 0,
-	u32: 1,
-	i64: 2,
-	u64: 3,
-	float: 4,
-	double: 5,
-	string: 6,
-} as const;
+// The codes are the client's (one definition of each: protocols/pcp/constants.ts). instNull is
+// PM_IN_NULL, the instance of a metric with no instance domain.
+export {pcpSem, pcpType} from '../protocols/pcp/model.js';
+export {PM_INDOM_NULL as indomNull, PM_IN_NULL as instNull} from '../protocols/pcp/constants.js';
 
-/** pcp.md §3.5 semantics codes. */
-export const pcpSem = {counter: 1, instant: 3, discrete: 4} as const;
-
-export const indomNull = 0xFF_FF_FF_FF;
-
-/** PM_IN_NULL: the instance of a metric with no instance domain. */
-export const instNull = -1;
-
-/** pmID = domain:9 | cluster:12 | item:10 (pcp.md §3.5). */
+/** pmID = domain:9 | cluster:12 | item:10 (docs/pcp.md#identifiers). */
 export function pmid(domain: number, cluster: number, item: number): number {
 	return ((domain << 22) | (cluster << 10) | item) >>> 0;
 }

@@ -1,5 +1,5 @@
 /**
- * Test PKI made with node-forge (ecosystem.md §2.6): a CA, a second unrelated CA, server leaf
+ * Test PKI made with node-forge (docs/node.md#node-forge): a CA, a second unrelated CA, server leaf
  * certificates (right name, wrong name, other CA, self-signed, self-signed with a rotated key,
  * about to expire) and a client certificate. Keys come from node:crypto (async, threadpool), which
  * is what forge itself would delegate to. The set is generated once per run: memoised per test file
@@ -67,7 +67,7 @@ function attributes(name: Name): forge.pki.CertificateField[] {
 }
 
 function randomSerial(): string {
-	// Positive serial: a leading 01 byte keeps the DER INTEGER non-negative (ecosystem.md §2.6).
+	// Positive serial: a leading 01 byte keeps the DER INTEGER non-negative (docs/node.md#node-forge).
 	return '01' + forge.util.bytesToHex(forge.random.getBytesSync(15));
 }
 

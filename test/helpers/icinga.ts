@@ -9,7 +9,7 @@ import {makePlan, type Plan} from '../../source/plan.js';
 import {isPortFree} from './ports.js';
 
 /**
-Real Icinga 2 for the icinga:// and livestatus:// tests, via test/peers/icinga2.sh (others.md §1):
+Real Icinga 2 for the icinga:// and livestatus:// tests, via test/peers/icinga2.sh (docs/icinga-livestatus-mon.md#icinga-2):
 a private instance with its own CA, the API on a loopback port, optionally Icinga's Livestatus
 feature on another. Ports come from 48500-48999 (the range of these peers).
 */
@@ -86,7 +86,7 @@ function cacheDir(name: string): string {
 
 export type IcingaPki = {
 	dir: string;
-	/** The Icinga CA (others.md §1.1: `icinga2 pki new-ca`). */
+	/** The Icinga CA (docs/icinga-livestatus-mon.md#running-icinga2: `icinga2 pki new-ca`). */
 	caFile: string;
 	/** CN secmon-client, signed by the Icinga CA: ApiUser secmon-cert. */
 	clientCert: string;
@@ -131,7 +131,7 @@ export type IcingaPeer = IcingaPki & {
 	/** The instance's directory (etc/, lib/, log/icinga2.log). */
 	workDir: string;
 	pid: number;
-	/** The master's node name: what its certificate is issued for (no IP SAN, others.md §1.2). */
+	/** The master's node name: what its certificate is issued for (no IP SAN, docs/icinga-livestatus-mon.md#api-authentication). */
 	nodeName: 'icinga2-master';
 	ticket(cn: string): Promise<string>;
 	/** Signs every pending certificate request (`icinga2 ca sign`); returns their fingerprints. */

@@ -8,7 +8,7 @@ import {
 } from './icinga.js';
 
 /**
-Livestatus over TLS laid out like a Checkmk site (others.md §3.2): Icinga 2's livestatus feature
+Livestatus over TLS laid out like a Checkmk site (docs/icinga-livestatus-mon.md#checkmk-tls): Icinga 2's livestatus feature
 (plain, loopback) behind stunnel with the site CA, via test/peers/livestatus.sh. `tlsPort` checks
 only the server (Checkmk's live-tls); `mtlsPort` also requires a client certificate from the site CA.
 */

@@ -9,7 +9,7 @@ import {
 
 /**
 Real mon (Debian mon 1.3.6) behind stunnel4 requiring client certificates, via test/peers/mon.sh
-(others.md §2). Services in group "local": ok-perf (OK, perfdata in its summary), load-perf
+(docs/icinga-livestatus-mon.md#mon). Services in group "local": ok-perf (OK, perfdata in its summary), load-perf
 (check_load through a Nagios wrapper), broken (FAIL on purpose); every 2 s.
 */
 export type MonPeer = {

@@ -8,13 +8,13 @@ import {fileURLToPath} from 'node:url';
 import {freePort} from './ports.js';
 
 /**
-Real Debian pmcd peers for interop tests, via test/peers/pmcd.sh (pcp.md §1.3, §2.2).
+Real Debian pmcd peers for interop tests, via test/peers/pmcd.sh (docs/pcp.md#a-private-pmcd, docs/pcp.md#tls-configuration).
 
 - plain: no TLS. offer: TLS with the CA-signed server.pem. offer-wrongname: TLS with a cert
   for wrong.example only. offer-rotated: TLS with rotated.pem (same names, new key).
   offer-renewed: TLS with renewed.pem (server.pem renewed: same names and key, new serial and validity).
 - require: TLS plus a client certificate signed by the test CA (-Q, tls-verify-clients);
-  bound to 127.0.0.2 because pmcd exempts exactly 127.0.0.1 from -Q (pcp.md §2.2).
+  bound to 127.0.0.2 because pmcd exempts exactly 127.0.0.1 from -Q (docs/pcp.md#requiring-client-certificates).
 */
 export type PmcdMode = 'plain' | 'offer' | 'require' | 'offer-wrongname' | 'offer-rotated' | 'offer-renewed';
 
@@ -117,7 +117,7 @@ async function runScript(script: string, args: string[], env?: Record<string, st
 	});
 }
 
-/** True if `pid` exists and is not a zombie (a stopped pmcd can stay Z for seconds, pcp.md §1.3). */
+/** True if `pid` exists and is not a zombie (a stopped pmcd can stay Z for seconds, docs/pcp.md#a-private-pmcd). */
 export function isRunning(pid: number): boolean {
 	let stat: string;
 	try {

@@ -52,7 +52,7 @@ export function emptyTlsConfPath(): string {
 }
 
 /**
-The reproducible environment for PCP clients: no derived metrics (pcp.md §1.3: they add 51
+The reproducible environment for PCP clients: no derived metrics (docs/pcp.md#client-environment: they add 51
 names and many PDUs), plain unless PCP_SECURE_SOCKETS is given, an empty tls.conf unless
 PCP_TLSCONF_PATH is given, C locale, UTC. Nothing else leaks in from the caller
 (PMCD_PORT, PMCD_HOST, PCP_SECURE_SOCKETS, …).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A private Icinga 2 (Debian icinga2 2.13.6) on loopback for the icinga:// and livestatus:// tests
-# (others.md §1, §3). Nothing in /etc/icinga2 or /var/lib/icinga2 is touched: every path is moved
-# with -D constants (others.md §1.1).
+# (docs/icinga-livestatus-mon.md#icinga-2, docs/icinga-livestatus-mon.md#livestatus). Nothing in /etc/icinga2 or /var/lib/icinga2 is touched: every path is moved
+# with -D constants (docs/icinga-livestatus-mon.md#running-icinga2).
 #
 #   icinga2.sh pki PKIDIR
 #       Idempotent (flock): the Icinga CA made by `icinga2 pki new-ca`, the master certificate

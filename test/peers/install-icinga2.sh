@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs Debian's icinga2 (2.13.6) for the ticket tests (`icinga2 pki ticket` is the reference
-# for `secmon pki ticket`, others.md §1.6). Run by install.sh (which did apt-get update);
+# for `secmon pki ticket`, docs/icinga-livestatus-mon.md#ticket-enrollment). Run by install.sh (which did apt-get update);
 # idempotent, and fast when already installed. No system icinga2 daemon is left running: the
-# tests only run the icinga2 CLI, and peers start their own instance with -D paths (others.md §1.1).
+# tests only run the icinga2 CLI, and peers start their own instance with -D paths (docs/icinga-livestatus-mon.md#running-icinga2).
 set -euo pipefail
 
 if [[ "$(id -u)" != 0 ]]; then
@@ -18,7 +18,7 @@ status() {
 }
 
 # Stops the packaged daemon if its init script started one (SIGTERM to the umbrella process
-# stops its children too, others.md §1.1).
+# stops its children too, docs/icinga-livestatus-mon.md#running-icinga2).
 stop_system_icinga2() {
 	local pidfile pid
 	for pidfile in /run/icinga2/icinga2.pid /var/run/icinga2/icinga2.pid; do
@@ -37,7 +37,7 @@ stop_system_icinga2() {
 }
 
 missing=()
-# monitoring-plugins-basic: the checks the Icinga 2 peer's demo objects run (others.md §1.1).
+# monitoring-plugins-basic: the checks the Icinga 2 peer's demo objects run (docs/icinga-livestatus-mon.md#running-icinga2).
 for pkg in icinga2 monitoring-plugins-basic; do
 	case "$(status "$pkg")" in
 		ii) ;;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs Debian's mon (1.3.6) for the mon interop tests (test/peers/mon.sh starts a private mon
-# behind stunnel4, others.md §2). Run by install.sh (which did apt-get update); idempotent, and
+# behind stunnel4, docs/icinga-livestatus-mon.md#mon). Run by install.sh (which did apt-get update); idempotent, and
 # fast when already installed. Recommends are not installed: the test monitors are small shell
 # scripts written by mon.sh plus check_load from monitoring-plugins-basic. No system mon daemon is
 # left running (it would hold :2583; the tests bind their own loopback ports).

@@ -9,7 +9,7 @@ if [[ "$(id -u)" != 0 ]]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-# pcp.md §1.1/§1.2: pcp's postinst runs `systemctl daemon-reload` directly and fails with no
+# docs/pcp.md#installing-without-systemd: pcp's postinst runs `systemctl daemon-reload` directly and fails with no
 # systemd as PID 1; SYSTEMD_OFFLINE=1 makes systemctl a no-op, so no system pmcd is started.
 export SYSTEMD_OFFLINE=1
 

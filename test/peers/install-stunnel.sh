@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs Debian's stunnel4 (stunnel 5.68) and libnss3-tools (certutil) for the PKI interop
 # tests (test/peers/stunnel.sh) and `secmon certs import-nss`. Run by install.sh (which did
-# apt-get update); idempotent, and fast when everything is in place. others.md §2.3: stunnel is
+# apt-get update); idempotent, and fast when everything is in place. docs/icinga-livestatus-mon.md#stunnel: stunnel is
 # started per test by its own script; no system stunnel is left running (no systemd here).
 set -euo pipefail
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs Debian's zabbix-agent (zabbix_agentd) and unpacks zabbix_get from zabbix-proxy-sqlite3
-# WITHOUT installing the proxy (zabbix.md §1: zabbix_get is not in zabbix-agent). Run by install.sh
+# WITHOUT installing the proxy (docs/zabbix.md#running-the-agent: zabbix_get is not in zabbix-agent). Run by install.sh
 # (which did apt-get update); idempotent, and fast when everything is in place.
 # Leaves no system agent running: the interop tests start their own agents (test/peers/zabbix-agent.sh).
 set -euo pipefail

@@ -12,7 +12,7 @@ if [[ "$(id -u)" != 0 ]]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
-# pcp.md §1.2: with no systemd as PID 1, systemctl in maintainer scripts must be a no-op.
+# docs/pcp.md#installing-without-systemd: with no systemd as PID 1, systemctl in maintainer scripts must be a no-op.
 export SYSTEMD_OFFLINE=1
 
 echo "install.sh: apt-get update" >&2

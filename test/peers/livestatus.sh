@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Livestatus over TLS the way a Checkmk site serves it (others.md §3.2): stunnel in front of the
+# Livestatus over TLS the way a Checkmk site serves it (docs/icinga-livestatus-mon.md#checkmk-tls): stunnel in front of the
 # plain Livestatus port, with the site's own CA. The Livestatus server is Icinga 2's livestatus
-# feature (icinga2.sh start … LIVESTATUS_PORT), as Debian has no Checkmk (others.md §3.1).
+# feature (icinga2.sh start … LIVESTATUS_PORT), as Debian has no Checkmk (docs/icinga-livestatus-mon.md#livestatus-server).
 #
 #   livestatus.sh pki DIR
 #       Idempotent: a Checkmk-style site "secmon" under DIR/site (openssl, RSA 2048):

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A private mon (Debian mon 1.3.6) behind stunnel4 requiring client certificates (others.md §2).
+# A private mon (Debian mon 1.3.6) behind stunnel4 requiring client certificates (docs/icinga-livestatus-mon.md#mon).
 #
 #   mon.sh start DIR PLAIN_PORT TLS_PORT TRAP_PORT
 #       Idempotent PKI under DIR/tls (openssl, RSA 2048): ca.crt ("secmon mon CA"), server.crt
@@ -80,7 +80,7 @@ write_config() {
 		disable:	secmon
 		enable:		secmon
 	EOF
-	# Monitors: first output line is the summary, exit 0 = OK (others.md §2.2).
+	# Monitors: first output line is the summary, exit 0 = OK (docs/icinga-livestatus-mon.md#mon-protocol).
 	cat >"$w/mon.d/ok-perf.monitor" <<-'EOF'
 		#!/bin/sh
 		echo "all fine|answer=42;50;60;0;100 'wait time'=250ms"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A private, real PCP pmcd on loopback for interop tests (pcp.md §1.3, §2.2).
+# A private, real PCP pmcd on loopback for interop tests (docs/pcp.md#a-private-pmcd, docs/pcp.md#tls-configuration).
 #
 #   pmcd.sh start MODE PORT DIR [BIND]   prints the pmcd PID on stdout, writes DIR/pmcd.pid
 #   pmcd.sh stop DIR                     SIGTERM (SIGKILL after 5 s), prints the PID
@@ -12,14 +12,14 @@
 #   offer-rotated    TLS offered with rotated.pem (same CA and names as server.pem, new key)
 #   offer-renewed    TLS offered with renewed.pem (server.pem renewed: same CA, names and key)
 #   require          TLS + client certificate required: -Q and tls-verify-clients = true. pmcd
-#                    exempts exactly 127.0.0.1/::1 from -Q (pcp.md §2.2), so BIND defaults to 127.0.0.2
+#                    exempts exactly 127.0.0.1/::1 from -Q (docs/pcp.md#requiring-client-certificates), so BIND defaults to 127.0.0.2
 # BIND defaults to 127.0.0.1 (127.0.0.2 for require); only loopback addresses are accepted.
 # Certificates come from $SECMON_TEST_CERTS (default DIR/certs), made by certs.sh when missing.
 # Also writes DIR/client-verify.conf: a PCP *client* tls.conf that verifies the server against
 # the test CA (plus the client certificate in require mode), for
 #   PCP_SECURE_SOCKETS=enforce PCP_TLSCONF_PATH=DIR/client-verify.conf pminfo -h HOST:PORT ...
 # Progress and errors go to stderr. Paths must not contain whitespace (tls.conf values end at
-# the first blank, pcp.md §2.2).
+# the first blank, docs/pcp.md#tls-configuration).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -48,7 +48,7 @@ proc_state() {
 	echo "${stat%% *}"
 }
 
-# True while PID exists and is not a zombie (pcp.md §1.3: a stopped pmcd can stay Z a while).
+# True while PID exists and is not a zombie (docs/pcp.md#a-private-pmcd: a stopped pmcd can stay Z a while).
 alive() {
 	local state
 	state="$(proc_state "$1")"
@@ -101,7 +101,7 @@ cmd_start() {
 	fi
 	is_loopback "$bind" || die "BIND must be a loopback address (127.x.y.z or ::1), got '$bind'"
 	if [[ "$mode" == require && ( "$bind" == 127.0.0.1 || "$bind" == ::1 ) ]]; then
-		echo "pmcd.sh: warning: pmcd never requires a client certificate from $bind (pcp.md §2.2); use 127.0.0.2" >&2
+		echo "pmcd.sh: warning: pmcd never requires a client certificate from $bind (docs/pcp.md#requiring-client-certificates); use 127.0.0.2" >&2
 	fi
 	[[ -x "$PMCD" && -x "$PMNSMERGE" ]] || die "pcp is not installed; run: sudo bash $here/install.sh"
 
@@ -123,7 +123,7 @@ cmd_start() {
 		die "TCP port $port is already in use${busy:+ (PID $busy)}; pick another port"
 	fi
 
-	# pcp.md §1.3 step 1: the system PMNS does not exist until the init script's Rebuild ran,
+	# docs/pcp.md#a-private-pmcd: the system PMNS does not exist until the init script's Rebuild ran,
 	# so build a private one: pmcd + linux + sample (domain 29).
 	if [[ ! -s "$dir/pmns.root" ]]; then
 		printf '#define SAMPLE 29\nroot { sample }\n#include "%s/sample/pmns"\n' "$PMDAS" >"$dir/root_sample"
@@ -133,7 +133,7 @@ cmd_start() {
 		mv "$dir/pmns.root.tmp" "$dir/pmns.root"
 	fi
 
-	# pcp.md §1.3 step 2: pmcd and linux as DSOs (no extra process), sample as a pipe PMDA.
+	# docs/pcp.md#a-private-pmcd: pmcd and linux as DSOs (no extra process), sample as a pipe PMDA.
 	cat >"$dir/pmcd.conf" <<-EOF
 		pmcd	2	dso	pmcd_init	$PMDAS/pmcd/pmda_pmcd.so
 		linux	60	dso	linux_init	$PMDAS/linux/pmda_linux.so
@@ -155,7 +155,7 @@ cmd_start() {
 		bash "$here/certs.sh" "$certs" || die "making test certificates in $certs failed"
 	fi
 
-	# pcp.md §2.2: tls-cert-file alone turns TLS on; an empty file keeps pmcd plain even if
+	# docs/pcp.md#tls-configuration: tls-cert-file alone turns TLS on; an empty file keeps pmcd plain even if
 	# /etc/pcp/tls.conf is edited.
 	: >"$dir/tls.conf"
 	if [[ -n "$cert" ]]; then
@@ -173,7 +173,7 @@ cmd_start() {
 	fi
 
 	# Client side: in a client's tls.conf, tls-verify-clients = true means "verify the server"
-	# (pcp.md §2.2); there is never a host-name check.
+	# (docs/pcp.md#tls-configuration); there is never a host-name check (docs/pcp.md#host-names).
 	{
 		echo "# PCP client tls.conf for the $mode pmcd on $bind:$port (test CA)"
 		echo "tls-ca-cert-file = $certs/ca.pem"
@@ -189,7 +189,7 @@ cmd_start() {
 	# nothing secret lives in DIR (keys stay in the 0700 certificate directory).
 	chmod 755 "$dir"
 
-	# pcp.md §1.3 step 3: -f keeps pmcd in the foreground (no /run/pcp/pmcd.pid, so instances
+	# docs/pcp.md#a-private-pmcd: -f keeps pmcd in the foreground (no /run/pcp/pmcd.pid, so instances
 	# coexist), -A no avahi; -p ports add to $PMCD_PORT, hence the env -u. setsid detaches it
 	# from the caller's terminal and process group; stdio goes to files so callers that wait
 	# for our stdout to close (Node execFile) do not wait for pmcd.
@@ -203,7 +203,7 @@ cmd_start() {
 	local pid=$!
 
 	# Ready when the log says `pmcd: PID = N` and N listens on the port (about 0.2 s).
-	# Never probe with a TLS handshake: a stalled one freezes pmcd (pcp.md §2.4).
+	# Never probe with a TLS handshake: a stalled one freezes pmcd (docs/pcp.md#tls-upgrade).
 	local deadline=$((SECONDS + 15)) logged=''
 	while :; do
 		if ! alive "$pid"; then

@@ -17,7 +17,7 @@ import {runPminfo, runPmval} from '../helpers/pminfo.js';
 import {freePort, isPortFree, portRange} from '../helpers/ports.js';
 
 /**
-Reads the certificate a pmcd serves, the way libpcp gets there (pcp.md §2.4): greeting, CREDS
+Reads the certificate a pmcd serves, the way libpcp gets there (docs/pcp.md#tls-upgrade): greeting, CREDS
 asking for SECURE|SECURE_ACK, the 16-byte secure-ack, then a TLS handshake on the same socket.
 The handshake starts at once and the socket is closed right after it: a stalled handshake
 would freeze pmcd for every client.
@@ -213,7 +213,7 @@ describe('plain pmcd', () => {
 		expect(result.stdout).toMatch(/^metric:\s+sample\.long\.one$/mv);
 	});
 
-	test('PCP_SECURE_SOCKETS=enforce fails: no TLS offered (pcp.md §2.3)', async () => {
+	test('PCP_SECURE_SOCKETS=enforce fails: no TLS offered (docs/pcp.md#secure-modes)', async () => {
 		const result = await runPminfo(['-h', peer.address, '-f', 'hinv.ncpu'], {PCP_SECURE_SOCKETS: 'enforce'});
 		expect(result.stderr).toBe(`pminfo: Cannot connect to PMCD on host "${peer.address}": Operation not supported\n`);
 		expect(result.code).toBe(1);
@@ -300,7 +300,7 @@ describe('offer-wrongname pmcd', () => {
 	});
 	afterAll(async () => peer?.stop());
 
-	test('serves wrongname.pem, and pminfo accepts it: PCP never checks host names (pcp.md §2.2)', async () => {
+	test('serves wrongname.pem, and pminfo accepts it: PCP never checks host names (docs/pcp.md#host-names)', async () => {
 		expect(await servedFingerprint(peer)).toBe(fingerprintOf(peer.wrongNameCert));
 		const result = await runPminfo(['-h', peer.address, '-f', 'hinv.ncpu'], {
 			PCP_SECURE_SOCKETS: 'enforce',
@@ -346,7 +346,7 @@ describe('require pmcd (TLS + client certificate, 127.0.0.2)', () => {
 		expect(result.code).toBe(1);
 	});
 
-	test('enforce WITHOUT a client certificate: connect succeeds, first request fails (TLS 1.3, pcp.md §2.3)', async () => {
+	test('enforce WITHOUT a client certificate: connect succeeds, first request fails (TLS 1.3, docs/pcp.md#late-client-certificate-rejection)', async () => {
 		const result = await runPminfo(['-h', peer.address, '-f', 'hinv.ncpu'], {PCP_SECURE_SOCKETS: 'enforce'});
 		expect(result.stderr).toBe('Error: hinv.ncpu: IPC protocol failure\n');
 		expect(result.stdout).not.toMatch(/value/v);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A throwaway stunnel 5 (Debian stunnel4) on loopback for the PKI interop tests (others.md §2.3).
+# A throwaway stunnel 5 (Debian stunnel4) on loopback for the PKI interop tests (docs/icinga-livestatus-mon.md#stunnel).
 #
 #   stunnel.sh start DIR   DIR/services.conf holds the service sections ([name] accept/connect/cert…);
 #                          writes DIR/stunnel.conf (global options + those sections), starts stunnel in

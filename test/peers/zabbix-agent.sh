@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# A throwaway Debian zabbix_agentd on 127.0.0.1 for the interop tests (zabbix.md §1).
+# A throwaway Debian zabbix_agentd on 127.0.0.1 for the interop tests (docs/zabbix.md#running-the-agent).
 #
 #   zabbix-agent.sh start PORT MODE DIR   -> prints the agent's PID on stdout
 #   zabbix-agent.sh stop DIR              -> stops that agent (by PID) and waits until it is gone
 #
 # MODE: plain | psk | cert | mixed (cert,unencrypted) | psk-cert (psk,cert) | all (unencrypted,psk,cert)
-# DIR is created if needed and receives, owned by user zabbix (the agent drops to it, zabbix.md §1):
+# DIR is created if needed and receives, owned by user zabbix (the agent drops to it, docs/zabbix.md#running-the-agent):
 #   ca.crt ca.key                 throwaway RSA CA (CN=Secmon Test CA,O=Secmon Test,DC=secmon,DC=test)
 #   agent.crt agent.key           CN=agent.secmon.test,OU=Agents,..., SAN DNS:agent.secmon.test + IP:127.0.0.1
 #   client.crt client.key         CN=secmon client,OU=Clients,... signed by ca
@@ -22,7 +22,7 @@
 #   ZBX_EXTRA                 extra config lines appended verbatim (e.g. TLSCipherPSK=...)
 #
 # Readiness is read from the listen table (ss), never probed with a connection: a connection the
-# agent refuses costs that listener a 1 s sleep (zabbix.md §2.4).
+# agent refuses costs that listener a 1 s sleep (docs/zabbix.md#refused-connections).
 set -euo pipefail
 
 usage() {
@@ -35,7 +35,7 @@ agent_subject='/DC=test/DC=secmon/O=Secmon Test/OU=Agents/CN=agent.secmon.test'
 client_subject='/DC=test/DC=secmon/O=Secmon Test/OU=Clients/CN=secmon client'
 other_ca_subject='/O=Other Test/CN=Other Test CA'
 other_client_subject='/O=Other Test/CN=other client'
-# The same DNs as Zabbix prints them (RFC 4514 order, zabbix.md §4.5).
+# The same DNs as Zabbix prints them (RFC 4514 order, docs/zabbix.md#issuer-and-subject).
 ca_dn='CN=Secmon Test CA,O=Secmon Test,DC=secmon,DC=test'
 client_dn='CN=secmon client,OU=Clients,O=Secmon Test,DC=secmon,DC=test'
 

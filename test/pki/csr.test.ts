@@ -114,7 +114,7 @@ describe('signCsr', () => {
 
 describe('with the real icinga2', () => {
 	it('signs a CSR made by "icinga2 pki new-cert", and "icinga2 pki verify" accepts the result', async () => {
-		// icinga2 drops to user nagios when run as root (others.md §1.1): give it a directory it owns.
+		// icinga2 drops to user nagios when run as root (docs/icinga-livestatus-mon.md#running-icinga2): give it a directory it owns.
 		const dir = path.join(base, 'icinga');
 		mkdirSync(dir, {mode: 0o755});
 		chmodSync(base, 0o755);

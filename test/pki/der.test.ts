@@ -50,7 +50,7 @@ describe('names', () => {
 		expect(hex).toContain(`0c${'0a'}${Buffer.from('Acme, Inc.').toString('hex')}`);
 	});
 
-	it('prints the DN as Zabbix compares it (zabbix.md §4.5)', () => {
+	it('prints the DN as Zabbix compares it (docs/zabbix.md#issuer-and-subject)', () => {
 		expect(zabbixDn(name)).toBe('EMAIL=ops@example.com,CN=agent #1 Ünïcode,OU=Dev,O=Acme\\, Inc.,DC=secmon,DC=test');
 		expect(zabbixDn([[{oid: nameOids.CN, value: 'secmon CA'}]])).toBe('CN=secmon CA');
 		expect(zabbixDn([[{oid: nameOids.CN, value: ' #lead+trail '}]])).toBe('CN=\\ #lead\\+trail\\ ');
@@ -77,7 +77,7 @@ describe('DER slicing and PEM', () => {
 		expect(decode(blocks[0]!.der).value).toHaveLength(1);
 	});
 
-	it('matches what zabbix_get printed for an odd openssl-made subject (zabbix.md §4.5)', async () => {
+	it('matches what zabbix_get printed for an odd openssl-made subject (docs/zabbix.md#issuer-and-subject)', async () => {
 		const dir = mkdtempSync(path.join(os.tmpdir(), 'secmon-pki-dn-'));
 		try {
 			const subject = '/C=LV/ST=Riga/L=Riga/O=Acme, Inc./OU=Ops+OU=Dev/CN=agent #1/emailAddress=ops@example.com/serialNumber=42/title=T/GN=G/SN=S/UID=u1';

@@ -1,7 +1,7 @@
 /**
  * Certificates from secmon pki put to use by `pki snippet icinga2` in a real Icinga 2 2.13 API
- * (a private instance with -D paths, others.md §1.1): the node certificate is served, and the
- * client certificate logs in as the snippet's ApiUser without a password (others.md §1.2).
+ * (a private instance with -D paths, docs/icinga-livestatus-mon.md#running-icinga2): the node certificate is served, and the
+ * client certificate logs in as the snippet's ApiUser without a password (docs/icinga-livestatus-mon.md#api-authentication).
  */
 import {execFileSync, spawn} from 'node:child_process';
 import {X509Certificate} from 'node:crypto';
@@ -100,7 +100,7 @@ describe('Icinga 2 API with secmon certificates', () => {
 			caPath: set.server.caPath, caCertificate: set.ca.certificate, server: files(set.server), client: files(set.client), host: '127.0.0.1', port,
 		});
 		expect(snippet.warnings).toEqual([]);
-		// icinga2 runs as nagios when started as root (others.md §1.1): a tree it owns and can reach.
+		// icinga2 runs as nagios when started as root (docs/icinga-livestatus-mon.md#running-icinga2): a tree it owns and can reach.
 		work = path.join(base, 'icinga2');
 		for (const sub of ['etc', 'lib/certs', 'log', 'cache', 'spool', 'run']) {
 			mkdirSync(path.join(work, sub), {recursive: true});

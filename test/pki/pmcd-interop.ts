@@ -1,5 +1,5 @@
 /**
- * Certificates made by secmon pki, accepted by the real Debian pmcd (pcp.md §2.2): TLS offered,
+ * Certificates made by secmon pki, accepted by the real Debian pmcd (docs/pcp.md#tls-configuration): TLS offered,
  * and TLS with a client certificate required (-Q + tls-verify-clients on 127.0.0.2), driven
  * through test/peers/pmcd.sh (via test/helpers/pmcd.ts) with a certificate directory that holds
  * secmon's files, and queried by the real pminfo with the client tls.conf from `pki snippet pmcd`.

@@ -1,6 +1,6 @@
 /**
  * Certificates from secmon pki, put to use by the stunnel snippet, accepted by the real stunnel 5
- * (Debian stunnel4) with client verification (others.md §2.3), in front of a loopback echo server.
+ * (Debian stunnel4) with client verification (docs/icinga-livestatus-mon.md#stunnel), in front of a loopback echo server.
  */
 import {execFile} from 'node:child_process';
 import {X509Certificate} from 'node:crypto';

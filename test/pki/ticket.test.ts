@@ -15,14 +15,14 @@ afterAll(() => {
 
 const icinga2 = '/usr/sbin/icinga2';
 
-/** `icinga2 pki ticket --cn CN --salt SALT`, the reference (others.md §1.6). */
+/** `icinga2 pki ticket --cn CN --salt SALT`, the reference (docs/icinga-livestatus-mon.md#ticket-enrollment). */
 async function referenceTicket(cn: string, salt: string): Promise<string> {
 	const result = await run(icinga2, ['pki', 'ticket', '--cn', cn, '--salt', salt]);
 	expect(result.code, result.stderr).toBe(0);
 	return result.stdout;
 }
 
-/** icinga2 as root drops to user nagios (others.md §1.1): give it a directory tree it owns. */
+/** icinga2 as root drops to user nagios (docs/icinga-livestatus-mon.md#running-icinga2): give it a directory tree it owns. */
 function nagiosTree(dir: string): void {
 	chmodSync(path.dirname(dir), 0o755);
 	if (process.getuid?.() === 0) {

@@ -1,6 +1,6 @@
 /**
  * Certificates from secmon pki accepted by the real zabbix_agentd (TLSAccept=cert, with
- * TLSServerCertIssuer/Subject pinning the client certificate, zabbix.md §1), configured with the
+ * TLSServerCertIssuer/Subject pinning the client certificate, docs/zabbix.md#running-the-agent), configured with the
  * lines of `pki snippet zabbix-agent` and queried with the snippet's real zabbix_get command.
  */
 import {execFileSync} from 'node:child_process';
@@ -55,7 +55,7 @@ describe('zabbix_agentd with secmon certificates', () => {
 		client = await writeIssued(await issueCertificate({
 			ca: set.ca, cn: 'secmon client', organization: 'Secmon Test', usage: 'client',
 		}), path.join(dir, 'zbx-client'), 'client', false);
-		// The agent drops to user zabbix (zabbix.md §1): it must reach its CA, certificate and key.
+		// The agent drops to user zabbix (docs/zabbix.md#running-the-agent): it must reach its CA, certificate and key.
 		if (process.getuid?.() === 0) {
 			chmodSync(dir, 0o755);
 			execFileSync('chown', ['-R', 'zabbix:', path.dirname(set.server.certificatePath)]);

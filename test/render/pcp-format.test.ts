@@ -7,32 +7,11 @@ import path from 'node:path';
 import {describe, expect, test} from 'vitest';
 import {noUnits, type Units} from '../../source/metrics/model.js';
 import {
-	formatAggregate,
-	hex32,
-	metricTypeOf,
-	pcpSemCode,
-	pcpType,
-	pcpTypeCode,
-	pmIdBuild,
-	pmIdCluster,
-	pmIdDomain,
-	pmIdItem,
-	pmIDStr,
-	pmInDomBuild,
-	pmInDomStr,
-	pmPrintValue,
-	pmSemStr,
-	pmTypeStr,
-	pmUnitsStr,
-	semanticsOf,
-	semText,
-	typeCodeOfValue,
-	typeName,
-	typeText,
-	unitsFromWord,
-	unitsText,
-	unitsToWord,
+	formatAggregate, hex32, pmIdBuild, pmIdCluster, pmIdDomain, pmIdItem, pmIDStr, pmInDomBuild, pmInDomStr, pmPrintValue, pmSemStr, pmTypeStr, semText, typeCodeOfValue, typeName, typeText, unitsFromWord, unitsToWord,
 } from '../../source/render/pcp-format.js';
+import {
+	metricTypeOf, pcpSemCode, pcpType, pcpTypeCode, pmUnitsStr, semanticsOf, unitsText,
+} from '../../source/protocols/pcp/model.js';
 
 function units(partial: Partial<Units>): Units {
 	return {...noUnits, ...partial};
@@ -43,7 +22,7 @@ function bytes(hex: string): Uint8Array {
 }
 
 describe('pmIDStr / pmInDomStr / hex32', () => {
-	test('the identifiers of pcp.md §3.5 and the captures', () => {
+	test('the identifiers of docs/pcp.md#identifiers and the captures', () => {
 		expect(pmIDStr(0x0f_00_00_20)).toBe('60.0.32');
 		expect(pmIDStr(0x0f_00_08_00)).toBe('60.2.0');
 		expect(pmIDStr(pmIdBuild(60, 0, 4))).toBe('60.0.4');
@@ -133,7 +112,7 @@ describe('type and semantics names', () => {
 });
 
 describe('pmUnitsStr (units.c)', () => {
-	test('the verified words of pcp.md §3.5', () => {
+	test('the verified words of docs/pcp.md#identifiers', () => {
 		const cases: Array<[number, string]> = [
 			[0x10_01_00_00, 'Kbyte'],
 			[0x01_00_20_00, 'millisec'],

@@ -3,14 +3,8 @@ import {
 	afterAll, beforeAll, describe, expect, test,
 } from 'vitest';
 import type {MetricDesc, MetricValues, Value} from '../../source/metrics/model.js';
-import {
-	metricTypeOf,
-	pmIdBuild,
-	pmInDomBuild,
-	semanticsOf,
-	unitsFromWord,
-	unitsText,
-} from '../../source/render/pcp-format.js';
+import {pmIdBuild, pmInDomBuild, unitsFromWord} from '../../source/render/pcp-format.js';
+import {metricTypeOf, semanticsOf, unitsText} from '../../source/protocols/pcp/model.js';
 import {
 	argumentErrorLine,
 	connectErrorLine,
@@ -61,7 +55,7 @@ const notAvailable = 'One-line or help text is not available';
 
 type Case = {metric: Omit<PminfoMetric, 'show'>};
 
-/** sample PMDA metrics whose values never change (pmdasample -d 29, pcp.md §1.3). */
+/** sample PMDA metrics whose values never change (pmdasample -d 29, docs/pcp.md#a-private-pmcd). */
 const sampleCases: Case[] = [
 	{
 		metric: {
@@ -347,7 +341,7 @@ const textCases: Case[] = [
 	},
 ];
 
-/** `pminfo -dmtT <the metrics above>`, copied from a real run (and pcp.md §4 / captures/plain-pminfo-dmtT.txt). */
+/** `pminfo -dmtT <the metrics above>`, copied from a real run (docs/pcp.md#pminfo-output; capture plain-pminfo-dmtT in test/protocols/pcp/fixtures/captures.json). */
 const textDmtT = `
 kernel.all.load PMID: 60.2.0 [1, 5 and 15 minute load average]
     Data Type: float  InDom: 60.2 0xf000002
@@ -441,7 +435,7 @@ describe('pminfo blocks, byte for byte against recorded pminfo 6.0.3 output', ()
 		}).stdout).toBe('\nkernel.uname.release\n    value "6.18.44-fc-v669"\n');
 	});
 
-	test('-dfmtT disk.dev.read: desc, help, then values (pcp.md §4)', () => {
+	test('-dfmtT disk.dev.read: desc, help, then values (docs/pcp.md#pminfo-output)', () => {
 		expect(renderMetricBlock({
 			...byName(textCases, 'disk.dev.read'),
 			show: {
@@ -460,7 +454,7 @@ to counter wrap).
 `);
 	});
 
-	test('the negative values of pcp.md §4', () => {
+	test('the negative values of docs/pcp.md#pminfo-output', () => {
 		const cases: Array<[number, number | bigint, string]> = [[0, -9999, '-9999'], [2, -9997n, '-9997'], [5, -9999, '-9999'], [4, -9996, '-9996']];
 		for (const [type, value, printed] of cases) {
 			expect(renderMetricBlock({

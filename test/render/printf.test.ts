@@ -634,7 +634,7 @@ describe('formatG / formatE / formatF against glibc', () => {
 });
 
 describe('formatG rules', () => {
-	test('the pcp.md §4 examples', () => {
+	test('the docs/pcp.md#pminfo-output examples', () => {
 		expect(formatG(widenFloat32(0.15), 8)).toBe('0.15000001');
 		expect(formatG(Math.PI, 16)).toBe('3.141592653589793');
 		expect(formatG(1e20, 8)).toBe('1e+20');

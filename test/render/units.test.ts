@@ -106,7 +106,7 @@ describe('scaleValue: rates and per-unit denominators', () => {
 	});
 
 	test('units with a time denominator are normalised to per second', () => {
-		// byte / sec, byte / hour, byte / millisec (the verified words of pcp.md §3.5 and sample.*)
+		// byte / sec, byte / hour, byte / millisec (the verified words of docs/pcp.md#identifiers and sample.*)
 		expect(scaleValue(3e6, unitsFromWord(0x1f_00_30_00))).toEqual({text: '2.86', unit: 'MiB/s'});
 		expect(scaleValue(633, unitsFromWord(0x1f_00_50_00))).toEqual({text: '0.18', unit: 'B/s'});
 		expect(scaleValue(91_000_000, units({dimSpace: 1, dimTime: -1, scaleTime: 2}))).toEqual({text: '84.8', unit: 'GiB/s'});

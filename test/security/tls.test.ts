@@ -219,7 +219,7 @@ describe('connectTls: CA path', () => {
 		});
 		expect(await echo(result, 'hello')).toBe('echo:hello');
 		expect(store.list()).toEqual([]);
-		// pcp.md §5.10: no SNI for an IP literal.
+		// docs/node.md#sni-for-ip-literals: no SNI for an IP literal.
 		expect(peer.servernames).toEqual([false]);
 	});
 
@@ -581,7 +581,7 @@ describe('upgradeToTls (in-band, PCP style)', () => {
 			socket.write(greeting);
 			socket.once('data', (chunk: Buffer) => {
 				socket.pause();
-				// Without an ack the ClientHello can arrive in the same segment (pcp.md §2.4): give it back.
+				// Without an ack the ClientHello can arrive in the same segment (docs/pcp.md#tls-upgrade): give it back.
 				const command = 'STARTTLS\n';
 				if (chunk.subarray(0, command.length).toString() !== command) {
 					socket.destroy();

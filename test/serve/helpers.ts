@@ -94,7 +94,7 @@ export async function startCollector(args: string[] = [], options: {home?: strin
 	}
 }
 
-/** A PCP client tls.conf (pcp.md §2.2): verify the server against `ca`, optionally with a client certificate. */
+/** A PCP client tls.conf (docs/pcp.md#tls-configuration): verify the server against `ca`, optionally with a client certificate. */
 export function clientTlsConf(dir: string, name: string, options: {ca?: string; cert?: string; key?: string}): string {
 	const lines: string[] = [];
 	if (options.ca) {

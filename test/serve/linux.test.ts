@@ -39,7 +39,7 @@ function unitsText(metric: ServedMetric): string {
 	return units.dimSpace === 0 && units.dimTime === 0 && units.dimCount === 0 ? 'none' : '?';
 }
 
-/** What `pminfo -dmtT NAME...` prints for these metrics (pcp.md §4). */
+/** What `pminfo -dmtT NAME...` prints for these metrics (docs/pcp.md#pminfo-output). */
 function expectedDescribe(metrics: readonly ServedMetric[]): string {
 	return metrics.map(metric => {
 		const indom = metric.indom === indomNull ? 'PM_INDOM_NULL 0xffffffff' : `${indomString(metric.indom)} 0x${metric.indom.toString(16)}`;

@@ -1,6 +1,6 @@
 /**
  * Protocol details the real tools seldom exercise, checked with a raw client
- * against the answers pmcd gives (pcp.md §3.4): PMNS_CHILD, the three
+ * against the answers pmcd gives (docs/pcp.md#wire-protocol): PMNS_CHILD, the three
  * INSTANCE_REQ forms, DESC_IDS, profile filtering, text for instance domains.
  */
 import {

@@ -1,6 +1,6 @@
 /**
  * Misbehaving clients never block the others: a stalled TLS handshake (which
- * freezes pmcd, pcp.md §5.8), half a PDU, a trickle of bytes, malformed and
+ * freezes pmcd, docs/pcp.md#tls-upgrade), half a PDU, a trickle of bytes, malformed and
  * oversized PDUs, garbage, and many clients at once. Each test proves a real
  * pminfo is still served promptly while the bad client is connected.
  */

@@ -1,5 +1,5 @@
 /**
- * Icinga 2 certificate enrollment without the icinga2 binary (others.md §1.6): a self-signed
+ * Icinga 2 certificate enrollment without the icinga2 binary (docs/icinga-livestatus-mon.md#ticket-enrollment): a self-signed
  * X.509 certificate for the CN is sent as `cert_request` in a `pki::RequestCertificate` JSON-RPC
  * call (netstrings `<len>:<json>,` on the API port, after TLS); the master answers with
  * status_code 0 (signed: cert + CA), 1 (refused: `error`) or 2 (pending: waits for
@@ -93,7 +93,7 @@ export function requestFingerprint(certPem: string): string {
 	return createHash('sha256').update(new X509Certificate(certPem).raw).digest('hex');
 }
 
-/** The JSON-RPC response to our id → result (others.md §1.6 step 3–4). */
+/** The JSON-RPC response to our id → result (docs/icinga-livestatus-mon.md#ticket-enrollment). */
 export function interpretResponse(message: unknown, id: string, fallbackFingerprint: string): EnrollResult | undefined {
 	if (typeof message !== 'object' || message === null || (message as Record<string, unknown>)['id'] !== id) {
 		return undefined;

@@ -2,7 +2,7 @@
  * HTTP/1.1 to the Icinga 2 REST API over connections from TlsConnector (so every connection went
  * through secmon's trust decision): node:http with an Agent whose createConnection hands over our
  * verified TLS stream, with keep-alive. Error statuses become SecmonErrors that say what to do
- * (others.md §1.2: 401 for unknown users and untrusted client certificates, 404 both for "no
+ * (docs/icinga-livestatus-mon.md#api-authentication: 401 for unknown users and untrusted client certificates, 404 both for "no
  * such object" and for a missing permission).
  */
 import http from 'node:http';
@@ -109,7 +109,7 @@ export class IcingaHttp {
 		}
 
 		if (override) {
-			// Long filters go in the body: POST + X-HTTP-Method-Override: GET (others.md §1.3).
+			// Long filters go in the body: POST + X-HTTP-Method-Override: GET (docs/icinga-livestatus-mon.md#api-requests).
 			headers['x-http-method-override'] = 'GET';
 		}
 
@@ -295,7 +295,7 @@ export class IcingaHttp {
 	}
 
 	/**
-	 * A streaming POST (the event stream, others.md §1.5): one JSON object per line. Resolves once
+	 * A streaming POST (the event stream, docs/icinga-livestatus-mon.md#event-stream): one JSON object per line. Resolves once
 	 * the status line is in (rejects with statusError for anything but 200), then calls onObject per
 	 * line and onEnd once when the stream stops.
 	 */

@@ -3,7 +3,7 @@
  * certificate `secmon enroll` stored for this collector; a password file (USER:PASSWORD). The
  * first request (GET /v1) checks the credentials at once, so a 401 is reported before any metric.
  */
-import type {SessionHooks} from '../../connect.js';
+import type {SessionHooks} from '../../io.js';
 import {SecmonError} from '../../errors.js';
 import type {Plan} from '../../plan.js';
 import {secmonHome} from '../../security/home.js';

@@ -1,9 +1,10 @@
 /**
  * Nagios/Icinga performance data → numbers with units (pure). Used by the Icinga 2 REST API
- * source (string and object forms, others.md §1.4), Livestatus (`perf_data` column, one string,
- * §3.4) and mon (`text|perfdata` in last_summary, §4).
+ * source (string and object forms, docs/icinga-livestatus-mon.md#check-results), Livestatus (`perf_data` column, one string,
+ * docs/icinga-livestatus-mon.md#livestatus-metrics) and mon (`text|perfdata` in last_summary,
+ * docs/icinga-livestatus-mon.md#mon-metrics).
  *
- * Grammar (Monitoring Plugins guidelines, others.md §4): items separated by spaces,
+ * Grammar (Monitoring Plugins guidelines, docs/icinga-livestatus-mon.md#performance-data): items separated by spaces,
  * `'label'=value[UOM];[warn];[crit];[min];[max]`. Lenient on purpose: quoted labels with spaces
  * and `''` escapes, `U` for unknown, empty or missing trailing fields, comma decimals, open-ended
  * ranges; one bad item is reported and the others are kept.
@@ -309,7 +310,7 @@ export function parsePerfItem(item: string): PerfValue {
 	return perf;
 }
 
-/** Icinga's object form (`{"type":"PerfdataValue","label":…,"value":…,"unit":…,…}`, others.md §1.4). */
+/** Icinga's object form (`{"type":"PerfdataValue","label":…,"value":…,"unit":…,…}`, docs/icinga-livestatus-mon.md#check-results). */
 export function perfFromObject(object: unknown): PerfValue {
 	if (typeof object !== 'object' || object === null) {
 		throw new Error('perfdata entry is neither a string nor an object');

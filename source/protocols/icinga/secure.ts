@@ -14,7 +14,7 @@
  *   warning on every run.
  */
 import type tls from 'node:tls';
-import type {SessionHooks} from '../../connect.js';
+import type {SessionHooks} from '../../io.js';
 import {rerunCommand} from '../../shell.js';
 import {SecmonError} from '../../errors.js';
 import type {Plan, SecurityPlan} from '../../plan.js';
@@ -75,7 +75,7 @@ export function tlsOptionsFor(target: HostSpec, plan: Plan, hooks: SessionHooks,
 
 /**
  * Icinga node certificates name the node and Checkmk site certificates the site, not the host
- * (others.md §1.2, §3.2): a name mismatch says how to check against that name instead.
+ * (docs/icinga-livestatus-mon.md#api-authentication, docs/icinga-livestatus-mon.md#checkmk-tls): a name mismatch says how to check against that name instead.
  */
 export function withServernameHint(error: unknown, options: Pick<TlsOptions, 'servername'>): unknown {
 	if (error instanceof SecmonError && error.code === 'CERT_INVALID' && options.servername === undefined && error.message.includes('certificate is for ')) {

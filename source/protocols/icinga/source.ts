@@ -1,7 +1,7 @@
 /**
- * Icinga 2 REST API as a MetricSource (others.md §1): hosts, services and their last check
- * results, `/v1/status` component numbers, perfdata in both forms (§1.4). Live updates come from
- * the event stream (§1.5) once a second sample is asked for; without the events/CheckResult
+ * Icinga 2 REST API as a MetricSource (docs/icinga-livestatus-mon.md#icinga-2): hosts, services and their last check
+ * results, `/v1/status` component numbers, perfdata in both forms (docs/icinga-livestatus-mon.md#check-results). Live updates come from
+ * the event stream (docs/icinga-livestatus-mon.md#event-stream) once a second sample is asked for; without the events/CheckResult
  * permission (Icinga answers 404) it falls back to polling.
  */
 import {randomBytes} from 'node:crypto';
@@ -38,7 +38,7 @@ function finite(value: unknown): number | undefined {
 	return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
-/** A host or service with its last check result (the CheckResult shape of others.md §1.4) → CheckObject. */
+/** A host or service with its last check result (the CheckResult shape of docs/icinga-livestatus-mon.md#check-results) → CheckObject. */
 export function checkObject(kind: 'host' | 'service', name: string, state: number | undefined, checkResult: unknown): CheckObject {
 	const result = record(checkResult);
 	const parts = kind === 'service' ? splitServiceName(name) : [name];
@@ -51,7 +51,7 @@ export function checkObject(kind: 'host' | 'service', name: string, state: numbe
 		kind,
 		parts,
 		leaves: checkLeaves({
-			// Before the first check there is no result (last_check_result null, others.md §1.4): no state either.
+			// Before the first check there is no result (last_check_result null, docs/icinga-livestatus-mon.md#check-results): no state either.
 			state: result ? state : undefined,
 			stateNames: kind === 'service' ? serviceStates : hostStates,
 			output: typeof result?.['output'] === 'string' ? result['output'] : undefined,
@@ -71,7 +71,7 @@ export function splitServiceName(name: string): string[] {
 	return bang === -1 ? [name] : [name.slice(0, bang), name.slice(bang + 1)];
 }
 
-/** `/v1/status` components: their perfdata objects, and the plain numbers of CIB (others.md §1.3). */
+/** `/v1/status` components: their perfdata objects, and the plain numbers of CIB (docs/icinga-livestatus-mon.md#api-requests). */
 export function statusObjects(body: unknown): CheckObject[] {
 	const objects: CheckObject[] = [];
 	for (const row of results(body)) {
@@ -184,7 +184,7 @@ export class IcingaSource implements MetricSource {
 		const tree = new MetricTree(await this.load(wantedFor(names)));
 		const resolved = tree.resolve(names);
 		if (resolved.errors.length > 0 && tree.entries.length === 0) {
-			// Icinga answers 404 "No objects found" for a missing permission too (others.md §1.2).
+			// Icinga answers 404 "No objects found" for a missing permission too (docs/icinga-livestatus-mon.md#api-authentication).
 			for (const error of resolved.errors) {
 				error.message = 'Unknown metric name (no such object, or the API user may not query it: objects/query/Host, objects/query/Service)';
 			}
@@ -237,7 +237,7 @@ export class IcingaSource implements MetricSource {
 		return objects;
 	}
 
-	/** One CheckResult event (others.md §1.5) → the object it updates, if it is one we follow. */
+	/** One CheckResult event (docs/icinga-livestatus-mon.md#event-stream) → the object it updates, if it is one we follow. */
 	private onEvent(event: unknown): void {
 		const data = record(event);
 		if (data?.['type'] !== 'CheckResult' || typeof data['host'] !== 'string') {
@@ -248,7 +248,7 @@ export class IcingaSource implements MetricSource {
 		const state = finite(result?.['state']);
 		const service = typeof data['service'] === 'string' ? data['service'] : undefined;
 		const object = service === undefined
-			// A host check exiting 0 or 1 is UP, 2 or 3 DOWN (others.md §1.3).
+			// A host check exiting 0 or 1 is UP, 2 or 3 DOWN (docs/icinga-livestatus-mon.md#api-requests).
 			? checkObject('host', data['host'], state === undefined ? undefined : (state <= 1 ? 0 : 1), result)
 			: checkObject('service', `${data['host']}!${service}`, state, result);
 		const path = objectPath(object);

@@ -1,6 +1,6 @@
 /**
  * A Livestatus session: queries one at a time over one connection with `KeepAlive: on` and
- * `ResponseHeader: fixed16` (others.md §3.3: the connection stays open after every answer,
+ * `ResponseHeader: fixed16` (docs/icinga-livestatus-mon.md#livestatus-protocol: the connection stays open after every answer,
  * errors included). A connection the server closed while idle is replaced before the next query.
  */
 import type {Duplex} from 'node:stream';

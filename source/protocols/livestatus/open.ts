@@ -3,7 +3,7 @@
  * the site CA with --ca-file, optional client certificate). See ../icinga/secure.ts for what the
  * security modes mean here.
  */
-import type {SessionHooks} from '../../connect.js';
+import type {SessionHooks} from '../../io.js';
 import type {Plan} from '../../plan.js';
 import {checkPlainAllowed} from '../../security/downgrade.js';
 import {secmonHome} from '../../security/home.js';

@@ -1,5 +1,5 @@
 /**
- * Livestatus wire format (pure; others.md §3.4). A request is `GET table`, header lines, and an
+ * Livestatus wire format (pure; docs/icinga-livestatus-mon.md#livestatus-protocol). A request is `GET table`, header lines, and an
  * empty line; with `ResponseHeader: fixed16` every answer starts with 16 bytes: a 3-digit code,
  * spaces, the body length right-aligned, and a newline ("200          34\n"), then exactly that
  * many bytes. Error bodies are text (Icinga appends a C++ stack trace: keep the first line).
@@ -51,7 +51,7 @@ export function assertHeaderValue(value: string, what: string): void {
 }
 
 /**
- * Build a GET. Icinga stops parsing headers at the first bad line (others.md §3.4 quirk a), so
+ * Build a GET. Icinga stops parsing headers at the first bad line (docs/icinga-livestatus-mon.md#livestatus-protocol: Icinga quirks), so
  * ResponseHeader, KeepAlive and OutputFormat come first, right after the GET line.
  */
 export function buildQuery(query: Query): string {

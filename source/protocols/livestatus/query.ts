@@ -4,7 +4,7 @@
  * as one JSON error object on stdout with --json, like every other secmon failure.
  */
 import type {Writable} from 'node:stream';
-import type {SessionHooks} from '../../connect.js';
+import type {SessionHooks} from '../../io.js';
 import {
 	errorJson, exitCodes, formatError, SecmonError,
 } from '../../errors.js';

@@ -1,7 +1,7 @@
 /**
  * Pull-style reading from a stream (also used by the mon client): wait for N bytes or one line,
  * with a timeout. Errors are kept until read, so a late TLS alert (TLS 1.3 delivers a rejected
- * client certificate on the first read, others.md §2.3) surfaces at the read that waits for it.
+ * client certificate on the first read, docs/icinga-livestatus-mon.md#stunnel) surfaces at the read that waits for it.
  */
 import type {Duplex} from 'node:stream';
 import {SecmonError} from '../../errors.js';

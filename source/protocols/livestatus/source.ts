@@ -1,6 +1,6 @@
 /**
  * Livestatus as a MetricSource: hosts and services with their state, plugin output and
- * `perf_data` (one perfdata string, others.md §3.4), plus the numeric columns of `GET status`.
+ * `perf_data` (one perfdata string, docs/icinga-livestatus-mon.md#livestatus-metrics), plus the numeric columns of `GET status`.
  * Names and expansion are the Icinga ones (../icinga/checks.ts): `service:HOST!DESCRIPTION.LABEL`,
  * `host:NAME.state`, `status:core.num_hosts`.
  */

@@ -1,5 +1,5 @@
 /**
- * mon client session: strictly lock-step (others.md §2.2: mon runs one command per packet and
+ * mon client session: strictly lock-step (docs/icinga-livestatus-mon.md#mon-protocol: mon runs one command per packet and
  * leaves pipelined lines unread), one command at a time. mon closes idle clients after 30 s; a
  * closed connection is replaced (and the login repeated) before the next command.
  */

@@ -4,7 +4,7 @@
  * `login`; it is never sent over plain text. `version` is the first command, so a client
  * certificate refused after the TLS 1.3 handshake is reported before any metric.
  */
-import type {SessionHooks} from '../../connect.js';
+import type {SessionHooks} from '../../io.js';
 import {SecmonError} from '../../errors.js';
 import type {Plan} from '../../plan.js';
 import {checkPlainAllowed} from '../../security/downgrade.js';

@@ -1,5 +1,5 @@
 /**
- * The mon client protocol (pure; others.md §2.2): one command per line, answered by zero or more
+ * The mon client protocol (pure; docs/icinga-livestatus-mon.md#mon-protocol): one command per line, answered by zero or more
  * data lines and exactly one status line, `220 …` (done), `520 …` (error, also "not allowed"),
  * `530 …` (login failed). Values in `list opstatus` are escaped by mon's esc_str: bytes ≤ 0x20,
  * > 0x7e, `'` and `"` become `\xx` (two hex digits) and a backslash becomes `\\`.
@@ -9,7 +9,7 @@ import {SecmonError} from '../../errors.js';
 /** opstatus codes (mon's STAT_*): 0 FAIL, 1 OK, …, 9 WARN. */
 export const opstatusNames = ['FAIL', 'OK', 'COLDSTART', 'WARMSTART', 'LINKDOWN', 'UNKNOWN', 'TIMEOUT', 'UNTESTED', 'DEPEND', 'WARN'] as const;
 
-/** The states `list failures` reports (others.md §2.2). */
+/** The states `list failures` reports (docs/icinga-livestatus-mon.md#mon-protocol). */
 export const failureStates = new Set([0, 4, 6]);
 
 export type StatusLine = {code: number; message: string};
@@ -74,7 +74,7 @@ export function monError(command: string, status: StatusLine, where: string): Se
 	}
 
 	if (/unknown command/i.test(status.message)) {
-		// mon says the same for commands that exist but are not allowed to this user (others.md §2.2).
+		// mon says the same for commands that exist but are not allowed to this user (docs/icinga-livestatus-mon.md#mon-protocol).
 		return new SecmonError(
 			'PEER_ERROR',
 			`mon at ${where} refused "${verb}": ${status.code} ${status.message}`,

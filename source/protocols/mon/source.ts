@@ -2,7 +2,7 @@
  * mon as a MetricSource: every service of `list opstatus` becomes `service:GROUP!SERVICE` with the
  * leaves state (opstatus: 0 FAIL, 1 OK, …), status (FAIL/OK/… as a word), output (the summary)
  * and detail, the timing fields, and perfdata when a monitor put `text|perfdata` in its summary
- * (others.md §4). `status:mon` counts services and failures.
+ * (docs/icinga-livestatus-mon.md#mon-metrics). `status:mon` counts services and failures.
  */
 import {noUnits, type MetricDesc, type Sample} from '../../metrics/model.js';
 import type {MetricSource} from '../../metrics/source.js';

@@ -1,11 +1,11 @@
 /**
  * PCP client session: one TCP connection to pmcd (or `secmon serve`), the
- * in-band TLS upgrade after CREDS (pcp.md §2.4), then strictly serialized
- * request/reply exchanges (pcp.md §3.3 step 4).
+ * in-band TLS upgrade after CREDS (docs/pcp.md#tls-upgrade), then strictly serialized
+ * request/reply exchanges (docs/pcp.md#request-and-reply).
  *
  * The protocol layer knows nothing about certificates: the caller injects
  * `upgrade`, which does TLS and the trust decision on the raw socket.
- * Secure-mode semantics are secmon's (DESIGN.md "Security semantics"):
+ * Secure-mode semantics are secmon's (docs/design.md#security-semantics):
  * enforce refuses a server without TLS, relaxed continues in plain text and
  * says so (plainBecauseRelaxed), and there is never a plain-text fallback
  * after a TLS attempt.
@@ -50,7 +50,7 @@ export type PcpConnectOptions = {
 	/**
 	 * After a TLS upgrade, make one cheap request (a name lookup) before
 	 * connect() resolves, so that a TLS 1.3 client-certificate rejection, which
-	 * only arrives on the first read (pcp.md §5.9), fails connect() rather than
+	 * only arrives on the first read (docs/pcp.md#late-client-certificate-rejection), fails connect() rather than
 	 * the caller's first request. Default: only when a client certificate is in
 	 * play (pmcd's greeting says it requires one, or `clientCertificate`), the
 	 * only case with such a rejection; otherwise it is a round trip for nothing.
@@ -76,7 +76,7 @@ export type FetchOptions = {
 	typeOf?: (pmid: number) => number | undefined;
 };
 
-/** pminfo keeps its name batches under 63 KiB (pcp.md §3.1). */
+/** pminfo keeps its name batches under 63 KiB (docs/pcp.md#framing). */
 const nameBatchBytes = 63 * 1024;
 /** HIGHRES_FETCH of n pmids is 28 + 4n bytes; pmcd takes at most 64 KiB. */
 const fetchBatch = Math.floor((PMCD_MAX_CLIENT_PDU - 28) / 4);
@@ -85,7 +85,7 @@ type Waiter = {resolve: (pdu: Buffer) => void; reject: (error: Error) => void};
 
 const errnoByCode: Record<string, number> = {
 	...ERRNO,
-	// Name resolution failures: libpcp reports them as EHOSTUNREACH ("No route to host", pcp.md §2.3).
+	// Name resolution failures: libpcp reports them as EHOSTUNREACH ("No route to host", docs/pcp.md#secure-modes).
 	ENOTFOUND: ERRNO.EHOSTUNREACH,
 	EAI_AGAIN: ERRNO.EHOSTUNREACH,
 	EAI_FAIL: ERRNO.EHOSTUNREACH,
@@ -149,7 +149,7 @@ const clientCertHint = 'Present a client certificate signed by a CA the server t
 /**
  * A TLS failure as a SecmonError, or undefined if `error` is not a TLS error.
  * TLS 1.3 reports a missing client certificate as alert 116 on the first read
- * after the handshake (pcp.md §2.4, §5.9).
+ * after the handshake (docs/pcp.md#tls-upgrade, docs/pcp.md#late-client-certificate-rejection).
  */
 export function tlsFailure(error: unknown, where: string, alwaysTls = false): SecmonError | undefined {
 	if (isSecmonError(error)) {
@@ -304,7 +304,7 @@ export class PcpClient {
 			const size = 4 + pad4(Buffer.byteLength(name));
 			if (24 + size > nameBatchBytes) {
 				await flush();
-				out.push(new PcpError(PM_ERR.TOOBIG)); // Pmcd would drop the connection (pcp.md §3.1)
+				out.push(new PcpError(PM_ERR.TOOBIG)); // Pmcd would drop the connection (docs/pcp.md#framing)
 				continue;
 			}
 
@@ -399,7 +399,7 @@ export class PcpClient {
 	async instanceName(indom: number, inst: number): Promise<string> {
 		return this.#enqueue(async () => {
 			const reply = decodeInstance(await this.#request(encodeInstanceReq({indom, inst, name: ''}), PDU.INSTANCE));
-			// PCP answers a lookup by number with inst = -1 and the name (pcp.md §3.4).
+			// PCP answers a lookup by number with inst = -1 and the name (docs/pcp.md#instances).
 			const entry = reply.instances[0];
 			if (entry === undefined) {
 				throw new PcpError(PM_ERR.INST);
@@ -427,7 +427,7 @@ export class PcpClient {
 
 	/**
 	 * Fetch values. Sends the empty PROFILE once before the first fetch
-	 * (pcp.md §5.3), then HIGHRES_FETCH when the server has the HIGHRES
+	 * (docs/pcp.md#request-and-reply), then HIGHRES_FETCH when the server has the HIGHRES
 	 * feature, else FETCH. The reply has one vset per pmid, in order.
 	 */
 	async fetch(pmids: number[], options: FetchOptions = {}): Promise<FetchResult> {
@@ -442,7 +442,7 @@ export class PcpClient {
 			const batch = pmids.slice(start, start + fetchBatch);
 			const result = await this.#enqueue(async () => {
 				if (!this.#profileSent) {
-					this.#send(encodeProfile(emptyProfile)); // No reply (pcp.md §3.3)
+					this.#send(encodeProfile(emptyProfile)); // No reply (docs/pcp.md#request-and-reply)
 					this.#profileSent = true;
 				}
 
@@ -513,7 +513,7 @@ export class PcpClient {
 		const socket = await connecting;
 		this.#attach(socket);
 
-		// 1. Greeting: extended ERROR, 20 bytes (pcp.md §3.3).
+		// 1. Greeting: extended ERROR, 20 bytes (docs/pcp.md#greeting).
 		const greetingPdu = await this.#receive(Math.max(1, deadline - Date.now()));
 		let greeting;
 		try {
@@ -536,7 +536,7 @@ export class PcpClient {
 		const offersTls = (greeting.features & FEATURE.SECURE) !== 0;
 		const certRequired = (greeting.features & FEATURE.CERT_REQD) !== 0;
 
-		// 2. Decide (pcp.md §2.3 with secmon's semantics).
+		// 2. Decide (docs/pcp.md#secure-modes with secmon's semantics).
 		if (options.secure === 'off' || (options.secure === 'relaxed' && !offersTls)) {
 			if (certRequired) {
 				throw new SecmonError('CLIENT_CERT_REQUIRED', `Cannot connect to PMCD on host "${this.where}": ${pmErrStr(PM_ERR.NEEDCLIENTCERT)}`, clientCertHint);
@@ -557,7 +557,7 @@ export class PcpClient {
 			);
 		}
 
-		// 3. CREDS asking for TLS; pminfo echoes CERT_REQD as well (pcp.md §2.4).
+		// 3. CREDS asking for TLS; pminfo echoes CERT_REQD as well (docs/pcp.md#tls-upgrade).
 		const flags = FEATURE.SECURE | (greeting.features & (FEATURE.SECURE_ACK | FEATURE.CERT_REQD));
 		this.#send(encodeCreds(flags, process.pid));
 		if ((greeting.features & FEATURE.SECURE_ACK) !== 0) {
@@ -574,7 +574,7 @@ export class PcpClient {
 			}
 		}
 
-		// 4. Hand the raw socket to the TLS layer. pmcd sends nothing before the ClientHello (pcp.md §2.4).
+		// 4. Hand the raw socket to the TLS layer. pmcd sends nothing before the ClientHello (docs/pcp.md#tls-upgrade).
 		this.#detach(socket);
 		if (this.#reader.buffered > 0) {
 			throw this.#protocolError(`PMCD on host "${this.where}" sent ${this.#reader.buffered} unexpected bytes before the TLS handshake`);
@@ -599,7 +599,7 @@ export class PcpClient {
 		this.#tls = upgraded.facts;
 		this.#attach(upgraded.stream);
 
-		// 5. Surface a late client-certificate rejection now (pcp.md §5.9).
+		// 5. Surface a late client-certificate rejection now (docs/pcp.md#late-client-certificate-rejection).
 		if (options.probeAfterUpgrade ?? (certRequired || options.clientCertificate === true)) {
 			try {
 				await this.#enqueue(async () => this.#request(encodeNames(['pmcd.version']), PDU.PMNS_IDS));
@@ -702,7 +702,7 @@ export class PcpClient {
 
 	#handleError(error: Error): void {
 		if (this.#closed) {
-			return; // ECONNRESET and friends after close() are normal (pcp.md §5.21).
+			return; // ECONNRESET and friends after close() are normal (docs/pcp.md#connection-end).
 		}
 
 		this.#fail(this.#tls === undefined && !this.#upgrading ? this.#socketError(error) : (tlsFailure(error, this.where) ?? this.#socketError(error)));
@@ -730,7 +730,7 @@ export class PcpClient {
 			try {
 				ids = decodeIds(await this.#request(encodeNames(batch), PDU.PMNS_IDS));
 			} catch (error) {
-				// A lone unknown name gets ERROR PM_ERR_NAME instead of PMNS_IDS (pcp.md §3.4).
+				// A lone unknown name gets ERROR PM_ERR_NAME instead of PMNS_IDS (docs/pcp.md#pmns-requests).
 				if (error instanceof PcpError) {
 					return batch.map(() => new PcpError(error.code));
 				}
@@ -774,7 +774,7 @@ export class PcpClient {
 		}
 
 		if (pdu.length > PMCD_MAX_CLIENT_PDU) {
-			throw new PcpError(PM_ERR.TOOBIG); // Pmcd would drop the connection (pcp.md §3.1)
+			throw new PcpError(PM_ERR.TOOBIG); // Pmcd would drop the connection (docs/pcp.md#framing)
 		}
 
 		this.#stream!.write(pdu);
@@ -844,7 +844,7 @@ export class PcpClient {
 
 	#destroy(): void {
 		this.#signal?.removeEventListener('abort', this.#onAbort);
-		// Swallow late socket errors (ECONNRESET after close is normal, pcp.md §5.21).
+		// Swallow late socket errors (ECONNRESET after close is normal, docs/pcp.md#connection-end).
 		for (const stream of [this.#stream, this.#socket]) {
 			if (stream && !stream.destroyed) {
 				stream.on('error', () => undefined);

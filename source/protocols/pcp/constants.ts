@@ -1,9 +1,9 @@
 /**
  * PCP wire constants (libpcp.h / pmapi.h of PCP 6.0.3). References are to
- * /work/shared/research/pcp.md ("pcp.md §N").
+ * the sections of docs/pcp.md.
  */
 
-/** PDU type codes (pcp.md §3.2). */
+/** PDU type codes (docs/pcp.md#pdu-types). */
 export const PDU = {
 	ERROR: 0x70_00,
 	RESULT: 0x70_01,
@@ -39,19 +39,19 @@ export function pduTypeName(type: number): string {
 	return pduNames.get(type) ?? `0x${(type >>> 0).toString(16)}`;
 }
 
-/** Size of the PDU header: len, type, from (pcp.md §3.1). */
+/** Size of the PDU header: len, type, from (docs/pcp.md#framing). */
 export const PDU_HEADER_BYTES = 12;
 
-/** pmcd accepts client PDUs up to this size by default (pcp.md §3.1, `pmcd -L`). */
+/** pmcd accepts client PDUs up to this size by default (docs/pcp.md#framing, `pmcd -L`). */
 export const PMCD_MAX_CLIENT_PDU = 65_536;
 
-/** The only PDU version (pcp.md §5.17). */
+/** The only PDU version (docs/pcp.md#creds). */
 export const PDU_VERSION = 2;
 
 /** `from` value pmcd writes in its PDUs. */
 export const FROM_ANON = 0;
 
-/** Greeting feature bits, the low 16 bits of the challenge (pcp.md §3.3). */
+/** Greeting feature bits, the low 16 bits of the challenge (docs/pcp.md#greeting). */
 export const FEATURE = {
 	SECURE: 0x1,
 	COMPRESS: 0x2,
@@ -80,7 +80,7 @@ export const CRED = {
 	VERSION: 1,
 } as const;
 
-/** Metric value types (pmDesc.type, pmValueBlock.vtype; pcp.md §3.5). */
+/** Metric value types (pmDesc.type, pmValueBlock.vtype; docs/pcp.md#identifiers). */
 export const PM_TYPE = {
 	NOSUPPORT: -1,
 	I32: 0,
@@ -104,7 +104,7 @@ export const PM_SEM = {
 	DISCRETE: 4,
 } as const;
 
-/** Value formats in a vset (pcp.md §3.4). SPTR is DPTR on the wire. */
+/** Value formats in a vset (docs/pcp.md#fetch-and-result). SPTR is DPTR on the wire. */
 export const PM_VAL = {
 	INSITU: 0,
 	DPTR: 1,
@@ -122,7 +122,7 @@ export const PM_INDOM_NULL = 0xff_ff_ff_ff;
 /** Instance id of a metric without an instance domain. */
 export const PM_IN_NULL = -1;
 
-/** Profile states (pcp.md §3.4 PROFILE). */
+/** Profile states (docs/pcp.md#profile). */
 export const PM_PROFILE = {
 	/** Everything except the listed instances. */
 	INCLUDE: 0,
@@ -139,7 +139,7 @@ export const PM_TEXT = {
 	DIRECT: 16,
 } as const;
 
-/** Label request types (pcp.md §3.4 LABEL_REQ). */
+/** Label request types (docs/pcp.md#labels). */
 export const PM_LABEL = {
 	CONTEXT: 0x1,
 	DOMAIN: 0x2,
@@ -267,11 +267,11 @@ export const ERRNO = {
 /** Default TCP port of pmcd. */
 export const PMCD_PORT = 44_321;
 
-/** libpcp defaults (PMCD_CONNECT_TIMEOUT, PMCD_REQUEST_TIMEOUT; pcp.md §1.3). */
+/** libpcp defaults (PMCD_CONNECT_TIMEOUT, PMCD_REQUEST_TIMEOUT; docs/pcp.md#client-environment). */
 export const PMCD_CONNECT_TIMEOUT_MS = 5000;
 export const PMCD_REQUEST_TIMEOUT_MS = 10_000;
 
-/** pmID = flag:1 | domain:9 | cluster:12 | item:10 (pcp.md §3.5). */
+/** pmID = flag:1 | domain:9 | cluster:12 | item:10 (docs/pcp.md#identifiers). */
 export function pmid(domain: number, cluster: number, item: number): number {
 	return (((domain & 0x1_ff) << 22) | ((cluster & 0xf_ff) << 10) | (item & 0x3_ff)) >>> 0;
 }

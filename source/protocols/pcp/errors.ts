@@ -279,7 +279,7 @@ export function pmErrSymbol(code: number): string | undefined {
 }
 
 /**
- * The greeting's status uses PCP 1.x numbering (pcp.md §3.3, §5.1): codes
+ * The greeting's status uses PCP 1.x numbering (docs/pcp.md#greeting): codes
  * <= -1000 are shifted by -11345 (e.g. -1042 is PM_ERR_PERMISSION -12387).
  */
 export function fromPcp1Code(code: number): number {

@@ -8,7 +8,7 @@
  * more than the PDU's own size implies, loops beyond it, or throws anything
  * but PduError on bad input.
  *
- * Encoders write padding as "~" like libpcp (pcp.md §3.1), so PDUs that pmcd
+ * Encoders write padding as "~" like libpcp (docs/pcp.md#framing), so PDUs that pmcd
  * or pminfo sent re-encode byte for byte.
  */
 import type {Units, Value} from '../../metrics/model.js';
@@ -22,7 +22,7 @@ import {PduError, fromPcp1Code, toPcp1Code} from './errors.js';
 
 export type PduHeader = {len: number; type: number; from: number};
 
-/** The 20-byte extended ERROR pmcd sends first (pcp.md §3.3). */
+/** The 20-byte extended ERROR pmcd sends first (docs/pcp.md#greeting). */
 export type Greeting = {
 	/** 0 = accepted; otherwise a PCP error code (already converted from 1.x numbering). */
 	status: number;
@@ -44,7 +44,7 @@ export type PcpNames = {names: string[]; statuses?: number[]};
 export type PcpIdList = {status: number; pmids: number[]};
 
 /**
- * INSTANCE_REQ. The three forms (pcp.md §3.4): whole indom (inst -1, name ''),
+ * INSTANCE_REQ. The three forms (docs/pcp.md#instances): whole indom (inst -1, name ''),
  * by number (inst n, name ''), by name (inst -1, name 'x'). An empty name means
  * "no name" on the wire (namelen 0).
  */
@@ -80,7 +80,7 @@ export type PcpResult = {sec: number; nsec: number; vsets: PcpValueSet[]};
 
 export type TextRequest = {ident: number; type: number};
 
-/** TEXT. pmcd writes ident in host byte order (pcp.md §5.12): do not rely on it. */
+/** TEXT. pmcd writes ident in host byte order (docs/pcp.md#help-text): do not rely on it. */
 export type TextReply = {ident: number; text: string};
 
 export type LabelRequest = {ident: number; type: number};
@@ -340,7 +340,7 @@ const utf8 = (s: string): Buffer => Buffer.from(s, 'utf8');
 // ---------------------------------------------------------------------------
 // Units
 
-/** pmUnits: dimSpace:4s dimTime:4s dimCount:4s scaleSpace:4 scaleTime:4 scaleCount:4s pad:8 (pcp.md §3.5). */
+/** pmUnits: dimSpace:4s dimTime:4s dimCount:4s scaleSpace:4 scaleTime:4 scaleCount:4s pad:8 (docs/pcp.md#identifiers). */
 export function decodeUnits(word: number): Units {
 	const nib = (shift: number): number => (word >>> shift) & 0xf;
 	const signed = (shift: number): number => (nib(shift) << 28) >> 28;
@@ -391,7 +391,7 @@ export function encodeGreeting(greeting: Partial<Greeting> & {features: number},
 
 export function decodeGreeting(buf: Uint8Array): Greeting {
 	const {cursor} = open(buf, PDU.ERROR);
-	// libpcp treats any other length as an IPC error (pcp.md §3.3).
+	// libpcp treats any other length as an IPC error (docs/pcp.md#greeting).
 	exactLength(cursor, 20);
 	const status = fromPcp1Code(cursor.i32('status'));
 	const challenge = cursor.u32('challenge');
@@ -406,7 +406,7 @@ export function decodeGreeting(buf: Uint8Array): Greeting {
 // ---------------------------------------------------------------------------
 // CREDS
 
-/** CREDS with one CVERSION credential; `from` is the client's pid (pcp.md §3.3). */
+/** CREDS with one CVERSION credential; `from` is the client's pid (docs/pcp.md#creds). */
 export function encodeCreds(flags: number, from = 0, version = PDU_VERSION): Buffer {
 	return encodeCredList([{type: CRED.VERSION, version, flags}], from);
 }
@@ -615,7 +615,7 @@ export function decodeDesc(buf: Uint8Array): PcpDesc {
 	return readDesc(cursor);
 }
 
-/** DESCS: an unknown pmid comes back as pmid PM_ID_NULL with the rest zero (pcp.md §3.4). */
+/** DESCS: an unknown pmid comes back as pmid PM_ID_NULL with the rest zero (docs/pcp.md#descriptors). */
 export function encodeDescs(descs: PcpDesc[], from = 0): Buffer {
 	const w = new Writer(16 + (20 * descs.length), PDU.DESCS, from).i32(descs.length);
 	for (const d of descs) {
@@ -802,7 +802,7 @@ export function decodeFetch(buf: Uint8Array): FetchRequest & {type: number} {
 }
 
 // ---------------------------------------------------------------------------
-// RESULT / HIGHRES_RESULT (pcp.md §3.4)
+// RESULT / HIGHRES_RESULT (docs/pcp.md#fetch-and-result)
 
 /** The payload of a value block, or undefined for INSITU values. */
 function blockPayload(atom: PcpAtom, pmid: number): Uint8Array | undefined {
@@ -851,7 +851,7 @@ function blockPayload(atom: PcpAtom, pmid: number): Uint8Array | undefined {
 		}
 
 		case PM_TYPE.STRING: {
-			// Strings carry one NUL, counted in vlen (pcp.md §5.14).
+			// Strings carry one NUL, counted in vlen (docs/pcp.md#value-blocks).
 			return typeof value === 'string' ? Buffer.concat([utf8(value), Buffer.alloc(1)]) : bad();
 		}
 
@@ -917,7 +917,7 @@ function encodeResultPdu(type: number, result: PcpResult, from: number): Buffer 
 		}
 
 		if (vset.status === 'novalues' || vset.values.length === 0) {
-			w.i32(0); // NumVal 0 has no valfmt word (pcp.md §5.14)
+			w.i32(0); // NumVal 0 has no valfmt word (docs/pcp.md#fetch-and-result)
 			continue;
 		}
 
@@ -1096,7 +1096,7 @@ function decodeResultPdu(buf: Uint8Array, type: number, options: DecodeResultOpt
 		cursor.pos += numval * 8;
 	}
 
-	// Layout rule (pcp.md §3.4, libpcp __pmDecodeValueSet): the value blocks
+	// Layout rule (docs/pcp.md#value-blocks, libpcp __pmDecodeValueSet): the value blocks
 	// start where the vsets end and fill the rest of the PDU exactly.
 	const vsetEnd = cursor.pos;
 	const blockStarts: Array<{at: number; size: number}> = [];
@@ -1198,7 +1198,7 @@ export function decodeText(buf: Uint8Array): TextReply {
 }
 
 // ---------------------------------------------------------------------------
-// LABEL_REQ / LABEL (LABEL is not padded: pcp.md §3.1)
+// LABEL_REQ / LABEL (LABEL is not padded: docs/pcp.md#framing)
 
 /** LABEL_REQ: type is one PM_LABEL bit; ident PM_ID_NULL for CONTEXT. */
 export function encodeLabelReq(ident: number, type: number, from = 0): Buffer {

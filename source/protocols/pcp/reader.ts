@@ -2,7 +2,7 @@
  * Stream framer for PCP PDUs: bytes in, whole PDUs out.
  *
  * PDUs are not always 4-byte aligned in the stream (LABEL is unpadded,
- * pcp.md §3.1), so nothing here assumes alignment. Every byte is copied at
+ * docs/pcp.md#framing), so nothing here assumes alignment. Every byte is copied at
  * most once: a PDU inside one chunk is returned as a zero-copy slice, a PDU
  * spread over chunks is assembled once. Small chunks are gathered into a
  * staging buffer so that a peer trickling bytes cannot make us keep millions

@@ -1,8 +1,8 @@
 /**
- * Zabbix agent passive checks (zabbix.md §2): one request per connection, plain, PSK or certificate.
+ * Zabbix agent passive checks (docs/zabbix.md#passive-checks): one request per connection, plain, PSK or certificate.
  *
  * Politeness is part of correctness here: the agent answers once and closes, has no TLS session
- * resumption, and a refused connection makes that listener sleep 1 s (zabbix.md §2.4). So the
+ * resumption, and a refused connection makes that listener sleep 1 s (docs/zabbix.md#refused-connections). So the
  * pool (`ZabbixAgent`) opens at most `concurrency` connections (default 3 = StartAgents), starts
  * with ONE connection until the agent has answered once, and after a refusal stops launching new
  * connections and backs off instead of retrying.
@@ -18,7 +18,7 @@ import {X509Certificate} from 'node:crypto';
 import {SecmonError, type ErrorCode, type ExitCode} from '../../errors.js';
 import type {MetricDesc, Sample} from '../../metrics/model.js';
 import type {MetricSource} from '../../metrics/source.js';
-import type {SessionHooks} from '../../connect.js';
+import type {SessionHooks} from '../../io.js';
 import {rerunCommand, rerunWithSecure} from '../../shell.js';
 import type {Plan} from '../../plan.js';
 import type {HostSpec} from '../../target.js';
@@ -42,9 +42,9 @@ export const defaultTimeoutMs = 30_000;
 export const defaultConcurrency = 3;
 
 /**
- * OpenSSL names of the PSK suites, forward-secret ECDHE-PSK first (zabbix.md §3/§4.1: Debian's
+ * OpenSSL names of the PSK suites, forward-secret ECDHE-PSK first (docs/zabbix.md#tls-versions-and-suites, docs/zabbix.md#tls-from-node: Debian's
  * GnuTLS agent offers ECDHE-PSK only with AES-128-CBC, and honours the client's order). Node's
- * default list says !PSK, so PSK suites must be named; its TLS 1.3 suites stay enabled (§4.3).
+ * default list says !PSK, so PSK suites must be named; its TLS 1.3 suites stay enabled (docs/zabbix.md#tls-from-node).
  * These are the suites the agents offer, so the certificate floor (security/floor.ts
  * secureCiphers, AEAD with forward secrecy only) is not applied to PSK: it would lock out the
  * GnuTLS agents, and a PSK handshake involves no certificate key to be weak.
@@ -215,7 +215,7 @@ export function prepareTls(endpoint: ZabbixEndpoint, warn: (message: string) => 
 				throw configError(`the PSK must be 16 to 256 bytes (32-512 hex digits), got ${options.key.length} bytes`, 'Use the key configured as TLSPSKFile on the agent');
 			}
 
-			// Node's default list says !PSK, so PSK suites must be named (zabbix.md §4.1). No
+			// Node's default list says !PSK, so PSK suites must be named (docs/zabbix.md#tls-from-node). No
 			// certificate takes part in a PSK handshake, so no CA store either (`ca: []`): the
 			// default one costs Node 20 ~30 ms to build when NODE_EXTRA_CA_CERTS is unset.
 			return {
@@ -336,7 +336,7 @@ async function tcpConnect(endpoint: ZabbixEndpoint): Promise<net.Socket> {
 	});
 }
 
-/** Why a TLS handshake with a Zabbix agent ends in a reset, by mode (zabbix.md §2.4, §4.2, §4.4, §8). */
+/** Why a TLS handshake with a Zabbix agent ends in a reset, by mode (docs/zabbix.md#refused-connections, docs/zabbix.md#tls-from-node, docs/zabbix.md#agent-certificates). */
 function handshakeCauses(kind: 'psk' | 'cert', endpoint: ZabbixEndpoint): string {
 	if (kind === 'psk') {
 		return [
@@ -441,7 +441,7 @@ function validNow(cert: X509Certificate, now: number): boolean {
 
 /**
  * Chain check without the purpose (EKU) rule, used only when OpenSSL's sole complaint was
- * INVALID_PURPOSE (zabbix.md §8: GnuTLS/Zabbix accept agent certificates without serverAuth).
+ * INVALID_PURPOSE (docs/zabbix.md#agent-certificates: GnuTLS/Zabbix accept agent certificates without serverAuth).
  * OpenSSL keeps only the LAST verification error, and chain building runs before the purpose
  * check, so "INVALID_PURPOSE" alone does not prove that the issuer was trusted: check it here.
  */
@@ -677,7 +677,7 @@ async function exchangeOnce(endpoint: ZabbixEndpoint, state: AgentState, key: st
 					socket,
 					secureContext: prepared.context,
 					pskCallback: () => ({identity: prepared.identity, psk: prepared.key}),
-					// No certificate in PSK mode; Node's default host-name check would fail (zabbix.md §4.2).
+					// No certificate in PSK mode; Node's default host-name check would fail (docs/zabbix.md#tls-from-node).
 					checkServerIdentity: () => undefined,
 				}));
 				sockets.push(tlsSocket);
@@ -692,7 +692,7 @@ async function exchangeOnce(endpoint: ZabbixEndpoint, state: AgentState, key: st
 				const tlsSocket = await race(tlsHandshake(endpoint, 'cert', {
 					socket,
 					secureContext: prepared.context,
-					// Verified below: Zabbix accepts agent certificates without serverAuth and matches no host name (zabbix.md §4.4, §8).
+					// Verified below: Zabbix accepts agent certificates without serverAuth and matches no host name (docs/zabbix.md#agent-certificates).
 					rejectUnauthorized: false,
 					checkServerIdentity: () => undefined,
 				}));

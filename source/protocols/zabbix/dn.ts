@@ -1,5 +1,5 @@
 /**
- * Distinguished names the way Zabbix prints and compares them (zabbix.md §4.5, tls.c
+ * Distinguished names the way Zabbix prints and compares them (docs/zabbix.md#issuer-and-subject, tls.c
  * zbx_x509_dn_gets/zbx_print_rdn_value, verified against zabbix_get 6.0.14 / GnuTLS 3.7.9):
  * RDNs in RFC 4514 order (last encoded first), "," with no spaces, GnuTLS attribute names
  * (EMAIL, surName, givenName, …; unknown types as dotted OIDs), only the FIRST value of a
@@ -77,7 +77,7 @@ export function certificateNames(der: Buffer): {issuer: Name; subject: Name} {
 	return {issuer: parseName(der, issuer), subject: parseName(der, subject)};
 }
 
-/** GnuTLS 3.7 gnutls_x509_dn_oid_name() names (checked against zabbix_get output, zabbix.md §4.5). */
+/** GnuTLS 3.7 gnutls_x509_dn_oid_name() names (checked against zabbix_get output, docs/zabbix.md#issuer-and-subject). */
 const gnutlsNames: Record<string, string> = {
 	'2.5.4.3': 'CN',
 	'2.5.4.4': 'surName',

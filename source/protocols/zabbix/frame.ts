@@ -1,12 +1,12 @@
 /**
- * The Zabbix `ZBXD` frame (zabbix.md §2.1), pure Buffer ↔ objects, no sockets.
+ * The Zabbix `ZBXD` frame (docs/zabbix.md#frame), pure Buffer ↔ objects, no sockets.
  *
  *   "ZBXD" | flags u8 | data length u32le | reserved u32le | data        (13-byte header)
  *   with flag 0x04 (large) both length fields are u64le                  (21-byte header)
  *
  * flags: 0x01 protocol (must be set), 0x02 zlib-compressed body (reserved = uncompressed length),
  * 0x04 large. zabbix_agent2 fills `reserved` with the data length even when uncompressed, so only
- * flag 0x02 decides about decompression, never `reserved != 0` (zabbix.md §2.1).
+ * flag 0x02 decides about decompression, never `reserved != 0` (docs/zabbix.md#frame).
  */
 import {deflateSync, inflateSync} from 'node:zlib';
 import {SecmonError} from '../../errors.js';
@@ -32,7 +32,7 @@ export const defaultMaxFrameBytes = 64 * 1024 * 1024;
 
 export const notSupported = 'ZBX_NOTSUPPORTED';
 
-/** Builds a request frame: header + the item key in UTF-8 (no NUL, no newline; zabbix.md §2.1). */
+/** Builds a request frame: header + the item key in UTF-8 (no NUL, no newline; docs/zabbix.md#frame). */
 export function encodeRequest(key: string, options: {compress?: boolean} = {}): Buffer {
 	const data = Buffer.from(key, 'utf8');
 	return encodeFrame(data, options);
@@ -78,7 +78,7 @@ function protocolError(message: string, hint?: string): SecmonError {
 
 /**
  * Incremental decoder for exactly one frame (the agent answers once per connection and then
- * closes, zabbix.md §2.1). Feed it with `push(chunk)`; it returns the frame once complete.
+ * closes, docs/zabbix.md#frame). Feed it with `push(chunk)`; it returns the frame once complete.
  * Bytes after the frame, a bad header, an oversized length and `end()` before completion are errors.
  */
 export class FrameDecoder {
@@ -198,7 +198,7 @@ function parseHeader(buffer: Buffer, maxBytes: number): {flags: number; size: nu
 			checkSize(reserved64, maxBytes, 'uncompressed length');
 		}
 
-		// Only meaningful with 0x02; agent2 fills it regardless (zabbix.md §2.1).
+		// Only meaningful with 0x02; agent2 fills it regardless (docs/zabbix.md#frame).
 		reserved = reserved64 > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(reserved64);
 	} else {
 		dataLength = buffer.readUInt32LE(5);
@@ -247,7 +247,7 @@ export type AgentResponse
 		| {kind: 'notsupported'; reason: string};
 
 /**
- * Interprets a passive-check response body (zabbix.md §2.3): `ZBX_NOTSUPPORTED\0reason` (or
+ * Interprets a passive-check response body (docs/zabbix.md#zbx_notsupported): `ZBX_NOTSUPPORTED\0reason` (or
  * `ZBX_NOTSUPPORTED` alone) means unsupported; anything else is the value as text.
  */
 export function parseResponse(data: Uint8Array): AgentResponse {

@@ -1,5 +1,5 @@
 /**
- * Zabbix item keys → the common metric model (DESIGN.md "one common metric model"). A passive
+ * Zabbix item keys → the common metric model (docs/design.md#metric-model). A passive
  * check returns text only, so the type comes from the value (integer → i64, decimal → double,
  * anything else → string) unless the key is one of the well-known agent keys below, whose
  * semantics (counter vs instant) and units are known from the Zabbix documentation.

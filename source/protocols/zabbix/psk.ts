@@ -1,6 +1,6 @@
 /**
  * Zabbix pre-shared keys: the key comes from a FILE only (never argv, so it never shows in `ps`
- * or shell history), the same format and checks as Zabbix's zbx_read_psk_file() (zabbix.md §1):
+ * or shell history), the same format and checks as Zabbix's zbx_read_psk_file() (docs/zabbix.md#running-the-agent):
  * the first line only, CR/LF stripped, 32..512 hex digits (16..256 bytes). Errors use
  * zabbix_get's own wording so that scripts and people recognise them.
  */

@@ -1,8 +1,8 @@
 /**
  * The interactive `Ask` for the trust layer: renders <TrustPrompt> on the terminal and resolves
  * with the answer. Plain .ts with dynamic imports, so that importing this module (e.g. from
- * cli.tsx) loads neither ink nor react: only a real prompt pays for them (DESIGN.md "React only
- * in the TUI").
+ * cli.tsx) loads neither ink nor react: only a real prompt pays for them (docs/design.md#layering-rules: React only
+ * in the TUI).
  */
 import {SecmonError} from '../../errors.js';
 import {untrustedMessage} from '../../security/messages.js';

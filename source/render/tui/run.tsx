@@ -6,9 +6,8 @@
  */
 import process from 'node:process';
 import {performance} from 'node:perf_hooks';
-import type {Io} from '../../cli.js';
+import {type Io, type SessionHooks} from '../../io.js';
 import {openSource} from '../../commands/live.js';
-import type {SessionHooks} from '../../connect.js';
 import {exitCodes, isSecmonError, SecmonError} from '../../errors.js';
 import type {MetricSource} from '../../metrics/source.js';
 import type {Plan} from '../../plan.js';

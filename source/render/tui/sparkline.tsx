@@ -1,5 +1,5 @@
 /**
- * A one-line chart of recent values (ecosystem.md §4.1: block characters scaled to the min/max of
+ * A one-line chart of recent values (docs/design.md#live-panes: block characters scaled to the min/max of
  * the history window, newest at the right). Gaps (NaN: no value, collector away) are blanks.
  */
 import {Text} from 'ink';

@@ -8,7 +8,8 @@ import type {
 } from '../../metrics/model.js';
 import {key as instanceKey, toRates} from '../../metrics/rate.js';
 import type {SecureMode, TlsFacts, TrustQuestion} from '../../security/types.js';
-import {pcpTypeCode, pmPrintValue} from '../pcp-format.js';
+import {pmPrintValue} from '../pcp-format.js';
+import {pcpTypeCode} from '../../protocols/pcp/model.js';
 import {joinScaled, scaleValue} from '../units.js';
 import {safeAction} from './safe-action.js';
 

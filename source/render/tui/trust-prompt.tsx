@@ -1,5 +1,5 @@
 /**
- * The trust-on-first-use prompt (DESIGN.md: shows SHA-256 and SHA-1, subject, issuer, SANs,
+ * The trust-on-first-use prompt (docs/design.md#trust-prompt: shows SHA-256 and SHA-1, subject, issuer, SANs,
  * validity; the default is No). Props only: it knows nothing of sockets or the store.
  * Keys: y = trust and save, o = accept once, n / Esc = no, arrows + Enter to choose, Enter at the
  * start = No. Pasting (or typing) the full SHA-256 and pressing Enter counts as yes, as in OpenSSH.

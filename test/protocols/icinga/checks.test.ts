@@ -5,7 +5,7 @@ import {
 import {parsePerfdata} from '../../../source/protocols/icinga/perfdata.js';
 import {checkObject, splitServiceName, statusObjects} from '../../../source/protocols/icinga/source.js';
 
-/** The captured web-01!temperature result of others.md §1.4. */
+/** The captured web-01!temperature result of docs/icinga-livestatus-mon.md#check-results. */
 const temperature = {
 	active: true,
 	check_source: 'icinga2-master',

@@ -27,7 +27,7 @@ describe('netstrings (Icinga JSON-RPC framing)', () => {
 	});
 });
 
-describe('pki::RequestCertificate responses (others.md §1.6)', () => {
+describe('pki::RequestCertificate responses (docs/icinga-livestatus-mon.md#ticket-enrollment)', () => {
 	test('signed, pending, refused; other ids are skipped', () => {
 		expect(interpretResponse({jsonrpc: '2.0', method: 'icinga::Hello', params: {}}, 'a', 'fp')).toBeUndefined();
 		expect(interpretResponse({id: 'b', result: {status_code: 0}}, 'a', 'fp')).toBeUndefined();

@@ -20,7 +20,7 @@ describe('splitPerfdata', () => {
 });
 
 describe('parsePerfItem', () => {
-	test('captured plugin strings (others.md §1.4, §3.3)', () => {
+	test('captured plugin strings (docs/icinga-livestatus-mon.md#check-results, docs/icinga-livestatus-mon.md#livestatus-metrics)', () => {
 		expect(parsePerfItem('load1=1.070;5.000;10.000;0;')).toEqual({
 			label: 'load1',
 			value: 1.07,
@@ -103,13 +103,13 @@ describe('parseRange', () => {
 });
 
 describe('parsePerfdata', () => {
-	test('a Livestatus perf_data string (others.md §3.3) with a bad item in the middle', () => {
+	test('a Livestatus perf_data string (docs/icinga-livestatus-mon.md#livestatus-metrics) with a bad item in the middle', () => {
 		const {values, errors} = parsePerfdata('load1=0.650;5.000;10.000;0; bogus load5=0.470;4.000;6.000;0; load15=0.280;3.000;4.000;0;');
 		expect(values.map(v => [v.label, v.value])).toEqual([['load1', 0.65], ['load5', 0.47], ['load15', 0.28]]);
 		expect(errors).toEqual(['no "=" in "bogus"']);
 	});
 
-	test('Icinga arrays mix strings and PerfdataValue objects (others.md §1.4)', () => {
+	test('Icinga arrays mix strings and PerfdataValue objects (docs/icinga-livestatus-mon.md#check-results)', () => {
 		const {values, errors} = parsePerfdata([
 			'temp=23.650000C;28;29;0;50',
 			{

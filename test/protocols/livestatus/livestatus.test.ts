@@ -1,6 +1,6 @@
 /**
  * The Livestatus source against Icinga 2's livestatus feature behind stunnel4, laid out like a
- * Checkmk site (test/peers/livestatus.sh, others.md §3): server-auth TLS port, client-certificate
+ * Checkmk site (test/peers/livestatus.sh, docs/icinga-livestatus-mon.md#livestatus): server-auth TLS port, client-certificate
  * port, error codes over one KeepAlive connection, the raw query runner, each TLS refusal.
  */
 import {readFileSync} from 'node:fs';
@@ -55,7 +55,7 @@ async function failure(promise: Promise<unknown>): Promise<SecmonError> {
 	throw new Error('expected a SecmonError');
 }
 
-/** Open a source and run a first query (mTLS refusals arrive on the first read, others.md §2.3). */
+/** Open a source and run a first query (mTLS refusals arrive on the first read, docs/icinga-livestatus-mon.md#stunnel). */
 async function sourceFor(port: number, options: PlanOptions, extra: Record<string, string> = {}) {
 	const hooks = hooksFor(env(extra));
 	const source = await openLivestatus(target(port), await planFor(options, hooks.env), hooks);

@@ -6,7 +6,7 @@ import {rowObject, statusObject} from '../../../source/protocols/livestatus/sour
 import {MetricTree} from '../../../source/protocols/icinga/checks.js';
 
 describe('fixed16 header', () => {
-	test('captured headers (others.md §3.4)', () => {
+	test('captured headers (docs/icinga-livestatus-mon.md#livestatus-protocol)', () => {
 		expect(parseFixed16('200          34\n')).toEqual({code: 200, length: 34});
 		expect(parseFixed16(Buffer.from('404          35\n'))).toEqual({code: 404, length: 35});
 		expect(parseFixed16('452        2001\n')).toEqual({code: 452, length: 2001});
@@ -65,7 +65,7 @@ describe('answers', () => {
 		expect(() => parseRows('{"a":1}', 'h:1')).toThrow(/not a list of rows/);
 	});
 
-	test('captured service and host rows (others.md §3.3) become check objects', () => {
+	test('captured service and host rows (docs/icinga-livestatus-mon.md#livestatus-metrics) become check objects', () => {
 		const service = rowObject('service', ['secmon-local', 'load', 0, 1, 'LOAD OK - total load average: 0.65, 0.47, 0.28', 'load1=0.650;5.000;10.000;0; load5=0.470;4.000;6.000;0;', 1_795_475_130, 0.01]);
 		const host = rowObject('host', ['web-01', 1, 0, '', '', -1, 0]);
 		const tree = new MetricTree([service!, host!]);

@@ -1,6 +1,6 @@
 /**
  * The mon source against Debian's mon 1.3.6 behind stunnel4 requiring client certificates
- * (test/peers/mon.sh, others.md §2): lock-step commands over one TLS connection, login from a
+ * (test/peers/mon.sh, docs/icinga-livestatus-mon.md#mon): lock-step commands over one TLS connection, login from a
  * password file, 520/530 answers, and each TLS refusal.
  */
 import {readFileSync, writeFileSync} from 'node:fs';
@@ -105,7 +105,7 @@ describe('mon through stunnel with client certificates', () => {
 			expect(failures).toHaveLength(1);
 			expect(failures[0]).toMatch(/service=broken/);
 			expect(await mon.lines('list group local')).toEqual(['hostgroup local localhost']);
-			// Not allowed without a login: mon says "unknown command" (others.md §2.2).
+			// Not allowed without a login: mon says "unknown command" (docs/icinga-livestatus-mon.md#mon-protocol).
 			const refused = await failure(mon.lines('disable service local broken'));
 			expect(refused.message).toMatch(/refused "disable service": 520 command could not be executed, unknown command/);
 			expect(refused.hint).toMatch(/auth\.cf.*password file/);

@@ -5,7 +5,7 @@ import {
 import {parseOpstatus} from '../../../source/protocols/mon/source.js';
 import {MetricTree} from '../../../source/protocols/icinga/checks.js';
 
-/** Captured from mon 1.3.6 over stunnel (others.md §2.2 and the test peer). */
+/** Captured from mon 1.3.6 over stunnel (docs/icinga-livestatus-mon.md#mon-protocol and the test peer). */
 const opstatus = [
 	'group=local service=closed-port opstatus=0 last_opstatus=0 exitval=1 timer=4 last_success=0 last_trap=0 last_check=1795474890 ack=0 monitor=tcp.monitor\\20-p\\2025898 last_summary=localhost last_detail=\\0alocalhost\\20could\\20not\\20connect:\\20Connection\\20refused\\0a last_failure=1795474889 interval=15 monitor_duration=1 monitor_running=0 last_alert=1795474889 first_failure=1795474843 failure_duration=55',
 	'group=local service=load-perf opstatus=1 last_opstatus=1 exitval=0 timer=3 last_success=1795474888 last_check=1795474888 last_summary=LOAD\\20OK\\20-\\20total\\20load\\20average:\\200.32,\\200.46,\\200.25|load1=0.320;8.000;16.000;0;\\20load5=0.460;6.000;12.000;0;\\20load15=0.250;4.000;8.000;0;\\20 last_detail=nagios_rc=0\\0a interval=15 alerts_sent=0',

@@ -216,7 +216,7 @@ describe('PcpClient against a real plain pmcd', () => {
 		expect(load).toBe(0x0f_00_08_00);
 		expect(unknown).toBeInstanceOf(PcpError);
 		expect(pcpCode(unknown)).toBe(PM_ERR.NAME);
-		// One unknown name alone comes back as ERROR, not PMNS_IDS (pcp.md §3.4).
+		// One unknown name alone comes back as ERROR, not PMNS_IDS (docs/pcp.md#pmns-requests).
 		const [alone] = await client.lookupNames(['no.such.metric']);
 		expect(pcpCode(alone)).toBe(PM_ERR.NAME);
 		expect(await client.lookupNames([])).toEqual([]);
@@ -311,7 +311,7 @@ describe('PcpClient against a real plain pmcd', () => {
 	test('text: one-line, help, empty help, unknown', async () => {
 		expect(await client.text(0x0f_00_08_00, PM_TEXT.PMID | PM_TEXT.ONELINE)).toBe('1, 5 and 15 minute load average');
 		expect(await client.text(0x0f_00_08_00, PM_TEXT.PMID | PM_TEXT.HELP)).toBe('');
-		// Empty indom help: pminfo -T falls back to the one-line text (pcp.md §4).
+		// Empty indom help: pminfo -T falls back to the one-line text (docs/pcp.md#help-text).
 		expect(await client.text(pmInDom(60, 2), PM_TEXT.INDOM | PM_TEXT.HELP)).toBe('');
 		expect(await client.text(pmInDom(60, 2), PM_TEXT.INDOM | PM_TEXT.ONELINE)).toBe('load averages for 1, 5, and 15 minutes');
 		expect(await rejectionCode(client.text(0x0f_3f_ff_ff, PM_TEXT.ONELINE))).toBe(PM_ERR.TEXT);
@@ -441,7 +441,7 @@ describe('PcpClient against a real TLS-offering pmcd', () => {
 		}));
 		expect(error).toBe(refusal);
 		expect(handed?.destroyed).toBe(true);
-		// Pmcd is not left blocked in SSL_accept (pcp.md §2.4): the next session works.
+		// Pmcd is not left blocked in SSL_accept (docs/pcp.md#tls-upgrade): the next session works.
 		const client = await connect(peer, 'enforce', {upgrade: trivialUpgrade()});
 		expect(await client.traverse('hinv.ncpu')).toEqual(['hinv.ncpu']);
 		client.close();

@@ -9,7 +9,7 @@ import {
 const pmerr = ['/usr/bin/pmerr', '/usr/local/bin/pmerr'].find(file => existsSync(file));
 
 describe('pmErrStr', () => {
-	test('texts pminfo prints (pcp.md §2.3, §3.6)', () => {
+	test('texts pminfo prints (docs/pcp.md#secure-modes, docs/pcp.md#error-codes)', () => {
 		expect(pmErrStr(0)).toBe('No error');
 		expect(pmErrStr(-111)).toBe('Connection refused');
 		expect(pmErrStr(-95)).toBe('Operation not supported');
@@ -63,7 +63,7 @@ describe('pmErrStr', () => {
 	});
 });
 
-describe('PCP 1.x numbering in the greeting (pcp.md §3.3)', () => {
+describe('PCP 1.x numbering in the greeting (docs/pcp.md#greeting)', () => {
 	test('-1042 is PM_ERR_PERMISSION, errno values pass through', () => {
 		expect(fromPcp1Code(-1042)).toBe(PM_ERR.PERMISSION);
 		expect(fromPcp1Code(-1000)).toBe(PM_ERR.GENERIC);

@@ -329,7 +329,7 @@ describe('real captured PDUs', () => {
 });
 
 describe('encoders for forms the captures lack', () => {
-	test('PROFILE: empty, and include/exclude lists (pcp.md §3.4)', () => {
+	test('PROFILE: empty, and include/exclude lists (docs/pcp.md#profile)', () => {
 		expect(encodeProfile(emptyProfile).toString('hex')).toBe(find('plain-pmval', 'PROFILE').toString('hex'));
 		const profile = {
 			ctxid: 0, globalState: PM_PROFILE.INCLUDE, profiles: [
@@ -418,7 +418,7 @@ describe('encoders for forms the captures lack', () => {
 		expect(decodeGreeting(buf).status).toBe(PM_ERR.PERMISSION);
 	});
 
-	test('units bitfields (pcp.md §3.5)', () => {
+	test('units bitfields (docs/pcp.md#identifiers)', () => {
 		const cases: Array<[string, Record<string, number>]> = [
 			['10010000', {dimSpace: 1, scaleSpace: 1}], // Kbyte
 			['01002000', {dimTime: 1, scaleTime: 2}], // Millisec
@@ -509,7 +509,7 @@ describe('malformed PDUs', () => {
 				if (outcome === 'ok' && p.name === 'ERROR' && p.len === 20 && k === 16) {
 					// A greeting cut to 16 bytes is a well-formed plain ERROR.
 				} else if (outcome === 'ok') {
-					// Only padding may go (pmcd also accepts unpadded names, pcp.md §3.4) …
+					// Only padding may go (pmcd also accepts unpadded names, docs/pcp.md#pmns-requests) …
 					expect(full.length - k, `${p.capture} ${p.name} truncated to ${k}`).toBeLessThan(4);
 					// … and only if the dropped bytes are padding.
 					expect(full.subarray(k).every(b => b === 0x7e || b === 0), `${p.capture} ${p.name} truncated to ${k}`).toBe(true);

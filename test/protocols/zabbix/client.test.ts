@@ -3,7 +3,7 @@
  * small ZBXD server in this process for the pool's politeness rules (concurrency, slow start,
  * back-off), which a real agent cannot report.
  *
- * Every refused connection costs one agent listener a 1 s sleep (zabbix.md §2.4), so each agent
+ * Every refused connection costs one agent listener a 1 s sleep (docs/zabbix.md#refused-connections), so each agent
  * sees only a few failures and they come last in their block.
  */
 import {execFileSync} from 'node:child_process';
@@ -328,7 +328,7 @@ describe.runIf(zabbixPeersInstalled())('against the real zabbix_agentd', () => {
 		});
 	});
 
-	describe('agent certificate without serverAuth (zabbix.md §8)', () => {
+	describe('agent certificate without serverAuth (docs/zabbix.md#agent-certificates)', () => {
 		let agent: Agent;
 		beforeAll(async () => {
 			agent = await startAgent('cert', {agentEku: 'clientAuth'});

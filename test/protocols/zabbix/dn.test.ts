@@ -16,7 +16,7 @@ import {
 	runZabbixGet, stripZabbixPrefix, zabbixPeersInstalled, zabbixPort,
 } from '../../helpers/zabbix.js';
 
-// A subject with everything that differs between Node, OpenSSL and GnuTLS (zabbix.md §4.5):
+// A subject with everything that differs between Node, OpenSSL and GnuTLS (docs/zabbix.md#issuer-and-subject):
 // multi-valued RDN, EMAIL/surName/givenName names, escapes, leading '#', trailing space, UTF-8.
 const oddSubject = '/DC=test/C=LV/ST=Riga/L=Riga/street=Main St 1/O=Acme, Inc./OU=Ops+OU=Dev/CN=#agent "1" <x> '
 	+ '/emailAddress=ops@example.com/serialNumber=42/title=T/GN=G/SN=S/UID=u1/description=desc;x\\/y'

@@ -7,7 +7,7 @@ import {SecmonError} from '../../../source/errors.js';
 
 const hex = (text: string) => Buffer.from(text.replaceAll(/\s+/g, ''), 'hex');
 
-// zabbix.md §2.2: real exchanges with Debian zabbix_agentd 6.0.14.
+// docs/zabbix.md#requests-and-responses: real exchanges with Debian zabbix_agentd 6.0.14.
 const pingRequest = hex('5a 42 58 44 01 0a 00 00 00 00 00 00 00 61 67 65 6e 74 2e 70 69 6e 67');
 const pingResponse = hex('5a 42 58 44 01 01 00 00 00 00 00 00 00 31');
 const compressedVersionRequest = hex('5a 42 58 44 03 15 00 00 00 0d 00 00 00 78 9c 4b 4c 4f cd 2b d1 2b 4b 2d 2a ce cc cf 03 00 24 1a 05 44');
@@ -72,7 +72,7 @@ describe('FrameDecoder', () => {
 	});
 
 	it('ignores reserved when 0x02 is not set (zabbix_agent2 puts the length there)', () => {
-		// zabbix.md §2.1: agent2 answers "1" as 01 01000000 01000000 31
+		// docs/zabbix.md#frame: agent2 answers "1" as 01 01000000 01000000 31
 		expect(decodeFrame(hex('5a42584401 01000000 01000000 31')).data.toString()).toBe('1');
 	});
 

@@ -41,7 +41,7 @@ afterAll(() => {
 	rmSync(dir, {recursive: true, force: true});
 });
 
-// The cases zabbix_get checks, with its exact message (zabbix.md §5 and its zbx_read_psk_file()).
+// The cases zabbix_get checks, with its exact message (docs/zabbix.md#zabbix_get and its zbx_read_psk_file()).
 const cases: Array<[string, string | undefined, (name: string) => string]> = [
 	['short.psk', 'abcd1234\n', name => `PSK in file "${name}" is too short. Minimum is 32 hex-digits`],
 	['long.psk', `${'0'.repeat(600)}\n`, name => `PSK in file "${name}" is too long. Maximum is 512 hex-digits`],

@@ -44,7 +44,7 @@ function sample(host: string, seconds: number, free: number, reads = seconds * 1
 	};
 }
 
-/** Input is attached in an effect; React 19 renders asynchronously (ecosystem.md §2.3). */
+/** Input is attached in an effect; React 19 renders asynchronously (docs/node.md#ink-and-react). */
 async function settle(): Promise<void> {
 	await delay(30);
 }
