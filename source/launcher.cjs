@@ -1,44 +1,95 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * The `secmon` command: loads the CommonJS bundle beside it (secmon.cjs and chunks/) with
- * V8 code caches, so that a one-shot `--json` fetch starts close to bare Node (core issue
- * part 7, bench/startup.mjs). Node 20 has no compile cache of its own for user code
- * (module.enableCompileCache arrived in Node 22), and compiling the bundle is a large share
- * of start-up.
+ * The `secmon` command: loads the CommonJS bundle beside it (secmon.cjs and chunks/) so that
+ * a one-shot `--json` fetch starts close to bare Node (core issue part 7, bench/startup.mjs).
+ * Compiling the bundle is a large share of start-up, so each path keeps compiled code:
  *
- * Each bundle file `X.cjs` may have `X.cjs.cache`, written by the build (rolldown.config.js
- * runs a few real commands with SECMON_BUILD_CODE_CACHE=1). V8 checks that a cache
- * matches the source text, V8 version and flags; a cache that does not match is ignored
- * and the file is compiled as usual.
+ * - Node >= 22.1: Node's own compile cache (module.enableCompileCache, lib/internal/modules/
+ *   helpers.js), in a directory of the user's own (below), and a plain require of the bundle.
+ * - Node 20 (no compile cache for user code): the bundle files are compiled here with
+ *   vm.Script and the V8 code cache `X.cjs.cache` the build wrote beside each `X.cjs`
+ *   (rolldown.config.js runs a few real commands with SECMON_BUILD_CODE_CACHE=1). V8 checks
+ *   that a cache matches the source text, V8 version and flags, and ignores one that does not.
  *
- * The bundle files require each other only by relative path ("./chunks/fetch-X.cjs"), so
- * this file loads them itself: no resolution, realpath or package.json lookups per file
- * (~1 ms of start-up for three files). Everything else (node: built-ins, ink, react, conf,
- * node-forge) goes through Node's own require, from this directory.
+ * Neither path gives vm.Script `importModuleDynamically`: the only way to allow import() there
+ * without --experimental-vm-modules, vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER, prints an
+ * ExperimentalWarning on every Node (lib/internal/vm.js). The bundle's import() of ES-module-only
+ * packages (ink, react) calls the function below instead, whose import() is in this file, which
+ * Node compiled itself.
  */
 const fs = require('node:fs');
+// Public node:module: it also sets Module.enableCompileCache (lib/module.js), which
+// module.constructor alone does not have yet.
+const Module = require('node:module');
 const path = require('node:path');
-const vm = require('node:vm');
 
-// Node's CommonJS Module class, without loading the public node:module (and what it pulls in).
-const Module = module.constructor;
-const writeCaches = process.env.SECMON_BUILD_CODE_CACHE === '1';
-const compiled = [];
-/** Bundle file name -> its module object, entered before the file runs (cycles see partial exports, as in Node). */
-const bundleModules = new Map();
-let nodeRequire;
+// Resolved from this directory, as the bundle's own import() would be (dist/ and dist/chunks/
+// find the same node_modules). rolldown.config.js (esmImportsThroughLauncher) calls it.
+globalThis[Symbol.for('secmon.import')] = specifier => import(specifier);
 
-function readCache(file) {
+/**
+ * The compile cache directory: $XDG_CACHE_HOME/secmon/node-compile-cache, else
+ * ~/.cache/secmon/node-compile-cache. Not Node's default (os.tmpdir()): a cache is code that
+ * runs, so it is kept where only this user can write, as the trust store is (security/home.ts):
+ * a directory that is a link, another user's, or writable by group or others is not used.
+ * Undefined (no cache, only slower) when there is no such directory and it cannot be made.
+ */
+function compileCacheDirectory() {
+	// As the XDG Base Directory Specification says: a relative path in $XDG_CACHE_HOME is ignored.
+	const {XDG_CACHE_HOME: xdg, HOME: home} = process.env;
+	const base = xdg && path.isAbsolute(xdg) ? xdg : (home && path.isAbsolute(home) ? path.join(home, '.cache') : undefined);
+	if (base === undefined) {
+		return undefined;
+	}
+
+	const directory = path.join(base, 'secmon', 'node-compile-cache');
 	try {
-		return fs.readFileSync(file);
+		fs.mkdirSync(directory, {recursive: true, mode: 0o700});
+		const stats = fs.lstatSync(directory);
+		const uid = process.getuid?.();
+		return stats.isDirectory() && (uid === undefined || stats.uid === uid) && (stats.mode & 0o022) === 0 ? directory : undefined;
 	} catch {
 		return undefined;
 	}
 }
 
-function requireFrom(directory) {
-	return request => {
+// Node >= 22.1. SECMON_BUILD_CODE_CACHE is then ignored: its caches would serve no Node that runs them.
+if (typeof Module.enableCompileCache === 'function') {
+	// NODE_DISABLE_COMPILE_CACHE=1 turns it off, as for any Node program.
+	const directory = compileCacheDirectory();
+	if (directory !== undefined) {
+		Module.enableCompileCache(directory);
+	}
+
+	// The bundle runs the command when loaded.
+	// eslint-disable-next-line import-x/no-unassigned-import
+	require('./secmon.cjs');
+} else {
+	loadWithCodeCaches();
+}
+
+function loadWithCodeCaches() {
+	const vm = require('node:vm');
+	const writeCaches = process.env.SECMON_BUILD_CODE_CACHE === '1';
+	const compiled = [];
+	/** Bundle file name -> its module object, entered before the file runs (cycles see partial exports, as in Node). */
+	const bundleModules = new Map();
+	let nodeRequire;
+
+	const readCache = file => {
+		try {
+			return fs.readFileSync(file);
+		} catch {
+			return undefined;
+		}
+	};
+
+	// The bundle files require each other only by relative path ("./chunks/fetch-X.cjs"), so they
+	// are loaded here: no resolution, realpath or package.json lookups per file (~1 ms of start-up
+	// for three files). Everything else (node: built-ins, ink, react, conf, node-forge) goes
+	// through Node's own require, from this directory.
+	const requireFrom = directory => request => {
 		if (request.startsWith('./') || request.startsWith('../')) {
 			return loadBundleFile(path.join(directory, request));
 		}
@@ -46,55 +97,53 @@ function requireFrom(directory) {
 		nodeRequire ??= Module.createRequire(__filename);
 		return nodeRequire(request);
 	};
-}
 
-function loadBundleFile(filename) {
-	const known = bundleModules.get(filename);
-	if (known) {
-		return known.exports;
-	}
-
-	const bundleModule = {
-		exports: {}, id: filename, filename, loaded: false,
-	};
-	bundleModules.set(filename, bundleModule);
-	// The same wrapper Node uses; a leading #! line is blanked (same length, same line numbers).
-	const content = fs.readFileSync(filename, 'utf8');
-	const source = Module.wrap(content.startsWith('#!') ? content.replace(/^#!.*/v, match => ' '.repeat(match.length)) : content);
-	const script = new vm.Script(source, {
-		filename,
-		cachedData: writeCaches ? undefined : readCache(filename + '.cache'),
-		// import() (ink, react) through Node's own loader; a callback here would need --experimental-vm-modules.
-		importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-	});
-	if (writeCaches) {
-		compiled.push({filename, script});
-	}
-
-	const directory = path.dirname(filename);
-	try {
-		script.runInThisContext().call(bundleModule.exports, bundleModule.exports, requireFrom(directory), bundleModule, filename, directory);
-	} catch (error) {
-		// As Node does: a file that failed to load is not kept half-initialized for the next require.
-		bundleModules.delete(filename);
-		throw error;
-	}
-
-	bundleModule.loaded = true;
-	return bundleModule.exports;
-}
-
-if (writeCaches) {
-	// After the run, so that the caches hold every function the run compiled, not only top levels.
-	process.once('exit', () => {
-		// The first training run that loads a file writes its cache; later runs add other files.
-		for (const {filename, script} of compiled) {
-			if (!fs.existsSync(filename + '.cache')) {
-				fs.writeFileSync(filename + '.cache', script.createCachedData());
-			}
+	function loadBundleFile(filename) {
+		const known = bundleModules.get(filename);
+		if (known) {
+			return known.exports;
 		}
-	});
-}
 
-// The bundle runs the command when loaded.
-loadBundleFile(path.join(__dirname, 'secmon.cjs'));
+		const bundleModule = {
+			exports: {}, id: filename, filename, loaded: false,
+		};
+		bundleModules.set(filename, bundleModule);
+		// The same wrapper Node uses; a leading #! line is blanked (same length, same line numbers).
+		const content = fs.readFileSync(filename, 'utf8');
+		const source = Module.wrap(content.startsWith('#!') ? content.replace(/^#!.*/v, match => ' '.repeat(match.length)) : content);
+		const script = new vm.Script(source, {
+			filename,
+			cachedData: writeCaches ? undefined : readCache(filename + '.cache'),
+		});
+		if (writeCaches) {
+			compiled.push({filename, script});
+		}
+
+		const directory = path.dirname(filename);
+		try {
+			script.runInThisContext().call(bundleModule.exports, bundleModule.exports, requireFrom(directory), bundleModule, filename, directory);
+		} catch (error) {
+			// As Node does: a file that failed to load is not kept half-initialized for the next require.
+			bundleModules.delete(filename);
+			throw error;
+		}
+
+		bundleModule.loaded = true;
+		return bundleModule.exports;
+	}
+
+	if (writeCaches) {
+		// After the run, so that the caches hold every function the run compiled, not only top levels.
+		process.once('exit', () => {
+			// The first training run that loads a file writes its cache; later runs add other files.
+			for (const {filename, script} of compiled) {
+				if (!fs.existsSync(filename + '.cache')) {
+					fs.writeFileSync(filename + '.cache', script.createCachedData());
+				}
+			}
+		});
+	}
+
+	// The bundle runs the command when loaded.
+	loadBundleFile(path.join(__dirname, 'secmon.cjs'));
+}

@@ -162,7 +162,7 @@ const clientCertAlerts = /ALERT_(?:UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOW
 
 /** The TLS alert name inside an OpenSSL error message ("… tlsv13 alert certificate required: …"). */
 function alertName(message: string): string | undefined {
-	return /(?:sslv3|tlsv1[23]?) alert ([a-z ]+?)(?::|$)/iv.exec(message)?.[1];
+	return /(?:sslv3|ssl\/tls|tlsv1[23]?) alert ([a-z ]+?)(?::|$)/iv.exec(message)?.[1];
 }
 
 /**
@@ -188,7 +188,9 @@ export function tlsFailure(error: unknown, context: {target: Target; clientCert:
 	}
 
 	const required = code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED';
-	if (required || (!context.clientCert && code === 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE')) {
+	// OpenSSL 3.2 renamed "sslv3 alert …" to "ssl/tls alert …" (crypto/err/openssl.txt): Node 20
+	// reports ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE, Node 22 and 24 ERR_SSL_SSL/TLS_ALERT_HANDSHAKE_FAILURE.
+	if (required || (!context.clientCert && /^ERR_SSL_(?:SSLV3|SSL\/TLS)_ALERT_HANDSHAKE_FAILURE$/v.test(code))) {
 		return new SecmonError(
 			'CLIENT_CERT_REQUIRED',
 			`collector ${where} ${required ? 'requires a client certificate' : 'failed the TLS handshake: it may require a client certificate, or it has no cipher suite or key in common with secmon'} (TLS alert: ${alert ?? code})`,

@@ -103,6 +103,7 @@ describe('a hostile pmcd cannot reach the terminal', () => {
 
 describe('certificate names cannot reach the terminal', () => {
 	let server: tls.Server;
+	const sockets = new Set<tls.TLSSocket>();
 	let port: number;
 	let dir: string;
 
@@ -129,6 +130,7 @@ describe('certificate names cannot reach the terminal', () => {
 			'subjectAltName=IP:127.0.0.1',
 		], {stdio: 'ignore'});
 		server = tls.createServer({cert: readFileSync(cert), key: readFileSync(key)}, socket => {
+			sockets.add(socket);
 			socket.on('error', () => undefined);
 			socket.end();
 		});
@@ -139,6 +141,12 @@ describe('certificate names cannot reach the terminal', () => {
 	});
 
 	afterAll(async () => {
+		// On Node 24 a server socket ended here can stay open after the client process has exited,
+		// and close() waits for every connection.
+		for (const socket of sockets) {
+			socket.destroy();
+		}
+
 		await new Promise<void>(resolve => {
 			server?.close(() => {
 				resolve();
