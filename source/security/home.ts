@@ -13,6 +13,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import {SecmonError} from '../errors.js';
+import {shellQuote} from '../shell.js';
 
 /** `SECMON_HOME` if set (tests point it at a temp dir), else `~/.pki/secmon` (next to PCP's ~/.pki/nssdb, not inside it). */
 export function secmonHome(env: NodeJS.ProcessEnv = process.env): string {
@@ -35,11 +36,6 @@ function describeFsError(error: unknown): string {
 	const code = errnoCode(error);
 	const message = error instanceof Error ? error.message : String(error);
 	return code ? `${code}: ${message.replace(/^[A-Z]+: /v, '')}` : message;
-}
-
-/** `value` quoted for a POSIX shell when it needs quoting, so hints can be pasted as they are. */
-export function shellQuote(value: string): string {
-	return /^[\w@%+=:,.\/\-]+$/v.test(value) ? value : `'${value.replaceAll('\'', String.raw`'\''`)}'`;
 }
 
 function octalMode(mode: number): string {

@@ -22,9 +22,10 @@ import net from 'node:net';
 import path from 'node:path';
 import {SecmonError} from '../errors.js';
 import {safeText} from '../safe-text.js';
+import {shellQuote} from '../shell.js';
 import {describeCertificate, splitPemBundle} from './certificate.js';
 import {
-	checkPrivateDir, ensurePrivateDir, errnoCode, readPrivateFile, shellQuote,
+	checkPrivateDir, ensurePrivateDir, errnoCode, readPrivateFile,
 } from './home.js';
 import type {Pin, Target} from './types.js';
 

@@ -14,9 +14,10 @@ import {unlinkSync} from 'node:fs';
 import path from 'node:path';
 import Conf from 'conf';
 import {SecmonError} from '../errors.js';
+import {shellQuote} from '../shell.js';
 import {describeCertificate, splitPemBundle} from './certificate.js';
 import {
-	checkPrivateDir, ensurePrivateDir, errnoCode, readPrivateFile, shellQuote,
+	checkPrivateDir, ensurePrivateDir, errnoCode, readPrivateFile,
 } from './home.js';
 import {maxCaFileBytes, type TrustStore} from './store.js';
 import type {CertificateInfo} from './types.js';

@@ -8,8 +8,9 @@ import {
 	afterEach, beforeEach, describe, expect, it,
 } from 'vitest';
 import {
-	checkKeyFileMode, checkPrivateDir, ensurePrivateDir, readPrivateFile, secmonHome, shellQuote,
+	checkKeyFileMode, checkPrivateDir, ensurePrivateDir, readPrivateFile, secmonHome,
 } from '../../source/security/home.js';
+import {shellQuote} from '../../source/shell.js';
 
 let temporary: string;
 
