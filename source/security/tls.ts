@@ -255,22 +255,28 @@ export function tlsFailure(error: unknown, context: {target: Target; clientCert:
 	);
 }
 
-/** The chain a failed handshake received, if any (leaf first). */
-export function receivedChain(socket: tls.TLSSocket): X509Certificate[] {
+/** The chain from `leaf` up its issuers as the peer sent it, leaf first (a loop ends it). */
+function walkChain(leaf: X509Certificate | undefined): X509Certificate[] {
 	const chain: X509Certificate[] = [];
 	const seen = new Set<string>();
-	try {
-		let current = socket.getPeerX509Certificate();
-		while (current && !seen.has(current.fingerprint256)) {
-			seen.add(current.fingerprint256);
-			chain.push(current);
-			current = current.issuerCertificate;
-		}
-	} catch {
-		// No certificate arrived.
+	let current = leaf;
+	while (current && !seen.has(current.fingerprint256)) {
+		seen.add(current.fingerprint256);
+		chain.push(current);
+		current = current.issuerCertificate;
 	}
 
 	return chain;
+}
+
+/** The chain a failed handshake received, if any (leaf first). */
+export function receivedChain(socket: tls.TLSSocket): X509Certificate[] {
+	try {
+		return walkChain(socket.getPeerX509Certificate());
+	} catch {
+		// No certificate arrived.
+		return [];
+	}
 }
 
 /** Handshake only: resolves on 'secureConnect', rejects (and destroys) on error, close or timeout. */
@@ -337,16 +343,7 @@ async function handshake(connectOptions: tls.ConnectionOptions, options: TlsOpti
  * does (~1 ms of a one-shot fetch, core issue part 7). Trust decisions read only the leaf.
  */
 export function presentedChain(leaf: X509Certificate | undefined): CertificateInfo[] {
-	const chain: CertificateInfo[] = [];
-	const seen = new Set<string>();
-	let current = leaf;
-	while (current && !seen.has(current.fingerprint256)) {
-		seen.add(current.fingerprint256);
-		chain.push(describeCertificate(current));
-		current = current.issuerCertificate;
-	}
-
-	return chain;
+	return walkChain(leaf).map(certificate => describeCertificate(certificate));
 }
 
 /**
