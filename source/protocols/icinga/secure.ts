@@ -18,6 +18,7 @@ import type {SessionHooks} from '../../io.js';
 import {rerunCommand} from '../../shell.js';
 import {SecmonError} from '../../errors.js';
 import type {Plan, SecurityPlan} from '../../plan.js';
+import {checkPlainAllowed} from '../../security/downgrade.js';
 import {secmonHome} from '../../security/home.js';
 import {TrustStore} from '../../security/store.js';
 import {connectTls, type TlsOptions} from '../../security/tls.js';
@@ -36,6 +37,23 @@ export function transportFor(protocol: Protocol, security: Pick<SecurityPlan, 'm
 
 export function plainTextWarning(target: HostSpec): string {
 	return `secmon: warning: ${target.protocol}://${target.display} in PLAIN TEXT because --secure off was asked for (not encrypted, not authenticated; anyone on the path can read and change it).`;
+}
+
+/**
+ * Livestatus and mon in plain text (only ever by an explicit --secure off): say so, and say it
+ * louder when the collector was read over verified TLS before (security/downgrade.ts).
+ */
+export function warnPlainText(target: HostSpec, security: Pick<SecurityPlan, 'mode' | 'modeSource'>, hooks: SessionHooks): void {
+	hooks.warn(plainTextWarning(target));
+	checkPlainAllowed({
+		store: new TrustStore(secmonHome(hooks.env)),
+		target: {host: target.host, port: target.port},
+		collector: `${target.protocol}://${target.display}`,
+		mode: security.mode,
+		modeSource: security.modeSource,
+		plainBecause: 'is asked for in plain text with --secure off',
+		warn: hooks.warn,
+	});
 }
 
 /**

@@ -5,14 +5,11 @@
  */
 import type {SessionHooks} from '../../io.js';
 import type {Plan} from '../../plan.js';
-import {checkPlainAllowed} from '../../security/downgrade.js';
-import {secmonHome} from '../../security/home.js';
-import {TrustStore} from '../../security/store.js';
 import {connectTcp} from '../../security/tls.js';
 import type {TlsFacts} from '../../security/types.js';
 import type {HostSpec} from '../../target.js';
 import {
-	plainTextWarning, TlsConnector, tlsOptionsFor, transportFor,
+	TlsConnector, warnPlainText, tlsOptionsFor, transportFor,
 } from '../icinga/secure.js';
 import {LivestatusClient} from './client.js';
 import {LivestatusSource} from './source.js';
@@ -24,16 +21,7 @@ export async function openLivestatusClient(target: HostSpec, plan: Plan, hooks: 
 	let client: LivestatusClient;
 	let connector: TlsConnector | undefined;
 	if (transportFor('livestatus', security) === 'plain') {
-		hooks.warn(plainTextWarning(target));
-		checkPlainAllowed({
-			store: new TrustStore(secmonHome(hooks.env)),
-			target: where,
-			collector: `${target.protocol}://${target.display}`,
-			mode: security.mode,
-			modeSource: security.modeSource,
-			plainBecause: 'is asked for in plain text with --secure off',
-			warn: hooks.warn,
-		});
+		warnPlainText(target, security, hooks);
 		client = new LivestatusClient({
 			open: async () => connectTcp(where, plan.connectTimeoutMs), target: where, where: target.display, tls: false, clientCert: false, requestTimeoutMs: plan.requestTimeoutMs,
 		});

@@ -7,14 +7,11 @@
 import type {SessionHooks} from '../../io.js';
 import {SecmonError} from '../../errors.js';
 import type {Plan} from '../../plan.js';
-import {checkPlainAllowed} from '../../security/downgrade.js';
-import {secmonHome} from '../../security/home.js';
-import {TrustStore} from '../../security/store.js';
 import {connectTcp} from '../../security/tls.js';
 import type {HostSpec} from '../../target.js';
 import {readPasswordFile} from '../icinga/credentials.js';
 import {
-	extraOption, plainTextWarning, TlsConnector, tlsOptionsFor, transportFor,
+	extraOption, TlsConnector, warnPlainText, tlsOptionsFor, transportFor,
 } from '../icinga/secure.js';
 import {MonClient} from './client.js';
 import {MonSource} from './source.js';
@@ -35,16 +32,7 @@ export async function openMonClient(target: HostSpec, plan: Plan, hooks: Session
 		target: where, where: target.display, requestTimeoutMs: plan.requestTimeoutMs, ...(login ? {login} : {}),
 	};
 	if (plain) {
-		hooks.warn(plainTextWarning(target));
-		checkPlainAllowed({
-			store: new TrustStore(secmonHome(hooks.env)),
-			target: where,
-			collector: `${target.protocol}://${target.display}`,
-			mode: security.mode,
-			modeSource: security.modeSource,
-			plainBecause: 'is asked for in plain text with --secure off',
-			warn: hooks.warn,
-		});
+		warnPlainText(target, security, hooks);
 		client = new MonClient({
 			...common, open: async () => connectTcp(where, plan.connectTimeoutMs), tls: false, clientCert: false,
 		});
