@@ -150,7 +150,8 @@ extendedKeyUsage=clientAuth"
 		if ss -Hltn "sport = :$port" | grep -q .; then
 			# All listeners are forked right after the socket is bound; give them a moment.
 			local listeners
-			listeners="$(pgrep -c -s "$pid" 2>/dev/null || echo 0)"
+			# pgrep -c prints 0 and fails when nothing matches: one number either way.
+			listeners="$(pgrep -c -s "$pid" 2>/dev/null)" || listeners=0
 			if ((listeners >= ${ZBX_START_AGENTS:-3} + 2)); then
 				echo "$pid"
 				return 0
