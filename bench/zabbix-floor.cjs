@@ -14,7 +14,7 @@ const tls = require('node:tls');
 
 const [port, identity, pskFile, connections, ...keys] = process.argv.slice(2);
 const psk = Buffer.from(fs.readFileSync(pskFile, 'utf8').trim(), 'hex');
-// The list in source/protocols/zabbix/client.ts (pskCiphers): forward-secret ECDHE-PSK first.
+// The list in source/protocols/zabbix/tls-context.ts (pskCiphers): forward-secret ECDHE-PSK first.
 const ciphers = 'ECDHE-PSK-CHACHA20-POLY1305:ECDHE-PSK-AES256-CBC-SHA384:ECDHE-PSK-AES128-CBC-SHA256:PSK-AES256-GCM-SHA384:PSK-AES128-GCM-SHA256';
 const context = tls.createSecureContext({ca: [], ciphers, minVersion: 'TLSv1.2'});
 

@@ -21,7 +21,7 @@ const openers: Partial<Record<Protocol, () => Promise<OpenSource>>> = {
 		};
 	},
 	async zabbix() {
-		const {openZabbix} = await import('./protocols/zabbix/client.js');
+		const {openZabbix} = await import('./protocols/zabbix/open.js');
 		return openZabbix;
 	},
 	async icinga() {

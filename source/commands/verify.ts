@@ -423,7 +423,7 @@ async function probeDirect(options: Options, store: TrustStore): Promise<Probe> 
 }
 
 async function probePsk(options: Options, identity: string, keyFile: string): Promise<{probe: Probe; facts?: {version: string; cipher: string}}> {
-	const [{ZabbixAgent}, {loadPsk}] = await Promise.all([import('../protocols/zabbix/client.js'), import('../protocols/zabbix/psk.js')]);
+	const [{ZabbixAgent}, {loadPsk}] = await Promise.all([import('../protocols/zabbix/pool.js'), import('../protocols/zabbix/psk.js')]);
 	const psk = loadPsk({identity, keyFile});
 	const agent = new ZabbixAgent({
 		host: options.spec.host, port: options.spec.port, tls: {kind: 'psk', identity: psk.identity, key: psk.key}, timeoutMs: options.timeoutMs,

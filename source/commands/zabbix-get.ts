@@ -14,8 +14,10 @@ import {
 	exitCodes, formatError, isSecmonError, SecmonError,
 } from '../errors.js';
 import {
-	defaultTimeoutMs, defaultZabbixPort, isZabbixError, ZabbixAgent, ZabbixError, type ZabbixTls, type ZabbixTrust,
-} from '../protocols/zabbix/client.js';
+	defaultTimeoutMs, defaultZabbixPort, type ZabbixTls, type ZabbixTrust,
+} from '../protocols/zabbix/endpoint.js';
+import {isZabbixError, ZabbixError} from '../protocols/zabbix/errors.js';
+import {ZabbixAgent} from '../protocols/zabbix/pool.js';
 import type {Io} from '../io.js';
 import {formatLikeZabbixGet} from '../protocols/zabbix/frame.js';
 import {terminalSafe} from '../safe-text.js';

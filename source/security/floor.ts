@@ -259,7 +259,7 @@ export const floorHint = 'Re-issue the collector\'s certificate with an RSA key 
  * sessions) and AEAD (GCM, ChaCha20-Poly1305: no CBC padding oracles such as Lucky13), as
  * Mozilla's "intermediate" profile and RFC 9325 §4.2 recommend. TLS 1.3 suites all qualify
  * (RFC 8446 has only those); they must be named here, since a Node cipher list without TLS 1.3
- * suites turns TLS 1.3 off. Zabbix PSK keeps its own list (protocols/zabbix/client.ts).
+ * suites turns TLS 1.3 off. Zabbix PSK keeps its own list (protocols/zabbix/tls-context.ts).
  * Used by security/tls.ts (every protocol) and the Zabbix certificate modes.
  */
 export const secureCiphers = [

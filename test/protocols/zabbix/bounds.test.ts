@@ -5,7 +5,7 @@
 import {randomBytes} from 'node:crypto';
 import net from 'node:net';
 import {describe, expect, it} from 'vitest';
-import {zabbixGet} from '../../../source/protocols/zabbix/client.js';
+import {zabbixGet} from '../../../source/protocols/zabbix/pool.js';
 import {
 	defaultMaxFrameBytes, encodeFrame, FrameDecoder, flagProtocol, headerSize, zbxMagic,
 } from '../../../source/protocols/zabbix/frame.js';
