@@ -63,8 +63,8 @@ const config = [
 		rules: {
 			'no-restricted-imports': ['error', {
 				patterns: [{
-					group: ['../*', '!../errors.js', '!../safe-text.js', '!../shell.js', '!../pki', '../pki/*', '!../pki/tlv.js'],
-					message: 'The security layer imports only errors.ts and leaf helpers (safe-text.ts, shell.ts, pki/tlv.ts): protocols and front ends call it, not the other way round.',
+					group: ['../*', '!../errors.js', '!../safe-text.js', '!../shell.js', '!../color.js', '!../pki', '../pki/*', '!../pki/tlv.js'],
+					message: 'The security layer imports only errors.ts and leaf helpers (safe-text.ts, shell.ts, color.ts, pki/tlv.ts): protocols and front ends call it, not the other way round.',
 				}],
 			}],
 		},

@@ -10,6 +10,7 @@ import {existsSync, readFileSync, writeFileSync} from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import {colorWanted, paintProblem} from '../color.js';
 import type {Io} from '../io.js';
 import {
 	errorJson, exitCodes, formatError, isSecmonError, SecmonError,
@@ -74,20 +75,6 @@ function usage(message: string, hint = 'see: secmon certs --help'): SecmonError 
 function stringFlag(flags: Record<string, unknown>, name: string): string | undefined {
 	const value = flags[name];
 	return typeof value === 'string' ? value : undefined;
-}
-
-/** Colours only for a terminal, and never with NO_COLOR (no-color.org) or FORCE_COLOR=0. */
-export function colorWanted(io: Io): boolean {
-	const tty = (io.stdout as {isTTY?: boolean}).isTTY === true;
-	return tty && io.env['NO_COLOR'] === undefined && io.env['FORCE_COLOR'] !== '0' && io.env['TERM'] !== 'dumb';
-}
-
-function paint(text: string, level: 'warn' | 'error' | 'ok', color: boolean): string {
-	if (!color || level === 'ok') {
-		return text;
-	}
-
-	return level === 'warn' ? `\u001B[33m${text}\u001B[39m` : `\u001B[1;31m${text}\u001B[22;39m`;
 }
 
 // ---------------------------------------------------------------------------
@@ -236,15 +223,15 @@ function expiryText(expiry: Expiry, color: boolean, now: Date): string {
 	const date = formatDate(expiry.validTo);
 	switch (expiry.state) {
 		case 'expired': {
-			return paint(`${date} (EXPIRED ${Math.max(1, Math.ceil((now.getTime() - expiry.validTo.getTime()) / 86_400_000))} day(s) ago)`, 'error', color);
+			return paintProblem(`${date} (EXPIRED ${Math.max(1, Math.ceil((now.getTime() - expiry.validTo.getTime()) / 86_400_000))} day(s) ago)`, 'error', color);
 		}
 
 		case 'expiring': {
-			return paint(`${date} (${expiry.daysLeft} day(s) left: renew it soon)`, 'warn', color);
+			return paintProblem(`${date} (${expiry.daysLeft} day(s) left: renew it soon)`, 'warn', color);
 		}
 
 		case 'not-yet-valid': {
-			return paint(`${date} (NOT YET VALID: check the clocks)`, 'error', color);
+			return paintProblem(`${date} (NOT YET VALID: check the clocks)`, 'error', color);
 		}
 
 		case 'unknown': {
@@ -322,7 +309,7 @@ async function runList(argv: string[], io: Io): Promise<number> {
 		return problems.length > 0 ? exitCodes.failure : exitCodes.ok;
 	}
 
-	const color = colorWanted(io);
+	const color = colorWanted(io.stdout, io.env);
 	const lines: string[] = [];
 	const block = (entry: Entry) => {
 		lines.push(
@@ -379,7 +366,7 @@ function showLines(entry: Entry, now: Date, color: boolean): string[] {
 		`  Issuer:        ${info.issuer}${info.selfSigned ? ' (self-signed)' : ''}`,
 		`  Names (SAN):   ${info.subjectAltNames.length > 0 ? info.subjectAltNames.join(', ') : '(none)'}`,
 		`  Serial:        ${info.serialNumber}`,
-		`  Valid:         ${paint(note.text, note.level, color)}`,
+		`  Valid:         ${paintProblem(note.text, note.level, color)}`,
 		`  SHA-256:       ${info.sha256}`,
 		`  SHA-1:         ${info.sha1}`,
 		`  SPKI SHA-256:  ${info.spkiSha256}`,
@@ -413,7 +400,7 @@ async function runShow(argv: string[], io: Io): Promise<number> {
 	if (flags['json'] === true) {
 		io.stdout.write(safeJson(entries.map(entry => entryJson(entry, now, true))) + '\n');
 	} else {
-		io.stdout.write(entries.map(entry => showLines(entry, now, colorWanted(io)).join('\n')).join('\n\n') + '\n');
+		io.stdout.write(entries.map(entry => showLines(entry, now, colorWanted(io.stdout, io.env)).join('\n')).join('\n\n') + '\n');
 	}
 
 	return exitCodes.ok;

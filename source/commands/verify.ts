@@ -30,8 +30,8 @@ import {floorHint} from '../security/floor.js';
 import type {CertificateInfo, Pin, Target} from '../security/types.js';
 import {parseHostSpec, type HostSpec} from '../target.js';
 import {safeJson} from '../safe-text.js';
+import {colorWanted, paint} from '../color.js';
 import {parseArgs} from './args.js';
-import {colorWanted} from './certs.js';
 
 export const verifyHelp = `
 Usage
@@ -653,15 +653,6 @@ async function verify(options: Options, io: Io): Promise<VerifyReport> {
 // ---------------------------------------------------------------------------
 // Output
 
-function paint(text: string, level: 'ok' | 'warn' | 'error', color: boolean): string {
-	if (!color) {
-		return text;
-	}
-
-	const codes = {ok: ['\u001B[32m', '\u001B[39m'], warn: ['\u001B[33m', '\u001B[39m'], error: ['\u001B[1;31m', '\u001B[22;39m']} as const;
-	return `${codes[level][0]}${text}${codes[level][1]}`;
-}
-
 function clientCertText(report: VerifyReport): string {
 	const {given, outcome, requiredByCollector} = report.clientCert;
 	switch (outcome) {
@@ -907,7 +898,7 @@ export async function verifyCommand(argv: string[], io: Io): Promise<number> {
 		if (options.json) {
 			io.stdout.write(safeJson(reportJson(report)) + '\n');
 		} else {
-			io.stdout.write(textReport(report, options, colorWanted(io), new Date()));
+			io.stdout.write(textReport(report, options, colorWanted(io.stdout, io.env), new Date()));
 		}
 
 		return report.exitCode;

@@ -3,6 +3,7 @@
  * OpenSSH's wording (docs/design.md#trust-on-first-use): a new collector "can't be established", a changed one gets
  * the @@@ banner with a copy-pasteable fix.
  */
+import {paintProblem} from '../color.js';
 import {fingerprintArgument} from './certificate.js';
 import {formatTarget} from './store.js';
 import type {
@@ -48,13 +49,9 @@ export function nameMismatchReason(cert: Pick<CertificateInfo, 'subjectAltNames'
 	return `certificate is for ${names}, not ${host}`;
 }
 
-/** ANSI colour for a validity note on a terminal: red when expired or not yet valid, yellow when close. */
+/** A validity note on a terminal: red when expired or not yet valid, yellow when close. */
 function paintValidity(note: ValidityNote, color: boolean): string {
-	if (!color || note.level === 'ok') {
-		return note.text;
-	}
-
-	return note.level === 'error' ? `\u001B[1;31m${note.text}\u001B[22;39m` : `\u001B[33m${note.text}\u001B[39m`;
+	return paintProblem(note.text, note.level, color);
 }
 
 /** The detail lines of a trust question (also what a plain-text prompt prints). */

@@ -6,6 +6,7 @@
 import {createInterface} from 'node:readline';
 import process from 'node:process';
 import type {Writable} from 'node:stream';
+import {colorWanted} from '../../color.js';
 import {normalizeFingerprint} from '../../security/certificate.js';
 import {promptLines, promptQuestion} from '../../security/messages.js';
 import type {Ask, PromptAnswer} from '../../security/types.js';
@@ -34,12 +35,7 @@ export function answerOf(line: string, sha256: string): PromptAnswer {
 	}
 }
 
-/** Colour on a terminal unless NO_COLOR, FORCE_COLOR=0 or TERM=dumb say otherwise (as commands/certs.ts). */
-function colorFor(output: Writable, env: NodeJS.ProcessEnv): boolean {
-	return (output as {isTTY?: boolean}).isTTY === true && env['NO_COLOR'] === undefined && env['FORCE_COLOR'] !== '0' && env['TERM'] !== 'dumb';
-}
-
-export function lineAsk(input: NodeJS.ReadableStream, output: Writable, color = colorFor(output, process.env)): Ask {
+export function lineAsk(input: NodeJS.ReadableStream, output: Writable, color = colorWanted(output, process.env)): Ask {
 	return async question => {
 		output.write(`${promptLines(question, new Date(), color).join('\n')}\n${promptQuestion}`);
 		const reader = createInterface({input, terminal: false});
