@@ -37,7 +37,7 @@ const subcommands: Record<string, () => Promise<Subcommand>> = {
 	'zabbix-get': async () => (await import('./commands/zabbix-get.js')).zabbixGetCommand,
 	pki: async () => (await import('./commands/pki.js')).pkiCommand,
 	enroll: async () => (await import('./commands/enroll.js')).enrollCommand,
-	certs: async () => (await import('./commands/certs.js')).certsCommand,
+	certs: async () => (await import('./commands/certs/command.js')).certsCommand,
 	verify: async () => (await import('./commands/verify.js')).verifyCommand,
 };
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs Debian's libnss3-tools (certutil) for `secmon certs import-nss` and its tests
-# (test/commands/certs.test.ts builds real NSS databases with certutil -N / -A). Run by install.sh
+# (test/commands/certs/import-nss.test.ts builds real NSS databases with certutil -N / -A). Run by install.sh
 # (which did apt-get update); idempotent, and fast when certutil is already there.
 set -euo pipefail
 
