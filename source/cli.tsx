@@ -39,6 +39,7 @@ const subcommands: Record<string, () => Promise<Subcommand>> = {
 	enroll: async () => (await import('./commands/enroll.js')).enrollCommand,
 	certs: async () => (await import('./commands/certs/command.js')).certsCommand,
 	verify: async () => (await import('./commands/verify.js')).verifyCommand,
+	pmval: async () => (await import('./commands/pmval.js')).pmvalCommand,
 };
 
 async function main(argv: string[], io: Io): Promise<number> {

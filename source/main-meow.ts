@@ -11,6 +11,7 @@ export const helpText = `
 Usage
   $ secmon [--host HOST]... [-f] [-d] [-m] [-t] [-T] [METRIC]...      pminfo-style, one shot
   $ secmon [--host HOST]... [-t INTERVAL] [-s N] METRIC...            live panes (terminal), text or --json samples
+  $ secmon pmval [-h HOST] [-s N] [-t INTERVAL] [-i INST] [-f N] [-r] METRIC   pmval's output
   $ secmon serve | zabbix-get | pki | certs | verify | enroll ...     see "secmon COMMAND --help"
 
 Collectors (--host, repeatable)
