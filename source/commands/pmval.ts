@@ -286,7 +286,9 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options | 'help' 
 
 	const interval = string('interval');
 	if (interval !== undefined) {
-		const ms = parseDurationMs(interval);
+		// A zero interval is pmval's default of 1 sec (pmval.c main).
+		const zero = /^\s*0+(?:\.0*)?\s*([a-z]*)\s*$/i.exec(interval);
+		const ms = zero && parseDurationMs(`1${zero[1]!}`) !== undefined ? 1000 : parseDurationMs(interval);
 		if (ms === undefined) {
 			throw usage(`-t argument not in pmParseHighResInterval(3) format: "${interval}"`);
 		}
