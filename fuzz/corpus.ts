@@ -77,7 +77,7 @@ export const monReplies: Buffer[] = [
 
 export const monTokens = ['\n', '\r\n', '220 ', '520 ', '530 ', ' ', '=', '\\', '\\\\', '\\zz', '\\c3\\a9', '\\00', 'opstatus=', 'group=', 'service=', 'last_summary=', '|', 'last_check=-1', 'opstatus=99'];
 
-/** Plugin output and perfdata strings (test/protocols/icinga/perfdata.test.ts, checks.test.ts, mon). */
+/** Plugin output and perfdata strings (test/protocols/shared/perfdata.test.ts, checks.test.ts, mon). */
 export const perfdataStrings: Buffer[] = [
 	'load1=0.650;5.000;10.000;0; load5=0.470;4.000;6.000;0;  \'fan speed\'=1200;;;0; \'it\'\'s\'=1',
 	'LOAD OK - total load average: 0.32, 0.46, 0.25|load1=0.320;8.000;16.000;0; load5=0.460;6.000;12.000;0; load15=0.250;4.000;8.000;0;',
@@ -91,7 +91,7 @@ export const perfdataStrings: Buffer[] = [
 
 export const perfdataTokens = ['\'', '\'\'', '=', ';', '@', '~', ':', 'U', '.', ',', 'e', 'e999', '-', '+', ' ', '|', 'Ki', 'GB', 'ms', 'c', '%', '0', '9', '{', '}', '"', '[', ']', 'null', '"label":"x"'];
 
-/** Icinga 2.13 REST answers (test/protocols/icinga/checks.test.ts, bounds.test.ts, docs/icinga-livestatus-mon.md#api-requests). */
+/** Icinga 2.13 REST answers (test/protocols/shared/checks.test.ts, test/protocols/icinga/bounds.test.ts, docs/icinga-livestatus-mon.md#api-requests). */
 const icingaService = JSON.stringify({
 	results: [{
 		name: 'web-01!temperature', type: 'Service', attrs: {

@@ -1,5 +1,5 @@
 /**
- * Icinga targets. Perfdata: source/protocols/icinga/perfdata.ts in its string, plugin-output
+ * Icinga targets. Perfdata: source/protocols/shared/perfdata.ts in its string, plugin-output
  * and JSON-array forms, then the leaves built from it; parsePerfdata never throws (bad items are
  * reported in `errors`, counted here as own errors). HTTP: IcingaHttp (source/protocols/icinga/
  * http.ts: node:http's parser with secmon's limits, JSON and event-stream bodies) against a
@@ -9,12 +9,12 @@
  */
 import net from 'node:net';
 import {SecmonError} from '../../source/errors.js';
-import {MetricTree, perfLeaves} from '../../source/protocols/icinga/checks.js';
+import {MetricTree, perfLeaves} from '../../source/protocols/shared/checks.js';
 import {IcingaHttp, icingaErrorText} from '../../source/protocols/icinga/http.js';
 import {
 	describeThresholds, parsePerfdata, perfMetricUnits, splitPluginOutput, type PerfParse,
-} from '../../source/protocols/icinga/perfdata.js';
-import type {TlsConnector} from '../../source/protocols/icinga/secure.js';
+} from '../../source/protocols/shared/perfdata.js';
+import type {TlsConnector} from '../../source/security/tls-connector.js';
 import {checkObject, statusObjects} from '../../source/protocols/icinga/source.js';
 import {
 	httpTokens, icingaResponses, perfdataStrings, perfdataTokens,
@@ -35,7 +35,7 @@ function digestPerf(parsed: PerfParse): number {
 
 export const perfdataTarget: Target = {
 	name: 'icinga-perfdata',
-	covers: 'source/protocols/icinga/perfdata.ts (+ perfLeaves)',
+	covers: 'source/protocols/shared/perfdata.ts (+ perfLeaves)',
 	corpus: perfdataStrings,
 	format: textFormat(perfdataTokens),
 	run(input): Verdict {

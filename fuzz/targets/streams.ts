@@ -1,6 +1,6 @@
 /**
  * Livestatus and mon targets: the real clients (source/protocols/livestatus/client.ts and
- * mon/client.ts over livestatus/reader.ts) on an in-memory stream that answers the first write
+ * mon/client.ts over shared/stream-reader.ts) on an in-memory stream that answers the first write
  * with the input in random pieces, one per event-loop turn, and then ends; then the row and
  * opstatus parsers. Their documented refusal is SecmonError; a TIMEOUT means the client kept
  * waiting after the stream had ended, which is a hang.
@@ -13,7 +13,7 @@ import {rowObject, statusObject} from '../../source/protocols/livestatus/source.
 import {MonClient} from '../../source/protocols/mon/client.js';
 import {parseOpstatusLine, parseStatusLine} from '../../source/protocols/mon/protocol.js';
 import {parseOpstatus} from '../../source/protocols/mon/source.js';
-import {MetricTree, sampleOf} from '../../source/protocols/icinga/checks.js';
+import {MetricTree, sampleOf} from '../../source/protocols/shared/checks.js';
 import {
 	livestatusAnswers, livestatusTokens, monReplies, monTokens,
 } from '../corpus.js';
@@ -103,7 +103,7 @@ export const livestatusTarget: Target = {
 
 export const monTarget: Target = {
 	name: 'mon',
-	covers: 'source/protocols/mon/{client,protocol,source}.ts over livestatus/reader.ts (lines)',
+	covers: 'source/protocols/mon/{client,protocol,source}.ts over shared/stream-reader.ts (lines)',
 	corpus: monReplies,
 	format: textFormat(monTokens),
 	async run(input, pieces) {

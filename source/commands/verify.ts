@@ -140,7 +140,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
 	}
 
 	const spec = parseHostSpec(host);
-	// As the Icinga, Livestatus and mon clients do (protocols/icinga/secure.ts): SECMON_SERVERNAME.
+	// As the Icinga, Livestatus and mon clients do (protocols/shared/direct-tls.ts): SECMON_SERVERNAME.
 	const fromEnvironment = spec.protocol === 'pcp' || spec.protocol === 'zabbix' ? undefined : env['SECMON_SERVERNAME'];
 	const servername = string('servername') ?? (fromEnvironment === '' ? undefined : fromEnvironment);
 	return {

@@ -12,8 +12,8 @@ import type {Duplex} from 'node:stream';
 import {promisify} from 'node:util';
 import forge from 'node-forge';
 import {SecmonError} from '../../errors.js';
-import {ReadTimeout, StreamClosed, StreamReader} from '../livestatus/reader.js';
-import {limitError} from '../bounds.js';
+import {ReadTimeout, StreamClosed, StreamReader} from '../shared/stream-reader.js';
+import {limitError} from '../shared/bounds.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 

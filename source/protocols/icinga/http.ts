@@ -9,8 +9,8 @@ import http from 'node:http';
 import type {Duplex} from 'node:stream';
 import {SecmonError} from '../../errors.js';
 import {tlsFailure} from '../../security/tls.js';
-import {limitError} from '../bounds.js';
-import type {TlsConnector} from './secure.js';
+import {limitError} from '../shared/bounds.js';
+import type {TlsConnector} from '../../security/tls-connector.js';
 
 export type IcingaAuth = {
 	/** "user:password" from a password file (sent as Basic authorization). */

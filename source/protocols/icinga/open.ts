@@ -8,9 +8,11 @@ import {SecmonError} from '../../errors.js';
 import type {Plan} from '../../plan.js';
 import {secmonHome} from '../../security/home.js';
 import {displayHostPort, type HostSpec} from '../../target.js';
-import {enrolledCertificate, readPasswordFile} from './credentials.js';
+import {readPasswordFile} from '../shared/password-file.js';
+import {TlsConnector} from '../../security/tls-connector.js';
+import {extraOption, tlsOptionsFor} from '../shared/direct-tls.js';
+import {enrolledCertificate} from './credentials.js';
 import {IcingaHttp, type IcingaAuth} from './http.js';
-import {extraOption, TlsConnector, tlsOptionsFor} from './secure.js';
 import {IcingaSource} from './source.js';
 
 /** Does a permission list (strings or {permission, filter}) grant `wanted`? Icinga allows `*` wildcards. */

@@ -12,9 +12,9 @@ import type {TlsFacts} from '../../security/types.js';
 import type {HostSpec} from '../../target.js';
 import {
 	checkLeaves, MetricTree, numberLeaf, objectPath, objectsOf, perfLeaves, sampleOf, wantedFor, type CheckObject, type Wanted,
-} from './checks.js';
+} from '../shared/checks.js';
+import {parsePerfdata} from '../shared/perfdata.js';
 import type {IcingaHttp} from './http.js';
-import {parsePerfdata} from './perfdata.js';
 
 export const serviceStates = ['OK', 'WARNING', 'CRITICAL', 'UNKNOWN'] as const;
 export const hostStates = ['UP', 'DOWN'] as const;

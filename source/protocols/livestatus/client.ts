@@ -6,11 +6,11 @@
 import type {Duplex} from 'node:stream';
 import {SecmonError} from '../../errors.js';
 import type {Target} from '../../security/types.js';
-import {sizeText} from '../bounds.js';
+import {sizeText} from '../shared/bounds.js';
+import {StreamClosed, StreamReader, streamFailure} from '../shared/stream-reader.js';
 import {
 	fixed16Length, livestatusError, parseFixed16, parseRows,
 } from './protocol.js';
-import {StreamClosed, StreamReader, streamFailure} from './reader.js';
 
 export type LivestatusClientOptions = {
 	open: () => Promise<Duplex>;

@@ -1,6 +1,6 @@
 /**
  * livestatus:// → a verified LivestatusSource (TLS as Checkmk's stunnel serves it, checked against
- * the site CA with --ca-file, optional client certificate). See ../icinga/secure.ts for what the
+ * the site CA with --ca-file, optional client certificate). See ../shared/direct-tls.ts for what the
  * security modes mean here.
  */
 import type {SessionHooks} from '../../io.js';
@@ -8,9 +8,8 @@ import type {Plan} from '../../plan.js';
 import {connectTcp} from '../../security/tls.js';
 import type {TlsFacts} from '../../security/types.js';
 import type {HostSpec} from '../../target.js';
-import {
-	TlsConnector, warnPlainText, tlsOptionsFor, transportFor,
-} from '../icinga/secure.js';
+import {TlsConnector} from '../../security/tls-connector.js';
+import {warnPlainText, tlsOptionsFor, transportFor} from '../shared/direct-tls.js';
 import {LivestatusClient} from './client.js';
 import {LivestatusSource} from './source.js';
 
@@ -20,7 +19,7 @@ export async function openLivestatusClient(target: HostSpec, plan: Plan, hooks: 
 	const where = {host: target.host, port: target.port};
 	let client: LivestatusClient;
 	let connector: TlsConnector | undefined;
-	if (transportFor('livestatus', security) === 'plain') {
+	if (transportFor(security) === 'plain') {
 		warnPlainText(target, security, hooks);
 		client = new LivestatusClient({
 			open: async () => connectTcp(where, plan.connectTimeoutMs), target: where, where: target.display, tls: false, clientCert: false, requestTimeoutMs: plan.requestTimeoutMs,

@@ -1,7 +1,7 @@
 /**
  * Livestatus as a MetricSource: hosts and services with their state, plugin output and
  * `perf_data` (one perfdata string, docs/icinga-livestatus-mon.md#livestatus-metrics), plus the numeric columns of `GET status`.
- * Names and expansion are the Icinga ones (../icinga/checks.ts): `service:HOST!DESCRIPTION.LABEL`,
+ * Names and expansion are the Icinga ones (../shared/checks.ts): `service:HOST!DESCRIPTION.LABEL`,
  * `host:NAME.state`, `status:core.num_hosts`.
  */
 import type {MetricDesc, Sample} from '../../metrics/model.js';
@@ -9,8 +9,8 @@ import type {MetricSource} from '../../metrics/source.js';
 import type {TlsFacts} from '../../security/types.js';
 import {
 	checkLeaves, MetricTree, numberLeaf, objectPath, objectsOf, sampleOf, wantedFor, type CheckObject, type Wanted,
-} from '../icinga/checks.js';
-import {parsePerfdata} from '../icinga/perfdata.js';
+} from '../shared/checks.js';
+import {parsePerfdata} from '../shared/perfdata.js';
 import type {LivestatusClient} from './client.js';
 import {buildQuery} from './protocol.js';
 

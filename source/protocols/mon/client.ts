@@ -6,8 +6,8 @@
 import type {Duplex} from 'node:stream';
 import {SecmonError} from '../../errors.js';
 import type {Target} from '../../security/types.js';
-import {limitError} from '../bounds.js';
-import {StreamClosed, StreamReader, streamFailure} from '../livestatus/reader.js';
+import {limitError} from '../shared/bounds.js';
+import {StreamClosed, StreamReader, streamFailure} from '../shared/stream-reader.js';
 import {
 	assertCommand, monError, parseStatusLine, type StatusLine,
 } from './protocol.js';

@@ -9,17 +9,18 @@ import {SecmonError} from '../../errors.js';
 import type {Plan} from '../../plan.js';
 import {connectTcp} from '../../security/tls.js';
 import type {HostSpec} from '../../target.js';
-import {readPasswordFile} from '../icinga/credentials.js';
+import {readPasswordFile} from '../shared/password-file.js';
+import {TlsConnector} from '../../security/tls-connector.js';
 import {
-	extraOption, TlsConnector, warnPlainText, tlsOptionsFor, transportFor,
-} from '../icinga/secure.js';
+	extraOption, warnPlainText, tlsOptionsFor, transportFor,
+} from '../shared/direct-tls.js';
 import {MonClient} from './client.js';
 import {MonSource} from './source.js';
 
 export async function openMonClient(target: HostSpec, plan: Plan, hooks: SessionHooks): Promise<{client: MonClient; connector: TlsConnector | undefined; version: string | undefined}> {
 	const security = plan.security(target);
 	const where = {host: target.host, port: target.port};
-	const plain = transportFor('mon', security) === 'plain';
+	const plain = transportFor(security) === 'plain';
 	const passwordFile = extraOption(plan, target, hooks.env, 'passwordFile');
 	if (plain && passwordFile !== undefined) {
 		throw new SecmonError('USAGE', `refusing to send the mon password to ${target.display} in plain text`, 'Use TLS (stunnel in front of mon) and drop --secure off, or do without the login');

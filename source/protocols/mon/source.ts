@@ -9,8 +9,8 @@ import type {MetricSource} from '../../metrics/source.js';
 import type {TlsFacts} from '../../security/types.js';
 import {
 	checkLeaves, MetricTree, numberLeaf, sampleOf, textLeaf, type CheckObject,
-} from '../icinga/checks.js';
-import {parsePerfdata, splitPluginOutput} from '../icinga/perfdata.js';
+} from '../shared/checks.js';
+import {parsePerfdata, splitPluginOutput} from '../shared/perfdata.js';
 import type {MonClient} from './client.js';
 import {
 	failureStates, opstatusNames, parseOpstatusLine,

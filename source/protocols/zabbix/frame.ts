@@ -10,7 +10,7 @@
  */
 import {deflateSync, inflateSync} from 'node:zlib';
 import {SecmonError} from '../../errors.js';
-import {sizeText} from '../bounds.js';
+import {sizeText} from '../shared/bounds.js';
 
 export const zbxMagic = Buffer.from('ZBXD', 'latin1');
 export const flagProtocol = 0x01;

@@ -10,7 +10,7 @@ import {SecmonError} from '../../../source/errors.js';
 import {
 	IcingaHttp, maxIcingaBodyBytes, maxIcingaEventLineBytes, maxIcingaHeaderBytes,
 } from '../../../source/protocols/icinga/http.js';
-import type {TlsConnector} from '../../../source/protocols/icinga/secure.js';
+import type {TlsConnector} from '../../../source/security/tls-connector.js';
 import {makeRequestCertificate, maxEnrollMessageBytes, requestCertificate} from '../../../source/protocols/icinga/enroll.js';
 
 type Peer = {port: number; close: () => void};

@@ -3,7 +3,6 @@ import {describe, expect, test} from 'vitest';
 import {
 	decodeNetstrings, encodeNetstring, interpretResponse, makeRequestCertificate, requestFingerprint,
 } from '../../../source/protocols/icinga/enroll.js';
-import {parsePasswordFile} from '../../../source/protocols/icinga/credentials.js';
 
 describe('netstrings (Icinga JSON-RPC framing)', () => {
 	test('round trip, several in one buffer, partial rest kept', () => {
@@ -55,14 +54,5 @@ describe('pki::RequestCertificate responses (docs/icinga-livestatus-mon.md#ticke
 		expect(certificate.checkPrivateKey((await import('node:crypto')).createPrivateKey(keyPem))).toBe(true);
 		expect(keyPem).toMatch(/^-{5}BEGIN PRIVATE KEY-{5}/);
 		expect(requestFingerprint(certPem)).toBe(certificate.fingerprint256.replaceAll(':', '').toLowerCase());
-	});
-});
-
-describe('password files', () => {
-	test('USER:PASSWORD, the password may hold colons', () => {
-		expect(parsePasswordFile('secmon-pw:se:cret\n', 'f')).toEqual({user: 'secmon-pw', password: 'se:cret'});
-		expect(() => parsePasswordFile('no-colon\n', 'f')).toThrow(/does not hold USER:PASSWORD/);
-		expect(() => parsePasswordFile(':pw', 'f')).toThrow(/does not hold USER:PASSWORD/);
-		expect(() => parsePasswordFile('a:b\nc:d\n', 'f')).toThrow(/more than one line/);
 	});
 });

@@ -3,7 +3,7 @@ import {
 	buildQuery, formatFixed16, livestatusError, parseFixed16, parseRows, prepareRawQuery,
 } from '../../../source/protocols/livestatus/protocol.js';
 import {rowObject, statusObject} from '../../../source/protocols/livestatus/source.js';
-import {MetricTree} from '../../../source/protocols/icinga/checks.js';
+import {MetricTree} from '../../../source/protocols/shared/checks.js';
 
 describe('fixed16 header', () => {
 	test('captured headers (docs/icinga-livestatus-mon.md#livestatus-protocol)', () => {

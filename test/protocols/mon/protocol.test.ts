@@ -3,7 +3,7 @@ import {
 	assertCommand, monError, parseOpstatusLine, parseStatusLine, unescapeMon,
 } from '../../../source/protocols/mon/protocol.js';
 import {parseOpstatus} from '../../../source/protocols/mon/source.js';
-import {MetricTree} from '../../../source/protocols/icinga/checks.js';
+import {MetricTree} from '../../../source/protocols/shared/checks.js';
 
 /** Captured from mon 1.3.6 over stunnel (docs/icinga-livestatus-mon.md#mon-protocol and the test peer). */
 const opstatus = [

@@ -1,8 +1,7 @@
 /**
  * How the Icinga 2, Livestatus and mon sources get their connections: the plan's security
- * settings → TlsOptions (as openPcp does in source/connect.ts), and a connector that lets one
- * session open several TLS connections (HTTP keep-alive breaking, the Icinga event stream)
- * without asking the user twice about the same certificate.
+ * settings → TlsOptions (as openPcp does in ../pcp/open.ts) for the connector in
+ * security/tls-connector.ts, and the plain-text warning.
  *
  * Security modes. These collectors speak TLS from the first byte (HTTPS, or stunnel in front of
  * the plain protocol), so there is nothing to negotiate in-band:
@@ -13,25 +12,19 @@
  *   SECMON_SECURE_SOCKETS=off (PCP_SECURE_SOCKETS is PCP's and never turns TLS off here), with a
  *   warning on every run.
  */
-import type tls from 'node:tls';
 import type {SessionHooks} from '../../io.js';
 import {rerunCommand} from '../../shell.js';
-import {SecmonError} from '../../errors.js';
 import type {Plan, SecurityPlan} from '../../plan.js';
 import {checkPlainAllowed} from '../../security/downgrade.js';
 import {secmonHome} from '../../security/home.js';
 import {TrustStore} from '../../security/store.js';
-import {connectTls, type TlsOptions} from '../../security/tls.js';
-import type {TlsFacts} from '../../security/types.js';
-import type {HostSpec, Protocol} from '../../target.js';
+import type {TlsOptions} from '../../security/tls.js';
+import type {HostSpec} from '../../target.js';
 
 export type Transport = 'tls' | 'plain';
 
-export function transportFor(protocol: Protocol, security: Pick<SecurityPlan, 'mode' | 'modeSource'>): Transport {
-	if (protocol === 'icinga') {
-		return 'tls';
-	}
-
+/** Livestatus and mon (icinga:// is always TLS and does not ask). */
+export function transportFor(security: Pick<SecurityPlan, 'mode' | 'modeSource'>): Transport {
 	return security.mode === 'off' && (security.modeSource === 'flag' || security.modeSource === 'SECMON_SECURE_SOCKETS') ? 'plain' : 'tls';
 }
 
@@ -89,62 +82,4 @@ export function tlsOptionsFor(target: HostSpec, plan: Plan, hooks: SessionHooks,
 		onWarning: hooks.warn,
 		...(hooks.argv === undefined ? {} : {rerunCommand: rerunCommand(hooks.argv, security)}),
 	};
-}
-
-/**
- * Icinga node certificates name the node and Checkmk site certificates the site, not the host
- * (docs/icinga-livestatus-mon.md#api-authentication, docs/icinga-livestatus-mon.md#checkmk-tls): a name mismatch says how to check against that name instead.
- */
-export function withServernameHint(error: unknown, options: Pick<TlsOptions, 'servername'>): unknown {
-	if (error instanceof SecmonError && error.code === 'CERT_INVALID' && options.servername === undefined && error.message.includes('certificate is for ')) {
-		return new SecmonError(
-			error.code,
-			error.message,
-			`${error.hint ?? ''}\nIcinga 2 node and Checkmk site certificates carry the node or site name: to check the certificate against that name while connecting to this address, give --servername NAME (or SECMON_SERVERNAME=NAME).`.trim(),
-			{cause: error, exitCode: error.exitCode},
-		);
-	}
-
-	return error;
-}
-
-/**
- * Opens TLS connections to one collector. The first goes through the whole trust decision; later
- * ones must present the same certificate: one trusted at the prompt "for this run only" is taken
- * again without a second prompt, any other certificate is refused (a pin mismatch stays loud).
- */
-export class TlsConnector {
-	facts: TlsFacts | undefined;
-	readonly options: TlsOptions;
-	readonly clientCert: boolean;
-
-	constructor(options: TlsOptions) {
-		this.options = options;
-		this.clientCert = options.cert !== undefined;
-	}
-
-	async open(): Promise<tls.TLSSocket> {
-		const first = this.facts;
-		if (first === undefined) {
-			try {
-				const {stream, facts} = await connectTls(this.options);
-				this.facts = facts;
-				return stream;
-			} catch (error) {
-				throw withServernameHint(error, this.options);
-			}
-		}
-
-		const {stream} = await connectTls({
-			...this.options,
-			// Warnings (key file mode, expiry) were shown for the first connection.
-			onWarning() {
-				// Shown once.
-			},
-			async ask(question) {
-				return question.certificate.sha256 === first.sha256 ? 'once' : 'reject';
-			},
-		});
-		return stream;
-	}
 }

@@ -1,5 +1,5 @@
 /**
- * Pull-style reading from a stream (also used by the mon client): wait for N bytes or one line,
+ * Pull-style reading from a stream (Livestatus, mon, Icinga's enroll): wait for N bytes or one line,
  * with a timeout. Errors are kept until read, so a late TLS alert (TLS 1.3 delivers a rejected
  * client certificate on the first read, docs/icinga-livestatus-mon.md#stunnel) surfaces at the read that waits for it.
  */

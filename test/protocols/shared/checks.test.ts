@@ -1,8 +1,8 @@
 import {describe, expect, test} from 'vitest';
 import {
 	checkLeaves, MetricTree, objectsOf, sampleOf, wantedFor, type CheckObject,
-} from '../../../source/protocols/icinga/checks.js';
-import {parsePerfdata} from '../../../source/protocols/icinga/perfdata.js';
+} from '../../../source/protocols/shared/checks.js';
+import {parsePerfdata} from '../../../source/protocols/shared/perfdata.js';
 import {checkObject, splitServiceName, statusObjects} from '../../../source/protocols/icinga/source.js';
 
 /** The captured web-01!temperature result of docs/icinga-livestatus-mon.md#check-results. */

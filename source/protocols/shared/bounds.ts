@@ -2,7 +2,7 @@
  * Every byte count a peer controls has a limit; crossing one ends the exchange with the same
  * kind of error for every protocol: PROTOCOL (exit 1), naming the collector and the limit.
  */
-import {SecmonError} from '../errors.js';
+import {SecmonError} from '../../errors.js';
 
 /** 65536 → "64 KiB", 1048576 → "1 MiB", 1000 → "1000 bytes". */
 export function sizeText(bytes: number): string {

@@ -1,7 +1,7 @@
 import {describe, expect, test} from 'vitest';
 import {
 	parsePerfdata, parsePerfItem, parseRange, perfFromObject, perfMetricUnits, perfUnit, splitPerfdata, splitPluginOutput,
-} from '../../../source/protocols/icinga/perfdata.js';
+} from '../../../source/protocols/shared/perfdata.js';
 
 describe('splitPerfdata', () => {
 	test('splits on blanks and keeps quoted labels with spaces and doubled quotes together', () => {
