@@ -6,6 +6,7 @@
 import meow from 'meow';
 import {meowBasics} from './commands/args.js';
 import {mainFlags} from './main-flags.js';
+import {collectorsHelp} from './protocols/registry.js';
 
 export const helpText = `
 Usage
@@ -15,12 +16,7 @@ Usage
   $ secmon serve | zabbix-get | pki | certs | verify | enroll ...     see "secmon COMMAND --help"
 
 Collectors (--host, repeatable)
-  host, host:port, [v6]:port            PCP pmcd (default port 44321)
-  pcp://host[:port]  pcps://host[:port] PCP; pcps:// means --secure enforce
-  zabbix://host[:port]                  Zabbix agent (10050)
-  icinga://host[:port]                  Icinga 2 REST API (5665)
-  livestatus://host[:port]              Checkmk Livestatus behind TLS (6557)
-  mon://host[:port]                     mon behind stunnel (2583)
+${collectorsHelp()}
 
 What to show (pminfo flags; a metric that is not a leaf expands to the leaves below it)
   -f, --fetch        values, like pminfo -f

@@ -10,6 +10,8 @@
  * and isolates (U+202A–U+202E, U+2066–U+2069), the bidi marks (U+200E, U+200F, U+061C), and the
  * line and paragraph separators (U+2028, U+2029) that some terminals break lines at.
  */
+import type {Writable} from 'node:stream';
+
 const unsafe = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]/gv;
 const unsafeOneLine = /[\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]/gv;
 
@@ -74,5 +76,13 @@ export function terminalSafe(stream: {write: (text: string) => unknown; isTTY?: 
 
 	return text => {
 		stream.write(text);
+	};
+}
+
+/** Warnings to stderr, one line each, with peer text made inert. */
+export function stderrWarn(stderr: Writable): (message: string) => void {
+	return message => {
+		const text = safeText(message, {multiline: true});
+		stderr.write(text.endsWith('\n') ? text : `${text}\n`);
 	};
 }

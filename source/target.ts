@@ -1,15 +1,9 @@
 import {SecmonError} from './errors.js';
+import {
+	defaultProtocol, descriptorFor, protocolOfScheme, type Protocol,
+} from './protocols/registry.js';
 
-/** Collectors secmon speaks to, chosen by the URL scheme of `--host` (default pcp). */
-export type Protocol = 'pcp' | 'zabbix' | 'icinga' | 'livestatus' | 'mon';
-
-export const defaultPorts: Record<Protocol, number> = {
-	pcp: 44_321,
-	zabbix: 10_050,
-	icinga: 5665,
-	livestatus: 6557,
-	mon: 2583,
-};
+export type {Protocol} from './protocols/registry.js';
 
 export type HostSpec = {
 	protocol: Protocol;
@@ -22,15 +16,6 @@ export type HostSpec = {
 	secureParameter?: string;
 	/** host:port for messages, with brackets around IPv6 ("[::1]:44321"). */
 	display: string;
-};
-
-const schemes: Record<string, Protocol> = {
-	pcp: 'pcp',
-	pcps: 'pcp',
-	zabbix: 'zabbix',
-	icinga: 'icinga',
-	livestatus: 'livestatus',
-	mon: 'mon',
 };
 
 export function displayHostPort(host: string, port: number): string {
@@ -47,8 +32,8 @@ function usage(spec: string, why: string): SecmonError {
 
 /**
  * Parse `--host` as pminfo and the other clients accept it: `host`, `host:port`,
- * `[v6]:port`, bare `::1`, and scheme URLs (`pcp://`, `pcps://` = enforce,
- * `zabbix://`, `icinga://`, `livestatus://`, `mon://`).
+ * `[v6]:port`, bare `::1`, and scheme URLs (protocols/registry.ts: `pcp://`, `pcps://` =
+ * enforce, `zabbix://`, `icinga://`, `livestatus://`, `mon://`).
  */
 export function parseHostSpec(spec: string): HostSpec {
 	let rest = spec.trim();
@@ -57,17 +42,20 @@ export function parseHostSpec(spec: string): HostSpec {
 	}
 
 	let scheme: string | undefined;
+	let protocol: Protocol = defaultProtocol;
 	let secureParameter: string | undefined;
 	const schemeMatch = /^([a-z][a-z\d+.-]*):\/\//i.exec(rest);
 	if (schemeMatch) {
 		scheme = schemeMatch[1]!.toLowerCase();
 		rest = rest.slice(schemeMatch[0].length);
-		if (!(scheme in schemes)) {
+		const chosen = protocolOfScheme(scheme);
+		if (chosen === undefined) {
 			throw usage(spec, `unknown scheme "${scheme}://"`);
 		}
+
+		protocol = chosen;
 	}
 
-	const protocol: Protocol = scheme ? schemes[scheme]! : 'pcp';
 	const query = rest.indexOf('?');
 	if (query !== -1) {
 		const parameters = new URLSearchParams(rest.slice(query + 1));
@@ -113,7 +101,7 @@ export function parseHostSpec(spec: string): HostSpec {
 		throw usage(spec, 'bad host name');
 	}
 
-	let port = defaultPorts[protocol];
+	let port = descriptorFor(protocol).defaultPort;
 	if (portText !== undefined) {
 		if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65_535) {
 			throw usage(spec, `bad port "${portText}"`);

@@ -17,12 +17,14 @@ describe('parseHostSpec', () => {
 		['zabbix://agent', {protocol: 'zabbix', port: 10_050}],
 		['zabbix://[fe80::1]:10051', {protocol: 'zabbix', host: 'fe80::1', port: 10_051}],
 		['icinga://master', {protocol: 'icinga', port: 5665}],
+		['livestatus://site', {protocol: 'livestatus', port: 6557}],
+		['mon://monhost', {protocol: 'mon', port: 2583}],
 		['PCPS://Collector', {scheme: 'pcps', host: 'Collector'}],
 	])('%s', (spec, expected) => {
 		expect(parseHostSpec(spec)).toMatchObject(expected);
 	});
 
-	it.each(['', 'http://x', 'host:0', 'host:65536', 'host:abc', '[::1', '[::1]x', 'a b', 'user@host'])('rejects %j with a usage error', spec => {
+	it.each(['', 'http://x', 'constructor://x', 'tostring://x', 'host:0', 'host:65536', 'host:abc', '[::1', '[::1]x', 'a b', 'user@host'])('rejects %j with a usage error', spec => {
 		expect(() => parseHostSpec(spec)).toThrow(expect.objectContaining({code: 'USAGE', exitCode: 2}) as Error);
 	});
 

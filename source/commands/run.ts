@@ -5,7 +5,7 @@
  */
 import process from 'node:process';
 import {type Io, type SessionHooks} from '../io.js';
-import {openPcp, stderrWarn} from '../connect.js';
+import {openPcp} from '../protocols/pcp/open.js';
 import {
 	errorJson, exitCodes, formatError, SecmonError,
 } from '../errors.js';
@@ -14,7 +14,7 @@ import type {Ask} from '../security/types.js';
 import type {HostSpec} from '../target.js';
 import {argumentErrorLine, renderMetricBlock} from '../render/pminfo.js';
 import {openSource} from '../sources.js';
-import {safeJson, terminalSafe} from '../safe-text.js';
+import {safeJson, stderrWarn, terminalSafe} from '../safe-text.js';
 import {withDefaultCollector} from './embedded.js';
 import {pminfoOn} from './pminfo.js';
 

@@ -18,17 +18,15 @@ import {
 import {fingerprintArgument, splitPemBundle} from '../security/certificate.js';
 import {expiryOf, expiryWarning, type Expiry} from '../security/expiry.js';
 import {secmonHome} from '../security/home.js';
-import {
-	awaitClientCertVerdict, inspectTls, trustVerdict, type ClientCertOutcome, type Inspection, type TrustVerdict,
-} from '../security/inspect.js';
+import {trustVerdict, type ClientCertOutcome, type TrustVerdict} from '../security/inspect.js';
 import {formatDate, validityNote} from '../security/messages.js';
 import {formatTarget, TrustStore} from '../security/store.js';
-import {connectTcp, type TlsOptions} from '../security/tls.js';
 import {listTrustedCas} from '../security/trusted-cas.js';
 import {describeChainError, opaqueVerifyCodes} from '../security/trust.js';
 import {floorHint} from '../security/floor.js';
 import type {CertificateInfo, Pin, Target} from '../security/types.js';
 import {parseHostSpec, type HostSpec} from '../target.js';
+import {descriptorFor, schemes} from '../protocols/registry.js';
 import {safeJson} from '../safe-text.js';
 import {colorWanted, paint} from '../color.js';
 import {parseArgs} from './args.js';
@@ -48,7 +46,7 @@ For a Zabbix agent with a pre-shared key (SECMON_PSK_IDENTITY and SECMON_PSK_FIL
 the PSK connection (TLS-PSK has no certificate).
 
 Options
-  --host HOST        host[:port] or a URL: pcp://, pcps://, zabbix://, icinga://, livestatus://, mon://
+  --host HOST        host[:port] or a URL: ${schemes.map(scheme => `${scheme}://`).join(', ')}
   --ca-file FILE     check against exactly this CA (as the same flag does for other commands)
   --cert FILE --key FILE   the client certificate to present
   --servername NAME  the name to check the certificate against (default: the host)
@@ -140,8 +138,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
 	}
 
 	const spec = parseHostSpec(host);
-	// As the Icinga, Livestatus and mon clients do (protocols/shared/direct-tls.ts): SECMON_SERVERNAME.
-	const fromEnvironment = spec.protocol === 'pcp' || spec.protocol === 'zabbix' ? undefined : env['SECMON_SERVERNAME'];
+	const fromEnvironment = descriptorFor(spec.protocol).verify.servernameFromEnv ? env['SECMON_SERVERNAME'] : undefined;
 	const servername = string('servername') ?? (fromEnvironment === '' ? undefined : fromEnvironment);
 	return {
 		spec,
@@ -157,8 +154,8 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
 /** The command that would pin this collector (untrustedMessage appends --fingerprint/--accept-new). */
 function connectCommand(options: Options): string {
 	const {spec} = options;
-	const scheme = spec.protocol === 'pcp' ? 'pcps' : spec.protocol;
-	const parts = ['secmon', '--host', `${scheme}://${spec.display}`];
+	const {secureScheme, hintMetric} = descriptorFor(spec.protocol).verify;
+	const parts = ['secmon', '--host', `${secureScheme}://${spec.display}`];
 	if (options.caFile !== undefined) {
 		parts.push('--ca-file', shellQuote(options.caFile));
 	}
@@ -167,26 +164,11 @@ function connectCommand(options: Options): string {
 		parts.push('--cert', shellQuote(options.cert), '--key', shellQuote(options.key));
 	}
 
-	if (spec.protocol === 'pcp') {
-		parts.push('-f', 'hinv.ncpu');
-	} else if (spec.protocol === 'zabbix') {
-		parts.push('-f', 'agent.ping');
+	if (hintMetric !== undefined) {
+		parts.push('-f', hintMetric);
 	}
 
 	return parts.join(' ');
-}
-
-function tlsOptions(options: Options, store: TrustStore): TlsOptions {
-	return {
-		target: {host: options.spec.host, port: options.spec.port},
-		...(options.servername === undefined ? {} : {servername: options.servername}),
-		...(options.caFile === undefined ? {} : {caFile: options.caFile}),
-		...(options.cert === undefined ? {} : {cert: options.cert}),
-		...(options.key === undefined ? {} : {key: options.key}),
-		acceptNew: false,
-		store,
-		timeoutMs: options.timeoutMs,
-	};
 }
 
 // ---------------------------------------------------------------------------
@@ -281,162 +263,6 @@ function describeSigner(chain: CertificateInfo[], anchors: Anchor[], useSystemRo
 }
 
 // ---------------------------------------------------------------------------
-// Probing
-
-type Probe = {
-	connected: boolean;
-	tlsOffered?: boolean;
-	inspection?: Inspection;
-	verdict?: TrustVerdict;
-	/** Failure outside the certificate: connect, no TLS, handshake, client certificate. */
-	failure?: SecmonError;
-	requiredByCollector?: boolean;
-};
-
-const clientCertWaitMs = 1500;
-
-async function probePcp(options: Options, store: TrustStore): Promise<Probe> {
-	const {PcpClient} = await import('../protocols/pcp/client.js');
-	const {FEATURE} = await import('../protocols/pcp/constants.js');
-	const probe: Probe = {connected: false};
-	const target = {host: options.spec.host, port: options.spec.port};
-	try {
-		const client = await PcpClient.connect({
-			host: options.spec.host,
-			port: options.spec.port,
-			secure: 'enforce',
-			connectTimeoutMs: options.timeoutMs,
-			requestTimeoutMs: options.timeoutMs,
-			// A verdict must include a late client-certificate rejection, whatever pmcd announced.
-			probeAfterUpgrade: true,
-			async upgrade(socket) {
-				probe.connected = true;
-				probe.tlsOffered = true;
-				const inspection = await inspectTls(socket, tlsOptions(options, store));
-				probe.inspection = inspection;
-				if (!inspection.completed || !inspection.stream) {
-					throw inspection.error ?? new SecmonError('TLS_FAILED', 'the TLS handshake failed');
-				}
-
-				const verdict = await trustVerdict(inspection, {
-					target, store, caFileGiven: options.caFile !== undefined, rerunCommand: connectCommand(options),
-				});
-				probe.verdict = verdict;
-				if (verdict.status !== 'ca' && verdict.status !== 'pinned') {
-					// Not trusted: nothing is sent; only listen whether it would take our client certificate.
-					await awaitClientCertVerdict(inspection, clientCertWaitMs);
-					inspection.stream.destroy();
-					throw verdict.error ?? new SecmonError('TRUST_REQUIRED', 'not trusted');
-				}
-
-				const leaf = inspection.chain[0]!;
-				return {
-					stream: inspection.stream,
-					facts: {
-						version: inspection.version ?? 'unknown',
-						cipher: inspection.cipher ?? 'unknown',
-						basis: verdict.status,
-						sha256: leaf.sha256,
-						sha1: leaf.sha1,
-						subject: leaf.subject,
-						validTo: leaf.validTo,
-					},
-				};
-			},
-		});
-		// Trusted, and the first request (PcpClient's probe after the upgrade) went through.
-		probe.requiredByCollector = (client.features & FEATURE.CERT_REQD) !== 0;
-		if (probe.inspection) {
-			probe.inspection.clientCert = 'accepted';
-		}
-
-		client.close();
-	} catch (error) {
-		const failure = isSecmonError(error) ? error : new SecmonError('CONNECT_FAILED', String(error));
-		const trusted = probe.verdict?.status === 'ca' || probe.verdict?.status === 'pinned';
-		if (failure.code === 'TLS_REQUIRED') {
-			// Greeting without the SECURE feature bit (docs/pcp.md#secure-modes).
-			probe.connected = true;
-			probe.tlsOffered = false;
-			probe.failure = failure;
-		} else if (probe.verdict?.error === failure) {
-			// Refused by the trust decision: the verdict says it all.
-		} else {
-			probe.failure = failure;
-			probe.connected ||= failure.code === 'PROTOCOL';
-			if (probe.inspection && failure.code === 'CLIENT_CERT_REQUIRED') {
-				probe.inspection.clientCert = options.cert === undefined ? 'required' : 'rejected';
-			} else if (probe.inspection && trusted && options.cert !== undefined && failure.code === 'TLS_FAILED') {
-				probe.inspection.clientCert = 'rejected';
-			}
-		}
-	}
-
-	return probe;
-}
-
-async function probeDirect(options: Options, store: TrustStore): Promise<Probe> {
-	const target = {host: options.spec.host, port: options.spec.port};
-	let socket;
-	try {
-		socket = await connectTcp(target, options.timeoutMs);
-	} catch (error) {
-		return {connected: false, failure: isSecmonError(error) ? error : new SecmonError('CONNECT_FAILED', String(error))};
-	}
-
-	const inspection = await inspectTls(socket, tlsOptions(options, store));
-	const probe: Probe = {connected: true, inspection};
-	if (!inspection.completed) {
-		const code = inspection.error?.code;
-		// "did not answer with TLS": the port speaks the plain protocol (or something else).
-		probe.tlsOffered = code === 'TLS_FAILED' && (inspection.error?.message ?? '').includes('did not answer with TLS') ? false : (inspection.chain.length > 0 ? true : undefined);
-		probe.failure = inspection.error;
-		return probe;
-	}
-
-	probe.tlsOffered = true;
-	// TLS 1.3 refuses a client certificate only after the handshake (docs/pcp.md#late-client-certificate-rejection), and a Zabbix
-	// agent checks it after a TLS 1.2 handshake too, then closes: listen before judging.
-	await awaitClientCertVerdict(inspection, clientCertWaitMs);
-
-	inspection.stream?.destroy();
-	probe.verdict = await trustVerdict(inspection, {
-		target,
-		store,
-		caFileGiven: options.caFile !== undefined,
-		zabbixStyle: options.spec.protocol === 'zabbix',
-		rerunCommand: connectCommand(options),
-	});
-	if (inspection.error && (inspection.clientCert === 'required' || inspection.clientCert === 'rejected' || inspection.clientCert === 'unknown')) {
-		probe.failure = inspection.error;
-	} else if (inspection.clientCert === 'closed') {
-		probe.failure = new SecmonError(
-			'TLS_FAILED',
-			`${options.spec.protocol}://${options.spec.display} closed the connection right after the TLS handshake`,
-			options.cert === undefined
-				? 'It may want a client certificate: give --cert FILE --key FILE; its log says why it closed'
-				: 'It may not accept this client certificate (issuer, subject or CA): its log says why it closed',
-		);
-	}
-
-	return probe;
-}
-
-async function probePsk(options: Options, identity: string, keyFile: string): Promise<{probe: Probe; facts?: {version: string; cipher: string}}> {
-	const [{ZabbixAgent}, {loadPsk}] = await Promise.all([import('../protocols/zabbix/pool.js'), import('../protocols/zabbix/psk.js')]);
-	const psk = loadPsk({identity, keyFile});
-	const agent = new ZabbixAgent({
-		host: options.spec.host, port: options.spec.port, tls: {kind: 'psk', identity: psk.identity, key: psk.key}, timeoutMs: options.timeoutMs,
-	});
-	try {
-		const reply = await agent.get('agent.ping');
-		return {probe: {connected: true, tlsOffered: true}, ...(reply.tls ? {facts: {version: reply.tls.version, cipher: reply.tls.cipher}} : {})};
-	} catch (error) {
-		return {probe: {connected: true, failure: isSecmonError(error) ? error : new SecmonError('TLS_FAILED', String(error))}};
-	}
-}
-
-// ---------------------------------------------------------------------------
 // The report
 
 function exitCodeFor(report: Omit<VerifyReport, 'exitCode' | 'ok' | 'next'>, failure: SecmonError | undefined): number {
@@ -486,20 +312,14 @@ function nextSteps(report: VerifyReport, options: Options, failure: SecmonError 
 		return steps;
 	}
 
-	if (options.spec.protocol === 'zabbix' && options.cert === undefined && report.trust !== 'ca' && report.trust !== 'pinned') {
-		steps.push(
-			'A Zabbix agent with TLSAccept=cert always wants a client certificate: add --cert FILE --key FILE (make one with: secmon pki issue --client --cn "secmon client");',
-			'for TLSAccept=psk set SECMON_PSK_IDENTITY and SECMON_PSK_FILE instead.',
-		);
+	const advice = descriptorFor(options.spec.protocol).verify;
+	if (advice.withoutClientCert && options.cert === undefined && report.trust !== 'ca' && report.trust !== 'pinned') {
+		steps.push(...advice.withoutClientCert);
 	}
 
 	if (report.tlsOffered === false) {
-		if (options.spec.protocol === 'pcp') {
-			steps.push(
-				'Turn TLS on in pmcd: make a certificate and the tls.conf lines with',
-				`  secmon pki issue --cn ${options.spec.host} && secmon pki snippet pmcd --server ${options.spec.host}`,
-				'then restart pmcd. (Plain text is possible with --secure relaxed or off, but not verified by this command.)',
-			);
+		if (advice.noTls) {
+			steps.push(...advice.noTls(options.spec.host));
 		} else {
 			steps.push(failure?.hint ?? `Put TLS in front of ${where} (e.g. stunnel: secmon pki snippet stunnel …), or check the port`);
 		}
@@ -541,26 +361,31 @@ function nextSteps(report: VerifyReport, options: Options, failure: SecmonError 
 async function verify(options: Options, io: Io): Promise<VerifyReport> {
 	const store = new TrustStore(secmonHome(io.env));
 	const target: Target = {host: options.spec.host, port: options.spec.port};
-	const pskFile = io.env['SECMON_PSK_FILE'];
-	const pskIdentity = io.env['SECMON_PSK_IDENTITY'];
 	const now = new Date();
-	if (options.spec.protocol === 'zabbix' && pskFile !== undefined && pskFile !== '' && options.cert === undefined) {
-		if (pskIdentity === undefined || pskIdentity === '') {
-			throw new SecmonError('USAGE', 'SECMON_PSK_FILE is set but SECMON_PSK_IDENTITY is not', 'Set SECMON_PSK_IDENTITY to the agent\'s TLSPSKIdentity');
-		}
-
-		const {probe, facts} = await probePsk(options, pskIdentity, pskFile);
+	const descriptor = descriptorFor(options.spec.protocol);
+	const probe = await descriptor.verify.probe({
+		spec: options.spec,
+		...(options.caFile === undefined ? {} : {caFile: options.caFile}),
+		...(options.cert === undefined ? {} : {cert: options.cert}),
+		...(options.key === undefined ? {} : {key: options.key}),
+		...(options.servername === undefined ? {} : {servername: options.servername}),
+		timeoutMs: options.timeoutMs,
+		store,
+		env: io.env,
+		rerunCommand: connectCommand(options),
+	});
+	if (probe.psk) {
 		const base = {
 			target: formatTarget(target),
 			protocol: options.spec.protocol,
 			transport: 'psk' as const,
 			connected: probe.connected,
 			...(probe.failure ? {} : {tlsOffered: true}),
-			...(facts ? {tls: facts} : {}),
+			...(probe.psk.tls ? {tls: probe.psk.tls} : {}),
 			chain: [],
 			clientCert: {given: false, outcome: 'not-applicable' as const},
 			trust: 'not-checked' as const,
-			psk: {identity: pskIdentity},
+			psk: {identity: probe.psk.identity},
 			...(probe.failure ? {problem: probe.failure} : {}),
 			warnings: [],
 		};
@@ -573,7 +398,6 @@ async function verify(options: Options, io: Io): Promise<VerifyReport> {
 		};
 	}
 
-	const probe = options.spec.protocol === 'pcp' ? await probePcp(options, store) : await probeDirect(options, store);
 	const {inspection} = probe;
 	const leaf = inspection?.chain[0];
 	let {verdict} = probe;
@@ -599,7 +423,7 @@ async function verify(options: Options, io: Io): Promise<VerifyReport> {
 	const partial: Omit<VerifyReport, 'exitCode' | 'ok' | 'next'> = {
 		target: formatTarget(target),
 		protocol: options.spec.protocol,
-		transport: options.spec.protocol === 'pcp' ? 'pcp-upgrade' : 'direct',
+		transport: descriptor.tls === 'upgrade' ? 'pcp-upgrade' : 'direct',
 		connected: probe.connected,
 		...(probe.tlsOffered === undefined ? {} : {tlsOffered: probe.tlsOffered}),
 		...(inspection?.completed ? {tls: {version: inspection.version ?? 'unknown', cipher: inspection.cipher ?? 'unknown'}} : {}),
@@ -616,7 +440,7 @@ async function verify(options: Options, io: Io): Promise<VerifyReport> {
 					name: inspection.name,
 					ok: inspection.hostnameOk,
 					...(inspection.hostnameReason === undefined ? {} : {reason: inspection.hostnameReason}),
-					checked: !(options.spec.protocol === 'zabbix' && options.caFile !== undefined),
+					checked: probe.hostnameChecked ?? true,
 				},
 			}
 			: {}),

@@ -1,23 +1,21 @@
 /**
- * Opening a verified session to one collector: the only place where a protocol
- * client meets the security layer (docs/design.md#layering-rules: protocols get an already verified
- * stream; trust decisions happen in source/security).
+ * pcp:// and pcps:// → a verified PcpClient: the plan's security settings meet PCP's in-band TLS
+ * upgrade here (docs/design.md#layering-rules: the client gets an already verified stream; trust
+ * decisions happen in source/security).
  */
-import type {Writable} from 'node:stream';
-import {PcpClient} from './protocols/pcp/client.js';
-import {FEATURE} from './protocols/pcp/constants.js';
-import {safeText} from './safe-text.js';
-import {rerunCommand, rerunWithSecure} from './shell.js';
-import {checkPlainAllowed} from './security/downgrade.js';
-import {secmonHome} from './security/home.js';
-import {TrustStore} from './security/store.js';
+import {rerunCommand, rerunWithSecure} from '../../shell.js';
+import {checkPlainAllowed} from '../../security/downgrade.js';
+import {secmonHome} from '../../security/home.js';
+import {TrustStore} from '../../security/store.js';
 import {
 	prepareTls, upgradeToTls, type PreparedTls, type TlsOptions,
-} from './security/tls.js';
-import type {TlsFacts} from './security/types.js';
-import type {SessionHooks} from './io.js';
-import type {Plan, SecurityPlan} from './plan.js';
-import type {HostSpec} from './target.js';
+} from '../../security/tls.js';
+import type {TlsFacts} from '../../security/types.js';
+import type {SessionHooks} from '../../io.js';
+import type {Plan, SecurityPlan} from '../../plan.js';
+import type {HostSpec} from '../../target.js';
+import {PcpClient} from './client.js';
+import {FEATURE} from './constants.js';
 
 export function plainWarning(target: HostSpec, security: SecurityPlan): string | undefined {
 	if (security.mode === 'relaxed') {
@@ -89,11 +87,4 @@ export async function openPcp(target: HostSpec, plan: Plan, hooks: SessionHooks)
 	}
 
 	return {client, tls: client.tls};
-}
-
-export function stderrWarn(stderr: Writable): (message: string) => void {
-	return message => {
-		const text = safeText(message, {multiline: true});
-		stderr.write(text.endsWith('\n') ? text : `${text}\n`);
-	};
 }
