@@ -1,3 +1,16 @@
+const protocolsLayer = {
+	group: ['**/render/**', '**/commands/**', '**/cli.js'],
+	message: 'Protocols know nothing of output or commands: move the shared code down (metrics/, a protocol module) instead.',
+};
+
+// In protocols/X/: no import of protocols/Y/ (Y ≠ X, Y ≠ shared), as ../Y/… or ../../protocols/Y/….
+// What two protocols share lives in protocols/shared/ (or security/ for TLS and trust), so a
+// protocol folder can be read, changed or removed on its own (readme "Architecture").
+const protocolFolder = {
+	regex: String.raw`^(?:\.\./(?!\.\./)|\.\./\.\./protocols/)(?!shared/)[^/]+/`,
+	message: 'A protocol does not import another protocol: move what both need to protocols/shared/ (or security/ for TLS and trust).',
+};
+
 /** @type {import('xo').FlatXoConfig} */
 const config = [
 	{
@@ -50,12 +63,13 @@ const config = [
 	{
 		files: ['source/protocols/**'],
 		rules: {
-			'no-restricted-imports': ['error', {
-				patterns: [{
-					group: ['**/render/**', '**/commands/**', '**/cli.js'],
-					message: 'Protocols know nothing of output or commands: move the shared code down (metrics/, a protocol module) instead.',
-				}],
-			}],
+			'no-restricted-imports': ['error', {patterns: [protocolsLayer]}],
+		},
+	},
+	{
+		files: ['source/protocols/*/**'],
+		rules: {
+			'no-restricted-imports': ['error', {patterns: [protocolsLayer, protocolFolder]}],
 		},
 	},
 	{
