@@ -10,7 +10,7 @@ import {secmonHome} from '../../security/home.js';
 import {displayHostPort, type HostSpec} from '../../target.js';
 import {readPasswordFile} from '../shared/password-file.js';
 import {TlsConnector} from '../../security/tls-connector.js';
-import {extraOption, tlsOptionsFor} from '../shared/direct-tls.js';
+import {extraOption, tlsOptionsFor} from '../shared/tls-options.js';
 import {enrolledCertificate} from './credentials.js';
 import {IcingaHttp, type IcingaAuth} from './http.js';
 import {IcingaSource} from './source.js';

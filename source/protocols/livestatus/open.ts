@@ -9,7 +9,8 @@ import {connectTcp} from '../../security/tls.js';
 import type {TlsFacts} from '../../security/types.js';
 import type {HostSpec} from '../../target.js';
 import {TlsConnector} from '../../security/tls-connector.js';
-import {warnPlainText, tlsOptionsFor, transportFor} from '../shared/direct-tls.js';
+import {warnPlainText, transportFor} from '../shared/direct-tls.js';
+import {tlsOptionsFor} from '../shared/tls-options.js';
 import {LivestatusClient} from './client.js';
 import {LivestatusSource} from './source.js';
 

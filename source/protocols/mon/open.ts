@@ -11,9 +11,8 @@ import {connectTcp} from '../../security/tls.js';
 import type {HostSpec} from '../../target.js';
 import {readPasswordFile} from '../shared/password-file.js';
 import {TlsConnector} from '../../security/tls-connector.js';
-import {
-	extraOption, warnPlainText, tlsOptionsFor, transportFor,
-} from '../shared/direct-tls.js';
+import {warnPlainText, transportFor} from '../shared/direct-tls.js';
+import {extraOption, tlsOptionsFor} from '../shared/tls-options.js';
 import {MonClient} from './client.js';
 import {MonSource} from './source.js';
 

@@ -3,17 +3,14 @@
  * upgrade here (docs/design.md#layering-rules: the client gets an already verified stream; trust
  * decisions happen in source/security).
  */
-import {rerunCommand, rerunWithSecure} from '../../shell.js';
+import {rerunWithSecure} from '../../shell.js';
 import {checkPlainAllowed} from '../../security/downgrade.js';
-import {secmonHome} from '../../security/home.js';
-import {TrustStore} from '../../security/store.js';
-import {
-	prepareTls, upgradeToTls, type PreparedTls, type TlsOptions,
-} from '../../security/tls.js';
+import {prepareTls, upgradeToTls, type PreparedTls} from '../../security/tls.js';
 import type {TlsFacts} from '../../security/types.js';
 import type {SessionHooks} from '../../io.js';
 import type {Plan, SecurityPlan} from '../../plan.js';
 import type {HostSpec} from '../../target.js';
+import {tlsOptionsFor} from '../shared/tls-options.js';
 import {PcpClient} from './client.js';
 import {FEATURE} from './constants.js';
 
@@ -28,23 +25,10 @@ export function plainWarning(target: HostSpec, security: SecurityPlan): string |
 
 export async function openPcp(target: HostSpec, plan: Plan, hooks: SessionHooks): Promise<{client: PcpClient; tls?: TlsFacts}> {
 	const security = plan.security(target);
-	const store = new TrustStore(secmonHome(hooks.env));
+	// As before the one builder: an empty --servername is kept for PCP (extraOption skips it for the others).
 	const servername = security.servername ?? (hooks.env['SECMON_SERVERNAME'] || undefined);
-	const tlsOptions: TlsOptions = {
-		target: {host: target.host, port: target.port},
-		...(servername === undefined ? {} : {servername}),
-		remember: security.rememberTls ?? true,
-		caFile: security.caFile,
-		cert: security.cert,
-		key: security.key,
-		fingerprint: security.fingerprint,
-		acceptNew: security.acceptNew,
-		ask: security.interactive ? hooks.ask : undefined,
-		store,
-		timeoutMs: plan.connectTimeoutMs,
-		onWarning: hooks.warn,
-		rerunCommand: rerunCommand(hooks.argv, security),
-	};
+	const tlsOptions = tlsOptionsFor(target, plan, hooks, servername === undefined ? {} : {servername});
+	const {store} = tlsOptions;
 	let prepared: PreparedTls | undefined;
 	const relaxedHint = hooks.argv === undefined
 		? undefined

@@ -1,7 +1,7 @@
 /**
- * How the Icinga 2, Livestatus and mon sources get their connections: the plan's security
- * settings → TlsOptions (as openPcp does in ../pcp/open.ts) for the connector in
- * security/tls-connector.ts, and the plain-text warning.
+ * Collectors with TLS from the first byte (Icinga 2, Livestatus, mon): whether a session is TLS or
+ * plain text, and the plain-text warning. Their TLS options come from ./tls-options.ts, their
+ * connections from security/tls-connector.ts.
  *
  * Security modes. These collectors speak TLS from the first byte (HTTPS, or stunnel in front of
  * the plain protocol), so there is nothing to negotiate in-band:
@@ -13,12 +13,10 @@
  *   warning on every run.
  */
 import type {SessionHooks} from '../../io.js';
-import {rerunCommand} from '../../shell.js';
-import type {Plan, SecurityPlan} from '../../plan.js';
+import type {SecurityPlan} from '../../plan.js';
 import {checkPlainAllowed} from '../../security/downgrade.js';
 import {secmonHome} from '../../security/home.js';
 import {TrustStore} from '../../security/store.js';
-import type {TlsOptions} from '../../security/tls.js';
 import type {HostSpec} from '../../target.js';
 
 export type Transport = 'tls' | 'plain';
@@ -47,39 +45,4 @@ export function warnPlainText(target: HostSpec, security: Pick<SecurityPlan, 'mo
 		plainBecause: 'is asked for in plain text with --secure off',
 		warn: hooks.warn,
 	});
-}
-
-/**
- * Options that are not (yet) main flags: read from the plan when the CLI provides them, else from
- * the environment (SECMON_PASSWORD_FILE, SECMON_SERVERNAME).
- */
-export function extraOption(plan: Plan, target: HostSpec, env: NodeJS.ProcessEnv, key: 'passwordFile' | 'servername'): string | undefined {
-	const fromPlan = plan.security(target)[key];
-	if (typeof fromPlan === 'string' && fromPlan !== '') {
-		return fromPlan;
-	}
-
-	const fromEnv = env[key === 'passwordFile' ? 'SECMON_PASSWORD_FILE' : 'SECMON_SERVERNAME'];
-	return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
-}
-
-export function tlsOptionsFor(target: HostSpec, plan: Plan, hooks: SessionHooks, overrides: {cert?: string; key?: string; servername?: string} = {}): TlsOptions {
-	const security = plan.security(target);
-	const cert = overrides.cert ?? security.cert;
-	const key = overrides.key ?? security.key;
-	const servername = overrides.servername ?? extraOption(plan, target, hooks.env, 'servername');
-	return {
-		target: {host: target.host, port: target.port},
-		...(servername === undefined ? {} : {servername}),
-		...(security.caFile === undefined ? {} : {caFile: security.caFile}),
-		...(cert === undefined ? {} : {cert}),
-		...(key === undefined ? {} : {key}),
-		...(security.fingerprint === undefined ? {} : {fingerprint: security.fingerprint}),
-		acceptNew: security.acceptNew,
-		...(security.interactive && hooks.ask ? {ask: hooks.ask} : {}),
-		store: new TrustStore(secmonHome(hooks.env)),
-		timeoutMs: plan.connectTimeoutMs,
-		onWarning: hooks.warn,
-		...(hooks.argv === undefined ? {} : {rerunCommand: rerunCommand(hooks.argv, security)}),
-	};
 }
