@@ -8,7 +8,7 @@ import {hostname as localHostname} from 'node:os';
 import process from 'node:process';
 // Inlined by the bundler (as in args.ts).
 import packageJson from '../../package.json' with {type: 'json'};
-import {openPcp, stderrWarn} from '../connect.js';
+import {openPcp} from '../protocols/pcp/open.js';
 import {parseDurationMs} from '../duration.js';
 import {
 	exitCodes, formatError, isSecmonError, SecmonError,
@@ -27,7 +27,7 @@ import {
 	type InstanceValues, type PmvalColumns,
 } from '../render/pmval-format.js';
 import type {Ask} from '../security/types.js';
-import {terminalSafe} from '../safe-text.js';
+import {stderrWarn, terminalSafe} from '../safe-text.js';
 import {parseArgs, type FlagSpec} from './args.js';
 
 /** What pmval calls itself in its messages (pmGetProgname()). */
