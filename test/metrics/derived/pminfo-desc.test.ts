@@ -104,3 +104,92 @@ describe.skipIf(!haveConfig)('derived descriptors of Debian\'s configuration', (
 		expect(compared).toBeGreaterThan(30);
 	}, 60_000);
 });
+
+/** Hand-written cases for the operators, functions and semantic errors of pmRegisterDerived(3). */
+const semanticCases = `s.a = hinv.ncpu + mem.physmem
+s.b = kernel.all.cpu.user * kernel.all.cpu.sys
+s.c = rate(kernel.uname.release)
+s.d = kernel.all.load + disk.dev.read
+s.e = hinv.ncpu ? mem.physmem : hinv.ncpu
+s.f = nosuch.metric + 1
+s.g = -kernel.uname.release
+s.h = rescale(hinv.ncpu, "sec")
+s.i = disk.dev.read ? 1 : 2
+s.j = 3 - kernel.all.cpu.user
+s.k = kernel.all.cpu.user - 3
+s.l = hinv.ncpu > mem.physmem
+s.m = mem.physmem < 3
+s.n = rate(hinv.ncpu)
+s.o = count(disk.dev.read)
+s.q = defined(nosuch) + defined(hinv.ncpu)
+s.r = hinv.ncpu
+s.s = delta(kernel.all.cpu.user) / delta(kernel.all.cpu.sys)
+s.t = mem.physmem * 1024
+s.u = sample.byte_ctr + sample.kbyte_ctr
+s.v = sample.kbyte_ctr + sample.byte_ctr
+s.w = rate(sample.byte_ctr)
+s.x = instant(sample.byte_ctr)
+s.y = avg(disk.dev.read)
+s.z = sum(disk.dev.read)
+t.a = max(disk.dev.read)
+t.b = disk.dev.read + disk.dev.write
+t.c = disk.dev.read[sda]
+t.d = -hinv.ncpu
+t.e = delta(mem.physmem)
+t.f = scalar(disk.dev.read)
+t.g = matchinst(/x/, disk.dev.read)
+t.h = rescale(sample.byte_ctr, "Kbyte")
+t.i = kernel.all.load > 1 ? kernel.all.load : mkconst(1, type=float, semantics=instant)
+t.j = 3 + mkconst(2.0, type=float)
+t.k = disk.dev.read * hinv.ncpu
+t.l = disk.dev.read * mem.physmem
+t.m = kernel.all.load && hinv.ncpu
+t.n = mem.physmem && 1
+t.o = count(nosuch.metric)
+t.p = rate(kernel.all.uptime)
+t.q = !kernel.all.load
+t.r = hinv.ncpu ? disk.dev.read : disk.dev.write
+t.s = disk.dev.read ? disk.dev.read : 0
+t.t = rate(disk.dev.read) + rate(disk.dev.write)
+t.u = mem.physmem / sample.byte_rate
+t.v = sample.kbyte_rate * sample.byte_rate
+t.w = rate(sample.milliseconds)
+t.x = kernel.all.load + hinv.ncpu
+t.y = mkconst(10, units="Kbyte") < mem.physmem
+t.z = anon(PM_TYPE_64)
+`;
+
+describe('semantic checks and inference of hand-written expressions', () => {
+	it('give pminfo\'s descriptors and its "Semantic error" lines', async () => {
+		const {mkdtempSync, writeFileSync, rmSync} = await import('node:fs');
+		const os = await import('node:os');
+		const path = await import('node:path');
+		const dir = mkdtempSync(path.join(os.tmpdir(), 'secmon-derived-'));
+		try {
+			const file = path.join(dir, 'cases.conf');
+			writeFileSync(file, semanticCases);
+			const registry = loadDerivedMetrics({env: {PCP_DERIVED_CONFIG: file}});
+			expect(registry.diagnostics).toEqual([]);
+			const derived = registry.metrics.filter(metric => !metric.anon);
+			const operands = [...new Set(derived.flatMap(metric => [...metric.expr.matchAll(/[A-Za-z][\w.]*(?=\W|$)/g)].map(m => m[0]).filter(name => name.includes('.'))))];
+			const known = parseDescs((await runPminfo(['-h', peer.address, '-d', '-m', ...operands])).stdout);
+			const real = await runPminfo(['-h', peer.address, '-d', '-m', 's', 't'], {PCP_DERIVED_CONFIG: file});
+			let output = '';
+			let errors = '';
+			for (const metric of derived) {
+				const result = bindDerived(metric, name => known.get(name));
+				if (result.ok) {
+					output += `\n${metric.name} PMID: ${pmIDStr(result.desc.pmid)}\n${renderDesc(toMetricDesc(metric.name, result.desc))}`;
+				} else {
+					errors += result.message ?? '';
+				}
+			}
+
+			expect(errors).toContain('Semantic error');
+			expect(real.stderr).toBe(errors);
+			expect(output).toBe(real.stdout);
+		} finally {
+			rmSync(dir, {recursive: true, force: true});
+		}
+	}, 60_000);
+});
