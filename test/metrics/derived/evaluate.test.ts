@@ -22,7 +22,7 @@ import type {MetricValues} from '../../../source/metrics/model.js';
 import {toMetricDesc} from '../../../source/protocols/pcp/model.js';
 import {renderValues} from '../../../source/render/pminfo.js';
 import {startPmcd, type PmcdPeer} from '../../helpers/pmcd.js';
-import {runPminfo} from '../../helpers/pminfo.js';
+import {runPminfo, runPmval} from '../../helpers/pminfo.js';
 
 const valueCases = `v.a = sample.long.ten + sample.ulong.hundred
 v.b = sample.long.ten - sample.ulong.hundred
@@ -168,6 +168,34 @@ describe('values from one fetch, compared with pminfo -f', () => {
 		}
 
 		expect(output).toBe(real.stdout);
+	}, 60_000);
+});
+
+describe('values over several fetches, compared with pmval', () => {
+	it('rate() and delta() of constant metrics: nothing on the first sample, then zeros; instant() the value', async () => {
+		const file = path.join(dir, 'pmval.conf');
+		writeFileSync(file, 'p.r = rate(sample.long.ten)\np.d = delta(sample.bin)\np.i = instant(hinv.ncpu)\n');
+		const registry = loadDerivedMetrics({env: {PCP_DERIVED_CONFIG: file}});
+		const operands = parseOperands((await runPminfo(['-h', peer.address, '-d', '-f', '-m', 'sample.long.ten', 'sample.bin', 'hinv.ncpu'])).stdout);
+		const values = new Map([...operands].map(([name, operand]) => [name, operand.values]));
+		for (const name of ['p.r', 'p.d', 'p.i']) {
+			const real = await runPmval(['-h', peer.address, '-s', '3', '-t', '0.1', name], {PCP_DERIVED_CONFIG: file});
+			const samples = real.stdout.split('\n').slice(real.stdout.split('\n').findIndex(line => line.startsWith('interval:')) + 1)
+				.filter(line => line.trim() !== '' && !/^\s*bin-/.test(line))
+				.map(line => (line === 'No values available' ? undefined : line.trim().split(/\s+/).map(Number)));
+			const bound = bindDerived(registry.metrics.find(metric => metric.name === name)!, operand => operands.get(operand)?.desc);
+			expect(bound.ok).toBe(true);
+			if (!bound.ok) {
+				continue;
+			}
+
+			const evaluator = new Evaluator(bound.expr);
+			const ours = [0, 0.1, 0.2].map(timestamp => {
+				const result = evaluator.evaluate({timestamp, values});
+				return typeof result === 'number' ? undefined : result.map(({value}) => Number(value));
+			});
+			expect(ours, name).toEqual(samples);
+		}
 	}, 60_000);
 });
 
