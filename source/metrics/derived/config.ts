@@ -349,7 +349,9 @@ export const nodeConfigFileSystem: ConfigFileSystem = {
 
 			const buffer = Buffer.alloc(size);
 			const read = fs.readSync(descriptor, buffer, 0, size, 0);
-			return buffer.subarray(0, read).toString('latin1');
+			// UTF-8, as secmon prints text; libpcp counts bytes, which differs only for a caret
+			// under an expression with non-ASCII characters.
+			return buffer.subarray(0, read).toString('utf8');
 		} finally {
 			fs.closeSync(descriptor);
 		}
@@ -423,11 +425,13 @@ export function loadDerivedPath(registry: DerivedRegistry, spec: string, recover
 		return undefined;
 	};
 
-	for (const name of spec.split(':')) {
-		if (name === '') {
-			continue;
-		}
+	// Every piece before a ':' counts, even an empty one (stat("") fails); an empty last one does not.
+	const pieces = spec.split(':');
+	if (pieces.at(-1) === '') {
+		pieces.pop();
+	}
 
+	for (const name of pieces) {
 		const error = component(name);
 		if (error !== undefined && !recover) {
 			return {count, error};

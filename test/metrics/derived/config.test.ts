@@ -189,6 +189,9 @@ describe('registration', () => {
 		const failed = loadDerivedMetrics({env: {PCP_DERIVED_CONFIG: ''}, extra: ['/missing:/c.conf'], fileSystem});
 		expect(failed.diagnostics).toEqual(['pminfo: derived configuration(s) error: No such file or directory\n']);
 		expect(failed.metrics).toHaveLength(2);
+		// A trailing ':' is nothing; an empty piece before a ':' is a path that does not exist.
+		expect(names({PCP_DERIVED_CONFIG: ''}, ['/c.conf:'])).toEqual(['c.one']);
+		expect(loadDerivedMetrics({env: {PCP_DERIVED_CONFIG: ''}, extra: [':/c.conf'], fileSystem}).diagnostics).toHaveLength(1);
 	});
 });
 
