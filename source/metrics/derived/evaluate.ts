@@ -508,8 +508,17 @@ export class Evaluator {
 	private ternary(bound: BoundNode, input: FetchInput): DerivedResult {
 		const [guardNode, colon] = bound.children as [BoundNode, BoundNode];
 		const [trueNode, falseNode] = colon.children as [BoundNode, BoundNode];
+		// An error stops the evaluation where it occurs (the later operands keep their history).
 		const guard = this.eval(guardNode, input);
+		if (typeof guard === 'number' && guard < 0) {
+			return guard;
+		}
+
 		const whenTrue = this.eval(trueNode, input);
+		if (typeof whenTrue === 'number' && whenTrue < 0) {
+			return whenTrue;
+		}
+
 		const whenFalse = this.eval(falseNode, input);
 		if (typeof guard === 'number' || guard.length === 0) {
 			return typeof guard === 'number' ? guard : 0;

@@ -274,6 +274,13 @@ describe('libpcp arithmetic on synthetic samples', () => {
 		expect(evaluator('a + 1', {a: {}}).evaluate(at(0, {a: 0}))).toBe(0);
 	});
 
+	it('stops at the first operand error of a ternary, leaving the later operands\' history alone', () => {
+		const e = evaluator('g ? rate(c) : rate(c)', {g: {}, c: {sem: PM_SEM_COUNTER}});
+		expect(e.evaluate(at(0, {g: -12_386, c: one(0)}))).toBe(-12_386);
+		expect(e.evaluate(at(1, {g: one(1), c: one(10)}))).toBe(0);
+		expect(e.evaluate(at(2, {g: one(1), c: one(30)}))).toEqual(one(20));
+	});
+
 	it('takes a singular guard for all instances of the chosen operand', () => {
 		const e = evaluator('g ? a : b', {g: {}, a: {indom: 7, type: PM_TYPE_DOUBLE}, b: {indom: 7, type: PM_TYPE_DOUBLE}});
 		const a = [{inst: 1, value: 1}, {inst: 2, value: 2}];
