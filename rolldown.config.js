@@ -23,7 +23,7 @@ rmSync(new URL('dist', import.meta.url), {recursive: true, force: true});
  * meow 14 bundles, besides its flag parser, read-package-up and normalize-package-data
  * (with SPDX, semver, hosted-git-info and @babel/code-frame): ~5,000 lines that a
  * secmon flag parse never runs, because every meow call gets our package.json as `pkg`
- * (source/commands/args.ts meowBasics) and nothing reads `cli.pkg`. Loading and caching
+ * (source/argv/args.ts meowBasics) and nothing reads `cli.pkg`. Loading and caching
  * them anyway costs start-up (core issue part 7), so this plugin points meow's two
  * entries into them at functions that throw, and the bundler drops the rest as unused.
  * It also removes a dead `promisify(execFile)` that alone loads node:child_process
@@ -271,12 +271,12 @@ export default defineConfig({
 		codeSplitting: {
 			groups: [{
 				name: 'fetch',
-				test: /source\/(commands\/run|main-flags|simple-argv|sources|plan|target|duration|errors|shell|protocols\/(pcp\/(?!probe)|registry|[a-z]+\/descriptor|shared\/tls-options)|security\/(?!trusted-cas)|render\/(ndjson|pminfo|pcp-format|units|printf)|metrics)/,
+				test: /source\/(commands\/run|argv\/(main-flags|simple-argv|normalize)|sources|plan|target|duration|errors|shell|protocols\/(pcp\/(?!probe)|registry|[a-z]+\/descriptor|shared\/tls-options)|security\/(?!trusted-cas)|render\/(ndjson|pminfo|pcp-format|units|printf)|metrics)/,
 			}, {
 				// Meow and what only it needs: loaded by subcommands and by command lines that are not
-				// in the plain form (source/simple-argv.ts), not by a plain one-shot fetch.
+				// in the plain form (source/argv/simple-argv.ts), not by a plain one-shot fetch.
 				name: 'meow',
-				test: /node_modules\/meow\/|source\/(commands\/args|main-meow)/,
+				test: /node_modules\/meow\/|source\/argv\/(args|main-meow)/,
 			}],
 		},
 		sourcemap: false,

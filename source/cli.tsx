@@ -9,9 +9,10 @@ import {isatty} from 'node:tty';
 import {
 	errorJson, exitCodes, formatError, SecmonError,
 } from './errors.js';
-import {mainFlags} from './main-flags.js';
-import {parseSimpleArgv} from './simple-argv.js';
-import {makePlan, normalizeArgv, type Flags} from './plan.js';
+import {mainFlags} from './argv/main-flags.js';
+import {parseSimpleArgv} from './argv/simple-argv.js';
+import {normalizeArgv} from './argv/normalize.js';
+import {makePlan, type Flags} from './plan.js';
 import type {Io} from './io.js';
 import {Shutdown} from './process-exit.js';
 import {safeJson} from './safe-text.js';
@@ -53,7 +54,7 @@ async function main(argv: string[], io: Io): Promise<number> {
 	try {
 		const normalized = normalizeArgv(argv);
 		// The plain form without meow (start-up, simple-argv.ts); meow for everything else.
-		const cli = parseSimpleArgv(normalized, mainFlags) ?? (await import('./main-meow.js')).parseMain(normalized);
+		const cli = parseSimpleArgv(normalized, mainFlags) ?? (await import('./argv/main-meow.js')).parseMain(normalized);
 		const flags = cli.flags as unknown as Flags;
 		if ((argv.includes('-s') || argv.includes('--samples')) // Meow turns an unparsable number into null silently (docs/node.md#meow).
 			&& (flags.samples === null || flags.samples === undefined)) {

@@ -3,7 +3,7 @@
  * sockets, files or the terminal: the CLI passes in argv, env and TTY facts.
  */
 import {SecmonError} from './errors.js';
-import {looksLikeDuration, requireDurationMs} from './duration.js';
+import {requireDurationMs} from './duration.js';
 import {parseHostSpec, type HostSpec} from './target.js';
 import {resolveSecureMode, secureArgument} from './security/policy.js';
 import type {SecureMode, SecureModeSource} from './security/types.js';
@@ -98,56 +98,6 @@ export type Flags = {
 	acceptNew: boolean;
 	timeout?: string;
 };
-
-const shortBooleans: Record<string, string> = {
-	f: '--fetch',
-	d: '--desc',
-	m: '--pmid',
-	M: '--pmid-long',
-	T: '--help-text',
-	r: '--raw',
-};
-
-/**
- * pminfo and pmval both claim `-t`: pminfo's is "one-line help" (boolean), pmval's
- * takes an interval. A duration always starts with a digit and a metric name never
- * does, so `-t 2` is an interval and `-t name` is help. Also expands pminfo-style
- * groups such as `-dfmtT`.
- */
-export function normalizeArgv(argv: string[]): string[] {
-	const out: string[] = [];
-	for (let i = 0; i < argv.length; i++) {
-		const argument = argv[i]!;
-		if (argument === '--') {
-			out.push(...argv.slice(i));
-			break;
-		}
-
-		if (argument === '-t') {
-			const next = argv[i + 1];
-			if (next !== undefined && looksLikeDuration(next)) {
-				out.push('--interval', next);
-				i++;
-			} else {
-				out.push('--oneline');
-			}
-
-			continue;
-		}
-
-		if (/^-[fdmMTrt]{2,}$/.test(argument)) {
-			for (const c of argument.slice(1)) {
-				out.push(c === 't' ? '--oneline' : shortBooleans[c]!);
-			}
-
-			continue;
-		}
-
-		out.push(argument);
-	}
-
-	return out;
-}
 
 export type Environment = {
 	env: NodeJS.ProcessEnv;

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {makePlan, normalizeArgv, type Flags} from '../source/plan.js';
+import {makePlan, type Flags} from '../source/plan.js';
 
 const base: Flags = {
 	host: [],
@@ -16,24 +16,6 @@ const base: Flags = {
 
 const tty = {env: {}, stdinIsTty: true, stdoutIsTty: true};
 const pipe = {env: {}, stdinIsTty: false, stdoutIsTty: false};
-
-describe('normalizeArgv', () => {
-	it('takes -t DURATION as an interval and bare -t as one-line help', () => {
-		expect(normalizeArgv(['-t', '2', 'kernel.all.load'])).toEqual(['--interval', '2', 'kernel.all.load']);
-		expect(normalizeArgv(['-t', 'kernel.all.load'])).toEqual(['--oneline', 'kernel.all.load']);
-		expect(normalizeArgv(['-t', '500msec'])).toEqual(['--interval', '500msec']);
-		expect(normalizeArgv(['-t'])).toEqual(['--oneline']);
-	});
-
-	it('expands pminfo flag groups', () => {
-		expect(normalizeArgv(['-dfmtT', 'disk.dev.read'])).toEqual(['--desc', '--fetch', '--pmid', '--oneline', '--help-text', 'disk.dev.read']);
-		expect(normalizeArgv(['-fx'])).toEqual(['-fx']);
-	});
-
-	it('stops at --', () => {
-		expect(normalizeArgv(['--', '-t'])).toEqual(['--', '-t']);
-	});
-});
 
 describe('makePlan', () => {
 	it('is pminfo mode with a show flag or no metric', () => {

@@ -23,7 +23,7 @@ import {
 } from '../pki/snippets.js';
 import {icingaTicket, readSaltFile} from '../pki/ticket.js';
 import {parseSan, type CertificateUsage} from '../pki/x509.js';
-import {kebab, parseArgs, type FlagSpec} from './args.js';
+import {kebab, parseArgs, type FlagSpec} from '../argv/args.js';
 
 export const pkiHelp = `
 Usage

@@ -28,7 +28,7 @@ import {
 } from '../render/pmval-format.js';
 import type {Ask} from '../security/types.js';
 import {stderrWarn, terminalSafe} from '../safe-text.js';
-import {parseArgs, type FlagSpec} from './args.js';
+import {parseArgs, type FlagSpec} from '../argv/args.js';
 
 /** What pmval calls itself in its messages (pmGetProgname()). */
 const progname = 'secmon pmval';

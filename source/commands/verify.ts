@@ -29,7 +29,7 @@ import {parseHostSpec, type HostSpec} from '../target.js';
 import {descriptorFor, schemes} from '../protocols/registry.js';
 import {safeJson} from '../safe-text.js';
 import {colorWanted, paint} from '../color.js';
-import {parseArgs} from './args.js';
+import {parseArgs} from '../argv/args.js';
 
 export const verifyHelp = `
 Usage

@@ -27,7 +27,7 @@ import {resolveSecureMode, describeSecureMode} from '../security/policy.js';
 import type {Ask} from '../security/types.js';
 import {
 	kebab, parseSimpleArgv, type ParsedArgv, type SimpleFlag,
-} from '../simple-argv.js';
+} from '../argv/simple-argv.js';
 
 /** `ask`: the interactive trust prompt (certificates without --tls-ca-file); absent = refuse unknown certificates. */
 export type ZabbixGetIo = Io & {ask?: Ask};
@@ -153,7 +153,7 @@ export function zabbixGetFlags(): Record<string, SimpleFlag> {
 
 /** Meow, for every command line simple-argv.ts leaves to it (loaded only then: start-up, and O(flags × arguments) with many -k). */
 export async function parseZabbixGetWithMeow(argv: string[], flagDefs = zabbixGetFlags()): Promise<ParsedArgv & {unnormalizedFlags: Record<string, unknown>}> {
-	const [{default: meow}, {meowBasics}] = await Promise.all([import('meow'), import('./args.js')]);
+	const [{default: meow}, {meowBasics}] = await Promise.all([import('meow'), import('../argv/args.js')]);
 	try {
 		return meow(zabbixGetHelp, {
 			...meowBasics(import.meta.url),

@@ -8,7 +8,7 @@ import {exitCodes, SecmonError} from '../../errors.js';
 import {describeCertificate} from '../../security/certificate.js';
 import {secmonHome} from '../../security/home.js';
 import {formatTarget, TrustStore} from '../../security/store.js';
-import {parseArgs} from '../args.js';
+import {parseArgs} from '../../argv/args.js';
 import {
 	findMatches, nothingMatches, parseSelector, stringFlag, usage,
 } from './selector.js';

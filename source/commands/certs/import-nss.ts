@@ -15,7 +15,7 @@ import {validityNote} from '../../security/messages.js';
 import {formatTarget, normalizeHost, TrustStore} from '../../security/store.js';
 import {addTrustedCa, isCaCertificate, listTrustedCas} from '../../security/trusted-cas.js';
 import type {CertificateInfo, Pin, Target} from '../../security/types.js';
-import {parseArgs} from '../args.js';
+import {parseArgs} from '../../argv/args.js';
 import {stringFlag, usage} from './selector.js';
 
 export type NssEntry = {

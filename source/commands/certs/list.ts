@@ -8,7 +8,7 @@ import {expiryOf} from '../../security/expiry.js';
 import {secmonHome} from '../../security/home.js';
 import {TrustStore} from '../../security/store.js';
 import {safeJson} from '../../safe-text.js';
-import {parseArgs} from '../args.js';
+import {parseArgs} from '../../argv/args.js';
 import {usage} from './selector.js';
 import {
 	caEntry, entryJson, expiryText, loadAll, pinEntry, trustedLine, type Entry,

@@ -7,7 +7,7 @@ import {secmonHome} from '../../security/home.js';
 import {formatTarget, TrustStore} from '../../security/store.js';
 import {removeTrustedCa, type TrustedCa} from '../../security/trusted-cas.js';
 import type {Pin} from '../../security/types.js';
-import {parseArgs} from '../args.js';
+import {parseArgs} from '../../argv/args.js';
 import {
 	findMatches, nothingMatches, parseSelector, usage,
 } from './selector.js';

@@ -9,7 +9,7 @@ import {secmonHome} from '../../security/home.js';
 import {validityNote} from '../../security/messages.js';
 import {TrustStore} from '../../security/store.js';
 import {safeJson} from '../../safe-text.js';
-import {parseArgs} from '../args.js';
+import {parseArgs} from '../../argv/args.js';
 import {
 	findMatches, nothingMatches, parseSelector, usage,
 } from './selector.js';

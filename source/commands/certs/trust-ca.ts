@@ -15,7 +15,7 @@ import {formatDate, validityNote} from '../../security/messages.js';
 import {TrustStore} from '../../security/store.js';
 import {addTrustedCa, isCaCertificate} from '../../security/trusted-cas.js';
 import type {CertificateInfo} from '../../security/types.js';
-import {parseArgs} from '../args.js';
+import {parseArgs} from '../../argv/args.js';
 import {stringFlag, usage} from './selector.js';
 
 export async function runTrustCa(argv: string[], io: Io): Promise<number> {

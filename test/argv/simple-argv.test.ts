@@ -1,13 +1,13 @@
 /**
  * The plain-form parser must agree with meow on every command line it accepts, and leave
- * every other one to meow (source/simple-argv.ts).
+ * every other one to meow (source/argv/simple-argv.ts).
  */
 import {describe, expect, it} from 'vitest';
-import {parseZabbixGetWithMeow, zabbixGetFlags} from '../source/commands/zabbix-get.js';
-import {mainFlags} from '../source/main-flags.js';
-import {parseMain} from '../source/main-meow.js';
-import {normalizeArgv} from '../source/plan.js';
-import {parseSimpleArgv} from '../source/simple-argv.js';
+import {parseZabbixGetWithMeow, zabbixGetFlags} from '../../source/commands/zabbix-get.js';
+import {mainFlags} from '../../source/argv/main-flags.js';
+import {parseMain} from '../../source/argv/main-meow.js';
+import {normalizeArgv} from '../../source/argv/normalize.js';
+import {parseSimpleArgv} from '../../source/argv/simple-argv.js';
 
 // Flags, values and metric names, including the forms the simple parser must refuse.
 const vocabulary = [

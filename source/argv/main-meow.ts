@@ -4,9 +4,9 @@
  * one-shot fetch does not load meow (core issue part 7).
  */
 import meow from 'meow';
-import {meowBasics} from './commands/args.js';
+import {meowBasics} from './args.js';
 import {mainFlags} from './main-flags.js';
-import {collectorsHelp} from './protocols/registry.js';
+import {collectorsHelp} from '../protocols/registry.js';
 
 export const helpText = `
 Usage
@@ -62,7 +62,7 @@ Exit codes
   130 SIGINT   143 SIGTERM   (a reader that closes the pipe early: 0, as pminfo)
 `;
 
-/** `argv` as normalizeArgv (plan.ts) left it. */
+/** `argv` as normalizeArgv (normalize.ts) left it. */
 export function parseMain(argv: string[]) {
 	return meow(helpText, {
 		...meowBasics(import.meta.url),

@@ -7,7 +7,7 @@ import meow from 'meow';
 // Inlined by the bundler, so meow need not search for and parse package.json at start-up.
 import packageJson from '../../package.json' with {type: 'json'};
 import {SecmonError} from '../errors.js';
-import {kebab} from '../simple-argv.js';
+import {kebab} from './simple-argv.js';
 
 type Flag = {type: 'string' | 'boolean'; isMultiple?: boolean; shortFlag?: string};
 export type FlagSpec = Record<string, Flag>;
@@ -26,7 +26,7 @@ function usage(message: string, hint: string): SecmonError {
 	return new SecmonError('USAGE', message, hint);
 }
 
-export {kebab} from '../simple-argv.js';
+export {kebab} from './simple-argv.js';
 
 /** `command` is how the user typed it after secmon, e.g. "certs show" or "pki issue". */
 export function parseArgs(command: string, argv: string[], spec: FlagSpec): {input: string[]; flags: Record<string, unknown>} {

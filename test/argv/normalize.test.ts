@@ -1,0 +1,22 @@
+import {describe, expect, it} from 'vitest';
+import {normalizeArgv} from '../../source/argv/normalize.js';
+
+describe('normalizeArgv', () => {
+	it('takes -t DURATION as an interval and bare -t as one-line help', () => {
+		expect(normalizeArgv(['-t', '2', 'kernel.all.load'])).toEqual(['--interval', '2', 'kernel.all.load']);
+		expect(normalizeArgv(['-t', 'kernel.all.load'])).toEqual(['--oneline', 'kernel.all.load']);
+		expect(normalizeArgv(['-t', '500msec'])).toEqual(['--interval', '500msec']);
+		expect(normalizeArgv(['-t'])).toEqual(['--oneline']);
+	});
+
+	it('expands pminfo flag groups', () => {
+		expect(normalizeArgv(['-dfmtT', 'disk.dev.read'])).toEqual(['--desc', '--fetch', '--pmid', '--oneline', '--help-text', 'disk.dev.read']);
+		expect(normalizeArgv(['-fx'])).toEqual(['-fx']);
+		// Every boolean short flag of the main table groups; flags that take a value never do.
+		expect(normalizeArgv(['-Mr', '-fh', '-fs'])).toEqual(['--pmid-long', '--raw', '-fh', '-fs']);
+	});
+
+	it('stops at --', () => {
+		expect(normalizeArgv(['--', '-t'])).toEqual(['--', '-t']);
+	});
+});
