@@ -9,10 +9,8 @@ import {isatty} from 'node:tty';
 import {
 	errorJson, exitCodes, formatError, SecmonError,
 } from './errors.js';
-import {mainFlags} from './argv/main-flags.js';
-import {parseSimpleArgv} from './argv/simple-argv.js';
-import {normalizeArgv} from './argv/normalize.js';
-import {makePlan, type Flags} from './plan.js';
+import {parseMainArgv} from './argv/main.js';
+import {makePlan} from './plan.js';
 import type {Io} from './io.js';
 import {Shutdown} from './process-exit.js';
 import {safeJson} from './safe-text.js';
@@ -52,16 +50,8 @@ async function main(argv: string[], io: Io): Promise<number> {
 
 	const jsonRequested = argv.includes('--json');
 	try {
-		const normalized = normalizeArgv(argv);
-		// The plain form without meow (start-up, simple-argv.ts); meow for everything else.
-		const cli = parseSimpleArgv(normalized, mainFlags) ?? (await import('./argv/main-meow.js')).parseMain(normalized);
-		const flags = cli.flags as unknown as Flags;
-		if ((argv.includes('-s') || argv.includes('--samples')) // Meow turns an unparsable number into null silently (docs/node.md#meow).
-			&& (flags.samples === null || flags.samples === undefined)) {
-			throw new SecmonError('USAGE', 'invalid --samples value', 'Give a whole number of samples, e.g. -s 5.');
-		}
-
-		const plan = makePlan(cli.input, flags, {
+		const {input, flags} = await parseMainArgv(argv);
+		const plan = makePlan(input, flags, {
 			env: io.env,
 			stdinIsTty: isatty(0),
 			stdoutIsTty: process.stdout.isTTY,

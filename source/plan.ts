@@ -7,6 +7,7 @@ import {requireDurationMs} from './duration.js';
 import {parseHostSpec, type HostSpec} from './target.js';
 import {resolveSecureMode, secureArgument} from './security/policy.js';
 import type {SecureMode, SecureModeSource} from './security/types.js';
+import type {Flags} from './argv/main-flags.js';
 
 /** What pminfo would show for each metric. */
 export type Show = {
@@ -69,34 +70,6 @@ export type Plan = {
 	security: (target: HostSpec | undefined) => SecurityPlan;
 	/** Said once on stderr before anything runs (the two secure-mode variables disagree). */
 	notices: string[];
-};
-
-export type Flags = {
-	host: string[];
-	fetch: boolean;
-	desc: boolean;
-	pmid: boolean;
-	pmidLong: boolean;
-	oneline: boolean;
-	helpText: boolean;
-	interval?: string;
-	samples?: number;
-	json: boolean;
-	raw: boolean;
-	/** --names: list names as pminfo does with no flags, even in a terminal. */
-	names?: boolean;
-	secure?: string;
-	caFile?: string;
-	cert?: string;
-	key?: string;
-	fingerprint?: string;
-	pskIdentity?: string;
-	pskFile?: string;
-	passwordFile?: string;
-	servername?: string;
-	query?: string;
-	acceptNew: boolean;
-	timeout?: string;
 };
 
 export type Environment = {

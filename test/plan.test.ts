@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest';
-import {makePlan, type Flags} from '../source/plan.js';
+import type {Flags} from '../source/argv/main-flags.js';
+import {makePlan} from '../source/plan.js';
 
 const base: Flags = {
 	host: [],
@@ -11,6 +12,7 @@ const base: Flags = {
 	helpText: false,
 	json: false,
 	raw: false,
+	names: false,
 	acceptNew: false,
 };
 

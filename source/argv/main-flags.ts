@@ -1,8 +1,9 @@
 /**
  * The flags of the main command (`secmon [--host HOST]... [-f] … METRIC...`), one table for
- * both parsers: meow (main-meow.ts) and the plain-form parser (simple-argv.ts).
+ * both parsers: meow (main-meow.ts) and the plain-form parser (simple-argv.ts), for
+ * normalizeArgv's short-flag groups (normalize.ts), and for the `Flags` type plan.ts takes.
  */
-import type {SimpleFlag} from './simple-argv.js';
+import type {FlagValues, SimpleFlag} from './simple-argv.js';
 
 export const mainFlags = {
 	host: {type: 'string', shortFlag: 'h', isMultiple: true},
@@ -15,6 +16,7 @@ export const mainFlags = {
 	interval: {type: 'string'},
 	samples: {type: 'number', shortFlag: 's'},
 	raw: {type: 'boolean', shortFlag: 'r'},
+	// --names: list names as pminfo does with no flags, even in a terminal.
 	names: {type: 'boolean'},
 	json: {type: 'boolean'},
 	secure: {type: 'string'},
@@ -30,3 +32,6 @@ export const mainFlags = {
 	acceptNew: {type: 'boolean'},
 	timeout: {type: 'string'},
 } as const satisfies Record<string, SimpleFlag>;
+
+/** The parsed main flags (main.ts parseMainArgv), typed from the table above. */
+export type Flags = FlagValues<typeof mainFlags>;

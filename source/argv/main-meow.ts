@@ -4,9 +4,9 @@
  * one-shot fetch does not load meow (core issue part 7).
  */
 import meow from 'meow';
+import {collectorsHelp} from '../protocols/registry.js';
 import {meowBasics} from './args.js';
 import {mainFlags} from './main-flags.js';
-import {collectorsHelp} from '../protocols/registry.js';
 
 export const helpText = `
 Usage

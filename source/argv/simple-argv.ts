@@ -14,6 +14,23 @@ export type SimpleFlag = {type: 'string' | 'boolean' | 'number'; shortFlag?: str
 
 export type ParsedArgv = {input: string[]; flags: Record<string, unknown>};
 
+type FlagTable = Readonly<Record<string, SimpleFlag>>;
+
+/** Flags that a parse always gives a value: a list (empty) or a boolean (false). */
+type AlwaysSet<Flag> = Flag extends {isMultiple: true} ? true : Flag extends {type: 'boolean'} ? true : false;
+type ValueOf<Flag> = Flag extends {type: 'string'} ? string : Flag extends {type: 'number'} ? number : boolean;
+
+/**
+ * The flags a parse of `Table` gives, typed from the table itself (main-flags.ts `Flags`):
+ * repeatable flags a list, booleans true or false, the others a value or absent. Both parsers
+ * give exactly that shape (meow with its default booleanDefault: false).
+ */
+export type FlagValues<Table extends FlagTable> = {
+	-readonly [Name in keyof Table as AlwaysSet<Table[Name]> extends true ? Name : never]: Table[Name] extends {isMultiple: true} ? Array<ValueOf<Table[Name]>> : boolean;
+} & {
+	-readonly [Name in keyof Table as AlwaysSet<Table[Name]> extends true ? never : Name]?: ValueOf<Table[Name]>;
+};
+
 /** caFile → ca-file: how a flag name is typed. */
 export function kebab(name: string): string {
 	let out = '';

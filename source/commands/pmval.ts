@@ -14,7 +14,8 @@ import {
 	exitCodes, formatError, isSecmonError, SecmonError,
 } from '../errors.js';
 import type {Io, SessionHooks} from '../io.js';
-import {makePlan, type Flags} from '../plan.js';
+import type {Flags} from '../argv/main-flags.js';
+import {makePlan} from '../plan.js';
 import {sleep} from '../process-exit.js';
 import {PM_INDOM_NULL, PM_SEM} from '../protocols/pcp/constants.js';
 import {isPcpError, pmErrStr} from '../protocols/pcp/errors.js';
@@ -253,6 +254,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options | 'help' 
 		helpText: false,
 		json: false,
 		raw,
+		names: false,
 		acceptNew: Boolean(f['acceptNew']),
 		secure: string('secure'),
 		caFile: string('caFile'),

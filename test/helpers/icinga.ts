@@ -240,6 +240,7 @@ export async function planFor(options: PlanOptions, env: NodeJS.ProcessEnv): Pro
 		helpText: false,
 		json: options.json ?? false,
 		raw: false,
+		names: false,
 		acceptNew: options.acceptNew ?? false,
 		...(options.caFile === undefined ? {} : {caFile: options.caFile}),
 		...(options.cert === undefined ? {} : {cert: options.cert}),

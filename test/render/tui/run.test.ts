@@ -10,7 +10,8 @@ import {
 	afterAll, beforeAll, describe, expect, test,
 } from 'vitest';
 import {SecmonError} from '../../../source/errors.js';
-import {makePlan, type Flags} from '../../../source/plan.js';
+import type {Flags} from '../../../source/argv/main-flags.js';
+import {makePlan} from '../../../source/plan.js';
 import {
 	backoffMs, HostRunner, isRetryable, promptQueue,
 } from '../../../source/render/tui/run.js';
@@ -31,6 +32,7 @@ const flags: Flags = {
 	helpText: false,
 	json: false,
 	raw: false,
+	names: false,
 	acceptNew: false,
 	secure: 'enforce',
 	interval: '200msec',

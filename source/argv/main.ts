@@ -1,0 +1,29 @@
+/**
+ * The main command's argv → flags and metric names, for plan.ts: pminfo's short-flag habits
+ * (normalize.ts), then the plain form without meow (start-up, simple-argv.ts), and meow
+ * (main-meow.ts, loaded only then) for everything else.
+ */
+import {SecmonError} from '../errors.js';
+import {mainFlags, type Flags} from './main-flags.js';
+import {normalizeArgv} from './normalize.js';
+import {parseSimpleArgv} from './simple-argv.js';
+
+export async function parseMainArgv(argv: string[]): Promise<{input: string[]; flags: Flags}> {
+	const normalized = normalizeArgv(argv);
+	const cli = parseSimpleArgv(normalized, mainFlags) ?? (await import('./main-meow.js')).parseMain(normalized);
+	if ((argv.includes('-s') || argv.includes('--samples')) // Meow turns an unparsable number into null silently (docs/node.md#meow).
+		&& (cli.flags['samples'] === null || cli.flags['samples'] === undefined)) {
+		throw new SecmonError('USAGE', 'invalid --samples value', 'Give a whole number of samples, e.g. -s 5.');
+	}
+
+	// The table's flags only (meow adds the short spellings). Their values have the table's types:
+	// simple-argv.ts builds them so, and test/argv/simple-argv.test.ts checks that meow agrees.
+	const flags: Record<string, unknown> = {};
+	for (const name of Object.keys(mainFlags)) {
+		if (cli.flags[name] !== undefined) {
+			flags[name] = cli.flags[name];
+		}
+	}
+
+	return {input: cli.input, flags: flags as Flags};
+}
