@@ -1,16 +1,15 @@
 /**
- * Flag parsing for subcommands (certs, verify, pki …): meow with its process.exit
- * paths turned off, so that unknown flags and misuse become usage errors (exit 2)
- * with a pointer to the subcommand's help.
+ * The subcommands' flag parser (serve, enroll, pki, certs, verify; zabbix-get's meow half):
+ * meow with its process.exit paths turned off, so that unknown flags and misuse become usage
+ * errors (exit 2) with a pointer to the subcommand's help.
  */
 import meow from 'meow';
 // Inlined by the bundler, so meow need not search for and parse package.json at start-up.
 import packageJson from '../../package.json' with {type: 'json'};
 import {SecmonError} from '../errors.js';
-import {kebab} from './simple-argv.js';
+import {kebab, type FlagValues, type SimpleFlag} from './simple-argv.js';
 
-type Flag = {type: 'string' | 'boolean'; isMultiple?: boolean; shortFlag?: string};
-export type FlagSpec = Record<string, Flag>;
+export type FlagSpec = Readonly<Record<string, SimpleFlag>>;
 
 /**
  * What every meow call shares: our package.json (so meow does not look for one on disk) and
@@ -22,26 +21,58 @@ export function meowBasics(url: string): {importMeta: ImportMeta; pkg: typeof pa
 	return {importMeta: {url} as ImportMeta, pkg: packageJson};
 }
 
+export type MeowParsed = {input: string[]; flags: Record<string, unknown>; unnormalizedFlags: Record<string, unknown>};
+
+/**
+ * The one meow call of the subcommands: no help, no version, no exit; unknown flags are
+ * left in `unnormalizedFlags` for the caller to name in its own words. Throws meow's
+ * message (e.g. "The flag --cn can only be set once.") as a plain Error.
+ * `booleanDefault: undefined` leaves absent booleans out (zabbix-get's repeatable flags).
+ */
+export function parseWithMeow(argv: string[], spec: FlagSpec, options: {booleanDefault?: undefined} = {}): MeowParsed {
+	return meow({
+		...meowBasics(import.meta.url),
+		argv,
+		flags: spec,
+		allowUnknownFlags: true,
+		autoHelp: false,
+		autoVersion: false,
+		description: false,
+		pkg: {name: 'secmon'},
+		...options,
+	});
+}
+
 function usage(message: string, hint: string): SecmonError {
 	return new SecmonError('USAGE', message, hint);
 }
 
-export {kebab} from './simple-argv.js';
+/** How often `name` is given before `--` (its long spellings, with or without `=value`, and its short flag). */
+function timesGiven(argv: readonly string[], name: string, flag: SimpleFlag): number {
+	const long = new Set([`--${kebab(name)}`, `--${name}`]);
+	let count = 0;
+	for (const token of argv) {
+		if (token === '--') {
+			break;
+		}
 
-/** `command` is how the user typed it after secmon, e.g. "certs show" or "pki issue". */
-export function parseArgs(command: string, argv: string[], spec: FlagSpec): {input: string[]; flags: Record<string, unknown>} {
+		const equals = token.indexOf('=');
+		if (long.has(equals === -1 ? token : token.slice(0, equals)) || (flag.shortFlag !== undefined && token === `-${flag.shortFlag}`)) {
+			count++;
+		}
+	}
+
+	return count;
+}
+
+/**
+ * `command` is how the user typed it after secmon, e.g. "certs show" or "pki issue". The flags
+ * come typed from `spec` (as main-flags.ts `Flags` from the main table).
+ */
+export function parseArgs<Spec extends FlagSpec>(command: string, argv: string[], spec: Spec): {input: string[]; flags: FlagValues<Spec>} {
 	let result;
 	try {
-		result = meow({
-			...meowBasics(import.meta.url),
-			argv,
-			flags: spec,
-			allowUnknownFlags: true,
-			autoHelp: false,
-			autoVersion: false,
-			description: false,
-			pkg: {name: 'secmon'},
-		});
+		result = parseWithMeow(argv, spec);
 	} catch (error) {
 		throw usage(`${(error as Error).message.replaceAll('`', '')} (secmon ${command})`, `see: secmon ${command} --help`);
 	}
@@ -55,10 +86,16 @@ export function parseArgs(command: string, argv: string[], spec: FlagSpec): {inp
 
 	for (const [name, flag] of Object.entries(spec)) {
 		const value = result.flags[name];
-		if (flag.type === 'string' && !flag.isMultiple && value !== undefined && (typeof value !== 'string' || value === '')) {
+		// Meow gives "" for a single string flag without its value, and drops the value of a
+		// repeatable one (`--listen` alone, `--listen --tls off`): count what was given.
+		const missing = flag.isMultiple
+			? Array.isArray(value) && (value.includes('') || value.length < timesGiven(argv, name, flag))
+			: value !== undefined && (typeof value !== 'string' || value === '');
+		if (flag.type === 'string' && missing) {
 			throw usage(`--${kebab(name)} needs a value (secmon ${command})`, `see: secmon ${command} --help`);
 		}
 	}
 
-	return {input: result.input.map(String), flags: result.flags};
+	// Meow with booleanDefault false gives the table's shape (FlagValues), checked above for strings.
+	return {input: result.input.map(String), flags: result.flags as FlagValues<Spec>};
 }

@@ -23,7 +23,8 @@ import {
 } from '../pki/snippets.js';
 import {icingaTicket, readSaltFile} from '../pki/ticket.js';
 import {parseSan, type CertificateUsage} from '../pki/x509.js';
-import {kebab, parseArgs, type FlagSpec} from '../argv/args.js';
+import {parseArgs, type FlagSpec} from '../argv/args.js';
+import {kebab} from '../argv/simple-argv.js';
 
 export const pkiHelp = `
 Usage

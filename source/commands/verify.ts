@@ -108,8 +108,8 @@ export type VerifyReport = {
 
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
 	const {input, flags} = parseArgs('verify', argv, verifyFlags);
-	const host = typeof flags['host'] === 'string' ? flags['host'] : input[0];
-	const extra = typeof flags['host'] === 'string' ? input : input.slice(1);
+	const host = flags.host ?? input[0];
+	const extra = flags.host === undefined ? input.slice(1) : input;
 	if (host === undefined) {
 		throw new SecmonError('USAGE', 'secmon verify needs --host HOST', 'e.g. secmon verify --host pcps://collector.example.org:44321');
 	}
@@ -118,7 +118,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
 		throw new SecmonError('USAGE', `secmon verify checks one collector; unexpected: ${extra.join(' ')}`, 'Run it once per collector');
 	}
 
-	const string = (name: string) => (typeof flags[name] === 'string' ? flags[name] : undefined);
+	const string = (name: keyof typeof verifyFlags) => (typeof flags[name] === 'string' ? flags[name] : undefined);
 	const cert = string('cert');
 	const key = string('key');
 	if ((cert === undefined) !== (key === undefined)) {
@@ -147,7 +147,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
 		...(key === undefined ? {} : {key}),
 		...(servername === undefined ? {} : {servername}),
 		timeoutMs: timeout === undefined ? 5000 : requireDurationMs(timeout, '--timeout'),
-		json: flags['json'] === true,
+		json: flags.json,
 	};
 }
 

@@ -25,6 +25,7 @@ import {shellQuote} from '../shell.js';
 import {loadPsk} from '../protocols/zabbix/psk.js';
 import {resolveSecureMode, describeSecureMode} from '../security/policy.js';
 import type {Ask} from '../security/types.js';
+import type {MeowParsed} from '../argv/args.js';
 import {
 	kebab, parseSimpleArgv, type ParsedArgv, type SimpleFlag,
 } from '../argv/simple-argv.js';
@@ -151,20 +152,15 @@ export function zabbixGetFlags(): Record<string, SimpleFlag> {
 	return flagDefs;
 }
 
-/** Meow, for every command line simple-argv.ts leaves to it (loaded only then: start-up, and O(flags × arguments) with many -k). */
-export async function parseZabbixGetWithMeow(argv: string[], flagDefs = zabbixGetFlags()): Promise<ParsedArgv & {unnormalizedFlags: Record<string, unknown>}> {
-	const [{default: meow}, {meowBasics}] = await Promise.all([import('meow'), import('../argv/args.js')]);
+/**
+ * The subcommands' meow parser (argv/args.ts), for every command line simple-argv.ts leaves to it
+ * (loaded only then: start-up, and O(flags × arguments) with many -k). Unknown flags are named
+ * below in zabbix_get's words, not by argv/args.ts parseArgs.
+ */
+export async function parseZabbixGetWithMeow(argv: string[], flagDefs = zabbixGetFlags()): Promise<MeowParsed> {
+	const {parseWithMeow} = await import('../argv/args.js');
 	try {
-		return meow(zabbixGetHelp, {
-			...meowBasics(import.meta.url),
-			argv,
-			autoHelp: false,
-			autoVersion: false,
-			allowUnknownFlags: true,
-			booleanDefault: undefined,
-			description: false,
-			flags: flagDefs,
-		});
+		return parseWithMeow(argv, flagDefs, {booleanDefault: undefined});
 	} catch (error) {
 		throw usage((error as Error).message);
 	}

@@ -14,6 +14,7 @@ import process from 'node:process';
 import vm from 'node:vm';
 import {describe, expect, it} from 'vitest';
 import {cliPath} from '../helpers/secmon.js';
+import type {parseWithMeow} from '../../source/argv/args.js';
 
 const dist = path.dirname(cliPath);
 
@@ -90,10 +91,11 @@ describe('dist/ (npm run build)', () => {
 	it('parses flags exactly like the original meow, without its package.json reader (non-ASCII flags too)', async () => {
 		const {default: originalMeow} = await import('meow');
 		const meowChunk = bundleFiles().find(file => path.basename(file).startsWith('meow-'))!;
-		// Meow is imported dynamically (main-meow.ts, zabbix-get.ts), so the chunk exports its namespace.
-		const exported = Object.values(createRequire(import.meta.url)(meowChunk) as Record<string, {default?: unknown}>);
-		const bundledMeow = exported.map(value => value.default).find(value => typeof value === 'function' && value.name === 'meow') as typeof originalMeow;
-		expect(bundledMeow).toBeTypeOf('function');
+		// The subcommands' meow call (source/argv/args.ts parseWithMeow) is imported dynamically by
+		// zabbix-get.ts, so the chunk exports its module namespace.
+		const exported = Object.values(createRequire(import.meta.url)(meowChunk) as Record<string, {parseWithMeow?: unknown}>);
+		const bundledParse = exported.map(value => value.parseWithMeow).find(value => typeof value === 'function') as typeof parseWithMeow;
+		expect(bundledParse).toBeTypeOf('function');
 		const flags = {
 			caFile: {type: 'string'}, pmidLong: {type: 'boolean', shortFlag: 'M'}, äpfelKuchen: {type: 'string'}, x2y: {type: 'boolean'},
 		} as const;
@@ -105,16 +107,16 @@ describe('dist/ (npm run build)', () => {
 			['--ZipCodeZ', '--a0b-z9Z', '--QUIET-Zone', '--w0rld-Wide'],
 		];
 		for (const argv of argvs) {
-			const options = {
-				importMeta: import.meta, argv, flags, pkg: {name: 'x', version: '1'}, allowUnknownFlags: true,
-			};
-			const bundled = bundledMeow('', options);
-			const original = originalMeow('', options);
+			const bundled = bundledParse(argv, flags);
+			// What parseWithMeow passes, given to the original meow.
+			const original = originalMeow({
+				importMeta: import.meta, argv, flags, pkg: {name: 'secmon'}, allowUnknownFlags: true, autoHelp: false, autoVersion: false, description: false,
+			});
 			expect({flags: bundled.flags, input: bundled.input}, argv.join(' ')).toEqual({flags: original.flags, input: original.input});
 		}
 	});
 
-	it('a plain one-shot --json fetch loads neither meow nor ink/react (simple-argv.ts); --help does load meow', () => {
+	it('a plain one-shot --json fetch loads neither meow nor ink/react (argv/simple-argv.ts); --help does load meow', () => {
 		const home = mkdtempSync(path.join(os.tmpdir(), 'secmon-build-home-'));
 		try {
 			// Node's own preload option, so the bundle runs exactly as users run it. The launcher loads

@@ -44,7 +44,7 @@ export async function runExport(argv: string[], io: Io): Promise<number> {
 	const file = path.resolve(out);
 	try {
 		// A certificate is public: 0644 like any .pem; never replace a file unless asked to.
-		writeFileSync(file, pem, {mode: 0o644, flag: flags['force'] === true ? 'w' : 'wx'});
+		writeFileSync(file, pem, {mode: 0o644, flag: flags.force ? 'w' : 'wx'});
 	} catch (error) {
 		const {code} = (error as NodeJS.ErrnoException);
 		if (code === 'EEXIST') {

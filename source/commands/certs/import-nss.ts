@@ -156,7 +156,7 @@ export async function runImportNss(argv: string[], io: Io): Promise<number> {
 	}
 
 	const port = Number(portText);
-	const dryRun = flags['dryRun'] === true;
+	const {dryRun} = flags;
 	const database = nssDatabase(input[0], io.env);
 	const entries = parseCertutilList(await certutil(['-L', '-d', database.spec], io.env));
 	const store = new TrustStore(secmonHome(io.env));

@@ -25,7 +25,7 @@ export async function runList(argv: string[], io: Io): Promise<number> {
 	const {pins, problems, cas} = loadAll(store);
 	const pinEntries = pins.map(pin => pinEntry(store, pin));
 	const caEntries = cas.map(ca => caEntry(ca));
-	if (flags['json'] === true) {
+	if (flags.json) {
 		io.stdout.write(safeJson({
 			home: store.home,
 			pins: pinEntries.map(entry => entryJson(entry, now, false)),

@@ -57,7 +57,7 @@ export async function runShow(argv: string[], io: Io): Promise<number> {
 	}
 
 	const now = new Date();
-	if (flags['json'] === true) {
+	if (flags.json) {
 		io.stdout.write(safeJson(entries.map(entry => entryJson(entry, now, true))) + '\n');
 	} else {
 		io.stdout.write(entries.map(entry => showLines(entry, now, colorWanted(io.stdout, io.env)).join('\n')).join('\n\n') + '\n');
