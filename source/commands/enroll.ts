@@ -10,7 +10,7 @@ import {X509Certificate} from 'node:crypto';
 import {existsSync, readFileSync, unlinkSync} from 'node:fs';
 import {readFile} from 'node:fs/promises';
 import process from 'node:process';
-import {parseArgs} from 'node:util';
+import {parseArgs, type FlagSpec} from '../argv/args.js';
 import {rerunCommand} from '../shell.js';
 import {requireDurationMs} from '../duration.js';
 import {
@@ -78,31 +78,26 @@ type Options = {
 	keyBits: number;
 };
 
+const enrollFlags = {
+	host: {type: 'string'},
+	cn: {type: 'string'},
+	ticket: {type: 'string'},
+	ticketFile: {type: 'string'},
+	force: {type: 'boolean'},
+	json: {type: 'boolean'},
+	caFile: {type: 'string'},
+	servername: {type: 'string'},
+	fingerprint: {type: 'string'},
+	acceptNew: {type: 'boolean'},
+	timeout: {type: 'string'},
+	keyBits: {type: 'string'},
+	help: {type: 'boolean', shortFlag: 'h'},
+} as const satisfies FlagSpec;
+
 async function parse(argv: string[]): Promise<Options | 'help'> {
-	let values;
-	try {
-		({values} = parseArgs({
-			args: argv,
-			strict: true,
-			allowPositionals: false,
-			options: {
-				host: {type: 'string'},
-				cn: {type: 'string'},
-				ticket: {type: 'string'},
-				'ticket-file': {type: 'string'},
-				force: {type: 'boolean'},
-				json: {type: 'boolean'},
-				'ca-file': {type: 'string'},
-				servername: {type: 'string'},
-				fingerprint: {type: 'string'},
-				'accept-new': {type: 'boolean'},
-				timeout: {type: 'string'},
-				'key-bits': {type: 'string'},
-				help: {type: 'boolean', short: 'h'},
-			},
-		}));
-	} catch (error) {
-		throw new SecmonError('USAGE', error instanceof Error ? error.message : String(error), 'See: secmon enroll --help');
+	const {input, flags: values} = parseArgs('enroll', argv, enrollFlags);
+	if (input.length > 0) {
+		throw new SecmonError('USAGE', `unexpected argument "${input[0]}": secmon enroll takes options only`, 'see: secmon enroll --help');
 	}
 
 	if (values.help) {
@@ -124,13 +119,13 @@ async function parse(argv: string[]): Promise<Options | 'help'> {
 		throw new SecmonError('USAGE', cn === '' ? '--cn is missing' : `invalid --cn ${JSON.stringify(cn)}`, 'Give the name the certificate is for (letters, digits, ".", "-", "_"), e.g. --cn monitor-client; it must be an ApiUser\'s client_cn on the master');
 	}
 
-	if (values.ticket !== undefined && values['ticket-file'] !== undefined) {
+	if (values.ticket !== undefined && values.ticketFile !== undefined) {
 		throw new SecmonError('USAGE', '--ticket and --ticket-file given together', 'Give the ticket once (a file keeps it out of the process list)');
 	}
 
 	let {ticket} = values;
-	if (values['ticket-file'] !== undefined) {
-		const file = values['ticket-file'];
+	if (values.ticketFile !== undefined) {
+		const file = values.ticketFile;
 		try {
 			ticket = (await readFile(file, 'utf8')).trim();
 		} catch (error) {
@@ -142,9 +137,9 @@ async function parse(argv: string[]): Promise<Options | 'help'> {
 		throw new SecmonError('USAGE', 'the ticket is not 40 hex digits', 'Use the output of "icinga2 pki ticket --cn NAME" on the master (or its API action generate-ticket)');
 	}
 
-	const keyBits = Number(values['key-bits'] ?? '4096');
+	const keyBits = Number(values.keyBits ?? '4096');
 	if (![2048, 3072, 4096].includes(keyBits)) {
-		throw new SecmonError('USAGE', `invalid --key-bits ${JSON.stringify(values['key-bits'])}`, 'Use 2048, 3072 or 4096 (the default, like icinga2 pki new-cert)');
+		throw new SecmonError('USAGE', `invalid --key-bits ${JSON.stringify(values.keyBits)}`, 'Use 2048, 3072 or 4096 (the default, like icinga2 pki new-cert)');
 	}
 
 	return {
@@ -152,12 +147,12 @@ async function parse(argv: string[]): Promise<Options | 'help'> {
 		cn,
 		keyBits,
 		...(ticket === undefined ? {} : {ticket: ticket.toLowerCase()}),
-		force: values.force ?? false,
-		json: values.json ?? false,
-		...(values['ca-file'] === undefined ? {} : {caFile: values['ca-file']}),
+		force: values.force,
+		json: values.json,
+		...(values.caFile === undefined ? {} : {caFile: values.caFile}),
 		...(values.servername === undefined ? {} : {servername: values.servername}),
 		...(values.fingerprint === undefined ? {} : {fingerprint: values.fingerprint}),
-		acceptNew: values['accept-new'] ?? false,
+		acceptNew: values.acceptNew,
 		timeoutMs: values.timeout === undefined ? 10_000 : requireDurationMs(values.timeout, '--timeout'),
 	};
 }

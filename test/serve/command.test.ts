@@ -12,9 +12,7 @@ import path from 'node:path';
 import {
 	afterAll, beforeAll, describe, expect, test,
 } from 'vitest';
-import {
-	parseListen, parseServeArgs, serveCommand, startEmbeddedCollector,
-} from '../../source/serve/command.js';
+import {serveCommand, startEmbeddedCollector} from '../../source/serve/command.js';
 import {
 	canonicalIp, ensureServePki, requiredSans, servePkiDir,
 } from '../../source/serve/pki.js';
@@ -23,64 +21,7 @@ import {
 	Capture, clientTlsConf, servePort, startCollector,
 } from './helpers.js';
 
-describe('secmon serve options', () => {
-	test('defaults: TLS required on loopback port 44321', () => {
-		expect(parseServeArgs([])).toEqual({
-			listen: [{host: '127.0.0.1', port: 44_321}, {host: '::1', port: 44_321}],
-			tls: 'require',
-			requireClientCert: false,
-			explicitListen: false,
-		});
-	});
-
-	test('every option', () => {
-		expect(parseServeArgs(['--listen', '0.0.0.0:4000', '--listen', '[::1]:4001', '--tls', 'offer', '--cert', 'c.pem', '--key', 'k.pem', '--client-ca', 'ca.pem'])).toEqual({
-			listen: [{host: '0.0.0.0', port: 4000}, {host: '::1', port: 4001}],
-			tls: 'offer',
-			clientCa: 'ca.pem',
-			requireClientCert: false,
-			cert: 'c.pem',
-			key: 'k.pem',
-			explicitListen: true,
-		});
-		expect(parseServeArgs(['--require-client-cert'])).toMatchObject({tls: 'require', requireClientCert: true});
-		expect(parseServeArgs(['--help'])).toBe('help');
-	});
-
-	test('connection limits and timeouts', () => {
-		expect(parseServeArgs(['--max-clients', '200', '--max-per-address', '16', '--idle-timeout', '10min', '--handshake-timeout', '2500msec'])).toMatchObject({
-			limits: {
-				maxClients: 200, maxPerAddress: 16, idleMs: 600_000, handshakeMs: 2500,
-			},
-		});
-		expect(parseServeArgs(['--idle-timeout', '90'])).toMatchObject({limits: {idleMs: 90_000}});
-	});
-
-	test.each([
-		[['--tls', 'maybe'], /--tls maybe/v],
-		[['--cert', 'c.pem'], /--cert and --key go together/v],
-		[['--tls', 'offer', '--require-client-cert'], /cannot work with --tls offer/v],
-		[['--tls', 'off', '--client-ca', 'x'], /--tls off serves plain text/v],
-		[['--require-client-cert', '--cert', 'c', '--key', 'k'], /needs --client-ca/v],
-		[['--listen', '44321'], /expected ADDR:PORT/v],
-		[['--listen', '[127.0.0.1]:1'], /not an IPv6 address/v],
-		[['--bogus'], /bogus/v],
-		[['--max-clients', '0'], /--max-clients 0: expected a whole number/v],
-		[['--max-per-address', '-1'], /--max-per-address/v],
-		[['--max-per-address', '2.5'], /--max-per-address 2\.5: expected a whole number/v],
-		[['--idle-timeout', 'forever'], /--idle-timeout forever: expected a time/v],
-		[['--idle-timeout', '30days'], /--idle-timeout 30days/v],
-		[['--handshake-timeout', '0'], /--handshake-timeout 0: expected a time/v],
-	])('%j is a usage error', (argv, message) => {
-		expect(() => parseServeArgs(argv)).toThrow(message);
-	});
-
-	test('listen addresses', () => {
-		expect(parseListen('[::]:44321')).toEqual({host: '::', port: 44_321});
-		expect(parseListen('localhost:1')).toEqual({host: 'localhost', port: 1});
-		expect(() => parseListen('127.0.0.1:70000')).toThrow(/ADDR:PORT/v);
-	});
-
+describe('serveCommand', () => {
 	test('serveCommand: --help exits 0, bad usage exits 2 with a hint', async () => {
 		const out = new Capture();
 		const err = new Capture();

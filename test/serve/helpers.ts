@@ -15,7 +15,8 @@ import tls from 'node:tls';
 import {FEATURE} from '../../source/protocols/pcp/constants.js';
 import {decodeGreeting, encodeCreds, type Greeting} from '../../source/protocols/pcp/pdu.js';
 import {PduReader} from '../../source/protocols/pcp/reader.js';
-import {parseServeArgs, startServe, type RunningServe} from '../../source/serve/command.js';
+import {parseServeArgs} from '../../source/serve/args.js';
+import {startServe, type RunningServe} from '../../source/serve/command.js';
 import type {ServerLimits} from '../../source/serve/server.js';
 import {isPortFree} from '../helpers/ports.js';
 
