@@ -87,7 +87,7 @@ export function parseArgs<Spec extends FlagSpec>(command: string, argv: string[]
 	for (const [name, flag] of Object.entries(spec)) {
 		const value = result.flags[name];
 		// Meow gives "" for a single string flag without its value, and drops the value of a
-		// repeatable one (`--listen` alone, `--listen --tls off`): count what was given.
+		// repeatable one (`--listen` alone, `--listen --tls off`; docs/node.md#meow): count what was given.
 		const missing = flag.isMultiple
 			? Array.isArray(value) && (value.includes('') || value.length < timesGiven(argv, name, flag))
 			: value !== undefined && (typeof value !== 'string' || value === '');
