@@ -271,7 +271,7 @@ export default defineConfig({
 		codeSplitting: {
 			groups: [{
 				name: 'fetch',
-				test: /source\/(commands\/run|argv\/(main|main-flags|simple-argv|normalize)\.ts|sources|plan|target|duration|errors|shell|protocols\/(pcp\/(?!probe)|registry|[a-z]+\/descriptor|shared\/tls-options)|security\/(?!trusted-cas)|render\/(ndjson|pminfo|pcp-format|units|printf)|metrics)/,
+				test: /source\/(commands\/run|argv\/(main|main-flags|simple-argv|normalize)\.ts|sources|plan|target|duration|errors|shell|protocols\/(pcp\/(?!probe)|registry|[a-z]+\/descriptor|shared\/tls-options)|security\/(?!trusted-cas)|render\/(ndjson|pminfo|pcp-format|units|printf)|output\/(format|report|json|pminfo)|metrics)/,
 			}, {
 				// Meow and what only it needs: loaded by subcommands and by command lines that are not
 				// in the plain form (source/argv/simple-argv.ts), not by a plain one-shot fetch.

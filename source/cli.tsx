@@ -6,14 +6,12 @@
  */
 import process from 'node:process';
 import {isatty} from 'node:tty';
-import {
-	errorJson, exitCodes, formatError, SecmonError,
-} from './errors.js';
+import {exitCodes} from './errors.js';
 import {parseMainArgv} from './argv/main.js';
 import {makePlan} from './plan.js';
 import type {Io} from './io.js';
 import {Shutdown} from './process-exit.js';
-import {safeJson} from './safe-text.js';
+import {reportError} from './output/report.js';
 
 /** `shutdown`: signals and a closed stdout (process-exit.ts); absent when a test calls a command directly. */
 
@@ -68,12 +66,7 @@ async function main(argv: string[], io: Io): Promise<number> {
 			return exitCodes.ok;
 		}
 
-		if (jsonRequested) {
-			io.stdout.write(safeJson(errorJson(error)) + '\n');
-		}
-
-		io.stderr.write(formatError(error) + '\n');
-		return error instanceof SecmonError ? error.exitCode : exitCodes.failure;
+		return reportError(io, error, {json: jsonRequested});
 	}
 }
 

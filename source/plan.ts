@@ -8,6 +8,7 @@ import {parseHostSpec, type HostSpec} from './target.js';
 import {resolveSecureMode, secureArgument} from './security/policy.js';
 import type {SecureMode, SecureModeSource} from './security/types.js';
 import type {Flags} from './argv/main-flags.js';
+import type {Format} from './output/format.js';
 
 /** What pminfo would show for each metric. */
 export type Show = {
@@ -19,7 +20,8 @@ export type Show = {
 	help: boolean; // -T
 };
 
-export type Output = 'pminfo' | 'json' | 'text' | 'tui';
+/** pminfo: the one-shot listing or values (pminfo's job); live: a sample every interval (pmval's, the panes). */
+export type Job = 'pminfo' | 'live';
 
 export type SecurityPlan = {
 	mode: SecureMode;
@@ -54,12 +56,11 @@ export type Plan = {
 	targets: HostSpec[];
 	metrics: string[];
 	show: Show;
-	/** pminfo: one-shot listing/values; json/text/tui: sampling. */
-	output: Output;
+	job: Job;
+	/** How everything is written (output/format.ts): pminfo and json for the pminfo job; text, json and tui for live. */
+	format: Format;
 	/** Livestatus: a raw GET query for scripts (--query). */
 	query?: string;
-	/** --json with pminfo flags: one sample as NDJSON. */
-	json: boolean;
 	intervalMs: number;
 	/** 0 = until quit. */
 	samples: number;
@@ -93,15 +94,16 @@ export function makePlan(metrics: string[], flags: Flags, environment: Environme
 	// Otherwise (a pipe, no flags) names are listed as pminfo lists them, so scripts keep working.
 	const sampling = flags.interval !== undefined || flags.samples !== undefined;
 	const live = !anyShow && !flags.names && metrics.length > 0 && (sampling || flags.json || environment.stdoutIsTty);
-	let output: Output;
-	if (!live) {
-		output = 'pminfo';
-	} else if (flags.json) {
-		output = 'json';
+	const job: Job = live ? 'live' : 'pminfo';
+	let format: Format;
+	if (flags.json) {
+		format = 'json';
+	} else if (!live) {
+		format = 'pminfo';
 	} else if (environment.stdoutIsTty) {
-		output = 'tui';
+		format = 'tui';
 	} else {
-		output = 'text';
+		format = 'text';
 	}
 
 	if (flags.samples !== undefined && (!Number.isInteger(flags.samples) || flags.samples < 0)) {
@@ -178,12 +180,12 @@ export function makePlan(metrics: string[], flags: Flags, environment: Environme
 		targets,
 		metrics,
 		show,
-		output,
-		json: flags.json,
+		job,
+		format,
 		query: flags.query,
 		intervalMs: flags.interval === undefined ? 1000 : requireDurationMs(flags.interval, '--interval'),
 		// --json alone is one sample, like -f; with -t it streams until stopped.
-		samples: flags.samples ?? (output === 'pminfo' || (output === 'json' && flags.interval === undefined) ? 1 : 0),
+		samples: flags.samples ?? (job === 'pminfo' || (format === 'json' && flags.interval === undefined) ? 1 : 0),
 		raw: flags.raw,
 		connectTimeoutMs: timeoutMs ?? 5000,
 		requestTimeoutMs: timeoutMs ?? 10_000,

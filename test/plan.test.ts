@@ -20,21 +20,28 @@ const tty = {env: {}, stdinIsTty: true, stdoutIsTty: true};
 const pipe = {env: {}, stdinIsTty: false, stdoutIsTty: false};
 
 describe('makePlan', () => {
+	const shape = (plan: {job: string; format: string}) => `${plan.job}/${plan.format}`;
+
 	it('is pminfo mode with a show flag or no metric', () => {
-		expect(makePlan(['kernel.all.load'], {...base, fetch: true}, tty).output).toBe('pminfo');
-		expect(makePlan([], base, tty).output).toBe('pminfo');
+		expect(shape(makePlan(['kernel.all.load'], {...base, fetch: true}, tty))).toBe('pminfo/pminfo');
+		expect(shape(makePlan([], base, tty))).toBe('pminfo/pminfo');
+	});
+
+	it('writes pminfo mode as NDJSON with --json', () => {
+		expect(shape(makePlan(['kernel.all.load'], {...base, fetch: true, json: true}, tty))).toBe('pminfo/json');
+		expect(shape(makePlan([], {...base, json: true}, pipe))).toBe('pminfo/json');
 	});
 
 	it('samples live otherwise: TUI in a terminal, text in a pipe with -t/-s, NDJSON with --json', () => {
-		expect(makePlan(['kernel.all.load'], base, tty).output).toBe('tui');
-		expect(makePlan(['kernel.all.load'], {...base, samples: 2}, pipe).output).toBe('text');
-		expect(makePlan(['kernel.all.load'], {...base, interval: '2'}, pipe).output).toBe('text');
-		expect(makePlan(['kernel.all.load'], {...base, json: true}, tty).output).toBe('json');
+		expect(shape(makePlan(['kernel.all.load'], base, tty))).toBe('live/tui');
+		expect(shape(makePlan(['kernel.all.load'], {...base, samples: 2}, pipe))).toBe('live/text');
+		expect(shape(makePlan(['kernel.all.load'], {...base, interval: '2'}, pipe))).toBe('live/text');
+		expect(shape(makePlan(['kernel.all.load'], {...base, json: true}, tty))).toBe('live/json');
 	});
 
 	it('lists names like pminfo in a pipe when no flag asks for sampling, and with --names anywhere', () => {
-		expect(makePlan(['kernel.all'], base, pipe).output).toBe('pminfo');
-		expect(makePlan(['kernel.all'], {...base, names: true}, tty).output).toBe('pminfo');
+		expect(shape(makePlan(['kernel.all'], base, pipe))).toBe('pminfo/pminfo');
+		expect(shape(makePlan(['kernel.all'], {...base, names: true}, tty))).toBe('pminfo/pminfo');
 	});
 
 	it('takes one sample for --json alone, streams with -t', () => {

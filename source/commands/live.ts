@@ -1,45 +1,31 @@
 /**
- * Sampling every interval (pmval-style) without a terminal UI: NDJSON with
- * --json, plain text blocks when stdout is not a terminal. In a terminal the
- * Ink panes take over (source/render/tui), loaded only then.
+ * Sampling every interval (pmval-style) without a terminal UI: each sample goes to the
+ * format's sink (NDJSON with --json, plain text blocks in a pipe). In a terminal the Ink
+ * panes take over (source/render/tui), loaded only then.
  */
 import type {Io, SessionHooks} from '../io.js';
-import {
-	errorJson, exitCodes, formatError, SecmonError,
-} from '../errors.js';
+import {exitCodes, SecmonError} from '../errors.js';
 import type {MetricDesc, Sample} from '../metrics/model.js';
 import type {MetricSource} from '../metrics/source.js';
-import {toRates} from '../metrics/rate.js';
 import type {Plan} from '../plan.js';
-import {metricLine} from '../render/ndjson.js';
-import {renderTextSample} from '../render/text.js';
+import type {Sink} from '../output/format.js';
 import {sleep} from '../process-exit.js';
 import {openSource} from '../sources.js';
 import type {HostSpec} from '../target.js';
-import {safeJson} from '../safe-text.js';
-
-function exitCodeOf(error: unknown): number {
-	return error instanceof SecmonError ? error.exitCode : exitCodes.failure;
-}
 
 export {openSource} from '../sources.js';
 
-export async function runLive(plan: Plan, io: Io, hooks: SessionHooks): Promise<number> {
-	if (plan.output === 'tui') {
+export async function runLive(plan: Plan, io: Io, hooks: SessionHooks, sink: Sink): Promise<number> {
+	if (plan.format === 'tui') {
 		const {runTui} = await import('../render/tui/run.js');
 		return runTui(plan, io, hooks);
 	}
 
 	const {targets} = plan;
-	const sources: Array<{source: MetricSource; descs: Map<string, MetricDesc>; previous?: Sample}> = [];
+	const sources: Array<{source: MetricSource; descs: Map<string, MetricDesc>; write: (sample: Sample, descs: ReadonlyMap<string, MetricDesc>) => void}> = [];
 	let status: number = exitCodes.ok;
 	const fail = (error: unknown, target?: HostSpec) => {
-		if (plan.json) {
-			io.stdout.write(safeJson({...errorJson(error), ...(target ? {host: target.host, port: target.port} : {})}) + '\n');
-		}
-
-		io.stderr.write(formatError(error) + '\n');
-		status = Math.max(status, exitCodeOf(error));
+		status = Math.max(status, sink.error(error, target));
 	};
 
 	for (const target of targets) {
@@ -50,7 +36,7 @@ export async function runLive(plan: Plan, io: Io, hooks: SessionHooks): Promise<
 				fail(new SecmonError('PEER_ERROR', `${target.display}: ${name}: ${message}`, 'Check the metric name (secmon --host HOST lists every name).'), target);
 			}
 
-			sources.push({source, descs: new Map(descs.map(d => [d.name, d]))});
+			sources.push({source, descs: new Map(descs.map(d => [d.name, d])), write: sink.collector(source)});
 		} catch (error) {
 			fail(error, target);
 		}
@@ -102,22 +88,7 @@ export async function runLive(plan: Plan, io: Io, hooks: SessionHooks): Promise<
 					break;
 				}
 
-				if (plan.json) {
-					// One write per line: a stop never leaves half an object (process-exit.ts).
-					const where = {host: entry.source.host, port: entry.source.port, tls: entry.source.tls ?? null};
-					for (const {name, result} of sample.metrics) {
-						io.stdout.write(metricLine({
-							metric: name, timestamp: sample.timestamp, desc: entry.descs.get(name), result, source: where,
-						}) + '\n');
-					}
-				} else {
-					const rows = toRates(entry.previous, sample, entry.descs, plan.raw);
-					io.stdout.write(renderTextSample({
-						target: entry.source.target, timestamp: sample.timestamp, rows, tls: entry.source.tls, first: n === 0,
-					}));
-				}
-
-				entry.previous = sample;
+				entry.write(sample, entry.descs);
 			}
 		}
 	} finally {

@@ -28,8 +28,11 @@ const batchSize = 128;
 export type PminfoWriter = {
 	stdout: (text: string) => void;
 	stderr: (text: string) => void;
-	/** --json: called per metric instead of rendering text. */
-	json?: (metric: {name: string; desc?: MetricDesc; result: MetricValues}, timestamp: Date) => void;
+	/**
+	 * Formats other than pminfo's text (output/format.ts): each metric's values, as soon as they
+	 * are known, instead of pminfo's blocks.
+	 */
+	values?: (metric: {name: string; desc?: MetricDesc; result: MetricValues}, timestamp: Date) => void;
 };
 
 function message(error: unknown): string {
@@ -81,7 +84,7 @@ export async function pminfoOn(client: PcpClient, metrics: string[], show: Show,
 	const anyShow = Object.values(show).some(Boolean);
 	let status = 0;
 
-	if (metrics.length === 0 && !anyShow && out.json === undefined) {
+	if (metrics.length === 0 && !anyShow && out.values === undefined) {
 		const result = await attempt(async () => client.traverse(''));
 		if ('error' in result) {
 			out.stderr(traverseErrorLine(result.error));
@@ -177,7 +180,7 @@ export async function pminfoOn(client: PcpClient, metrics: string[], show: Show,
 		// Descriptors first (one DESC_IDS where the server has DESCS): the client needs
 		// each metric's type to tell U32 from 32-bit INSITU values (docs/pcp.md#fetch-and-result).
 		const descs = new Map<number, PcpDesc | string>();
-		if ((show.desc || show.fetch || out.json) && valid.length > 0) {
+		if ((show.desc || show.fetch || out.values) && valid.length > 0) {
 			const got = await attempt(async () => client.descriptors(valid));
 			for (const [index, pmid] of valid.entries()) {
 				const entry = 'ok' in got ? got.ok[index]! : got.error;
@@ -186,7 +189,7 @@ export async function pminfoOn(client: PcpClient, metrics: string[], show: Show,
 		}
 
 		let fetched: {ok: PcpResult} | {error: string} | undefined;
-		if ((show.fetch || out.json) && valid.length > 0) {
+		if ((show.fetch || out.values) && valid.length > 0) {
 			fetched = await attempt(async () => client.fetch(valid));
 		}
 
@@ -194,8 +197,8 @@ export async function pminfoOn(client: PcpClient, metrics: string[], show: Show,
 		for (const [index, name] of batch.entries()) {
 			const pmid = pmids[index]!;
 			if (typeof pmid === 'string') {
-				if (out.json) {
-					out.json({name, result: {status: 'error', code: PM_ERR.NAME, message: pmid}}, timestamp);
+				if (out.values) {
+					out.values({name, result: {status: 'error', code: PM_ERR.NAME, message: pmid}}, timestamp);
 				} else {
 					out.stdout(lookupNameErrorLine(name, pmid));
 				}
@@ -235,9 +238,9 @@ export async function pminfoOn(client: PcpClient, metrics: string[], show: Show,
 				}
 			}
 
-			if (out.json) {
+			if (out.values) {
 				const problem = metric.fetchError ?? metric.descError;
-				out.json({
+				out.values({
 					name,
 					desc: metric.desc,
 					result: problem === undefined ? (metric.values ?? {status: 'novalues'}) : {status: 'error', code: PM_ERR.IPC, message: problem},

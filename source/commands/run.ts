@@ -1,20 +1,19 @@
 /**
  * The main job, once the Plan is made: open a verified session per collector and
- * hand the data to one renderer. No React here: the TUI is imported only when
- * the output is a terminal.
+ * hand the data to the format's sink (output/format.ts). No React here: the TUI is
+ * imported only when the output is a terminal.
  */
 import process from 'node:process';
 import {type Io, type SessionHooks} from '../io.js';
 import {openPcp} from '../protocols/pcp/open.js';
-import {
-	errorJson, exitCodes, formatError, SecmonError,
-} from '../errors.js';
+import {exitCodes, SecmonError} from '../errors.js';
 import type {Plan} from '../plan.js';
 import type {Ask} from '../security/types.js';
 import type {HostSpec} from '../target.js';
-import {argumentErrorLine, renderMetricBlock} from '../render/pminfo.js';
+import {argumentErrorLine} from '../render/pminfo.js';
 import {openSource} from '../sources.js';
-import {safeJson, stderrWarn, terminalSafe} from '../safe-text.js';
+import {terminalSafe} from '../safe-text.js';
+import {openSink, type Sink} from '../output/format.js';
 import {withDefaultCollector} from './embedded.js';
 import {pminfoOn} from './pminfo.js';
 
@@ -24,9 +23,9 @@ const inkAsk: Ask = async question => {
 	return askWithInk(question);
 };
 
-function hooksFor(io: Io): SessionHooks {
+function hooksFor(io: Io, sink: Sink): SessionHooks {
 	return {
-		ask: inkAsk, warn: stderrWarn(io.stderr), env: io.env, argv: process.argv.slice(2),
+		ask: inkAsk, warn: sink.notice, env: io.env, argv: process.argv.slice(2),
 	};
 }
 
@@ -34,17 +33,17 @@ function worst(a: number, b: number): number {
 	return Math.max(a, b);
 }
 
-async function runPminfo(plan: Plan, io: Io): Promise<number> {
-	const hooks = hooksFor(io);
+async function runPminfo(plan: Plan, io: Io, sink: Sink): Promise<number> {
+	const hooks = hooksFor(io, sink);
 	let status: number = exitCodes.ok;
 	const {targets} = plan;
 	for (const target of targets) {
-		if (targets.length > 1 && !plan.json) {
-			io.stdout.write(`\n== ${target.display} ==\n`);
+		if (targets.length > 1) {
+			sink.heading(target.display);
 		}
 
 		if (target.protocol !== 'pcp') {
-			status = worst(status, await runGeneric(target, plan, io, hooks));
+			status = worst(status, await runGeneric(target, plan, io, hooks, sink));
 			continue;
 		}
 
@@ -52,30 +51,31 @@ async function runPminfo(plan: Plan, io: Io): Promise<number> {
 		try {
 			session = await openPcp(target, plan, hooks);
 		} catch (error) {
-			status = worst(status, report(error, target, plan, io));
+			status = worst(status, sink.error(error, target));
 			continue;
 		}
 
 		try {
-			const {metricLine} = plan.json ? await import('../render/ndjson.js') : {metricLine: undefined};
+			const write = sink.format === 'pminfo'
+				? undefined
+				: sink.collector({
+					target: target.display, host: target.host, port: target.port, tls: session.tls,
+				});
 			const code = await pminfoOn(session.client, plan.metrics, plan.show, {
 				// pminfo's output: the collector's exact bytes for scripts, inert on a terminal.
 				stdout: terminalSafe(io.stdout),
 				stderr: terminalSafe(io.stderr),
-				...(metricLine === undefined
+				...(write === undefined
 					? {}
 					: {
-						json({name, desc, result}, timestamp) {
-							const source = {host: target.host, port: target.port, tls: session.tls ?? null};
-							io.stdout.write(metricLine({
-								metric: name, timestamp, desc, result, source,
-							}) + '\n');
+						values({name, desc, result}, timestamp) {
+							write({target: target.display, timestamp, metrics: [{name, result}]}, new Map(desc ? [[name, desc]] : []));
 						},
 					}),
 			});
 			status = worst(status, code);
 		} catch (error) {
-			status = worst(status, report(error, target, plan, io));
+			status = worst(status, sink.error(error, target));
 		} finally {
 			session.client.close();
 		}
@@ -84,25 +84,16 @@ async function runPminfo(plan: Plan, io: Io): Promise<number> {
 	return status;
 }
 
-function report(error: unknown, target: HostSpec, plan: Plan, io: Io): number {
-	if (plan.json) {
-		io.stdout.write(safeJson({...errorJson(error), host: target.host, port: target.port}) + '\n');
-	}
-
-	io.stderr.write(formatError(error) + '\n');
-	return error instanceof SecmonError ? error.exitCode : exitCodes.failure;
-}
-
 /**
  * Collectors other than PCP in pminfo mode: one sample of the named metrics,
  * printed the way pminfo -f prints values (or as NDJSON with --json).
  */
-async function runGeneric(target: HostSpec, plan: Plan, io: Io, hooks: SessionHooks): Promise<number> {
+async function runGeneric(target: HostSpec, plan: Plan, io: Io, hooks: SessionHooks, sink: Sink): Promise<number> {
 	let source;
 	try {
 		source = await openSource(target, plan, hooks);
 	} catch (error) {
-		return report(error, target, plan, io);
+		return sink.error(error, target);
 	}
 
 	try {
@@ -118,27 +109,10 @@ async function runGeneric(target: HostSpec, plan: Plan, io: Io, hooks: SessionHo
 		}
 
 		const sample = await source.fetch();
-		const byName = new Map(descs.map(d => [d.name, d]));
-		const {metricLine} = plan.json ? await import('../render/ndjson.js') : {metricLine: undefined};
-		for (const {name, result} of sample.metrics) {
-			const desc = byName.get(name);
-			if (metricLine) {
-				const where = {host: source.host, port: source.port, tls: source.tls ?? null};
-				io.stdout.write(metricLine({
-					metric: name, timestamp: sample.timestamp, desc, result, source: where,
-				}) + '\n');
-			} else {
-				terminalSafe(io.stdout)(renderMetricBlock({
-					name, show: {
-						...plan.show, fetch: true, pmid: false, pmidLong: false,
-					}, pmid: 0, desc, values: result, oneline: desc?.oneline,
-				}).stdout);
-			}
-		}
-
+		sink.collector(source)(sample, new Map(descs.map(d => [d.name, d])));
 		return status;
 	} catch (error) {
-		return report(error, target, plan, io);
+		return sink.error(error, target);
 	} finally {
 		source.close();
 	}
@@ -149,25 +123,25 @@ export async function run(plan: Plan, io: Io): Promise<number> {
 }
 
 async function runOn(plan: Plan, io: Io): Promise<number> {
+	const sink = await openSink(plan.format, io, plan);
 	if (plan.query !== undefined) {
 		const target = plan.targets[0];
 		if (plan.targets.length !== 1 || target?.protocol !== 'livestatus') {
 			throw new SecmonError('USAGE', '--query needs exactly one livestatus:// --host', 'Example: secmon --host livestatus://site:6557 --ca-file ca.pem --query \'GET hosts\'');
 		}
 
-		const {runLivestatusQuery} = await import('../protocols/livestatus/query.js');
-		return runLivestatusQuery(target, plan, hooksFor(io), plan.query, io);
+		const {runLivestatusQuery} = await import('./query.js');
+		return runLivestatusQuery(target, plan, hooksFor(io, sink), plan.query, io);
 	}
 
-	switch (plan.output) {
+	switch (plan.job) {
 		case 'pminfo': {
-			return runPminfo(plan, io);
+			return runPminfo(plan, io, sink);
 		}
 
-		default: {
+		case 'live': {
 			const {runLive} = await import('./live.js');
-			return runLive(plan, io, hooksFor(io));
+			return runLive(plan, io, hooksFor(io, sink), sink);
 		}
 	}
 }
-

@@ -297,8 +297,8 @@ const showCursor = '\u001B[?25h';
 export async function runTui(plan: Plan, io: Io, hooks: SessionHooks): Promise<number> {
 	if (isCi(io.env)) {
 		// Ink in CI mode draws only the last frame, at exit: keep a CI log readable with plain samples.
-		const [{runLive}, {lineAsk}] = await Promise.all([import('../../commands/live.js'), import('./line-ask.js')]);
-		return runLive({...plan, output: 'text'}, io, {...hooks, ask: lineAsk(process.stdin, io.stderr)});
+		const [{runLive}, {lineAsk}, {openSink}] = await Promise.all([import('../../commands/live.js'), import('./line-ask.js'), import('../../output/format.js')]);
+		return runLive({...plan, format: 'text'}, io, {...hooks, ask: lineAsk(process.stdin, io.stderr)}, await openSink('text', io, plan));
 	}
 
 	// React's development build records a performance.measure() entry per changed component per

@@ -12,7 +12,7 @@ import {
 import {SecmonError} from '../../../source/errors.js';
 import {openLivestatus, openLivestatusClient} from '../../../source/protocols/livestatus/open.js';
 import {buildQuery, livestatusError} from '../../../source/protocols/livestatus/protocol.js';
-import {runLivestatusQuery} from '../../../source/protocols/livestatus/query.js';
+import {runLivestatusQuery} from '../../../source/commands/query.js';
 import {parseHostSpec} from '../../../source/target.js';
 import {
 	hooksFor, planFor, waitFor, type PlanOptions,

@@ -1,0 +1,30 @@
+/**
+ * Plain text samples for pipes and logs (render/text.ts): one block per collector per sample,
+ * counters as rates against the collector's previous sample unless -r asks for raw values.
+ */
+import type {Sample} from '../metrics/model.js';
+import {toRates} from '../metrics/rate.js';
+import {renderTextSample} from '../render/text.js';
+import type {Sink, SinkIo, SinkOptions} from './format.js';
+import {reportError, stderrNotice} from './report.js';
+
+export function textSink(io: SinkIo, options: SinkOptions): Sink {
+	return {
+		format: 'text',
+		collector(origin) {
+			let previous: Sample | undefined;
+			return (sample, descs) => {
+				const rows = toRates(previous, sample, descs, options.raw);
+				io.stdout.write(renderTextSample({
+					target: origin.target, timestamp: sample.timestamp, rows, tls: origin.tls, first: previous === undefined,
+				}));
+				previous = sample;
+			};
+		},
+		heading() {
+			// Every block names its collector.
+		},
+		error: (error, at) => reportError(io, error, {json: false, at}),
+		notice: stderrNotice(io.stderr),
+	};
+}
