@@ -84,21 +84,34 @@ const config = [
 		},
 	},
 	{
-		files: ['source/render/**', 'source/metrics/**'],
+		files: ['source/metrics/**'],
 		rules: {
 			'no-restricted-imports': ['error', {
 				patterns: [{
 					group: ['**/commands/**', '**/cli.js'],
-					message: 'Renderers and the metric model never import commands or the entry point.',
+					message: 'The metric model never imports commands or the entry point.',
 				}],
 			}],
 		},
 	},
 	{
-		// The live controller (connect, sample, back off) still sits in render/tui/run.tsx; it moves
-		// out of render/ with the rest of issue 15, and then this exception goes.
-		files: ['source/render/tui/run.tsx'],
-		rules: {'no-restricted-imports': 'off'},
+		// Commands and the live controller (live/) drive; render/ only draws and hands keys back.
+		files: ['source/render/**'],
+		rules: {
+			'no-restricted-imports': ['error', {
+				paths: ['node:net', 'node:tls', 'node:dgram', 'node:http', 'node:https', 'node:http2'].map(name => ({
+					name,
+					message: 'Renderers know nothing of sockets (docs/design.md#layering-rules): they get MetricDesc and Sample.',
+				})),
+				patterns: [{
+					group: ['**/commands/**', '**/cli.js', '**/live/**'],
+					message: 'Renderers never import commands, the live controller or the entry point: those call render/, not the other way round.',
+				}, {
+					group: ['**/sources.js', '**/connect.js', '**/security/tls.js', '**/protocols/*/client.js', '**/protocols/*/open.js'],
+					message: 'Renderers know nothing of sockets (docs/design.md#layering-rules): they get MetricDesc and Sample.',
+				}],
+			}],
+		},
 	},
 ];
 

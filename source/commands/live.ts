@@ -1,101 +1,26 @@
 /**
- * Sampling every interval (pmval-style) without a terminal UI: each sample goes to the
- * format's sink (NDJSON with --json, plain text blocks in a pipe). In a terminal the Ink
- * panes take over (source/render/tui), loaded only then.
+ * The live job (a sample every interval): the panes in a terminal (live/panes.ts, which loads
+ * Ink only then), otherwise a stream of samples to the format's sink (live/stream.ts). A CI
+ * terminal gets the stream as plain text and a line prompt: Ink in CI mode draws only the last
+ * frame, at exit.
  */
+import process from 'node:process';
 import type {Io, SessionHooks} from '../io.js';
-import {exitCodes, SecmonError} from '../errors.js';
-import type {MetricDesc, Sample} from '../metrics/model.js';
-import type {MetricSource} from '../metrics/source.js';
 import type {Plan} from '../plan.js';
 import type {Sink} from '../output/format.js';
-import {sleep} from '../process-exit.js';
-import {openSource} from '../sources.js';
-import type {HostSpec} from '../target.js';
-
-export {openSource} from '../sources.js';
+import {runStream} from '../live/stream.js';
 
 export async function runLive(plan: Plan, io: Io, hooks: SessionHooks, sink: Sink): Promise<number> {
-	if (plan.format === 'tui') {
-		const {runTui} = await import('../render/tui/run.js');
-		return runTui(plan, io, hooks);
+	if (plan.format !== 'tui') {
+		return runStream(plan, io, hooks, sink);
 	}
 
-	const {targets} = plan;
-	const sources: Array<{source: MetricSource; descs: Map<string, MetricDesc>; write: (sample: Sample, descs: ReadonlyMap<string, MetricDesc>) => void}> = [];
-	let status: number = exitCodes.ok;
-	const fail = (error: unknown, target?: HostSpec) => {
-		status = Math.max(status, sink.error(error, target));
-	};
-
-	for (const target of targets) {
-		try {
-			const source = await openSource(target, plan, hooks);
-			const {descs, errors} = await source.describe(plan.metrics);
-			for (const {name, message} of errors) {
-				fail(new SecmonError('PEER_ERROR', `${target.display}: ${name}: ${message}`, 'Check the metric name (secmon --host HOST lists every name).'), target);
-			}
-
-			sources.push({source, descs: new Map(descs.map(d => [d.name, d])), write: sink.collector(source)});
-		} catch (error) {
-			fail(error, target);
-		}
+	const {isCi, lineAsk} = await import('../render/tui/line-ask.js');
+	if (isCi(io.env)) {
+		// The 'tui' sink writes as 'text' (output/format.ts).
+		return runStream({...plan, format: 'text'}, io, {...hooks, ask: lineAsk(process.stdin, io.stderr)}, sink);
 	}
 
-	if (sources.length === 0) {
-		return status;
-	}
-
-	// A signal or a closed stdout (process-exit.ts): the sleep ends, the sessions close at once
-	// (a fetch under way fails and is not reported), and the exit waits for this loop.
-	const signal = io.shutdown?.signal;
-	const release = io.shutdown?.hold();
-	let closed = false;
-	const closeAll = () => {
-		if (closed) {
-			return;
-		}
-
-		closed = true;
-		for (const {source} of sources) {
-			source.close();
-		}
-	};
-
-	signal?.addEventListener('abort', closeAll, {once: true});
-	try {
-		let stopping = false;
-		for (let n = 0; !stopping && (plan.samples === 0 || n < plan.samples); n++) {
-			if (n > 0 && !await sleep(plan.intervalMs, signal)) {
-				break;
-			}
-
-			for (const entry of sources) {
-				let sample: Sample;
-				try {
-					sample = await entry.source.fetch();
-				} catch (error) {
-					if (!signal?.aborted) {
-						fail(error);
-					}
-
-					stopping = true;
-					break;
-				}
-
-				if (signal?.aborted) {
-					stopping = true;
-					break;
-				}
-
-				entry.write(sample, entry.descs);
-			}
-		}
-	} finally {
-		signal?.removeEventListener('abort', closeAll);
-		closeAll();
-		release?.();
-	}
-
-	return status;
+	const {runPanes} = await import('../live/panes.js');
+	return runPanes(plan, io, hooks);
 }

@@ -1,6 +1,6 @@
 /**
  * The live monitor's state: a pure reducer (no React, no sockets, no timers), so that every
- * transition the panes show can be tested by feeding actions. The host runners in run.tsx
+ * transition the panes show can be tested by feeding actions. The host runners (live/runner.ts)
  * dispatch what happened on the wire; the keys dispatch what the user asked for.
  */
 import type {

@@ -1,6 +1,6 @@
 import {PassThrough} from 'node:stream';
 import {describe, expect, test} from 'vitest';
-import {answerOf, lineAsk} from '../../../source/render/tui/line-ask.js';
+import {answerOf, isCi, lineAsk} from '../../../source/render/tui/line-ask.js';
 import {question} from './fixtures.js';
 
 describe('line prompt (CI=true terminals)', () => {
@@ -37,5 +37,14 @@ describe('line prompt (CI=true terminals)', () => {
 		const answer = lineAsk(input, new PassThrough())(question);
 		input.end();
 		expect(await answer).toBe('reject');
+	});
+
+	test('CI detection matches Ink\'s', () => {
+		expect(isCi({CI: 'true'})).toBe(true);
+		expect(isCi({CI: '1'})).toBe(true);
+		expect(isCi({CI: 'false'})).toBe(false);
+		expect(isCi({CI: '0'})).toBe(false);
+		expect(isCi({CONTINUOUS_INTEGRATION: 'yes'})).toBe(true);
+		expect(isCi({})).toBe(false);
 	});
 });

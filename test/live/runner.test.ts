@@ -9,18 +9,17 @@ import path from 'node:path';
 import {
 	afterAll, beforeAll, describe, expect, test,
 } from 'vitest';
-import {SecmonError} from '../../../source/errors.js';
-import type {Flags} from '../../../source/argv/main-flags.js';
-import {makePlan} from '../../../source/plan.js';
+import {SecmonError} from '../../source/errors.js';
+import type {Flags} from '../../source/argv/main-flags.js';
+import {makePlan} from '../../source/plan.js';
 import {
 	backoffMs, HostRunner, isRetryable, promptQueue,
-} from '../../../source/render/tui/run.js';
-import {isCi} from '../../../source/render/tui/line-ask.js';
+} from '../../source/live/runner.js';
 import {
 	createStore, initialState, panesOf, type MonitorState, type Store,
-} from '../../../source/render/tui/state.js';
-import {parseHostSpec} from '../../../source/target.js';
-import {startPmcd, type PmcdPeer} from '../../helpers/pmcd.js';
+} from '../../source/render/tui/state.js';
+import {parseHostSpec} from '../../source/target.js';
+import {startPmcd, type PmcdPeer} from '../helpers/pmcd.js';
 
 const flags: Flags = {
 	host: [],
@@ -72,15 +71,6 @@ describe('policy helpers', () => {
 		expect(isRetryable(new SecmonError('TRUST_REJECTED', 'no'))).toBe(false);
 		expect(isRetryable(new SecmonError('TLS_REQUIRED', 'plain'))).toBe(false);
 		expect(isRetryable(new SecmonError('CLIENT_CERT_REQUIRED', 'cert'))).toBe(false);
-	});
-
-	test('CI detection matches Ink\'s', () => {
-		expect(isCi({CI: 'true'})).toBe(true);
-		expect(isCi({CI: '1'})).toBe(true);
-		expect(isCi({CI: 'false'})).toBe(false);
-		expect(isCi({CI: '0'})).toBe(false);
-		expect(isCi({CONTINUOUS_INTEGRATION: 'yes'})).toBe(true);
-		expect(isCi({})).toBe(false);
 	});
 });
 

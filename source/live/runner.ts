@@ -1,24 +1,18 @@
 /**
- * The terminal UI front end: one runner per collector (connect, describe, sample every interval,
- * reconnect with backoff) feeding a store, and the Ink app drawing it. The only module that loads
- * ink and react for live sampling (live.ts imports it lazily; this module imports them only once
- * it has chosen React's production build, see runTui).
+ * The panes' controller for one collector: connect, describe, sample every interval, reconnect
+ * with backoff, re-check trust on reconnect; everything it learns goes into the panes' store
+ * (render/tui/state.ts), which the Ink app draws. No React here (live/panes.ts mounts the app).
  */
-import process from 'node:process';
 import {performance} from 'node:perf_hooks';
-import {type Io, type SessionHooks} from '../../io.js';
-import {openSource} from '../../commands/live.js';
-import {exitCodes, isSecmonError, SecmonError} from '../../errors.js';
-import type {MetricSource} from '../../metrics/source.js';
-import type {Plan} from '../../plan.js';
-import {shortFingerprint} from '../../security/certificate.js';
-import type {Ask, PromptAnswer, TrustQuestion} from '../../security/types.js';
-import {parseHostSpec, type HostSpec} from '../../target.js';
-import {
-	allFinished, createStore, exitCodeOf, initialState, type Store,
-} from './state.js';
-import {finalText} from './summary.js';
-import {isCi} from './line-ask.js';
+import type {SessionHooks} from '../io.js';
+import {exitCodes, isSecmonError, SecmonError} from '../errors.js';
+import type {MetricSource} from '../metrics/source.js';
+import type {Plan} from '../plan.js';
+import {shortFingerprint} from '../security/certificate.js';
+import type {Ask, PromptAnswer, TrustQuestion} from '../security/types.js';
+import {openSource} from '../sources.js';
+import type {HostSpec} from '../target.js';
+import type {Store} from '../render/tui/state.js';
 
 /** Reconnect delays: 1, 2, 4, 8, 16, 30, 30… seconds. */
 export function backoffMs(attempt: number): number {
@@ -287,136 +281,4 @@ export class HostRunner {
 		});
 		this.wake = undefined;
 	}
-}
-
-const enterAltScreen = '\u001B[?1049h\u001B[H';
-const leaveAltScreen = '\u001B[?1049l';
-/** DECTCEM: Ink hides the cursor while it draws and shows it again when unmounted. */
-const showCursor = '\u001B[?25h';
-
-export async function runTui(plan: Plan, io: Io, hooks: SessionHooks): Promise<number> {
-	if (isCi(io.env)) {
-		// Ink in CI mode draws only the last frame, at exit: keep a CI log readable with plain samples.
-		const [{runLive}, {lineAsk}, {openSink}] = await Promise.all([import('../../commands/live.js'), import('./line-ask.js'), import('../../output/format.js')]);
-		return runLive({...plan, format: 'text'}, io, {...hooks, ask: lineAsk(process.stdin, io.stderr)}, await openSink('text', io, plan));
-	}
-
-	// React's development build records a performance.measure() entry per changed component per
-	// render, which Node keeps forever (RSS grew ~15 MiB/min with 20 panes, bench/tui.mjs) and costs
-	// ~60% more CPU. Ship the production build unless the user asked for another NODE_ENV.
-	process.env['NODE_ENV'] ??= 'production';
-	// No JSX in this module: a static react/jsx-runtime import would load React's development build
-	// before the line above, and a development jsx-runtime with a production React renders nothing.
-	// Ink before the components: the CommonJS build hands them the Ink loaded here (rolldown.config.js).
-	const [{render}, {createElement}] = await Promise.all([import('ink'), import('react')]);
-	const {LiveApp} = await import('./app.js');
-
-	const seen = new Set<string>();
-	const targets = (plan.targets.length > 0 ? plan.targets : [parseHostSpec('localhost')]).filter(target => {
-		const fresh = !seen.has(target.display);
-		seen.add(target.display);
-		return fresh;
-	});
-	const store = createStore(initialState({
-		hosts: targets.map(target => ({id: target.display, secureMode: plan.security(target).mode})),
-		metrics: plan.metrics,
-		intervalMs: plan.intervalMs,
-		raw: plan.raw,
-		samples: plan.samples,
-		now: Date.now(),
-	}));
-	const prompts = promptQueue(store);
-	const stdout = (io.stdout as NodeJS.WriteStream).isTTY ? io.stdout as NodeJS.WriteStream : process.stdout;
-
-	const quit = () => {
-		store.dispatch({type: 'quit'});
-	};
-
-	// SIGINT, SIGTERM, SIGHUP (process-exit.ts): quit as `q` does; the exit waits for Ink to be
-	// unmounted and the screen restored, or restores it itself if this takes too long.
-	const {shutdown} = io;
-	const signal = shutdown?.signal;
-	if (signal?.aborted) {
-		return exitCodes.ok;
-	}
-
-	signal?.addEventListener('abort', quit, {once: true});
-	const release = shutdown?.hold();
-	const forget = shutdown?.onForcedExit(() => {
-		stdout.write(showCursor + leaveAltScreen);
-	});
-	// "retry in N s" counts down: a clock tick while something waits.
-	const clock = setInterval(() => {
-		const state = store.getState();
-		if (state.hosts.some(host => host.retryAt !== undefined)) {
-			store.dispatch({type: 'clock', now: Date.now()});
-		}
-
-		// With NODE_ENV=development React still records user-timing entries: do not let them pile up.
-		performance.clearMeasures();
-		performance.clearMarks();
-	}, 1000);
-
-	stdout.write(enterAltScreen);
-	const instance = render(
-		createElement(LiveApp, {
-			store,
-			clearOnResize: true,
-			onAnswer(id, answer) {
-				prompts.answer(id, answer);
-			},
-		}),
-		{
-			stdout, stdin: process.stdin, stderr: process.stderr, exitOnCtrlC: false, patchConsole: true,
-		},
-	);
-	const runners = targets.map(target => new HostRunner(target, plan, hooks, store, prompts));
-	const running = runners.map(async runner => runner.run());
-	try {
-		await new Promise<void>(resolve => {
-			const check = () => {
-				const state = store.getState();
-				if (state.quitting || allFinished(state)) {
-					resolve();
-				}
-			};
-
-			store.subscribe(check);
-			check();
-		});
-	} finally {
-		clearInterval(clock);
-		signal?.removeEventListener('abort', quit);
-		prompts.rejectAll();
-		for (const runner of runners) {
-			runner.stop();
-		}
-
-		instance.unmount();
-		await instance.waitUntilExit().catch(() => undefined);
-		stdout.write(leaveAltScreen);
-		forget?.();
-		release?.();
-	}
-
-	if (signal?.aborted) {
-		// Stopped by a signal: no summary, the shell shows the status.
-		void Promise.allSettled(running);
-		return exitCodes.ok;
-	}
-
-	const state = store.getState();
-	const code = exitCodeOf(state);
-	const {stdout: out, stderr: error} = finalText(state);
-	if (out) {
-		io.stdout.write(out);
-	}
-
-	if (error) {
-		io.stderr.write(error);
-	}
-
-	// Runners end on their own once stopped (an in-flight connect is bounded by --timeout).
-	void Promise.allSettled(running);
-	return code;
 }
