@@ -3,8 +3,9 @@
  * docs/design.md#ndjson-output); a failure is one `{"type":"error",…}` line there too.
  */
 import {metricLine} from '../render/ndjson.js';
+import {stderrWarn} from '../safe-text.js';
 import type {Sink, SinkIo} from './format.js';
-import {reportError, stderrNotice} from './report.js';
+import {reportError} from './report.js';
 
 export function jsonSink(io: SinkIo): Sink {
 	return {
@@ -24,6 +25,6 @@ export function jsonSink(io: SinkIo): Sink {
 			// Every line names its collector.
 		},
 		error: (error, at) => reportError(io, error, {json: true, at}),
-		notice: stderrNotice(io.stderr),
+		notice: stderrWarn(io.stderr),
 	};
 }

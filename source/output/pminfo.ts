@@ -4,9 +4,9 @@
  * format; other collectors' values come through `collector`.
  */
 import {renderMetricBlock} from '../render/pminfo.js';
-import {terminalSafe} from '../safe-text.js';
+import {stderrWarn, terminalSafe} from '../safe-text.js';
 import type {Sink, SinkIo, SinkOptions} from './format.js';
-import {reportError, stderrNotice} from './report.js';
+import {reportError} from './report.js';
 
 export function pminfoSink(io: SinkIo, options: SinkOptions): Sink {
 	// pminfo's output: the collector's exact bytes for scripts, inert on a terminal.
@@ -30,6 +30,6 @@ export function pminfoSink(io: SinkIo, options: SinkOptions): Sink {
 			io.stdout.write(`\n== ${display} ==\n`);
 		},
 		error: (error, at) => reportError(io, error, {json: false, at}),
-		notice: stderrNotice(io.stderr),
+		notice: stderrWarn(io.stderr),
 	};
 }

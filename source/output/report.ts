@@ -7,7 +7,7 @@ import type {Writable} from 'node:stream';
 import {
 	errorJson, exitCodes, formatError, isSecmonError,
 } from '../errors.js';
-import {safeJson, safeText} from '../safe-text.js';
+import {safeJson} from '../safe-text.js';
 
 /** The collector a failure belongs to: its host and port go into the JSON line. */
 export type At = {host: string; port: number};
@@ -26,12 +26,4 @@ export function reportError(io: {stdout: Writable; stderr: Writable}, error: unk
 
 	io.stderr.write(formatError(error) + '\n');
 	return exitCodeOf(error);
-}
-
-/** A warning or note on stderr, made inert for a terminal, ending in one line break (every stream format). */
-export function stderrNotice(stderr: Writable): (text: string) => void {
-	return text => {
-		const safe = safeText(text, {multiline: true});
-		stderr.write(safe.endsWith('\n') ? safe : `${safe}\n`);
-	};
 }

@@ -5,8 +5,9 @@
 import type {Sample} from '../metrics/model.js';
 import {toRates} from '../metrics/rate.js';
 import {renderTextSample} from '../render/text.js';
+import {stderrWarn} from '../safe-text.js';
 import type {Sink, SinkIo, SinkOptions} from './format.js';
-import {reportError, stderrNotice} from './report.js';
+import {reportError} from './report.js';
 
 export function textSink(io: SinkIo, options: SinkOptions): Sink {
 	return {
@@ -25,6 +26,6 @@ export function textSink(io: SinkIo, options: SinkOptions): Sink {
 			// Every block names its collector.
 		},
 		error: (error, at) => reportError(io, error, {json: false, at}),
-		notice: stderrNotice(io.stderr),
+		notice: stderrWarn(io.stderr),
 	};
 }
