@@ -14,7 +14,7 @@ import {parseArgs, type FlagSpec} from '../argv/args.js';
 import {rerunCommand} from '../shell.js';
 import {requireDurationMs} from '../duration.js';
 import {
-	errorJson, exitCodes, formatError, SecmonError,
+	exitCodes, SecmonError,
 } from '../errors.js';
 import {
 	checkSigned, makeRequestCertificate, requestCertificate, type RequestKey,
@@ -29,6 +29,7 @@ import type {Ask} from '../security/types.js';
 import {parseHostSpec, type HostSpec} from '../target.js';
 import type {Io} from '../io.js';
 import {safeJson} from '../safe-text.js';
+import {reportError} from '../output/report.js';
 
 export type EnrollIo = Io & {ask?: Ask};
 
@@ -182,14 +183,7 @@ function removeQuietly(file: string): void {
 
 export async function enrollCommand(argv: string[], io: EnrollIo): Promise<number> {
 	const jsonRequested = argv.includes('--json');
-	const fail = (error: unknown): number => {
-		if (jsonRequested) {
-			io.stdout.write(safeJson(errorJson(error)) + '\n');
-		}
-
-		io.stderr.write(formatError(error) + '\n');
-		return error instanceof SecmonError ? error.exitCode : exitCodes.failure;
-	};
+	const fail = (error: unknown): number => reportError(io, error, {json: jsonRequested});
 
 	let options: Options;
 	try {

@@ -6,7 +6,8 @@ import {X509Certificate} from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type {Io} from '../io.js';
-import {exitCodes, formatError, SecmonError} from '../errors.js';
+import {exitCodes, SecmonError} from '../errors.js';
+import {reportError} from '../output/report.js';
 import {
 	defaultCaAlgorithm, defaultCaDays, defaultCaDir, describeCa, initCa, loadCa, type Ca,
 } from '../pki/ca.js';
@@ -548,7 +549,6 @@ export async function pkiCommand(argv: string[], io: Io): Promise<number> {
 	try {
 		return await runner(rest, io);
 	} catch (error) {
-		io.stderr.write(`${formatError(error)}\n`);
-		return error instanceof SecmonError ? error.exitCode : exitCodes.failure;
+		return reportError(io, error, {json: false});
 	}
 }

@@ -12,9 +12,7 @@ import tls from 'node:tls';
 import type {Io} from '../io.js';
 import {shellQuote} from '../shell.js';
 import {requireDurationMs} from '../duration.js';
-import {
-	errorJson, exitCodes, formatError, isSecmonError, SecmonError,
-} from '../errors.js';
+import {exitCodes, formatError, SecmonError} from '../errors.js';
 import {fingerprintArgument, splitPemBundle} from '../security/certificate.js';
 import {expiryOf, expiryWarning, type Expiry} from '../security/expiry.js';
 import {secmonHome} from '../security/home.js';
@@ -29,6 +27,7 @@ import {parseHostSpec, type HostSpec} from '../target.js';
 import {descriptorFor, schemes} from '../protocols/registry.js';
 import {safeJson} from '../safe-text.js';
 import {colorWanted, paint} from '../color.js';
+import {reportError} from '../output/report.js';
 import {parseArgs} from '../argv/args.js';
 
 export const verifyHelp = `
@@ -727,11 +726,6 @@ export async function verifyCommand(argv: string[], io: Io): Promise<number> {
 
 		return report.exitCode;
 	} catch (error) {
-		if (json) {
-			io.stdout.write(safeJson(errorJson(error)) + '\n');
-		}
-
-		io.stderr.write(`${formatError(error)}\n`);
-		return isSecmonError(error) ? error.exitCode : exitCodes.failure;
+		return reportError(io, error, {json});
 	}
 }

@@ -9,11 +9,10 @@ import {readFile} from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import process from 'node:process';
-import {
-	exitCodes, formatError, SecmonError,
-} from '../errors.js';
+import {exitCodes, SecmonError} from '../errors.js';
 import {checkKeyFileMode, errnoCode, secmonHome} from '../security/home.js';
 import type {Io} from '../io.js';
+import {reportError} from '../output/report.js';
 import {messageOf} from './errors.js';
 import {defaultContextLabels} from './labels.js';
 import {LinuxSource} from './linux/source.js';
@@ -221,8 +220,7 @@ export async function serveCommand(argv: string[], io: ServeIo, options: {signal
 		io.stdout.write('secmon serve: stopped\n');
 		return exitCodes.ok;
 	} catch (error) {
-		io.stderr.write(formatError(error) + '\n');
-		return error instanceof SecmonError ? error.exitCode : exitCodes.failure;
+		return reportError(io, error, {json: false});
 	}
 }
 

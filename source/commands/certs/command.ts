@@ -7,11 +7,9 @@
  * its own module beside it (list, show, trust-ca, remove, export, import-nss).
  */
 import type {Io} from '../../io.js';
-import {
-	errorJson, exitCodes, formatError, isSecmonError,
-} from '../../errors.js';
+import {exitCodes} from '../../errors.js';
 import {expiryWarningDays} from '../../security/expiry.js';
-import {safeJson} from '../../safe-text.js';
+import {reportError} from '../../output/report.js';
 import {runList} from './list.js';
 import {runShow} from './show.js';
 import {runTrustCa} from './trust-ca.js';
@@ -88,11 +86,6 @@ export async function certsCommand(argv: string[], io: Io): Promise<number> {
 	try {
 		return await runner(rest, io);
 	} catch (error) {
-		if (json) {
-			io.stdout.write(safeJson(errorJson(error)) + '\n');
-		}
-
-		io.stderr.write(`${formatError(error)}\n`);
-		return isSecmonError(error) ? error.exitCode : exitCodes.failure;
+		return reportError(io, error, {json});
 	}
 }
