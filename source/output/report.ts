@@ -4,10 +4,8 @@
  * machine-readable (`--json`), one `{"type":"error",…}` line on stdout first (readme "--json").
  */
 import type {Writable} from 'node:stream';
-import {
-	errorJson, exitCodes, formatError, isSecmonError,
-} from '../errors.js';
-import {safeJson} from '../safe-text.js';
+import {exitCodes, formatError, isSecmonError} from '../errors.js';
+import {errorLine} from '../render/ndjson.js';
 
 /** The collector a failure belongs to: its host and port go into the JSON line. */
 export type At = {host: string; port: number};
@@ -20,8 +18,7 @@ export function exitCodeOf(error: unknown): number {
 /** Reports `error` and returns its exit code. */
 export function reportError(io: {stdout: Writable; stderr: Writable}, error: unknown, options: {json: boolean; at?: At | undefined}): number {
 	if (options.json) {
-		const {at} = options;
-		io.stdout.write(safeJson(at ? {...errorJson(error), host: at.host, port: at.port} : errorJson(error)) + '\n');
+		io.stdout.write(errorLine(error, options.at) + '\n');
 	}
 
 	io.stderr.write(formatError(error) + '\n');

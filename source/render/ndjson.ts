@@ -176,7 +176,10 @@ export function sampleToJson(
 	}));
 }
 
-/** The line `--json` prints on stdout for a fatal error (errors.ts errorJson). */
-export function errorLine(error: unknown): string {
-	return safeJson(errorJson(error));
+/**
+ * The line `--json` prints on stdout for a failure (errors.ts errorJson), with the collector's
+ * host and port after the documented keys when the failure is one collector's.
+ */
+export function errorLine(error: unknown, at?: {host: string; port: number}): string {
+	return safeJson(at ? {...errorJson(error), host: at.host, port: at.port} : errorJson(error));
 }
