@@ -29,6 +29,7 @@ import {
 } from '../render/pmval-format.js';
 import type {Ask} from '../security/types.js';
 import {stderrWarn, terminalSafe} from '../safe-text.js';
+import {reportError} from '../output/report.js';
 import {parseArgs, type FlagSpec} from '../argv/args.js';
 
 /** What pmval calls itself in its messages (pmGetProgname()). */
@@ -637,8 +638,7 @@ export async function pmvalCommand(argv: string[], io: Io): Promise<number> {
 
 		session = await openPcp(target, plan, hooks);
 	} catch (error) {
-		io.stderr.write(formatError(error) + '\n');
-		return isSecmonError(error) ? error.exitCode : exitCodes.failure;
+		return reportError(io, error, {json: false});
 	}
 
 	const signal = io.shutdown?.signal;
@@ -667,8 +667,7 @@ export async function pmvalCommand(argv: string[], io: Io): Promise<number> {
 			return exitCodes.failure;
 		}
 
-		io.stderr.write(formatError(error) + '\n');
-		return isSecmonError(error) ? error.exitCode : exitCodes.failure;
+		return reportError(io, error, {json: false});
 	} finally {
 		signal?.removeEventListener('abort', close);
 		close();
