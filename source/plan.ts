@@ -80,7 +80,7 @@ export type Environment = {
 };
 
 export function makePlan(metrics: string[], flags: Flags, environment: Environment): Plan {
-	const targets = flags.host.map(h => parseHostSpec(h));
+	const targets = flags.host.map(h => parseHostSpec(h, environment.env));
 	const show: Show = {
 		fetch: flags.fetch,
 		desc: flags.desc,
@@ -107,7 +107,8 @@ export function makePlan(metrics: string[], flags: Flags, environment: Environme
 	}
 
 	if (flags.samples !== undefined && (!Number.isInteger(flags.samples) || flags.samples < 0)) {
-		throw new SecmonError('USAGE', `invalid --samples "${flags.samples}"`, 'Give a whole number of samples (0 = until you quit).');
+		// Meow turns `-s many` into NaN (docs/node.md#meow): say what was expected, not "NaN".
+		throw new SecmonError('USAGE', '-s/--samples needs a whole number of samples', 'For example -s 5 (0 = until you quit); see: secmon --help');
 	}
 
 	const timeoutMs = flags.timeout === undefined ? undefined : requireDurationMs(flags.timeout, '--timeout');

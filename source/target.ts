@@ -35,7 +35,7 @@ function usage(spec: string, why: string): SecmonError {
  * `[v6]:port`, bare `::1`, and scheme URLs (protocols/registry.ts: `pcp://`, `pcps://` =
  * enforce, `zabbix://`, `icinga://`, `livestatus://`, `mon://`).
  */
-export function parseHostSpec(spec: string): HostSpec {
+export function parseHostSpec(spec: string, env: NodeJS.ProcessEnv = {}): HostSpec {
 	let rest = spec.trim();
 	if (rest === '') {
 		throw usage(spec, 'empty host');
@@ -101,7 +101,7 @@ export function parseHostSpec(spec: string): HostSpec {
 		throw usage(spec, 'bad host name');
 	}
 
-	let port = descriptorFor(protocol).defaultPort;
+	let port = protocol === 'pcp' ? pmcdPort(env) : descriptorFor(protocol).defaultPort;
 	if (portText !== undefined) {
 		if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65_535) {
 			throw usage(spec, `bad port "${portText}"`);
@@ -113,6 +113,16 @@ export function parseHostSpec(spec: string): HostSpec {
 	return {
 		protocol, host, port, scheme, secureParameter, display: displayHostPort(host, port),
 	};
+}
+
+/**
+ * The port of a PCP host given without one: the first of $PMCD_PORT's comma-separated ports
+ * (libpcp tries the others in turn; secmon does not yet: docs/pcp.md#pmcd_port), else 44321.
+ */
+export function pmcdPort(env: NodeJS.ProcessEnv): number {
+	const first = /^\s*(\d{1,5})\s*(?:,|$)/.exec(env['PMCD_PORT'] ?? '')?.[1];
+	const port = first === undefined ? Number.NaN : Number(first);
+	return port >= 1 && port <= 65_535 ? port : descriptorFor('pcp').defaultPort;
 }
 
 /** Node wants no SNI for IP literals (docs/node.md#sni-for-ip-literals, DEP0123). */

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {isIpLiteral, parseHostSpec} from '../source/target.js';
+import {isIpLiteral, parseHostSpec, pmcdPort} from '../source/target.js';
 
 describe('parseHostSpec', () => {
 	it.each([
@@ -33,5 +33,24 @@ describe('parseHostSpec', () => {
 		expect(isIpLiteral('::1')).toBe(true);
 		expect(isIpLiteral('collector')).toBe(false);
 		expect(isIpLiteral('1.2.3.example')).toBe(false);
+	});
+});
+
+describe('PMCD_PORT', () => {
+	it('moves a PCP host given without a port to $PMCD_PORT\'s first port; an explicit port wins', () => {
+		const env = {PMCD_PORT: '47713,47799'};
+		expect(parseHostSpec('collector', env)).toMatchObject({port: 47_713, display: 'collector:47713'});
+		expect(parseHostSpec('pcps://collector', env).port).toBe(47_713);
+		expect(parseHostSpec('collector:44321', env).port).toBe(44_321);
+		expect(parseHostSpec('zabbix://agent', env).port).toBe(10_050);
+		expect(parseHostSpec('collector').port).toBe(44_321);
+	});
+
+	it('ignores a PMCD_PORT that is not a port, as 44321', () => {
+		for (const value of ['', 'x', '0', '70000', ',44321']) {
+			expect(pmcdPort({PMCD_PORT: value})).toBe(44_321);
+		}
+
+		expect(pmcdPort({PMCD_PORT: ' 4444 '})).toBe(4444);
 	});
 });

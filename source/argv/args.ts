@@ -65,6 +65,68 @@ function timesGiven(argv: readonly string[], name: string, flag: SimpleFlag): nu
 	return count;
 }
 
+/** Edit distance, for "did you mean": flags are short, so the quadratic table is fine. */
+function distance(a: string, b: string): number {
+	let previous = Array.from({length: b.length + 1}, (_, j) => j);
+	for (let i = 1; i <= a.length; i++) {
+		const current = [i];
+		for (let j = 1; j <= b.length; j++) {
+			current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+		}
+
+		previous = current;
+	}
+
+	return previous[b.length]!;
+}
+
+/** The known spelling nearest to an unknown flag (`--hots` → `--host`), if one is close. */
+export function nearestFlag(typed: string, spec: FlagSpec): string | undefined {
+	if (typed.length === 1) {
+		return undefined; // One letter is too little to guess from.
+	}
+
+	const candidates = Object.keys(spec).map(name => kebab(name));
+	let best: {name: string; cost: number} | undefined;
+	for (const name of candidates) {
+		const cost = name.startsWith(typed) || typed.startsWith(name) ? 1 : distance(typed, name);
+		if (cost <= Math.max(1, Math.floor(name.length / 4)) + 1 && (best === undefined || cost < best.cost)) {
+			best = {name, cost};
+		}
+	}
+
+	return best === undefined ? undefined : `--${best.name}`;
+}
+
+/**
+ * What meow let through that is still misuse, as one usage error: an unknown flag (named, with
+ * the nearest known one) or a string flag without its value. `command` is how the user typed
+ * it after secmon ("certs show", "" for the main command).
+ */
+export function checkParsed(command: string, argv: readonly string[], spec: FlagSpec, result: MeowParsed): void {
+	const where = command === '' ? 'secmon' : `secmon ${command}`;
+	const see = `see: ${where} --help`;
+	const known = new Set([...Object.keys(spec), ...Object.values(spec).flatMap(flag => (flag.shortFlag ? [flag.shortFlag] : []))]);
+	const unknown = Object.keys(result.unnormalizedFlags).filter(name => !known.has(name) && name !== '--');
+	if (unknown.length > 0) {
+		const names = unknown.map(name => (name.length === 1 ? `-${name}` : `--${kebab(name)}`));
+		const nearest = nearestFlag(kebab(unknown[0]!), spec);
+		throw usage(`unknown option ${names.join(', ')} for ${where}`, nearest === undefined ? see : `Did you mean ${nearest}? (${see})`);
+	}
+
+	for (const [name, flag] of Object.entries(spec)) {
+		const value = result.flags[name];
+		// Meow gives "" for a single string flag without its value, and drops the value of a
+		// repeatable one (`--listen` alone, `--listen --tls off`; docs/node.md#meow): count what was given.
+		const missing = flag.isMultiple
+			? Array.isArray(value) && (value.includes('') || value.length < timesGiven(argv, name, flag))
+			: value !== undefined && (typeof value !== 'string' || value === '');
+		if (flag.type === 'string' && missing) {
+			throw usage(`--${kebab(name)} needs a value${command === '' ? '' : ` (${where})`}`, see);
+		}
+	}
+}
+
 /**
  * `command` is how the user typed it after secmon, e.g. "certs show" or "pki issue". The flags
  * come typed from `spec` (as main-flags.ts `Flags` from the main table).
@@ -77,25 +139,7 @@ export function parseArgs<Spec extends FlagSpec>(command: string, argv: string[]
 		throw usage(`${(error as Error).message.replaceAll('`', '')} (secmon ${command})`, `see: secmon ${command} --help`);
 	}
 
-	const known = new Set([...Object.keys(spec), ...Object.values(spec).flatMap(flag => (flag.shortFlag ? [flag.shortFlag] : []))]);
-	const unknown = Object.keys(result.unnormalizedFlags).filter(name => !known.has(name) && name !== '--');
-	if (unknown.length > 0) {
-		const names = unknown.map(name => (name.length === 1 ? `-${name}` : `--${kebab(name)}`));
-		throw usage(`unknown option ${names.join(', ')} for secmon ${command}`, `see: secmon ${command} --help`);
-	}
-
-	for (const [name, flag] of Object.entries(spec)) {
-		const value = result.flags[name];
-		// Meow gives "" for a single string flag without its value, and drops the value of a
-		// repeatable one (`--listen` alone, `--listen --tls off`; docs/node.md#meow): count what was given.
-		const missing = flag.isMultiple
-			? Array.isArray(value) && (value.includes('') || value.length < timesGiven(argv, name, flag))
-			: value !== undefined && (typeof value !== 'string' || value === '');
-		if (flag.type === 'string' && missing) {
-			throw usage(`--${kebab(name)} needs a value (secmon ${command})`, `see: secmon ${command} --help`);
-		}
-	}
-
+	checkParsed(command, argv, spec, result);
 	// Meow with booleanDefault false gives the table's shape (FlagValues), checked above for strings.
 	return {input: result.input.map(String), flags: result.flags as FlagValues<Spec>};
 }

@@ -5,7 +5,8 @@
  */
 import meow from 'meow';
 import {collectorsHelp} from '../protocols/registry.js';
-import {meowBasics} from './args.js';
+import {SecmonError} from '../errors.js';
+import {checkParsed, meowBasics} from './args.js';
 import {mainFlags} from './main-flags.js';
 
 export const helpText = `
@@ -62,13 +63,25 @@ Exit codes
   130 SIGINT   143 SIGTERM   (a reader that closes the pipe early: 0, as pminfo)
 `;
 
-/** `argv` as normalizeArgv (normalize.ts) left it. */
+/**
+ * `argv` as normalizeArgv (normalize.ts) left it. Misuse is a usage error in secmon's words
+ * (checkParsed: the flag named, the nearest known one, a pointer to --help), not meow's bare
+ * "Unknown flag" and its own exit.
+ */
 export function parseMain(argv: string[]) {
-	return meow(helpText, {
-		...meowBasics(import.meta.url),
-		argv,
-		allowUnknownFlags: false,
-		helpIndent: 0,
-		flags: mainFlags,
-	});
+	let cli;
+	try {
+		cli = meow(helpText, {
+			...meowBasics(import.meta.url),
+			argv,
+			allowUnknownFlags: true,
+			helpIndent: 0,
+			flags: mainFlags,
+		});
+	} catch (error) {
+		throw new SecmonError('USAGE', (error as Error).message.replaceAll('`', ''), 'see: secmon --help');
+	}
+
+	checkParsed('', argv, mainFlags, cli);
+	return cli;
 }

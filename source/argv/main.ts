@@ -13,7 +13,7 @@ export async function parseMainArgv(argv: string[]): Promise<{input: string[]; f
 	const cli = parseSimpleArgv(normalized, mainFlags) ?? (await import('./main-meow.js')).parseMain(normalized);
 	if ((argv.includes('-s') || argv.includes('--samples')) // Meow turns an unparsable number into null silently (docs/node.md#meow).
 		&& (cli.flags['samples'] === null || cli.flags['samples'] === undefined)) {
-		throw new SecmonError('USAGE', 'invalid --samples value', 'Give a whole number of samples, e.g. -s 5.');
+		throw new SecmonError('USAGE', '-s/--samples needs a whole number of samples', 'For example -s 5; see: secmon --help');
 	}
 
 	// The table's flags only (meow adds the short spellings). Their values have the table's types:

@@ -28,6 +28,12 @@ export function normalizeArgv(argv: string[]): string[] {
 			break;
 		}
 
+		// pminfo's and pmval's -V (version) and -? (usage).
+		if (argument === '-V' || argument === '-?') {
+			out.push(argument === '-V' ? '--version' : '--help');
+			continue;
+		}
+
 		if (argument === '-t') {
 			const next = argv[i + 1];
 			if (next !== undefined && looksLikeDuration(next)) {

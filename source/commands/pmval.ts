@@ -199,7 +199,7 @@ type Options = {
 	flags: Flags;
 };
 
-function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options | 'help' | 'version' {
+function parseOptions(argv: string[]): Options | 'help' | 'version' {
 	const {input, flags: f} = parseArgs('pmval', argv.map(argument => (argument === '-?' ? '--help' : argument)), spec);
 	if (f['help']) {
 		return 'help';
@@ -241,9 +241,9 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options | 'help' 
 	}
 
 	const metricSpec = parseMetricSpec(input[0]!);
-	// -h wins over the spec's host, as in pmval; with neither, the local pmcd ($PMCD_PORT's first port).
-	const port = /^\d+/.exec(env['PMCD_PORT'] ?? '')?.[0];
-	const hostSpec = string('host') ?? metricSpec.host ?? (port === undefined ? 'localhost' : `localhost:${port}`);
+	// -h wins over the spec's host, as in pmval; with neither, the local pmcd. A host without a
+	// port gets $PMCD_PORT's first port in makePlan (target.ts pmcdPort), as in libpcp.
+	const hostSpec = string('host') ?? metricSpec.host ?? 'localhost';
 	const raw = Boolean(f['raw']);
 	const flags: Flags = {
 		host: [hostSpec],
@@ -604,7 +604,7 @@ export async function pmvalCommand(argv: string[], io: Io): Promise<number> {
 	const stderr = terminalSafe(io.stderr);
 	let options;
 	try {
-		options = parseOptions(argv, io.env);
+		options = parseOptions(argv);
 	} catch (error) {
 		io.stderr.write(formatError(error) + '\n');
 		return isSecmonError(error) ? error.exitCode : exitCodes.usage;

@@ -136,7 +136,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
 		}
 	}
 
-	const spec = parseHostSpec(host);
+	const spec = parseHostSpec(host, env);
 	const fromEnvironment = descriptorFor(spec.protocol).verify.servernameFromEnv ? env['SECMON_SERVERNAME'] : undefined;
 	const servername = string('servername') ?? (fromEnvironment === '' ? undefined : fromEnvironment);
 	return {

@@ -35,7 +35,23 @@ describe('parseMainArgv', () => {
 	});
 
 	it('refuses -s without a number of samples (exit 2); a value that is not one is plan.ts\'s to refuse', async () => {
-		await expect(parseMainArgv(['x', '-s'])).rejects.toMatchObject({code: 'USAGE', message: 'invalid --samples value'});
+		await expect(parseMainArgv(['x', '-s'])).rejects.toMatchObject({code: 'USAGE', message: '-s/--samples needs a whole number of samples'});
 		expect((await parseMainArgv(['-s', 'many', 'x'])).flags.samples).toBeNaN();
 	});
+
+	it('says what is wrong with a flag in secmon\'s words: the flag, the nearest known one, --help (exit 2)', async () => {
+		await expect(parseMainArgv(['--hots', 'h', 'x'])).rejects.toMatchObject({
+			code: 'USAGE', exitCode: 2, message: 'unknown option --hots for secmon', hint: 'Did you mean --host? (see: secmon --help)',
+		});
+		await expect(parseMainArgv(['--bogus', 'x'])).rejects.toMatchObject({code: 'USAGE', message: 'unknown option --bogus for secmon', hint: 'see: secmon --help'});
+		await expect(parseMainArgv(['-x', 'x'])).rejects.toMatchObject({code: 'USAGE', message: 'unknown option -x for secmon'});
+		await expect(parseMainArgv(['--ca-fil', 'a.pem', 'x'])).rejects.toMatchObject({hint: 'Did you mean --ca-file? (see: secmon --help)'});
+	});
+
+	it('refuses -h/--host without a host instead of reading the embedded collector', async () => {
+		for (const argv of [['-h'], ['x', '-h'], ['-h', 'a', '-h'], ['--host']]) {
+			await expect(parseMainArgv(argv)).rejects.toMatchObject({code: 'USAGE', message: '--host needs a value', hint: 'see: secmon --help'});
+		}
+	});
 });
+

@@ -6,6 +6,9 @@ describe('normalizeArgv', () => {
 		expect(normalizeArgv(['-t', '2', 'kernel.all.load'])).toEqual(['--interval', '2', 'kernel.all.load']);
 		expect(normalizeArgv(['-t', 'kernel.all.load'])).toEqual(['--oneline', 'kernel.all.load']);
 		expect(normalizeArgv(['-t', '500msec'])).toEqual(['--interval', '500msec']);
+		// pminfo's and pmval's -V and -?.
+		expect(normalizeArgv(['-V'])).toEqual(['--version']);
+		expect(normalizeArgv(['-?'])).toEqual(['--help']);
 		expect(normalizeArgv(['-t'])).toEqual(['--oneline']);
 	});
 
