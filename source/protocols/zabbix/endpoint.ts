@@ -7,6 +7,14 @@ import net from 'node:net';
 import type {TrustStore} from '../../security/store.js';
 import type {Ask, TrustBasis} from '../../security/types.js';
 import type {AgentResponse} from './frame.js';
+import type {JsonAnswer} from './passive-json.js';
+
+/**
+ * How a passive check is sent (docs/zabbix.md#zabbix-7-json-checks), as zabbix_get 7's -P:
+ * `auto` sends JSON and, when the agent answers as a pre-7 agent does, resends the plain key and
+ * keeps to plain text for that agent; `json` only JSON; `plaintext` only the key.
+ */
+export type ZabbixProtocol = 'auto' | 'json' | 'plaintext';
 
 export const defaultZabbixPort = 10_050;
 /** zabbix_get's default (-t, 1-30 s). */
@@ -51,6 +59,10 @@ export type ZabbixEndpoint = {
 	sourceAddress?: string;
 	/** OpenSSL cipher list replacing the defaults (zabbix_get --tls-cipher, OpenSSL syntax). */
 	ciphers?: string;
+	/** TLS 1.3 suites replacing Node's (zabbix_get --tls-cipher13, OpenSSL TLS_… names). */
+	ciphers13?: string;
+	/** Passive-check protocol; default `plaintext` here, the commands pass `auto` (as zabbix_get 7 and the server do). */
+	protocol?: ZabbixProtocol;
 	/** Response size limit (frame.ts). */
 	maxBytes?: number;
 	/** Non-fatal warnings (key file modes, expiring pins). Each is reported once per agent. */
@@ -73,7 +85,11 @@ export type ZabbixReply = {
 	response: AgentResponse;
 	/** The raw response body (for zabbix_get-exact printing). */
 	data: Buffer;
-	/** Milliseconds from connect to the complete answer. */
+	/** How the agent answered: `json` (Zabbix 7 agent) or `plaintext`. */
+	protocol: 'json' | 'plaintext';
+	/** The decoded JSON answer (with the agent's version and variant) when `protocol` is json. */
+	json?: Exclude<JsonAnswer, {kind: 'plaintext'}>;
+	/** Milliseconds from connect to the complete answer (the last connection's, after a fallback). */
 	ms: number;
 	tls?: ZabbixTlsFacts;
 };

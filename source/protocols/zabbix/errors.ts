@@ -187,3 +187,14 @@ export function protocolFailure(endpoint: ZabbixEndpoint, error: SecmonError): Z
 	});
 }
 
+/** -P json and an agent older than 7.0 (zabbix_get 7's get_value(), src/zabbix_get/zabbix_get.c). */
+export function jsonRefused(endpoint: ZabbixEndpoint): ZabbixError {
+	return new ZabbixError({
+		code: 'PROTOCOL',
+		stage: 'response',
+		message: `Zabbix agent ${where(endpoint)} answered the JSON request in plain text (an agent older than 7.0)`,
+		hint: 'Use -P auto or -P plaintext for agents older than Zabbix 7.0',
+		zabbixText: 'Get value error: JSON protocol requested but received plaintext response',
+		agentLevel: false,
+	});
+}

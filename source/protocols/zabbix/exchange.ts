@@ -14,9 +14,10 @@ import {
 	accessRestricted, connectFailed, protocolFailure, requestTimeout, strerror, ZabbixError,
 } from './errors.js';
 import {
-	encodeRequest, FrameDecoder, parseResponse,
+	encodeFrame, encodeRequest, FrameDecoder, parseResponse, type AgentResponse,
 } from './frame.js';
 import {tlsHandshake} from './handshake.js';
+import {decodeJsonAnswer, encodeJsonRequest, type JsonAnswer} from './passive-json.js';
 import type {Prepared} from './tls-context.js';
 import {secureTofu, type TrustedCertificate} from './trust.js';
 
@@ -25,7 +26,36 @@ export type AgentState = {
 	prepared: Prepared;
 	/** cert-tofu: the certificate trusted earlier in this process, and how. */
 	trusted?: TrustedCertificate;
+	/** -P auto: how this agent answered the first request of the run (docs/zabbix.md#zabbix-7-json-checks). */
+	protocol?: 'json' | 'plaintext';
 };
+
+/** A JSON request answered in plain text: the agent is older than 7.0 and took the JSON for an item key. */
+export type PlainAnswerToJson = {plainAnswerToJson: true; ms: number};
+
+/**
+ * The per-request `timeout` field: whole seconds of the request timeout, within the 1–600 s a
+ * Zabbix 7 item timeout may have (docs/zabbix.md#zabbix-7-json-checks).
+ */
+export function jsonTimeoutSeconds(timeoutMs: number): number {
+	return Math.min(600, Math.max(1, Math.ceil(timeoutMs / 1000)));
+}
+
+function responseOf(answer: Exclude<JsonAnswer, {kind: 'plaintext'}>): AgentResponse {
+	switch (answer.kind) {
+		case 'value': {
+			return {kind: 'value', value: answer.value};
+		}
+
+		case 'nodata': {
+			return {kind: 'notsupported', reason: 'No value was received.'};
+		}
+
+		case 'error': {
+			return {kind: 'notsupported', reason: answer.message};
+		}
+	}
+}
 
 async function tcpConnect(endpoint: ZabbixEndpoint): Promise<net.Socket> {
 	return new Promise((resolve, reject) => {
@@ -48,7 +78,7 @@ async function tcpConnect(endpoint: ZabbixEndpoint): Promise<net.Socket> {
 	});
 }
 
-export async function exchangeOnce(endpoint: ZabbixEndpoint, state: AgentState, key: string, onWarning: (message: string) => void): Promise<ZabbixReply> {
+export async function exchangeOnce(endpoint: ZabbixEndpoint, state: AgentState, key: string, onWarning: (message: string) => void, protocol: 'json' | 'plaintext' = 'plaintext'): Promise<ZabbixReply | PlainAnswerToJson> {
 	const timeoutMs = endpoint.timeoutMs ?? defaultTimeoutMs;
 	const started = performance.now();
 	const {prepared} = state;
@@ -151,9 +181,32 @@ export async function exchangeOnce(endpoint: ZabbixEndpoint, state: AgentState, 
 			}
 		}
 
-		const data = await race(readAnswer(endpoint, prepared, stream, key, () => timedOut));
+		const request = protocol === 'json' ? encodeFrame(encodeJsonRequest(key, jsonTimeoutSeconds(timeoutMs))) : encodeRequest(key);
+		const data = await race(readAnswer(endpoint, prepared, stream, request, () => timedOut));
+		const ms = performance.now() - started;
+		if (protocol === 'json') {
+			let answer: JsonAnswer;
+			try {
+				answer = decodeJsonAnswer(data, where(endpoint));
+			} catch (error) {
+				// The codec's message names the agent already.
+				const cause = error as SecmonError;
+				throw new ZabbixError({
+					code: cause.code, stage: 'response', message: cause.message, hint: cause.hint ?? '', zabbixText: `Get value error: ${cause.message}`, agentLevel: false, cause,
+				});
+			}
+
+			if (answer.kind === 'plaintext') {
+				return {plainAnswerToJson: true, ms};
+			}
+
+			return {
+				key, response: responseOf(answer), data, protocol: 'json', json: answer, ms, ...(facts ? {tls: facts} : {}),
+			};
+		}
+
 		return {
-			key, response: parseResponse(data), data, ms: performance.now() - started, ...(facts ? {tls: facts} : {}),
+			key, response: parseResponse(data), data, protocol: 'plaintext', ms, ...(facts ? {tls: facts} : {}),
 		};
 	} finally {
 		clearTimeout(timer);
@@ -165,7 +218,7 @@ export async function exchangeOnce(endpoint: ZabbixEndpoint, state: AgentState, 
 	}
 }
 
-async function readAnswer(endpoint: ZabbixEndpoint, prepared: Prepared, stream: net.Socket, key: string, timedOut: () => boolean): Promise<Buffer> {
+async function readAnswer(endpoint: ZabbixEndpoint, prepared: Prepared, stream: net.Socket, request: Buffer, timedOut: () => boolean): Promise<Buffer> {
 	return new Promise((resolve, reject) => {
 		const decoder = new FrameDecoder(endpoint.maxBytes === undefined ? {} : {maxBytes: endpoint.maxBytes});
 		let settled = false;
@@ -235,7 +288,7 @@ async function readAnswer(endpoint: ZabbixEndpoint, prepared: Prepared, stream: 
 		stream.once('end', onEnd);
 		stream.once('close', onEnd);
 		stream.on('error', onError);
-		stream.write(encodeRequest(key), error => {
+		stream.write(request, error => {
 			if (error) {
 				onError(error);
 			}

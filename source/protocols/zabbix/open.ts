@@ -89,6 +89,8 @@ export async function openZabbix(target: HostSpec, plan: Plan, hooks: SessionHoo
 		tls,
 		...(trust ? {trust} : {}),
 		timeoutMs: plan.requestTimeoutMs,
+		// JSON first, plain text for older agents, as the Zabbix 7 server does (docs/zabbix.md#zabbix-7-json-checks).
+		protocol: 'auto',
 		onWarning: hooks.warn,
 	});
 	return new ZabbixSource(agent, target.display);

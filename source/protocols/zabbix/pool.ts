@@ -11,7 +11,7 @@ import type {MetricDesc, Sample} from '../../metrics/model.js';
 import {
 	defaultConcurrency, where, type ZabbixEndpoint, type ZabbixReply, type ZabbixTlsFacts,
 } from './endpoint.js';
-import {ZabbixError} from './errors.js';
+import {jsonRefused, ZabbixError} from './errors.js';
 import {exchangeOnce, type AgentState} from './exchange.js';
 import type {AgentResponse} from './frame.js';
 import {describeKey, toMetricValues, zbxRequestFailedCode} from './keys.js';
@@ -100,6 +100,41 @@ export class ZabbixAgent {
 		return this.state;
 	}
 
+	/**
+	 * One passive check in the endpoint's protocol (docs/zabbix.md#zabbix-7-json-checks). `auto`
+	 * sends JSON until the agent answers in plain text once, then resends that key plain and sends
+	 * plain keys to this agent for the rest of the run (slow start makes the first key the only
+	 * one in flight, so a run with many keys pays one extra request, not one per key).
+	 */
+	private async exchange(state: AgentState, key: string): Promise<ZabbixReply> {
+		const onWarning = (message: string) => {
+			this.warn(message);
+		};
+
+		const mode = this.endpoint.protocol ?? 'plaintext';
+		if (mode === 'plaintext' || (mode === 'auto' && state.protocol === 'plaintext')) {
+			return exchangeOnce(this.endpoint, state, key, onWarning, 'plaintext') as Promise<ZabbixReply>;
+		}
+
+		const reply = await exchangeOnce(this.endpoint, state, key, onWarning, 'json');
+		if (!('plainAnswerToJson' in reply)) {
+			state.protocol = 'json';
+			return reply;
+		}
+
+		if (mode === 'json') {
+			throw jsonRefused(this.endpoint);
+		}
+
+		state.protocol = 'plaintext';
+		return exchangeOnce(this.endpoint, state, key, onWarning, 'plaintext') as Promise<ZabbixReply>;
+	}
+
+	/** The protocol this agent was found to speak in this run (-P auto), if known. */
+	get protocol(): 'json' | 'plaintext' | undefined {
+		return this.state?.protocol;
+	}
+
 	/** One key; throws on failure (ZabbixError, or SecmonError for trust refusals). */
 	async get(key: string): Promise<ZabbixReply> {
 		const [result] = await this.getMany([key]);
@@ -142,9 +177,7 @@ export class ZabbixAgent {
 		const runOne = async (index: number) => {
 			const key = keys[index]!;
 			try {
-				const reply = await exchangeOnce(this.endpoint, state, key, message => {
-					this.warn(message);
-				});
+				const reply = await this.exchange(state, key);
 				this.healthy = true;
 				this.failures = 0;
 				this.retryAt = 0;

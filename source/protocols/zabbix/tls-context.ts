@@ -31,6 +31,21 @@ export const pskCiphers = [
 	'PSK-AES128-CBC-SHA',
 ].join(':');
 
+/**
+ * The cipher list for Node: --tls-cipher (or the default) for TLS 1.2, and --tls-cipher13's
+ * TLS 1.3 suites in its place when given. Node hands names that start with TLS_ to OpenSSL's
+ * SSL_CTX_set_ciphersuites() and the rest to SSL_CTX_set_cipher_list(), as zabbix_get built with
+ * OpenSSL does with its two options (docs/zabbix.md#zabbix_get).
+ */
+export function cipherList(endpoint: Pick<ZabbixEndpoint, 'ciphers' | 'ciphers13'>, fallback: string): string {
+	const base = endpoint.ciphers ?? fallback;
+	if (endpoint.ciphers13 === undefined) {
+		return base;
+	}
+
+	return [...endpoint.ciphers13.split(':'), ...base.split(':').filter(name => !name.startsWith('TLS_'))].filter(Boolean).join(':');
+}
+
 export type Prepared
 	= | {kind: 'unencrypted'}
 		| {kind: 'psk'; identity: string; key: Buffer; context: tls.SecureContext}
@@ -77,7 +92,7 @@ export function prepareTls(endpoint: ZabbixEndpoint, warn: (message: string) => 
 			// certificate takes part in a PSK handshake, so no CA store either (`ca: []`): the
 			// default one costs Node 20 ~30 ms to build when NODE_EXTRA_CA_CERTS is unset.
 			return {
-				kind: 'psk', identity: options.identity, key: options.key, context: secureContext({ca: [], ciphers: endpoint.ciphers ?? pskCiphers}, '--tls-cipher'),
+				kind: 'psk', identity: options.identity, key: options.key, context: secureContext({ca: [], ciphers: cipherList(endpoint, pskCiphers)}, '--tls-cipher'),
 			};
 		}
 
@@ -100,7 +115,7 @@ export function prepareTls(endpoint: ZabbixEndpoint, warn: (message: string) => 
 
 				return {
 					kind: 'cert-tofu',
-					context: secureContext({cert, key, ciphers: endpoint.ciphers ?? secureCiphers}, `"${options.certFile}" and "${options.keyFile}"`),
+					context: secureContext({cert, key, ciphers: cipherList(endpoint, secureCiphers)}, `"${options.certFile}" and "${options.keyFile}"`),
 					certFile: options.certFile,
 					keyFile: options.keyFile,
 					trust: endpoint.trust,
@@ -122,7 +137,7 @@ export function prepareTls(endpoint: ZabbixEndpoint, warn: (message: string) => 
 
 			const crl = options.crlFile === undefined ? undefined : readConfigFile(options.crlFile, 'CRL');
 			const context = secureContext({
-				ca, ...(crl ? {crl} : {}), cert, key, ciphers: endpoint.ciphers ?? secureCiphers,
+				ca, ...(crl ? {crl} : {}), cert, key, ciphers: cipherList(endpoint, secureCiphers),
 			}, `"${options.caFile}", ${crl ? `"${options.crlFile}", ` : ''}"${options.certFile}" and "${options.keyFile}"`);
 			return {
 				kind: 'cert-ca', caCerts, hasCrl: crl !== undefined, context, ...names,
