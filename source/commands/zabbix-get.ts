@@ -14,12 +14,13 @@ import {
 	exitCodes, formatError, isSecmonError, SecmonError,
 } from '../errors.js';
 import {
-	defaultTimeoutMs, defaultZabbixPort, type ZabbixTls, type ZabbixTrust,
+	defaultTimeoutMs, defaultZabbixPort, type ZabbixProtocol, type ZabbixReply, type ZabbixTls, type ZabbixTrust,
 } from '../protocols/zabbix/endpoint.js';
 import {isZabbixError, ZabbixError} from '../protocols/zabbix/errors.js';
 import {ZabbixAgent} from '../protocols/zabbix/pool.js';
 import type {Io} from '../io.js';
 import {formatLikeZabbixGet} from '../protocols/zabbix/frame.js';
+import {formatJsonAnswerLikeZabbixGet} from '../protocols/zabbix/passive-json.js';
 import {terminalSafe} from '../safe-text.js';
 import {shellQuote} from '../shell.js';
 import {loadPsk} from '../protocols/zabbix/psk.js';
@@ -35,7 +36,7 @@ export type ZabbixGetIo = Io & {ask?: Ask};
 
 export const zabbixGetHelp = `
 Usage
-  $ secmon zabbix-get -s HOST [-p PORT] [-I IP] [-t TIMEOUT] -k KEY [-k KEY]...
+  $ secmon zabbix-get -s HOST [-p PORT] [-I IP] [-t TIMEOUT] [-P PROTOCOL] -k KEY [-k KEY]...
   $ secmon zabbix-get -s HOST ... --tls-connect psk --tls-psk-identity ID --tls-psk-file FILE -k KEY
   $ secmon zabbix-get -s HOST ... --tls-connect cert [--tls-ca-file CA] [--tls-crl-file CRL]
         [--tls-server-cert-issuer S] [--tls-server-cert-subject S]
@@ -48,9 +49,12 @@ General options (as zabbix_get)
   -s, --host HOST            agent host name or IP address
   -p, --port PORT            agent port (default 10050)
   -I, --source-address IP    source IP address
-  -t, --timeout SECONDS      1-30 (default 30)
+  -t, --timeout SECONDS      1-30 (default 30); also sent to a Zabbix 7 agent as the check's timeout
   -k, --key KEY              item key; secmon accepts several -k and prints one answer per key,
                              in order, exactly as running zabbix_get once per key would
+  -P, --protocol MODE        auto (default): JSON as Zabbix 7 sends it, and the plain key to an
+                             agent that answers as a pre-7 one (remembered for the other -k);
+                             json: JSON only; plaintext: the plain key only (6.4 and older)
   -h, --help   -V, --version
 
 TLS (as zabbix_get)
@@ -65,6 +69,7 @@ TLS (as zabbix_get)
   --tls-cert-file FILE --tls-key-file FILE   our client certificate and key
   --tls-cipher LIST          OpenSSL cipher list (zabbix_get takes GnuTLS priority strings;
                              those are ignored with a warning)
+  --tls-cipher13 LIST        TLS 1.3 suites, OpenSSL names (TLS_AES_256_GCM_SHA384:...)
 
 secmon additions
   --tls-psk-identity-file F  read the PSK identity from the first line of F
@@ -73,6 +78,9 @@ secmon additions
   --secure MODE              enforce refuses --tls-connect unencrypted (also SECMON_SECURE_SOCKETS,
                              PCP_SECURE_SOCKETS)
   --connections N            concurrent connections per agent for several -k (default 3)
+  --json                     one JSON object per key on stdout: {"key","value"} or {"key","error"},
+                             with "protocol" (json|plaintext) and the agent's "version"/"variant"
+                             when it answered in JSON; a failure adds "code"
 
 Exit codes
   0 value printed (also ZBX_NOTSUPPORTED)   1 connection, TLS or agent failure   2 usage
@@ -81,7 +89,7 @@ Exit codes
 
 const version = 'secmon zabbix-get 0.1.0 (compatible with zabbix_get 6.0)';
 
-const usageLine = 'usage: secmon zabbix-get -s HOST [-p PORT] [-I IP] [-t TIMEOUT] [--tls-connect unencrypted|psk|cert ...] -k KEY';
+const usageLine = 'usage: secmon zabbix-get -s HOST [-p PORT] [-I IP] [-t TIMEOUT] [-P auto|json|plaintext] [--tls-connect unencrypted|psk|cert ...] -k KEY';
 
 type Parsed = {
 	host: string;
@@ -95,6 +103,8 @@ type Parsed = {
 	fingerprint?: string;
 	secure?: string;
 	connections: number;
+	protocol: ZabbixProtocol;
+	json: boolean;
 };
 
 function usage(message: string, hint = `${usageLine}\nSee: secmon zabbix-get --help`): SecmonError {
@@ -125,6 +135,8 @@ const stringFlags = {
 	tlsPskIdentityFile: undefined,
 	tlsPskFile: undefined,
 	tlsCipher: undefined,
+	tlsCipher13: undefined,
+	protocol: 'P',
 	fingerprint: undefined,
 	secure: undefined,
 	connections: undefined,
@@ -149,6 +161,7 @@ export function zabbixGetFlags(): Record<string, SimpleFlag> {
 	flagDefs['help'] = {type: 'boolean', isMultiple: true, shortFlag: 'h'};
 	flagDefs['version'] = {type: 'boolean', isMultiple: true, shortFlag: 'V'};
 	flagDefs['acceptNew'] = {type: 'boolean', isMultiple: true};
+	flagDefs['json'] = {type: 'boolean', isMultiple: true};
 	return flagDefs;
 }
 
@@ -252,6 +265,12 @@ async function parse(argv: string[]): Promise<Parsed | 'help' | 'version'> {
 		connections = Number(single['connections']);
 	}
 
+	const protocol = single['protocol'] ?? 'auto';
+	if (protocol !== 'auto' && protocol !== 'json' && protocol !== 'plaintext') {
+		// zabbix_get 7's words (src/zabbix_get/zabbix_get.c, case 'P').
+		throw usage(`Invalid protocol "${protocol}"`, 'Use -P auto, json or plaintext\nSee: secmon zabbix-get --help');
+	}
+
 	const mode = single['tlsConnect'] ?? 'unencrypted';
 	if (mode !== 'unencrypted' && mode !== 'psk' && mode !== 'cert') {
 		throw tlsUsage('invalid value of "--tls-connect" parameter', 'Use --tls-connect unencrypted, psk or cert');
@@ -270,6 +289,8 @@ async function parse(argv: string[]): Promise<Parsed | 'help' | 'version'> {
 		...(single['fingerprint'] === undefined ? {} : {fingerprint: single['fingerprint']}),
 		...(single['secure'] === undefined ? {} : {secure: single['secure']}),
 		connections,
+		protocol,
+		json: booleans('json'),
 	};
 }
 
@@ -333,6 +354,26 @@ function write(stream: Writable, text: string): void {
 }
 
 const prefix = 'secmon zabbix-get: ';
+
+/** What zabbix_get prints for an answer: 6.0's rules for a plain-text answer, 7.0's for a JSON one. */
+function formatReply(reply: ZabbixReply): string {
+	return reply.json ? formatJsonAnswerLikeZabbixGet(reply.json) : formatLikeZabbixGet(reply.data);
+}
+
+/** --json: one object per key (docs/zabbix.md#zabbix_get). The value is the agent's whole text (no trimming). */
+function jsonLine(reply: ZabbixReply): Record<string, unknown> {
+	const {key, response, json} = reply;
+	const answer = json?.kind === 'nodata'
+		? {value: null}
+		: (response.kind === 'value' ? {value: response.value} : {error: response.reason === '' ? 'Not supported by Zabbix Agent' : response.reason});
+	return {
+		key,
+		...answer,
+		protocol: reply.protocol,
+		...(json ? {version: json.version} : {}),
+		...(json?.variant === undefined ? {} : {variant: json.variant}),
+	};
+}
 
 /** Prints an error: zabbix_get's line(s) first, then what to do (each distinct hint once per run). */
 function reportError(io: ZabbixGetIo, error: unknown, hintsShown = new Set<string>()): void {
@@ -446,6 +487,15 @@ export async function zabbixGetCommand(argv: string[], io: ZabbixGetIo): Promise
 		}
 	}
 
+	let ciphers13: string | undefined;
+	if (flags['tlsCipher13'] !== undefined && parsed.tls.mode !== 'unencrypted') {
+		if (/^TLS_[\dA-Z_]+(?::TLS_[\dA-Z_]+)*$/.test(flags['tlsCipher13'])) {
+			ciphers13 = flags['tlsCipher13'];
+		} else {
+			write(io.stderr, `${prefix}warning: --tls-cipher13 ${JSON.stringify(flags['tlsCipher13'])} is not a list of OpenSSL TLS 1.3 suite names (TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:...), so it is ignored and secmon's defaults apply`);
+		}
+	}
+
 	const agent = new ZabbixAgent({
 		host: parsed.host,
 		port: parsed.port,
@@ -454,6 +504,8 @@ export async function zabbixGetCommand(argv: string[], io: ZabbixGetIo): Promise
 		timeoutMs: parsed.timeoutMs,
 		...(parsed.sourceAddress ? {sourceAddress: parsed.sourceAddress} : {}),
 		...(ciphers ? {ciphers} : {}),
+		...(ciphers13 ? {ciphers13} : {}),
+		protocol: parsed.protocol,
 		concurrency: parsed.connections,
 		onWarning(message) {
 			write(io.stderr, `${prefix}${message}`);
@@ -477,10 +529,14 @@ export async function zabbixGetCommand(argv: string[], io: ZabbixGetIo): Promise
 		await agent.getMany(parsed.keys, (result, index) => {
 			pending[index] = result.ok
 				? () => {
-					write(io.stdout, formatLikeZabbixGet(result.reply.data));
+					write(io.stdout, parsed.json ? JSON.stringify(jsonLine(result.reply)) : formatReply(result.reply));
 				}
 				: () => {
 					failed = true;
+					if (parsed.json) {
+						write(io.stdout, JSON.stringify({key: result.key, error: result.error.message, code: result.error.code}));
+					}
+
 					reportError(io, result.error, hintsShown);
 				};
 
