@@ -78,6 +78,8 @@ async function tcpConnect(endpoint: ZabbixEndpoint): Promise<net.Socket> {
 	});
 }
 
+export async function exchangeOnce(endpoint: ZabbixEndpoint, state: AgentState, key: string, onWarning: (message: string) => void, protocol?: 'plaintext'): Promise<ZabbixReply>;
+export async function exchangeOnce(endpoint: ZabbixEndpoint, state: AgentState, key: string, onWarning: (message: string) => void, protocol: 'json'): Promise<ZabbixReply | PlainAnswerToJson>;
 export async function exchangeOnce(endpoint: ZabbixEndpoint, state: AgentState, key: string, onWarning: (message: string) => void, protocol: 'json' | 'plaintext' = 'plaintext'): Promise<ZabbixReply | PlainAnswerToJson> {
 	const timeoutMs = endpoint.timeoutMs ?? defaultTimeoutMs;
 	const started = performance.now();

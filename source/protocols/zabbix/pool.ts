@@ -113,7 +113,7 @@ export class ZabbixAgent {
 
 		const mode = this.endpoint.protocol ?? 'plaintext';
 		if (mode === 'plaintext' || (mode === 'auto' && state.protocol === 'plaintext')) {
-			return exchangeOnce(this.endpoint, state, key, onWarning, 'plaintext') as Promise<ZabbixReply>;
+			return exchangeOnce(this.endpoint, state, key, onWarning, 'plaintext');
 		}
 
 		const reply = await exchangeOnce(this.endpoint, state, key, onWarning, 'json');
@@ -127,7 +127,7 @@ export class ZabbixAgent {
 		}
 
 		state.protocol = 'plaintext';
-		return exchangeOnce(this.endpoint, state, key, onWarning, 'plaintext') as Promise<ZabbixReply>;
+		return exchangeOnce(this.endpoint, state, key, onWarning, 'plaintext');
 	}
 
 	/** The protocol this agent was found to speak in this run (-P auto), if known. */

@@ -137,3 +137,105 @@ describe('pool politeness (a ZBXD server in this process)', () => {
 		expect(error.zabbixText).toBe(`Get value error: cannot connect to [[127.0.0.1]:${port}]: [111] Connection refused`);
 	});
 });
+
+describe('-P in the pool (a ZBXD server in this process)', () => {
+	/** A pre-7 agent (JSON is an unknown key to it) or a Zabbix 7 one; counts requests by kind. */
+	async function agent(kind: 'old' | 'new'): Promise<{port: number; json: number; plain: number; close: () => void}> {
+		const state = {
+			port: 0, json: 0, plain: 0, close() {
+				tcp.close();
+			},
+		};
+		const tcp = net.createServer(socket => {
+			socket.on('error', () => undefined);
+			const decoder = new FrameDecoder();
+			socket.on('data', chunk => {
+				const frame = decoder.push(chunk);
+				if (!frame) {
+					return;
+				}
+
+				const body = frame.data.toString();
+				const isJson = body.startsWith('{');
+				state[isJson ? 'json' : 'plain']++;
+				let answer: string;
+				if (kind === 'new' && isJson) {
+					const {data} = JSON.parse(body) as {data: Array<{key: string}>};
+					answer = JSON.stringify({version: '7.0.0', variant: 2, data: [{value: `v:${data[0]!.key}`}]});
+				} else {
+					answer = isJson ? 'ZBX_NOTSUPPORTED\0Invalid item key format.' : `v:${body}`;
+				}
+
+				setTimeout(() => socket.end(encodeFrame(Buffer.from(answer))), 5);
+			});
+		});
+		state.port = await zabbixPort();
+		await new Promise<void>(resolve => {
+			tcp.listen(state.port, '127.0.0.1', resolve);
+		});
+		return state;
+	}
+
+	const keys = Array.from({length: 30}, (_, index) => `k${index}`);
+	const values = keys.map(key => ({kind: 'value', value: `v:${key}`}));
+
+	it('auto and an old agent: one JSON request for the whole run, then plain keys over 3 connections', async () => {
+		const old = await agent('old');
+		try {
+			const zabbix = new ZabbixAgent({
+				host: '127.0.0.1', port: old.port, tls: {kind: 'unencrypted'}, protocol: 'auto',
+			});
+			const results = await zabbix.getMany(keys);
+			expect(results.map(result => result.ok && result.reply.response)).toEqual(values);
+			expect(results.every(result => result.ok && result.reply.protocol === 'plaintext')).toBe(true);
+			expect([old.json, old.plain]).toEqual([1, 30]);
+			expect(zabbix.protocol).toBe('plaintext');
+			await zabbix.getMany(keys);
+			expect([old.json, old.plain]).toEqual([1, 60]);
+		} finally {
+			old.close();
+		}
+	});
+
+	it('auto and a Zabbix 7 agent: JSON only, with version and variant', async () => {
+		const seven = await agent('new');
+		try {
+			const zabbix = new ZabbixAgent({
+				host: '127.0.0.1', port: seven.port, tls: {kind: 'unencrypted'}, protocol: 'auto',
+			});
+			const results = await zabbix.getMany(keys);
+			expect(results.map(result => result.ok && result.reply.response)).toEqual(values);
+			const [first] = results;
+			expect(first?.ok && first.reply.json).toEqual({
+				kind: 'value', value: 'v:k0', version: '7.0.0', variant: 2,
+			});
+			expect([seven.json, seven.plain]).toEqual([30, 0]);
+		} finally {
+			seven.close();
+		}
+	});
+
+	it('json and an old agent: every key fails with zabbix_get 7\'s text, none is resent plain', async () => {
+		const old = await agent('old');
+		try {
+			const zabbix = new ZabbixAgent({
+				host: '127.0.0.1', port: old.port, tls: {kind: 'unencrypted'}, protocol: 'json',
+			});
+			const results = await zabbix.getMany(keys.slice(0, 4));
+			expect(results.map(result => !result.ok && (result.error as ZabbixError).zabbixText)).toEqual(Array.from({length: 4}, () => 'Get value error: JSON protocol requested but received plaintext response'));
+			expect([old.json, old.plain]).toEqual([4, 0]);
+		} finally {
+			old.close();
+		}
+	});
+
+	it('the default here is plaintext (the commands pass auto)', async () => {
+		const seven = await agent('new');
+		try {
+			await new ZabbixAgent({host: '127.0.0.1', port: seven.port, tls: {kind: 'unencrypted'}}).getMany(keys.slice(0, 3));
+			expect([seven.json, seven.plain]).toEqual([0, 3]);
+		} finally {
+			seven.close();
+		}
+	});
+});
