@@ -71,6 +71,10 @@ export type Plan = {
 	security: (target: HostSpec | undefined) => SecurityPlan;
 	/** Said once on stderr before anything runs (the two secure-mode variables disagree). */
 	notices: string[];
+	/** -c/--derived files, loaded after the global derived configuration (docs/pcp.md#derived-configuration). */
+	derived: string[];
+	/** The environment the derived configuration is looked up in (PCP_DERIVED_CONFIG, PCP_VAR_DIR). */
+	env: NodeJS.ProcessEnv;
 };
 
 export type Environment = {
@@ -192,5 +196,7 @@ export function makePlan(metrics: string[], flags: Flags, environment: Environme
 		requestTimeoutMs: timeoutMs ?? 10_000,
 		security,
 		notices: [...notices],
+		derived: flags.derived,
+		env: environment.env,
 	};
 }

@@ -4,6 +4,7 @@ import {makePlan} from '../source/plan.js';
 
 const base: Flags = {
 	host: [],
+	derived: [],
 	fetch: false,
 	desc: false,
 	pmid: false,

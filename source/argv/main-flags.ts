@@ -18,6 +18,8 @@ export const mainFlags = {
 	raw: {type: 'boolean', shortFlag: 'r'},
 	// --names: list names as pminfo does with no flags, even in a terminal.
 	names: {type: 'boolean'},
+	// -c/--derived: pminfo's derived-metric configuration files, in order.
+	derived: {type: 'string', shortFlag: 'c', isMultiple: true},
 	json: {type: 'boolean'},
 	secure: {type: 'string'},
 	caFile: {type: 'string'},

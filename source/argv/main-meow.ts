@@ -27,6 +27,8 @@ What to show (pminfo flags; a metric that is not a leaf expands to the leaves be
   -T, --help-text    full help text
   --names            list the names below each METRIC (what pminfo does with no flag;
                      in a pipe that is the default). With no METRIC: every name.
+  -c, --derived FILE derived metrics from FILE (or a directory, or a : list), after the
+                     global ones ($PCP_DERIVED_CONFIG, else /var/lib/pcp/config/derived)
 
 Live sampling (pmval-style)
   -t, --interval T   sample every T: 2, 500msec, 1min (default 1 sec)

@@ -4,7 +4,7 @@
  */
 import {PM_ERR, PM_INDOM_NULL, PM_TEXT} from '../protocols/pcp/constants.js';
 import {isPcpError, pmErrStr} from '../protocols/pcp/errors.js';
-import type {PcpClient} from '../protocols/pcp/client.js';
+import type {PmnsClient} from '../metrics/derived/pcp-client.js';
 import type {PcpDesc, PcpResult} from '../protocols/pcp/pdu.js';
 import {toMetricDesc, toMetricValues} from '../protocols/pcp/model.js';
 import {
@@ -51,13 +51,13 @@ async function attempt<T>(run: () => Promise<T>): Promise<{ok: T} | {error: stri
 	}
 }
 
-async function onelineOf(client: PcpClient, ident: number, kind: number): Promise<{oneline?: string; onelineError?: string}> {
+async function onelineOf(client: PmnsClient, ident: number, kind: number): Promise<{oneline?: string; onelineError?: string}> {
 	const got = await attempt(async () => client.text(ident, kind | PM_TEXT.ONELINE));
 	return 'ok' in got ? {oneline: got.ok} : {onelineError: got.error};
 }
 
 /** -T: the help text, or libpcp's fallback to the one-line text when it is empty or missing. */
-async function helpOf(client: PcpClient, ident: number, kind: number): Promise<{help?: string; helpError?: string}> {
+async function helpOf(client: PmnsClient, ident: number, kind: number): Promise<{help?: string; helpError?: string}> {
 	const got = await attempt(async () => client.text(ident, kind | PM_TEXT.HELP));
 	const help = 'ok' in got ? {text: got.ok} : {error: got.error};
 	if (!needsOnelineFallback(help.text, help.error)) {
@@ -72,7 +72,7 @@ const pmidPattern = /^(\d+)\.(\d+)\.(\d+)$/;
 const indomPattern = /^(\d+)\.(\d+)$/;
 
 /** Run pminfo's job on one open session; returns pminfo's exit status (1 if any argument failed). */
-export async function pminfoOn(client: PcpClient, metrics: string[], show: Show, out: PminfoWriter): Promise<number> {
+export async function pminfoOn(client: PmnsClient, metrics: string[], show: Show, out: PminfoWriter): Promise<number> {
 	const pminfoShow: PminfoShow = {
 		desc: show.desc,
 		fetch: show.fetch,

@@ -247,6 +247,7 @@ function parseOptions(argv: string[]): Options | 'help' | 'version' {
 	const raw = Boolean(f['raw']);
 	const flags: Flags = {
 		host: [hostSpec],
+		derived: [],
 		fetch: false,
 		desc: false,
 		pmid: false,

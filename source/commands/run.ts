@@ -37,6 +37,7 @@ async function runPminfo(plan: Plan, io: Io, sink: Sink): Promise<number> {
 	const hooks = hooksFor(io, sink);
 	let status: number = exitCodes.ok;
 	const {targets} = plan;
+	const derived = await loadDerived(plan, io);
 	for (const target of targets) {
 		if (targets.length > 1) {
 			sink.heading(target.display);
@@ -56,12 +57,14 @@ async function runPminfo(plan: Plan, io: Io, sink: Sink): Promise<number> {
 		}
 
 		try {
+			derived.connected();
+			const client = new derived.DerivedPcpClient(session.client, derived.registry, terminalSafe(io.stderr));
 			const write = sink.format === 'pminfo'
 				? undefined
 				: sink.collector({
 					target: target.display, host: target.host, port: target.port, tls: session.tls,
 				});
-			const code = await pminfoOn(session.client, plan.metrics, plan.show, {
+			const code = await pminfoOn(client, plan.metrics, plan.show, {
 				// pminfo's output: the collector's exact bytes for scripts, inert on a terminal.
 				stdout: terminalSafe(io.stdout),
 				stderr: terminalSafe(io.stderr),
@@ -82,6 +85,32 @@ async function runPminfo(plan: Plan, io: Io, sink: Sink): Promise<number> {
 	}
 
 	return status;
+}
+
+/**
+ * pminfo's derived metrics (docs/pcp.md#derived-configuration): -c files are loaded, with the
+ * global configuration before them, while the options are parsed, so their diagnostics come
+ * first; without -c the global configuration loads when the first connection succeeds.
+ */
+async function loadDerived(plan: Plan, io: Io) {
+	const [{loadDerivedMetrics}, {DerivedPcpClient}] = await Promise.all([
+		import('../metrics/derived/config.js'),
+		import('../metrics/derived/pcp-client.js'),
+	]);
+	const registry = loadDerivedMetrics({env: plan.env, extra: plan.derived, program: 'secmon'});
+	let pending = registry.diagnostics.join('');
+	const say = () => {
+		if (pending !== '') {
+			terminalSafe(io.stderr)(pending);
+			pending = '';
+		}
+	};
+
+	if (plan.derived.length > 0) {
+		say();
+	}
+
+	return {registry, DerivedPcpClient, connected: say};
 }
 
 /**

@@ -22,9 +22,14 @@ describe('parseMainArgv', () => {
 			input: ['kernel.all.load'],
 			flags: {
 				host: ['a'], json: true, caFile: 'ca.pem', interval: '2',
-				fetch: false, desc: false, pmid: false, pmidLong: false, oneline: false, helpText: false, raw: false, names: false, acceptNew: false,
+				fetch: false, desc: false, pmid: false, pmidLong: false, oneline: false, helpText: false, raw: false, names: false, acceptNew: false, derived: [],
 			},
 		});
+	});
+
+	it('takes pminfo\'s -c/--derived files, in order, from both parsers', async () => {
+		expect((await parseMainArgv(['-c', 'a.conf', '--derived', 'b.conf', '-f', 'x'])).flags.derived).toEqual(['a.conf', 'b.conf']);
+		expect((await parseMainArgv(['-c', 'a.conf', '--derived=b.conf', '-f', 'x'])).flags.derived).toEqual(['a.conf', 'b.conf']);
 	});
 
 	it('takes pminfo flag groups and the number of samples', async () => {

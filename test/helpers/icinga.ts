@@ -232,6 +232,7 @@ export type PlanOptions = {
 export async function planFor(options: PlanOptions, env: NodeJS.ProcessEnv): Promise<Plan> {
 	return makePlan(['x'], {
 		host: [],
+		derived: [],
 		fetch: true,
 		desc: false,
 		pmid: false,

@@ -23,6 +23,7 @@ import {startPmcd, type PmcdPeer} from '../helpers/pmcd.js';
 
 const flags: Flags = {
 	host: [],
+	derived: [],
 	fetch: false,
 	desc: false,
 	pmid: false,
