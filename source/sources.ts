@@ -9,6 +9,14 @@ import type {Plan} from './plan.js';
 import {descriptorFor} from './protocols/registry.js';
 import type {HostSpec} from './target.js';
 
+/** The protocol's source, with the run's derived metrics over its metrics (metrics/derived/source.ts). */
 export async function openSource(target: HostSpec, plan: Plan, hooks: SessionHooks): Promise<MetricSource> {
-	return descriptorFor(target.protocol).open(target, plan, hooks);
+	const [{derivedSetup}, {DerivedSource}] = await Promise.all([
+		import('./metrics/derived/load.js'),
+		import('./metrics/derived/source.js'),
+	]);
+	const derived = derivedSetup(plan, hooks.warn);
+	const source = await descriptorFor(target.protocol).open(target, plan, hooks);
+	derived.connected();
+	return new DerivedSource(source, derived.registry, hooks.warn);
 }

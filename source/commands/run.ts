@@ -37,7 +37,11 @@ async function runPminfo(plan: Plan, io: Io, sink: Sink): Promise<number> {
 	const hooks = hooksFor(io, sink);
 	let status: number = exitCodes.ok;
 	const {targets} = plan;
-	const derived = await loadDerived(plan, io);
+	const [{derivedSetup}, {DerivedPcpClient}] = await Promise.all([
+		import('../metrics/derived/load.js'),
+		import('../metrics/derived/pcp-client.js'),
+	]);
+	const derived = derivedSetup(plan, terminalSafe(io.stderr));
 	for (const target of targets) {
 		if (targets.length > 1) {
 			sink.heading(target.display);
@@ -58,7 +62,7 @@ async function runPminfo(plan: Plan, io: Io, sink: Sink): Promise<number> {
 
 		try {
 			derived.connected();
-			const client = new derived.DerivedPcpClient(session.client, derived.registry, terminalSafe(io.stderr));
+			const client = new DerivedPcpClient(session.client, derived.registry, terminalSafe(io.stderr));
 			const write = sink.format === 'pminfo'
 				? undefined
 				: sink.collector({
@@ -85,32 +89,6 @@ async function runPminfo(plan: Plan, io: Io, sink: Sink): Promise<number> {
 	}
 
 	return status;
-}
-
-/**
- * pminfo's derived metrics (docs/pcp.md#derived-configuration): -c files are loaded, with the
- * global configuration before them, while the options are parsed, so their diagnostics come
- * first; without -c the global configuration loads when the first connection succeeds.
- */
-async function loadDerived(plan: Plan, io: Io) {
-	const [{loadDerivedMetrics}, {DerivedPcpClient}] = await Promise.all([
-		import('../metrics/derived/config.js'),
-		import('../metrics/derived/pcp-client.js'),
-	]);
-	const registry = loadDerivedMetrics({env: plan.env, extra: plan.derived, program: 'secmon'});
-	let pending = registry.diagnostics.join('');
-	const say = () => {
-		if (pending !== '') {
-			terminalSafe(io.stderr)(pending);
-			pending = '';
-		}
-	};
-
-	if (plan.derived.length > 0) {
-		say();
-	}
-
-	return {registry, DerivedPcpClient, connected: say};
 }
 
 /**

@@ -1,0 +1,250 @@
+/**
+ * Derived metrics over any collector: a MetricSource wrapper that binds the registry's expressions
+ * to the wrapped source's metrics by name (a PCP metric, a Zabbix key, an Icinga perfdata metric)
+ * and evaluates them on every fetch as libpcp does (docs/pcp.md#derived-evaluation): rate() and
+ * delta() use the previous fetch, so the first sample has no values, as with pmval.
+ */
+import type {
+	InstanceValue, MetricDesc, MetricValues, Sample, Value,
+} from '../model.js';
+import type {MetricSource} from '../source.js';
+import {pmErrStr} from '../../protocols/pcp/errors.js';
+import {
+	metricTypeOf, pcpSemCode, pcpTypeCode, semanticsOf, unitsText,
+} from '../../protocols/pcp/model.js';
+import type {DerivedDefinition, DerivedRegistry} from './config.js';
+import {Evaluator, type AtomValue, type OperandResult} from './evaluate.js';
+import {bindDerived, metricNames, type BindResult} from './infer.js';
+import {
+	PM_IN_NULL, PM_INDOM_NULL, PM_TYPE_32, PM_TYPE_64, PM_TYPE_DOUBLE, PM_TYPE_FLOAT, PM_TYPE_U32,
+	PM_TYPE_U64, type PcpDescriptor,
+} from './types.js';
+
+/** PM_ERR_VALUE: a value the collector gave that is not of the operand's type. */
+const PM_ERR_VALUE = -12_384;
+
+type Bound = Extract<BindResult, {ok: true}> & {metric: DerivedDefinition; evaluator: Evaluator; desc: PcpDescriptor};
+
+function descriptorOf(desc: MetricDesc): PcpDescriptor {
+	return {
+		pmid: desc.pmid ?? 0,
+		type: pcpTypeCode(desc.type, desc.typeCode),
+		sem: pcpSemCode(desc.semantics, desc.semCode),
+		indom: (desc.indom ?? PM_INDOM_NULL) >>> 0,
+		units: desc.units,
+	};
+}
+
+/** A collector's value in the representation the evaluator uses for the operand's type. */
+function atomOf(type: number, value: Value): AtomValue | undefined {
+	const number = typeof value === 'string' ? Number(value.trim()) : value;
+	switch (type) {
+		case PM_TYPE_64: case PM_TYPE_U64: {
+			if (typeof number === 'bigint') {
+				return number;
+			}
+
+			return typeof number === 'number' && Number.isInteger(number) ? BigInt(number) : undefined;
+		}
+
+		case PM_TYPE_32: case PM_TYPE_U32: case PM_TYPE_FLOAT: case PM_TYPE_DOUBLE: {
+			if (typeof number === 'bigint') {
+				return Number(number);
+			}
+
+			return typeof number === 'number' && !Number.isNaN(number) ? number : undefined;
+		}
+
+		default: {
+			return value;
+		}
+	}
+}
+
+function operandResult(desc: PcpDescriptor, result: MetricValues | undefined): OperandResult {
+	if (result === undefined || result.status === 'novalues') {
+		return 0;
+	}
+
+	if (result.status === 'error') {
+		return result.code < 0 ? result.code : PM_ERR_VALUE;
+	}
+
+	const atoms = [];
+	for (const value of result.values) {
+		const atom = atomOf(desc.type, value.value);
+		if (atom === undefined) {
+			return PM_ERR_VALUE;
+		}
+
+		atoms.push({inst: value.instance ?? PM_IN_NULL, value: atom});
+	}
+
+	return atoms;
+}
+
+function underPrefix(prefix: string, name: string): boolean {
+	return name === prefix || name.startsWith(`${prefix}.`);
+}
+
+export class DerivedSource implements MetricSource {
+	readonly #inner: MetricSource;
+	readonly #registry: DerivedRegistry;
+	readonly #diagnostic: (text: string) => void;
+	/** Names the caller described (the operands the wrapper adds are left out of samples). */
+	readonly #wanted = new Set<string>();
+	readonly #bound: Bound[] = [];
+	readonly #operandDescs = new Map<string, PcpDescriptor>();
+
+	constructor(inner: MetricSource, registry: DerivedRegistry, diagnostic: (text: string) => void) {
+		this.#inner = inner;
+		this.#registry = registry;
+		this.#diagnostic = diagnostic;
+	}
+
+	get target(): string {
+		return this.#inner.target;
+	}
+
+	get host(): string {
+		return this.#inner.host;
+	}
+
+	get port(): number {
+		return this.#inner.port;
+	}
+
+	get tls() {
+		return this.#inner.tls;
+	}
+
+	/**
+	 * The collector's own metrics first (a real name wins over a derived one, as in libpcp);
+	 * a name it does not know that names or prefixes derived metrics becomes those.
+	 */
+	async describe(names: string[]): Promise<{descs: MetricDesc[]; errors: Array<{name: string; message: string}>}> {
+		const real = await this.#inner.describe(names);
+		for (const desc of real.descs) {
+			this.#wanted.add(desc.name);
+		}
+
+		const candidates = new Map<string, DerivedDefinition[]>();
+		for (const {name} of real.errors) {
+			const matching = this.#registry.metrics.filter(metric => !metric.anon && underPrefix(name, metric.name) && !this.#wanted.has(metric.name));
+			if (matching.length > 0) {
+				candidates.set(name, matching);
+			}
+		}
+
+		const metrics = [...new Set([...candidates.values()].flat())].filter(metric => !this.#bound.some(bound => bound.metric === metric));
+		const operands = [...new Set(metrics.flatMap(metric => metricNames(metric.tree)))].filter(name => !this.#operandDescs.has(name));
+		if (operands.length > 0) {
+			const got = await this.#inner.describe(operands);
+			for (const desc of got.descs) {
+				this.#operandDescs.set(desc.name, descriptorOf(desc));
+			}
+		}
+
+		for (const metric of metrics) {
+			const result = bindDerived(metric, name => this.#operandDescs.get(name));
+			if (result.ok) {
+				this.#bound.push({
+					...result, metric, evaluator: new Evaluator(result.expr), desc: result.desc,
+				});
+			} else if (result.message !== undefined) {
+				this.#diagnostic(result.message);
+			}
+		}
+
+		const descs = [...real.descs];
+		const errors = [];
+		for (const error of real.errors) {
+			const bound = (candidates.get(error.name) ?? []).map(metric => this.#bound.find(entry => entry.metric === metric)).filter(entry => entry !== undefined);
+			if (bound.length === 0) {
+				errors.push(error);
+				continue;
+			}
+
+			for (const entry of bound) {
+				this.#wanted.add(entry.metric.name);
+				descs.push(this.#descOf(entry));
+			}
+		}
+
+		return {descs, errors};
+	}
+
+	async fetch(): Promise<Sample> {
+		const sample = await this.#inner.fetch();
+		const byName = new Map(sample.metrics.map(metric => [metric.name, metric.result]));
+		// The operands the wrapper added, unless the caller asked for them too.
+		const metrics = sample.metrics.filter(metric => this.#wanted.has(metric.name) || !this.#operandDescs.has(metric.name));
+		const timestamp = sample.timestamp.getTime() / 1000;
+		for (const entry of this.#bound) {
+			if (!this.#wanted.has(entry.metric.name)) {
+				continue;
+			}
+
+			const values = new Map<string, OperandResult>();
+			const names = new Map<number, string>();
+			let nullInstance = false;
+			for (const operand of entry.operands) {
+				const result = byName.get(operand);
+				values.set(operand, operandResult(this.#operandDescs.get(operand)!, result));
+				for (const value of result?.status === 'ok' ? result.values : []) {
+					nullInstance ||= value.instance === PM_IN_NULL;
+					if (value.instance !== undefined && value.name !== undefined) {
+						names.set(value.instance, value.name);
+					}
+				}
+			}
+
+			const got = entry.evaluator.evaluate({
+				timestamp,
+				values,
+				lookupInstance: (_indom, name) => [...names].find(([, instance]) => instance === name || instance.split(' ')[0] === name)?.[0],
+				instanceName: (_indom, inst) => names.get(inst),
+			});
+			metrics.push({name: entry.metric.name, result: this.#resultOf(got, names, nullInstance)});
+		}
+
+		return {...sample, metrics};
+	}
+
+	close(): void {
+		this.#inner.close();
+	}
+
+	#descOf(entry: Bound): MetricDesc {
+		const {desc, metric} = entry;
+		return {
+			name: metric.name,
+			type: metricTypeOf(desc.type),
+			semantics: semanticsOf(desc.sem) ?? 'instant',
+			units: desc.units,
+			unitsText: unitsText(desc.units),
+			pmid: metric.pmid,
+			indom: desc.indom,
+			typeCode: desc.type,
+			semCode: desc.sem,
+			...(metric.oneline === undefined ? {} : {oneline: metric.oneline}),
+		};
+	}
+
+	/** `nullInstance`: the collector marks singular values with PM_IN_NULL (PCP) rather than no instance. */
+	#resultOf(got: OperandResult, names: ReadonlyMap<number, string>, nullInstance: boolean): MetricValues {
+		if (typeof got === 'number') {
+			return got === 0 ? {status: 'novalues'} : {status: 'error', code: got, message: pmErrStr(got)};
+		}
+
+		const values: InstanceValue[] = got.map(({inst, value}) => {
+			const name = names.get(inst);
+			return {
+				...(inst === PM_IN_NULL && !nullInstance ? {} : {instance: inst}),
+				...(name === undefined ? {} : {name}),
+				value,
+			};
+		});
+		return {status: 'ok', values};
+	}
+}
