@@ -259,6 +259,76 @@ export function typeCodeOfValue(value: Value): number {
  * raw bytes print like PM_TYPE_UNKNOWN (an aggregate), not as libpcp's
  * "[N event records …]" summary.
  */
+const PM_EVENT_FLAG_MISSED = 0x80_00_00_00;
+
+const two = (n: number) => String(n).padStart(2, '0');
+
+/** __pmPrintStamp / __pmPrintHighResStamp: HH:MM:SS in local time (TZ), then the fraction. */
+function stampText(seconds: number, fraction: string): string {
+	const date = new Date(seconds * 1000);
+	return `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}.${fraction}`;
+}
+
+/**
+ * print_event_summary() (libpcp util.c) on a pmEventArray or pmHighResEventArray after its
+ * value-block header, in network byte order: "[N event records (M missed) timestamps A...B]".
+ * As upstream, a record flagged MISSED adds its nparams to the missed count and does not advance
+ * the walk. A truncated array prints as an aggregate.
+ */
+export function eventSummary(bytes: Uint8Array, highres: boolean): string {
+	const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+	const recordHeader = highres ? 24 : 16;
+	const stampAt = (offset: number): string => {
+		if (highres) {
+			const nsec = Number(view.getBigInt64(offset + 8));
+			return stampText(Number(view.getBigInt64(offset)), String(nsec).padStart(9, '0'));
+		}
+
+		const usec = view.getInt32(offset + 4);
+		return stampText(view.getInt32(offset), String(Math.trunc(usec / 1000)).padStart(3, '0'));
+	};
+
+	try {
+		const nrecords = view.getInt32(0);
+		let base = 4;
+		let missed = 0;
+		for (let r = 0; r < nrecords - 1; r++) {
+			const flags = view.getUint32(base + recordHeader - 8);
+			const nparams = view.getInt32(base + recordHeader - 4);
+			if ((flags & PM_EVENT_FLAG_MISSED) !== 0) {
+				missed += nparams;
+				continue;
+			}
+
+			base += recordHeader;
+			for (let p = 0; p < nparams; p++) {
+				const length = view.getUint32(base + 4) & 0xff_ff_ff;
+				base += 4 + (Math.ceil(length / 4) * 4);
+			}
+		}
+
+		let text = `[${nrecords} event record${nrecords === 1 ? '' : 's'}`;
+		if (missed > 0) {
+			text += ` (${missed} missed)`;
+		}
+
+		if (nrecords > 0) {
+			text += ` timestamp${nrecords > 1 ? 's' : ''} ${stampAt(4)}`;
+			if (nrecords > 1) {
+				text += `...${stampAt(base)}`;
+			}
+		}
+
+		return `${text}]`;
+	} catch (error) {
+		if (error instanceof RangeError) {
+			return unknownText(bytes);
+		}
+
+		throw error;
+	}
+}
+
 export function pmPrintValue(typeCode: number, value: Value): string {
 	switch (typeCode) {
 		case pcpType.i32:
@@ -278,6 +348,11 @@ export function pmPrintValue(typeCode: number, value: Value): string {
 
 		case pcpType.string: {
 			return typeof value === 'string' ? `"${value}"` : integerText(typeCode, value);
+		}
+
+		case pcpType.event:
+		case pcpType.highresEvent: {
+			return value instanceof Uint8Array ? eventSummary(value, typeCode === pcpType.highresEvent) : unknownText(value);
 		}
 
 		default: {

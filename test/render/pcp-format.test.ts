@@ -7,7 +7,7 @@ import path from 'node:path';
 import {describe, expect, test} from 'vitest';
 import {noUnits, type Units} from '../../source/metrics/model.js';
 import {
-	formatAggregate, hex32, pmIdBuild, pmIdCluster, pmIdDomain, pmIdItem, pmIDStr, pmInDomBuild, pmInDomStr, pmPrintValue, pmSemStr, pmTypeStr, semText, typeCodeOfValue, typeName, typeText, unitsFromWord, unitsToWord,
+	eventSummary, formatAggregate, hex32, pmIdBuild, pmIdCluster, pmIdDomain, pmIdItem, pmIDStr, pmInDomBuild, pmInDomStr, pmPrintValue, pmSemStr, pmTypeStr, semText, typeCodeOfValue, typeName, typeText, unitsFromWord, unitsToWord,
 } from '../../source/render/pcp-format.js';
 import {
 	metricTypeOf, pcpSemCode, pcpType, pcpTypeCode, pmUnitsStr, semanticsOf, unitsText,
@@ -403,5 +403,28 @@ describe.skipIf(!canBuildOracle)('against libpcp itself', () => {
 		const answers = runOracle(requests);
 		const mismatches = requests.flatMap((request, i) => answers[i] === expected[i] ? [] : [`${request}: libpcp ${JSON.stringify(answers[i])}, ours ${JSON.stringify(expected[i])}`]);
 		expect(mismatches).toEqual([]);
+	});
+});
+
+describe('eventSummary (print_event_summary) on event arrays a real pmcd sent', () => {
+	const hms = (seconds: number) => {
+		const date = new Date(seconds * 1000);
+		return [date.getHours(), date.getMinutes(), date.getSeconds()].map(n => String(n).padStart(2, '0')).join(':');
+	};
+
+	test('records with parameters: first and last timestamps, milliseconds', () => {
+		const value = bytes('000000026b111f3c0001134e00000001000000010740007f01000008000000016b111f3d0001134e00000001000000020740007f0100000800000002074000820200000cfffffffffffffffd');
+		expect(eventSummary(value, false)).toBe(`[2 event records timestamps ${hms(0x6b_11_1f_3c)}.070...${hms(0x6b_11_1f_3d)}.070]`);
+		expect(pmPrintValue(9, value)).toBe(eventSummary(value, false));
+	});
+
+	test('one record, none, and high resolution (nanoseconds)', () => {
+		expect(eventSummary(bytes('000000016b111f460001134f0000000100000001074000860600000c6665746368202334'), false)).toBe(`[1 event record timestamp ${hms(0x6b_11_1f_46)}.070]`);
+		expect(eventSummary(bytes('00000000'), false)).toBe('[0 event records]');
+		expect(pmPrintValue(10, bytes('00000001000000006b111f3c00000000043348040000000100000000'))).toBe(`[1 event record timestamp ${hms(0x6b_11_1f_3c)}.070469636]`);
+	});
+
+	test('a truncated array prints as an aggregate', () => {
+		expect(eventSummary(bytes('0000000200'), false)).toBe('[0000000200]');
 	});
 });
