@@ -14,6 +14,8 @@ export type HostSpec = {
 	scheme?: string;
 	/** `?secure=relaxed` on a pcps:// spec, as PCP accepts it. */
 	secureParameter?: string;
+	/** `?hostspec=HOST[:PORT]` on a pmproxy:// spec: the pmcd pmproxy reads (docs/pmproxy.md#hostspec). */
+	hostspec?: string;
 	/** host:port for messages, with brackets around IPv6 ("[::1]:44321"). */
 	display: string;
 };
@@ -44,6 +46,7 @@ export function parseHostSpec(spec: string, env: NodeJS.ProcessEnv = {}): HostSp
 	let scheme: string | undefined;
 	let protocol: Protocol = defaultProtocol;
 	let secureParameter: string | undefined;
+	let hostspec: string | undefined;
 	const schemeMatch = /^([a-z][a-z\d+.-]*):\/\//i.exec(rest);
 	if (schemeMatch) {
 		scheme = schemeMatch[1]!.toLowerCase();
@@ -63,6 +66,15 @@ export function parseHostSpec(spec: string, env: NodeJS.ProcessEnv = {}): HostSp
 		const secure = parameters.get('secure');
 		if (secure !== null) {
 			secureParameter = secure;
+		}
+
+		const pmcd = parameters.get('hostspec');
+		if (pmcd !== null) {
+			if (protocol !== 'pmproxy' || pmcd === '' || /[\s,]/.test(pmcd)) {
+				throw usage(spec, protocol === 'pmproxy' ? 'bad ?hostspec= (one HOST or HOST:PORT)' : '?hostspec= is for pmproxy:// hosts');
+			}
+
+			hostspec = pmcd;
 		}
 	}
 
@@ -111,7 +123,7 @@ export function parseHostSpec(spec: string, env: NodeJS.ProcessEnv = {}): HostSp
 	}
 
 	return {
-		protocol, host, port, scheme, secureParameter, display: displayHostPort(host, port),
+		protocol, host, port, scheme, secureParameter, ...(hostspec === undefined ? {} : {hostspec}), display: displayHostPort(host, port),
 	};
 }
 

@@ -47,14 +47,23 @@ async function runPminfo(plan: Plan, io: Io, sink: Sink): Promise<number> {
 			sink.heading(target.display);
 		}
 
-		if (target.protocol !== 'pcp') {
+		if (target.protocol !== 'pcp' && target.protocol !== 'pmproxy') {
 			status = worst(status, await runGeneric(target, plan, io, hooks, sink));
 			continue;
 		}
 
 		let session;
 		try {
-			session = await openPcp(target, plan, hooks);
+			// pmproxy answers pminfo's calls too (commands/pmproxy-pmns.ts), so it prints as pminfo does.
+			session = target.protocol === 'pcp'
+				? await openPcp(target, plan, hooks).then(({client, tls}) => ({
+					client,
+					tls,
+					close() {
+						client.close();
+					},
+				}))
+				: await import('./pmproxy-pmns.js').then(async ({openPmproxyPmns}) => openPmproxyPmns(target, plan, hooks));
 		} catch (error) {
 			status = worst(status, sink.error(error, target));
 			continue;
@@ -84,7 +93,7 @@ async function runPminfo(plan: Plan, io: Io, sink: Sink): Promise<number> {
 		} catch (error) {
 			status = worst(status, sink.error(error, target));
 		} finally {
-			session.client.close();
+			session.close();
 		}
 	}
 

@@ -9,10 +9,11 @@ import {icinga} from './icinga/descriptor.js';
 import {livestatus} from './livestatus/descriptor.js';
 import {mon} from './mon/descriptor.js';
 import {pcp} from './pcp/descriptor.js';
+import {pmproxy} from './pmproxy/descriptor.js';
 import type {ProtocolDescriptor} from './shared/descriptor.js';
 import {zabbix} from './zabbix/descriptor.js';
 
-export const protocols = [pcp, zabbix, icinga, livestatus, mon] as const;
+export const protocols = [pcp, zabbix, icinga, livestatus, mon, pmproxy] as const;
 
 /** Collectors secmon speaks to, chosen by the URL scheme of `--host` (default pcp). */
 export type Protocol = (typeof protocols)[number]['name'];

@@ -6,8 +6,8 @@ import {
 
 describe('the protocol registry', () => {
 	it('lists each protocol once, PCP first (the default), each scheme once', () => {
-		expect(protocols.map(descriptor => descriptor.name)).toEqual(['pcp', 'zabbix', 'icinga', 'livestatus', 'mon']);
-		expect(schemes).toEqual(['pcp', 'pcps', 'zabbix', 'icinga', 'livestatus', 'mon']);
+		expect(protocols.map(descriptor => descriptor.name)).toEqual(['pcp', 'zabbix', 'icinga', 'livestatus', 'mon', 'pmproxy']);
+		expect(schemes).toEqual(['pcp', 'pcps', 'zabbix', 'icinga', 'livestatus', 'mon', 'pmproxy', 'pmproxys']);
 		expect(new Set(schemes).size).toBe(schemes.length);
 		expect(protocolOfScheme('pcps')).toBe('pcp');
 		expect(protocolOfScheme('http')).toBeUndefined();
@@ -18,6 +18,7 @@ describe('the protocol registry', () => {
 			['icinga', 5665, 'direct'],
 			['livestatus', 6557, 'direct'],
 			['mon', 2583, 'direct'],
+			['pmproxy', 44_322, 'direct'],
 		]);
 		for (const descriptor of protocols) {
 			expect(descriptorFor(descriptor.name)).toBe(descriptor);
@@ -32,6 +33,8 @@ describe('the protocol registry', () => {
 			'  icinga://host[:port]                  Icinga 2 REST API (5665)',
 			'  livestatus://host[:port]              Checkmk Livestatus behind TLS (6557)',
 			'  mon://host[:port]                     mon behind stunnel (2583)',
+			'  pmproxy://host[:port][?hostspec=H]    PCP\'s pmproxy REST API (44322), TLS when offered',
+			'  pmproxys://host[:port]                pmproxy, TLS required',
 		].join('\n'));
 	});
 

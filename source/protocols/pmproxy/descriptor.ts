@@ -1,0 +1,28 @@
+/** pmproxy's REST API (PMWEBAPI), HTTPS or HTTP on one port. Data and lazy imports only (../shared/descriptor.ts). */
+import type {ProtocolDescriptor} from '../shared/descriptor.js';
+
+const defaultPort = 44_322;
+
+export const pmproxy: ProtocolDescriptor<'pmproxy'> = {
+	name: 'pmproxy',
+	schemes: ['pmproxy', 'pmproxys'],
+	defaultPort,
+	tls: 'direct',
+	help: [
+		['pmproxy://host[:port][?hostspec=H]', `PCP's pmproxy REST API (${defaultPort}), TLS when offered`],
+		['pmproxys://host[:port]', 'pmproxy, TLS required'],
+	],
+	async open(target, plan, hooks) {
+		const {openPmproxy} = await import('./open.js');
+		return openPmproxy(target, plan, hooks);
+	},
+	verify: {
+		async probe(input) {
+			const {probeDirect} = await import('../shared/probe.js');
+			return probeDirect(input);
+		},
+		secureScheme: 'pmproxys',
+		hintMetric: 'hinv.ncpu',
+		servernameFromEnv: true,
+	},
+};

@@ -1,0 +1,193 @@
+/**
+ * HTTP/1.1 GETs to pmproxy over connections the opener hands us (a verified TLS stream from
+ * TlsConnector, or plain TCP when plain text was allowed: open.ts), with keep-alive. Everything a
+ * peer sends is bounded: the headers (Node's parser), the body (counted as it comes), the time
+ * from request to last byte, and the JSON (json.ts). HTTP basic authentication is sent only
+ * after pmproxy asked for it with a 401 (docs/pmproxy.md#authentication).
+ */
+import http from 'node:http';
+import type {Duplex} from 'node:stream';
+import {SecmonError} from '../../errors.js';
+import {limitError} from '../shared/bounds.js';
+import {JsonError, parseJson, type JsonValue} from './json.js';
+
+/** All response header lines together. pmproxy sends eight short headers (docs/pmproxy.md#http). */
+export const maxPmproxyHeaderBytes = 16 * 1024;
+
+/**
+ * One response body. The largest answer secmon asks for is a whole-namespace /pmapi/metric
+ * (every metric's descriptor, labels and help text): about 3 MiB for a Linux host with the
+ * sample PMDA; leave room for large hosts.
+ */
+export const maxPmproxyBodyBytes = 64 * 1024 * 1024;
+
+export type HttpResponse = {status: number; text: string; authenticate?: string};
+
+export type PmproxyHttpOptions = {
+	/** A connection: verified TLS, or plain TCP where plain text is allowed. */
+	open: () => Promise<Duplex>;
+	/** "pmproxy at host:port", for messages. */
+	who: string;
+	hostHeader: string;
+	requestTimeoutMs: number;
+	/** A connection or TLS failure → the SecmonError to report. */
+	failure: (error: unknown) => SecmonError;
+	/** The password file's USER:PASSWORD, read when pmproxy first asks (401). */
+	credentials?: () => Promise<{user: string; password: string}>;
+};
+
+class OpenerAgent extends http.Agent {
+	private readonly opener: () => Promise<Duplex>;
+
+	constructor(opener: () => Promise<Duplex>) {
+		super({keepAlive: true, maxSockets: 1});
+		this.opener = opener;
+	}
+
+	override createConnection(_options: http.ClientRequestArgs, callback?: (error: Error | null, stream: Duplex) => void): Duplex | undefined {
+		this.opener().then(stream => {
+			callback?.(null, stream);
+		}, (error: unknown) => {
+			callback?.(error instanceof Error ? error : new Error(String(error)), undefined as unknown as Duplex);
+		});
+		return undefined;
+	}
+}
+
+export class PmproxyHttp {
+	private readonly agent: OpenerAgent;
+	private readonly open = new Set<http.ClientRequest>();
+	private authorization: string | undefined;
+	private readonly options: PmproxyHttpOptions;
+
+	constructor(options: PmproxyHttpOptions) {
+		this.options = options;
+		this.agent = new OpenerAgent(options.open);
+	}
+
+	tooMuch(what: string, limit: number, unit?: string): SecmonError {
+		return limitError(this.options.who, what, limit, 'Check that this port is pmproxy\'s (default 44322); secmon keeps what a peer sends within these limits', unit);
+	}
+
+	/** One GET, the whole body read (at most maxPmproxyBodyBytes) within the request deadline. */
+	private async once(path: string): Promise<HttpResponse> {
+		return new Promise((resolve, reject) => {
+			const headers: http.OutgoingHttpHeaders = {host: this.options.hostHeader, accept: 'application/json', 'user-agent': 'secmon'};
+			if (this.authorization !== undefined) {
+				headers.authorization = this.authorization;
+			}
+
+			const request = http.request({
+				agent: this.agent, method: 'GET', path, headers, maxHeaderSize: maxPmproxyHeaderBytes,
+			});
+			this.open.add(request);
+			let settled = false;
+			let deadline: NodeJS.Timeout | undefined;
+			const finish = (error: unknown, response?: HttpResponse) => {
+				clearTimeout(deadline);
+				if (settled) {
+					return;
+				}
+
+				settled = true;
+				if (response) {
+					resolve(response);
+				} else {
+					reject(error instanceof SecmonError ? error : this.options.failure(error));
+				}
+			};
+
+			request.once('socket', () => {
+				deadline ??= setTimeout(() => {
+					const error = new SecmonError(
+						'TIMEOUT',
+						`${this.options.who} did not answer GET ${path.split('?')[0]} within ${this.options.requestTimeoutMs} ms`,
+						'Check that pmproxy and the pmcd behind it are healthy (pmproxy\'s log), or give a longer --timeout',
+					);
+					finish(error);
+					request.destroy(error);
+				}, this.options.requestTimeoutMs);
+			});
+			request.once('close', () => {
+				this.open.delete(request);
+			});
+			// `on`: a request can emit more than one error, and an unhandled one would be thrown at the process.
+			request.on('error', (error: NodeJS.ErrnoException) => {
+				finish(error.code === 'HPE_HEADER_OVERFLOW' ? this.tooMuch('response headers', maxPmproxyHeaderBytes) : error);
+			});
+			request.once('response', (response: http.IncomingMessage) => {
+				response.on('error', error => {
+					finish(error);
+				});
+				const length = Number(response.headers['content-length'] ?? 0);
+				if (length > maxPmproxyBodyBytes) {
+					const error = this.tooMuch(`a response body (Content-Length ${length})`, maxPmproxyBodyBytes);
+					finish(error);
+					request.destroy(error);
+					return;
+				}
+
+				const chunks: Buffer[] = [];
+				let received = 0;
+				response.on('data', (chunk: Buffer) => {
+					received += chunk.length;
+					if (received > maxPmproxyBodyBytes) {
+						const error = this.tooMuch('a response body', maxPmproxyBodyBytes);
+						finish(error);
+						request.destroy(error);
+						return;
+					}
+
+					chunks.push(chunk);
+				});
+				response.once('end', () => {
+					const authenticate = response.headers['www-authenticate'];
+					finish(undefined, {
+						status: response.statusCode ?? 0,
+						text: Buffer.concat(chunks, received).toString('utf8'),
+						...(typeof authenticate === 'string' ? {authenticate} : {}),
+					});
+				});
+			});
+			request.end();
+		});
+	}
+
+	/** A GET; on a 401 the password file's credentials are sent once (if there is one). */
+	async get(path: string): Promise<HttpResponse> {
+		const response = await this.once(path);
+		if (response.status !== 401 || this.authorization !== undefined || this.options.credentials === undefined) {
+			return response;
+		}
+
+		const {user, password} = await this.options.credentials();
+		this.authorization = `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+		return this.once(path);
+	}
+
+	/** The body as JSON (json.ts), whatever the status; a body that is not JSON is an error naming the path. */
+	json(response: HttpResponse, path: string): JsonValue {
+		try {
+			return parseJson(response.text);
+		} catch (error) {
+			const detail = error instanceof JsonError ? error.message : String(error);
+			throw new SecmonError(
+				'PROTOCOL',
+				`${this.options.who} sent a body that is not JSON for ${path.split('?')[0]} (HTTP ${response.status}: ${detail})`,
+				'Check that this port is pmproxy\'s REST API (default 44322, http.enabled and pcp.enabled in pmproxy.conf)',
+			);
+		}
+	}
+
+	get hasAuthorization(): boolean {
+		return this.authorization !== undefined;
+	}
+
+	close(): void {
+		for (const request of this.open) {
+			request.destroy();
+		}
+
+		this.agent.destroy();
+	}
+}
