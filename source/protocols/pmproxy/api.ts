@@ -115,29 +115,34 @@ export function parseUnits(text: string): Units | undefined {
 		return units;
 	}
 
-	const halves = text.split(' / ');
-	if (halves.length > 2 || halves.includes('')) {
+	// Only negative dimensions print as "/ sec".
+	const halves = text.startsWith('/ ') ? ['', text.slice(2)] : text.split(' / ');
+	if (halves.length > 2 || halves.slice(text.startsWith('/ ') ? 1 : 0).includes('')) {
 		return undefined;
 	}
 
 	const seen = new Set<string>();
 	for (const [index, half] of halves.entries()) {
+		if (half === '') {
+			continue;
+		}
+
 		const sign = index === 0 ? 1 : -1;
-		const pattern = /(?:^| )(?:([A-Za-z]+)|count x 10(?:\^(-?\d+))?)(?:\^(\d+))?(?= |$)/gy;
+		const pattern = /(?:^| )(?:(count x 10)(?:\^(-?\d+))?|([A-Za-z]+))(?:\^(\d+))?(?= |$)/gy;
 		let consumed = 0;
 		for (const match of half.matchAll(pattern)) {
 			consumed = (match.index ?? 0) + match[0].length;
-			const power = sign * Number(match[3] ?? 1);
-			const [, word, countScale] = match;
-			if (word === undefined || word === 'count') {
+			const power = sign * Number(match[4] ?? 1);
+			const [, scaled, countScale, word] = match;
+			if (scaled !== undefined || word === 'count') {
 				if (seen.has('count')) {
 					return undefined;
 				}
 
 				seen.add('count');
 				units.dimCount = power;
-				units.scaleCount = word === 'count' ? 0 : Number(countScale ?? 1);
-			} else if (spaceScales.includes(word)) {
+				units.scaleCount = scaled === undefined ? 0 : Number(countScale ?? 1);
+			} else if (word !== undefined && spaceScales.includes(word)) {
 				if (seen.has('space')) {
 					return undefined;
 				}
@@ -145,7 +150,7 @@ export function parseUnits(text: string): Units | undefined {
 				seen.add('space');
 				units.dimSpace = power;
 				units.scaleSpace = spaceScales.indexOf(word);
-			} else if (timeScales.includes(word)) {
+			} else if (word !== undefined && timeScales.includes(word)) {
 				if (seen.has('time')) {
 					return undefined;
 				}

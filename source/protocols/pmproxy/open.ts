@@ -122,6 +122,18 @@ export async function openPmproxySession(target: HostSpec, plan: Plan, hooks: Se
 			return opened;
 		} catch (error) {
 			opened.http.close();
+			if (plainAnswer(error) && connector.facts !== undefined) {
+				// The handshake was done, then the connection dropped: with TLS 1.3 that is how
+				// pmproxy refuses a missing client certificate (tls-verify-clients = true).
+				throw new SecmonError(
+					'CLIENT_CERT_REQUIRED',
+					`${collector} closed the connection after the TLS handshake${connector.clientCert ? ': it may not accept our client certificate' : ': it may require a client certificate'}`,
+					connector.clientCert
+						? 'Check that --cert was issued by a CA in pmproxy\'s tls-ca-cert-file, is still valid, and matches --key; pmproxy\'s log says more'
+						: 'Give --cert FILE --key FILE with a client certificate issued by a CA pmproxy trusts (tls-ca-cert-file; tls-verify-clients = true in its tls.conf asks for one)',
+				);
+			}
+
 			if (!plainAnswer(error)) {
 				throw error;
 			}
