@@ -26,6 +26,8 @@ describe('parseUnits: pmUnitsStr text back to pmUnits', () => {
 		const parsed = parseUnits(text);
 		expect(parsed).toBeDefined();
 		expect(pmUnitsStr(parsed!) || 'none').toBe(text);
+		// The dimensions come back exactly (scales of absent dimensions print nothing).
+		expect([parsed!.dimSpace, parsed!.dimTime, parsed!.dimCount]).toEqual([units.dimSpace, units.dimTime, units.dimCount]);
 	});
 
 	it.each(['count', 'byte', 'Mbyte', 'count / Mbyte', 'count x 10^6 / Mbyte', 'Kbyte / sec', 'millisec / count', 'none', 'x 10^3'])('parses pmproxy\'s "%s"', text => {
