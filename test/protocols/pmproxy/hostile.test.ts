@@ -1,0 +1,237 @@
+/**
+ * A pmproxy that lies, written here: huge and endless bodies, a slow drip, bodies that are not
+ * JSON or nest without end, fields of the wrong type or out of range, escape codes in names and
+ * help text. Each lie ends in a bounded, named error (or inert text), never a hang or a crash.
+ */
+import http from 'node:http';
+import type {AddressInfo} from 'node:net';
+import {
+	afterAll, beforeAll, describe, expect, it,
+} from 'vitest';
+import {SecmonError} from '../../../source/errors.js';
+import {PmproxyApi} from '../../../source/protocols/pmproxy/api.js';
+import {maxPmproxyBodyBytes, PmproxyHttp} from '../../../source/protocols/pmproxy/http.js';
+import {parseJson} from '../../../source/protocols/pmproxy/json.js';
+import {instanceValues} from '../../../source/protocols/pmproxy/model.js';
+import {connectTcp} from '../../../source/security/tls.js';
+import {runSecmon, tempHome} from '../../helpers/secmon.js';
+
+type Handler = (request: http.IncomingMessage, response: http.ServerResponse) => void;
+
+const routes = new Map<string, Handler>();
+let server: http.Server;
+let port: number;
+
+const json = (body: unknown): Handler => (_request, response) => {
+	response.writeHead(200, {'content-type': 'application/json'});
+	response.end(typeof body === 'string' ? body : JSON.stringify(body));
+};
+
+const context = json({
+	context: 42, source: 'x', hostspec: 'h', labels: {},
+});
+
+beforeAll(async () => {
+	server = http.createServer((request, response) => {
+		const url = new URL(request.url ?? '/', 'http://x');
+		// The test's name for the lie is the first query parameter's value ("case").
+		const lie = url.searchParams.get('names') ?? url.searchParams.get('indom') ?? '';
+		const handler = url.pathname === '/pmapi/context' ? context : routes.get(lie);
+		if (handler) {
+			handler(request, response);
+		} else {
+			response.writeHead(404);
+			response.end();
+		}
+	});
+	await new Promise<void>(resolve => {
+		server.listen(0, '127.0.0.1', resolve);
+	});
+	port = (server.address() as AddressInfo).port;
+});
+
+afterAll(async () => {
+	server.closeAllConnections();
+	await new Promise(resolve => {
+		server.close(resolve);
+	});
+});
+
+function api(requestTimeoutMs = 5000): {api: PmproxyApi; http: PmproxyHttp} {
+	const who = `pmproxy at 127.0.0.1:${port}`;
+	const client = new PmproxyHttp({
+		open: async () => connectTcp({host: '127.0.0.1', port}, 5000),
+		who,
+		hostHeader: `127.0.0.1:${port}`,
+		requestTimeoutMs,
+		failure: error => (error instanceof SecmonError ? error : new SecmonError('CONNECT_FAILED', String(error))),
+	});
+	return {api: new PmproxyApi({http: client, who, pollTimeoutSeconds: 60}), http: client};
+}
+
+async function failure(run: (api: PmproxyApi) => Promise<unknown>, requestTimeoutMs?: number): Promise<SecmonError> {
+	const {api: client, http: connection} = api(requestTimeoutMs);
+	try {
+		await run(client);
+	} catch (error) {
+		expect(error).toBeInstanceOf(SecmonError);
+		return error as SecmonError;
+	} finally {
+		connection.close();
+	}
+
+	throw new Error('the lie was believed');
+}
+
+const metric = (overrides: Record<string, unknown>) => ({
+	context: 42,
+	metrics: [{
+		name: 'm', pmid: '1.2.3', type: 'u32', sem: 'instant', units: 'none', 'text-oneline': 'one', 'text-help': 'help', ...overrides,
+	}],
+});
+
+describe('a lying pmproxy', () => {
+	it('a Content-Length over the cap is refused before the body is read', async () => {
+		routes.set('big', (_request, response) => {
+			response.writeHead(200, {'content-length': String(maxPmproxyBodyBytes + 1)});
+			response.write('{');
+		});
+		const error = await failure(async client => client.metrics(['big']));
+		expect(error.code).toBe('PROTOCOL');
+		expect(error.message).toMatch(/Content-Length \d+\) over 64 MiB; secmon stops there/);
+	});
+
+	it('an endless chunked body stops at the cap', async () => {
+		routes.set('endless', (_request, response) => {
+			response.writeHead(200, {'content-type': 'application/json'});
+			const chunk = Buffer.alloc(1024 * 1024, 0x20);
+			const more = () => {
+				while (!response.destroyed && response.write(chunk)) {
+					// Keep writing until the socket pushes back or closes.
+				}
+			};
+
+			response.on('drain', more);
+			more();
+		});
+		const error = await failure(async client => client.metrics(['endless']));
+		expect(error.code).toBe('PROTOCOL');
+		expect(error.message).toContain('a response body over 64 MiB');
+	});
+
+	it('a slow drip hits the request deadline', async () => {
+		routes.set('drip', (_request, response) => {
+			response.writeHead(200, {'content-type': 'application/json'});
+			const timer = setInterval(() => {
+				if (response.destroyed) {
+					clearInterval(timer);
+					return;
+				}
+
+				response.write(' ');
+			}, 50);
+			response.on('close', () => {
+				clearInterval(timer);
+			});
+		});
+		const error = await failure(async client => client.metrics(['drip']), 400);
+		expect(error.code).toBe('TIMEOUT');
+		expect(error.message).toContain('did not answer GET /pmapi/42/metric within 400 ms');
+	});
+
+	it('bodies that are not JSON, or nest deeper than the cap, are errors naming the path', async () => {
+		routes.set('garbage', json('<html>hello</html>'));
+		routes.set('deep', json(`${'['.repeat(100_000)}${']'.repeat(100_000)}`));
+		for (const lie of ['garbage', 'deep']) {
+			const error = await failure(async client => client.metrics([lie]));
+			expect(error.code).toBe('PROTOCOL');
+			expect(error.message).toContain('sent a body that is not JSON for /pmapi/42/metric');
+		}
+
+		expect(() => parseJson('['.repeat(33) + ']'.repeat(33))).toThrow(/nesting deeper than 32/);
+		expect(() => parseJson(`[${'0,'.repeat(100)}0]`, {maxDepth: 4, maxValues: 50})).toThrow(/more than 50 values/);
+	});
+
+	it.each([
+		['no-list', {context: 42}, 'no "metrics" list'],
+		['bad-pmid', metric({pmid: '1.2'}), 'malformed "pmid"'],
+		['pmid-number', metric({pmid: 7}), '"pmid" is not a string'],
+		['bad-units', metric({units: 'furlongs / fortnight'}), 'units that are not pmUnitsStr\'s'],
+		['bad-indom', metric({indom: '600.1'}), 'malformed "indom"'],
+		['no-name', {metrics: [{pmid: '1.2.3'}]}, 'a metric without a name'],
+	])('a metric answer with %s is refused', async (lie, body, message) => {
+		routes.set(lie, json(body));
+		const error = await failure(async client => client.metrics([lie]));
+		expect(error.code).toBe('PROTOCOL');
+		expect(error.message).toContain(message);
+	});
+
+	it.each([
+		['no-stamp', {values: []}, 'a fetch without a timestamp'],
+		['negative-stamp', {timestamp: -1, values: []}, 'a fetch without a timestamp'],
+		['no-values', {timestamp: 1}, 'without a "values" list'],
+		['bad-set', {timestamp: 1, values: [{pmid: 'x', name: 'm', instances: []}]}, 'a value set without'],
+		['bad-inst', {timestamp: 1, values: [{pmid: '1.2.3', name: 'm', instances: [{instance: -5, value: 1}]}]}, 'without an instance or a value'],
+	])('a fetch answer with %s is refused', async (lie, body, message) => {
+		routes.set(lie, json(body));
+		const error = await failure(async client => client.fetch([lie]));
+		expect(error.code).toBe('PROTOCOL');
+		expect(error.message).toContain(message);
+	});
+
+	it('values must fit their metric\'s type', () => {
+		const of = (text: string) => parseJson(text);
+		expect(instanceValues(3, [{inst: undefined, value: of('18446744073709551615')}])[0]!.value).toBe(18_446_744_073_709_551_615n);
+		expect(() => instanceValues(3, [{inst: undefined, value: of('18446744073709551616')}])).toThrow(/u64 value that is not one/);
+		expect(() => instanceValues(1, [{inst: undefined, value: of('-1')}])).toThrow(/u32 value/);
+		expect(() => instanceValues(0, [{inst: undefined, value: of('1.5')}])).toThrow(/i32 value/);
+		expect(() => instanceValues(0, [{inst: undefined, value: of('"12"')}])).toThrow(/i32 value/);
+		expect(() => instanceValues(6, [{inst: undefined, value: of('12')}])).toThrow(/string value/);
+		expect(() => instanceValues(5, [{inst: undefined, value: of('"x"')}])).toThrow(/double value/);
+		// Event records (and empty values) come as null: no value, not an error.
+		expect(instanceValues(9, [{inst: 1, value: of('null')}])).toEqual([]);
+	});
+
+	it('reads pmproxy\'s timestamp as SECONDS.NANOSECONDS without zero padding', async () => {
+		routes.set('stamp', json('{"context":42,"timestamp":1796289005.6540494,"values":[]}'));
+		const {api: client, http: connection} = api();
+		try {
+			const result = await client.fetch(['stamp']);
+			expect(result).toMatchObject({sec: 1_796_289_005, nsec: 6_540_494});
+		} finally {
+			connection.close();
+		}
+	});
+
+	it('escape codes in names, help text and values stay inert in --json and in error lines', async () => {
+		const name = 'evil.\u001B]0;pwned\u0007name';
+		const evil = {
+			name, pmid: '1.2.3', type: 'string', sem: 'instant', units: 'none', 'text-oneline': '\u001B[2J wipe', 'text-help': '\u001B[31mred',
+		};
+		routes.set(name, (request, response) => {
+			const fetch = request.url?.includes('/fetch?') ?? false;
+			json(fetch
+				? {context: 42, timestamp: 1.5, values: [{pmid: '1.2.3', name, instances: [{instance: null, value: '\u001B[5mblink'}]}]}
+				: {context: 42, metrics: [evil]})(request, response);
+		});
+		routes.set('evil.missing', (_request, response) => {
+			response.writeHead(400, {'content-type': 'application/json'});
+			response.end(JSON.stringify({context: 42, message: 'evil.missing traversal failed - \u001B[31mUnknown\u001B[0m', success: false}));
+		});
+		const home = tempHome();
+		try {
+			const spec = `pmproxy://127.0.0.1:${port}`;
+			const result = await runSecmon(['--host', spec, '--secure', 'off', '--json', name], {env: {SECMON_HOME: home.dir}});
+			expect(result.stdout).toContain('pwned');
+			expect(result.stdout).toContain('blink');
+			expect(result.stdout).not.toContain('\u001B');
+			expect(result.stdout).not.toContain('\u0007');
+			const missing = await runSecmon(['--host', spec, '--secure', 'off', '-f', 'evil.missing'], {env: {SECMON_HOME: home.dir}});
+			expect(missing.stderr).toContain('evil.missing');
+			expect(missing.stderr).not.toContain('\u001B');
+			expect(missing.code).toBe(1);
+		} finally {
+			home.remove();
+		}
+	});
+});
