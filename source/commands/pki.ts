@@ -33,7 +33,7 @@ Usage
   $ secmon pki issue --cn NAME [--san NAME]... [--server] [--client] [--days N] [--ca DIR] [--out DIR]
   $ secmon pki sign CSR [--server] [--client] [--days N] [--ca DIR] [--out FILE] [--chain]
   $ secmon pki ticket --cn NAME --salt-file FILE       (or --salt SALT)
-  $ secmon pki snippet pmcd|zabbix-agent|stunnel|icinga2 --server NAME [--client NAME] [--ca DIR]
+  $ secmon pki snippet pmcd|zabbix-agent|stunnel|icinga2|pmproxy --server NAME [--client NAME] [--ca DIR]
 
   init      make a CA: ca.pem and ca.key (0600) in DIR (default ~/.pki/secmon/pki,
             SECMON_HOME moves it). SHA-512, ${defaultCaDays} days, ${defaultCaAlgorithm}. An existing CA is never
@@ -323,7 +323,7 @@ async function runIssue(argv: string[], io: Io): Promise<number> {
 		+ `  CA:          ${files.caPath}\n`
 		+ indent(describeCertificate(issued.certificate))
 		+ 'Next: copy the files to where they are used, then see the config lines with:\n'
-		+ `  secmon pki snippet pmcd|zabbix-agent|stunnel|icinga2 ${snippetArguments}${flags['ca'] === undefined ? '' : ` --ca ${ca.dir}`}\n`);
+		+ `  secmon pki snippet pmcd|zabbix-agent|stunnel|icinga2|pmproxy ${snippetArguments}${flags['ca'] === undefined ? '' : ` --ca ${ca.dir}`}\n`);
 	return exitCodes.ok;
 }
 

@@ -11,7 +11,7 @@ import {
 } from './der.js';
 import {certificateParts, sansOf} from './x509.js';
 
-export const snippetKinds = ['pmcd', 'zabbix-agent', 'stunnel', 'icinga2'] as const;
+export const snippetKinds = ['pmcd', 'zabbix-agent', 'stunnel', 'icinga2', 'pmproxy'] as const;
 export type SnippetKind = (typeof snippetKinds)[number];
 
 export function isSnippetKind(value: string): value is SnippetKind {
@@ -159,6 +159,43 @@ export function pmcdSnippet(input: SnippetInput): Snippet {
 		{title: 'then, on the monitoring host', lines: [`PCP_SECURE_SOCKETS=enforce PCP_TLSCONF_PATH=/path/to/that/tls.conf pminfo -h ${hostPort(host, port)} -f hinv.ncpu`]},
 	);
 	return {kind: 'pmcd', sections, warnings: usageWarnings(input)};
+}
+
+/**
+ * pmproxy (docs/pmproxy.md#tls): the same tls.conf as pmcd (PCP_TLSCONF_PATH, default
+ * /etc/pcp/tls.conf), secure.enabled in pmproxy.conf, and the secmon command that reads it.
+ * With a client certificate, tls-verify-clients = true makes pmproxy refuse every TLS client
+ * without one (HTTPS only: plain HTTP on the same port is not affected).
+ */
+export function pmproxySnippet(input: SnippetInput): Snippet {
+	const {client} = input;
+	assertNoWhitespace([input.caPath, input.server.certificatePath, input.server.keyPath], 'and PCP\'s tls.conf cannot hold such paths (its values end at the first blank)');
+	const host = input.host ?? serverName(input.server.certificate);
+	const port = input.port ?? 44_322;
+	const server = [
+		`tls-cert-file = ${input.server.certificatePath}`,
+		`tls-key-file = ${input.server.keyPath}`,
+		`tls-ca-cert-file = ${input.caPath}`,
+	];
+	if (client) {
+		server.push('tls-verify-clients = true');
+	}
+
+	const command = [`secmon --host pmproxys://${hostPort(host, port)}`, `--ca-file ${quoteShell(input.localCaPath ?? input.caPath)}`];
+	if (client) {
+		command.push(`--cert ${quoteShell(client.certificatePath)}`, `--key ${quoteShell(client.keyPath)}`);
+	}
+
+	command.push('-f hinv.ncpu');
+	return {
+		kind: 'pmproxy',
+		sections: [
+			{title: '/etc/pcp/tls.conf on the collector (or the file PCP_TLSCONF_PATH names in pmproxy\'s environment)', lines: server},
+			{title: '/etc/pcp/pmproxy/pmproxy.conf on the collector, section [pmproxy]; restart pmproxy afterwards (its log then says "OpenSSL … setup")', lines: ['[pmproxy]', 'secure.enabled = true']},
+			{title: 'then, on the monitoring host', lines: [command.join(' ')]},
+		],
+		warnings: usageWarnings(input),
+	};
 }
 
 /** zabbix_agentd.conf (docs/zabbix.md#running-the-agent, docs/zabbix.md#issuer-and-subject) and the matching zabbix_get call. */
@@ -361,6 +398,10 @@ export function makeSnippet(kind: SnippetKind, input: SnippetInput): Snippet {
 
 		case 'icinga2': {
 			return icinga2Snippet(input);
+		}
+
+		case 'pmproxy': {
+			return pmproxySnippet(input);
 		}
 	}
 

@@ -118,7 +118,7 @@ describe('secmon pki init / issue / snippet', () => {
 		}
 
 		expect(server.stdout).toContain('names:       DNS:collector.example.org, IP:127.0.0.1, DNS:localhost, IP:::1');
-		expect(server.stdout).toContain('secmon pki snippet pmcd|zabbix-agent|stunnel|icinga2 --server "collector.example.org"');
+		expect(server.stdout).toContain('secmon pki snippet pmcd|zabbix-agent|stunnel|icinga2|pmproxy --server "collector.example.org"');
 		const cert = path.join(dir, 'collector.example.org.pem');
 		expect((await opensslVerify(path.join(caDir, 'ca.pem'), cert, 'sslserver')).stdout).toContain(': OK');
 
@@ -163,7 +163,7 @@ describe('secmon pki init / issue / snippet', () => {
 		expect(text).toContain('notAfter=Feb  1 00:00:00 2020 GMT');
 		const day = await pki('issue', '--cn', 'day', '--out', out, '--days', '1');
 		expect(day.code).toBe(0);
-		expect(day.stdout).toContain(`secmon pki snippet pmcd|zabbix-agent|stunnel|icinga2 --server "${path.join(out, 'day.pem')}"`);
+		expect(day.stdout).toContain(`secmon pki snippet pmcd|zabbix-agent|stunnel|icinga2|pmproxy --server "${path.join(out, 'day.pem')}"`);
 	});
 
 	it('explains a missing CA', async () => {
