@@ -1,5 +1,5 @@
 /**
- * A strict, bounded JSON parser for pmproxy's answers (docs/pmproxy.md#json). JSON.parse is not
+ * A strict, bounded JSON parser for pmproxy's answers (docs/pmproxy.md#fetch). JSON.parse is not
  * enough here: pmproxy writes 64-bit counters as bare integers (`%U`, up to 2^64-1), which a
  * double cannot hold, and its fetch timestamp is `SECONDS.NANOSECONDS` with the nanoseconds not
  * zero-padded, so the number's text is needed, not its value. The parser also caps what a peer

@@ -1,6 +1,6 @@
 /**
  * pmproxy's answers → the common metric model (metrics/model.ts), the same shapes the PCP
- * collector gives, so pminfo text, NDJSON and the panes print them alike (docs/pmproxy.md#values).
+ * collector gives, so pminfo text, NDJSON and the panes print them alike (docs/pmproxy.md#fetch).
  */
 import type {
 	MetricDesc, MetricType, Semantics, Value,
@@ -40,7 +40,7 @@ const ranges: Record<number, readonly [bigint, bigint]> = {
  * One value pmproxy sent, for a metric of PM_TYPE `type`: integers exact (64-bit ones as bigint,
  * as the PCP codec gives them), floats as pmproxy printed them (%.8g) rounded to single precision,
  * strings as they are, aggregates as their bytes. undefined for what pmproxy cannot send (event
- * records and empty values are `null`: docs/pmproxy.md#values); a value of the wrong JSON type
+ * records and empty values are `null`: docs/pmproxy.md#fetch); a value of the wrong JSON type
  * or out of the type's range is an Error.
  */
 export function valueOf(type: number, value: JsonValue): Value | undefined {

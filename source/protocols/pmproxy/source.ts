@@ -36,7 +36,8 @@ export class PmproxySource implements MetricSource {
 	async describe(names: string[]) {
 		const errors: Array<{name: string; message: string}> = [];
 		const metrics: PmproxyMetric[] = [];
-		const seen = new Set<string>();
+		// Each call adds to what fetch() samples (DerivedSource describes its operands in a second call).
+		const seen = new Set<string>(this.metrics.map(metric => metric.name));
 		// One request per name, so that a name pmproxy cannot traverse is reported as itself.
 		for (const name of names) {
 			for (const entry of await this.api.metrics([name])) {
@@ -57,7 +58,7 @@ export class PmproxySource implements MetricSource {
 			}
 		}
 
-		this.metrics = metrics;
+		this.metrics = [...this.metrics, ...metrics];
 		return {descs, errors};
 	}
 

@@ -3,6 +3,8 @@
  * pminfo-identical text (compared with the real pminfo on the same pmcd), --json, hostspec,
  * context expiry, plain and TLS, and each TLS refusal.
  */
+import {writeFileSync} from 'node:fs';
+import path from 'node:path';
 import {
 	afterAll, beforeAll, beforeEach, describe, expect, it,
 } from 'vitest';
@@ -105,6 +107,21 @@ describe('pmproxy:// output and sessions', () => {
 			expect(text).toContain('"1 minute"');
 			expect(text).toContain('hinv.ncpu');
 			expect(text).toContain('sample.ulonglong.bin');
+		});
+	});
+
+	it('derived metrics over pmproxy, in pminfo\'s job and when sampling (-t) beside a real metric', async () => {
+		await withHome(async home => {
+			const config = path.join(home, 'derived.conf');
+			writeFileSync(config, 'my.ncpu2 = hinv.ncpu * 2\n');
+			const spec = ['--host', `pmproxys://localhost:${secure.port}`, '--ca-file', secure.caFile, '-c', config];
+			const [ncpu] = /value (\d+)/.exec((await runSecmon([...spec, '-f', 'hinv.ncpu'], {env: {SECMON_HOME: home}})).stdout)!.slice(1);
+			const once = await runSecmon([...spec, '-f', '-d', 'my.ncpu2'], {env: {SECMON_HOME: home}});
+			expect(once.stdout).toBe(`\nmy.ncpu2\n    Data Type: 32-bit unsigned int  InDom: PM_INDOM_NULL 0xffffffff\n    Semantics: discrete  Units: none\n    value ${Number(ncpu) * 2}\n`);
+			const sampled = await runSecmon([...spec, '-t', '0.2', '-s', '2', 'kernel.all.load', 'my.ncpu2'], {env: {SECMON_HOME: home}});
+			expect(sampled.code).toBe(0);
+			expect(sampled.stdout.match(/ {2}kernel\.all\.load\n {4}1 minute/g)).toHaveLength(2);
+			expect(sampled.stdout.match(new RegExp(` {2}my\\.ncpu2 {2}${Number(ncpu) * 2}\\n`, 'g'))).toHaveLength(2);
 		});
 	});
 
