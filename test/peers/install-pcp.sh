@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs Debian's pcp (pmcd, pminfo, pmval) plus openssl, tmux and iproute2 (ss) for the
-# PCP peers in test/peers/pmcd.sh. Run by install.sh (which did apt-get update); idempotent.
+# Installs Debian's pcp (pmcd, pmproxy, pminfo, pmval) plus openssl, tmux and iproute2 (ss) for the
+# PCP peers in test/peers/pmcd.sh and pmproxy.sh. Run by install.sh (which did apt-get update); idempotent.
 set -euo pipefail
 
 if [[ "$(id -u)" != 0 ]]; then
@@ -41,7 +41,7 @@ if [[ "$(status pcp)" != ii ]]; then
 fi
 
 # Check the pieces the peers and the tests really use.
-for file in /usr/bin/pminfo /usr/bin/pmval /usr/lib/pcp/bin/pmcd /usr/lib/pcp/bin/pmnsmerge \
+for file in /usr/bin/pminfo /usr/bin/pmval /usr/lib/pcp/bin/pmcd /usr/lib/pcp/bin/pmproxy /usr/lib/pcp/bin/pmnsmerge \
 	/var/lib/pcp/pmns/root_pmcd /var/lib/pcp/pmns/root_linux \
 	/var/lib/pcp/pmdas/pmcd/pmda_pmcd.so /var/lib/pcp/pmdas/linux/pmda_linux.so \
 	/var/lib/pcp/pmdas/sample/pmdasample /var/lib/pcp/pmdas/sample/pmns; do

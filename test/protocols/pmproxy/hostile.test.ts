@@ -3,8 +3,10 @@
  * JSON or nest without end, fields of the wrong type or out of range, escape codes in names and
  * help text. Each lie ends in a bounded, named error (or inert text), never a hang or a crash.
  */
+import {chmodSync, writeFileSync} from 'node:fs';
 import http from 'node:http';
 import type {AddressInfo} from 'node:net';
+import path from 'node:path';
 import {
 	afterAll, beforeAll, describe, expect, it,
 } from 'vitest';
@@ -200,6 +202,50 @@ describe('a lying pmproxy', () => {
 			expect(result).toMatchObject({sec: 1_796_289_005, nsec: 6_540_494});
 		} finally {
 			connection.close();
+		}
+	});
+
+	it('sends the password file\'s credentials only after a 401, and says what to do when they are missing or wrong', async () => {
+		const seen: Array<string | undefined> = [];
+		const good = `Basic ${Buffer.from('monitor:s3cr:et').toString('base64')}`;
+		routes.set('auth.metric', (request, response) => {
+			seen.push(request.headers.authorization);
+			if (request.headers.authorization === good) {
+				const fetch = request.url?.includes('/fetch?') ?? false;
+				json(fetch
+					? {context: 42, timestamp: 7, values: [{pmid: '1.2.3', name: 'auth.metric', instances: [{instance: null, value: 5}]}]}
+					: metric({name: 'auth.metric'}))(request, response);
+				return;
+			}
+
+			response.writeHead(401, {'content-type': 'application/json', 'www-authenticate': 'Basic realm="pmapi/42"'});
+			response.end(JSON.stringify({context: 42, message: 'authentication failed', success: false}));
+		});
+		const home = tempHome();
+		try {
+			const spec = ['--host', `pmproxy://127.0.0.1:${port}`, '--secure', 'off'];
+			const without = await runSecmon([...spec, '-f', 'auth.metric'], {env: {SECMON_HOME: home.dir}});
+			expect(without.stderr).toContain('HTTP 401');
+			expect(without.stderr).toContain('give a password file with one line USER:PASSWORD');
+			expect(without.code).toBe(1);
+			expect(seen).toEqual([undefined]);
+
+			const file = path.join(home.dir, 'password');
+			writeFileSync(file, 'monitor:s3cr:et\n');
+			chmodSync(file, 0o600);
+			seen.length = 0;
+			const withFile = await runSecmon([...spec, '--password-file', file, '-f', 'auth.metric'], {env: {SECMON_HOME: home.dir}});
+			expect(withFile.stdout).toBe('\nauth.metric\n    value 5\n');
+			expect(withFile.code).toBe(0);
+			expect(seen[0]).toBeUndefined();
+			expect(seen.slice(1).every(header => header === good)).toBe(true);
+
+			writeFileSync(file, 'monitor:wrong\n');
+			const wrong = await runSecmon([...spec, '--password-file', file, '-f', 'auth.metric'], {env: {SECMON_HOME: home.dir}});
+			expect(wrong.stderr).toContain('Check the user name and password in the password file');
+			expect(wrong.code).toBe(1);
+		} finally {
+			home.remove();
 		}
 	});
 
