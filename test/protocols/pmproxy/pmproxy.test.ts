@@ -61,7 +61,7 @@ function mask(output: string): string {
 			return line;
 		}
 
-		return line.startsWith(' ') && (moving.test(current) || /(?:_ctr|^sample\.negative\..*)$/.test(current))
+		return line.startsWith(' ') && (moving.test(current) || /(?:_ctr|ulonglong\.bin|^sample\.negative\..*)$/.test(current))
 			? line.replace(/ value (.*)$/, (_, value: string) => ` value ${value.replaceAll(/\d+/g, 'N')}`)
 			: line;
 	}).join('\n');
