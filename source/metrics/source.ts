@@ -13,7 +13,11 @@ export type MetricSource = {
 	readonly port: number;
 	/** TLS facts, or undefined for a plain connection. */
 	readonly tls: TlsFacts | undefined;
-	/** Resolve user-given names (non-leaf names expand) into descriptors; unknown names are reported, not thrown. */
+	/**
+	 * Resolve user-given names (non-leaf names expand) into descriptors; unknown names are reported,
+	 * not thrown. Each call adds to what fetch() samples (DerivedSource describes its operands in a
+	 * second call); it never forgets what an earlier call described.
+	 */
 	describe(names: string[]): Promise<{descs: MetricDesc[]; errors: Array<{name: string; message: string}>}>;
 	/** One sample of every described metric. */
 	fetch(): Promise<Sample>;

@@ -92,6 +92,16 @@ describe('derived metrics in sampling mode, secmon vs pmval', () => {
 		expect(text.stdout).toMatch(/kernel\.cpu\.util\.user: no values\n[^]*kernel\.cpu\.util\.user +\d/);
 	});
 
+	it('--json -t: a real metric beside a derived one is sampled too (describe adds, never replaces)', async () => {
+		const ours = await runSecmon(['-h', peer.address, '--json', '-t', '1', '-s', '2', 'sample.long.hundred', 'r.hundred', 'hinv.ncpu'], {env: {SECMON_HOME: home.dir, PCP_SECURE_SOCKETS: '0', PCP_DERIVED_CONFIG: conf}});
+		expect(ours.code).toBe(0);
+		const lines = parse(ours.stdout);
+		const series = (metric: string) => lines.filter(line => line.metric === metric).map(line => line.value);
+		expect(series('sample.long.hundred')).toEqual([100, 100]);
+		expect(series('r.hundred')).toEqual([150, 150]);
+		expect(series('hinv.ncpu')).toHaveLength(2);
+	});
+
 	it('--json one shot (pminfo mode) carries a derived metric\'s value', async () => {
 		const ours = await runSecmon(['-h', peer.address, '--json', 'r.hundred', 'r.const'], {env: {SECMON_HOME: home.dir, PCP_SECURE_SOCKETS: '0', PCP_DERIVED_CONFIG: conf}});
 		expect(parse(ours.stdout)).toMatchObject([{metric: 'r.hundred', value: 150}, {metric: 'r.const', novalues: true}]);

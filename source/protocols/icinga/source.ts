@@ -130,7 +130,7 @@ export class IcingaSource implements MetricSource {
 	private readonly useEvents: boolean;
 	private names: string[] = [];
 	/** Objects the selected names belong to, by path. */
-	private selected = new Map<string, CheckObject>();
+	private readonly selected = new Map<string, CheckObject>();
 	private fetches = 0;
 	private stream: Stream | undefined;
 	private streamState: 'idle' | 'live' | 'unavailable' = 'idle';
@@ -190,9 +190,13 @@ export class IcingaSource implements MetricSource {
 			}
 		}
 
-		this.names = resolved.names;
-		this.selected = new Map(objectsOf(tree, this.names).map(object => [objectPath(object), object]));
-		const descs = this.names.map(name => tree.desc(name)).filter(desc => desc !== undefined);
+		// Each call adds to what fetch() samples: DerivedSource describes its operands in a second call.
+		this.names = [...new Set([...this.names, ...resolved.names])];
+		for (const object of objectsOf(tree, resolved.names)) {
+			this.selected.set(objectPath(object), object);
+		}
+
+		const descs = resolved.names.map(name => tree.desc(name)).filter(desc => desc !== undefined);
 		return {descs, errors: resolved.errors};
 	}
 

@@ -102,7 +102,7 @@ export class LivestatusSource implements MetricSource {
 	readonly tls: TlsFacts | undefined;
 	readonly client: LivestatusClient;
 	private names: string[] = [];
-	private selected: CheckObject[] = [];
+	private readonly selected: CheckObject[] = [];
 
 	constructor(options: LivestatusSourceOptions) {
 		this.client = options.client;
@@ -141,9 +141,11 @@ export class LivestatusSource implements MetricSource {
 	async describe(names: string[]): Promise<{descs: MetricDesc[]; errors: Array<{name: string; message: string}>}> {
 		const tree = new MetricTree(await this.load(wantedFor(names)));
 		const resolved = tree.resolve(names);
-		this.names = resolved.names;
-		this.selected = objectsOf(tree, this.names);
-		return {descs: this.names.map(name => tree.desc(name)).filter(desc => desc !== undefined), errors: resolved.errors};
+		// Each call adds to what fetch() samples: DerivedSource describes its operands in a second call.
+		this.names = [...new Set([...this.names, ...resolved.names])];
+		const selected = new Set(this.selected.map(object => objectPath(object)));
+		this.selected.push(...objectsOf(tree, resolved.names).filter(object => !selected.has(objectPath(object))));
+		return {descs: resolved.names.map(name => tree.desc(name)).filter(desc => desc !== undefined), errors: resolved.errors};
 	}
 
 	async fetch(): Promise<Sample> {

@@ -117,8 +117,9 @@ export class MonSource implements MetricSource {
 	async describe(names: string[]): Promise<{descs: MetricDesc[]; errors: Array<{name: string; message: string}>}> {
 		const tree = new MetricTree(parseOpstatus(await this.client.lines('list opstatus')));
 		const resolved = tree.resolve(names);
-		this.names = resolved.names;
-		return {descs: this.names.map(name => tree.desc(name)).filter(desc => desc !== undefined), errors: resolved.errors};
+		// Each call adds to what fetch() samples: DerivedSource describes its operands in a second call.
+		this.names = [...new Set([...this.names, ...resolved.names])];
+		return {descs: resolved.names.map(name => tree.desc(name)).filter(desc => desc !== undefined), errors: resolved.errors};
 	}
 
 	async fetch(): Promise<Sample> {

@@ -63,7 +63,9 @@ export class PcpSource implements MetricSource {
 			}
 		}
 
-		this.descs = descs;
+		// Each call adds to what fetch() samples: DerivedSource describes its operands in a second call.
+		const known = new Set(this.descs.map(desc => desc.name));
+		this.descs = [...this.descs, ...descs.filter(desc => !known.has(desc.name))];
 		return {descs, errors};
 	}
 
