@@ -47,6 +47,8 @@ export type SinkOptions = {
 	show: Show;
 	/** text: counters as raw values instead of rates (-r). */
 	raw: boolean;
+	/** json: the live job's counters carry rates beside raw values (absent: one shot). */
+	job?: 'pminfo' | 'live';
 };
 
 export type SinkIo = {stdout: Writable; stderr: Writable};

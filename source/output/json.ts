@@ -1,24 +1,53 @@
 /**
  * `--json`: NDJSON on stdout, one object per metric per sample (render/ndjson.ts,
- * docs/design.md#ndjson-output); a failure is one `{"type":"error",…}` line there too.
+ * docs/design.md#ndjson-output, docs/schema/); a failure is one `{"type":"error",…}` line there too.
+ * While sampling (the live job), counters carry their rate beside the raw value, against the
+ * collector's previous sample.
  */
-import {metricLine} from '../render/ndjson.js';
+import type {MetricDesc, MetricValues, Sample} from '../metrics/model.js';
+import {rateOf} from '../metrics/rate.js';
+import {metricLine, rateUnitsText, type JsonRates} from '../render/ndjson.js';
+import {timeScale} from '../render/pmval-format.js';
 import {stderrWarn} from '../safe-text.js';
-import type {Sink, SinkIo} from './format.js';
+import type {Sink, SinkIo, SinkOptions} from './format.js';
 import {reportError} from './report.js';
 
-export function jsonSink(io: SinkIo): Sink {
+/**
+ * A counter's rates between two samples as pmval computes them (pmval.c printrates): the change
+ * of the value over the change of the collector's timestamps, for a time counter in its own time
+ * unit (time utilization). Null where there is none (render/ndjson.ts).
+ */
+export function counterRates(previous: Sample | undefined, current: Sample, name: string, result: MetricValues, desc: MetricDesc): JsonRates {
+	const byInstance = new Map<number, number | null>();
+	const before = previous?.metrics.find(metric => metric.name === name)?.result;
+	if (previous && before) {
+		const seconds = (current.timestamp.getTime() - previous.timestamp.getTime()) / 1000;
+		for (const [instance, rate] of rateOf(before, result, seconds * timeScale(desc.units))) {
+			byInstance.set(instance, rate ?? null);
+		}
+	}
+
+	return {units: rateUnitsText(desc.units), byInstance};
+}
+
+export function jsonSink(io: SinkIo, options: SinkOptions): Sink {
+	const sampling = options.job === 'live';
 	return {
 		format: 'json',
 		collector(origin) {
 			const source = {host: origin.host, port: origin.port, tls: origin.tls ?? null};
+			let previous: Sample | undefined;
 			return (sample, descs) => {
 				// One write per line: a stop never leaves half an object (process-exit.ts).
 				for (const {name, result} of sample.metrics) {
+					const desc = descs.get(name);
+					const rates = sampling && desc?.semantics === 'counter' ? counterRates(previous, sample, name, result, desc) : undefined;
 					io.stdout.write(metricLine({
-						metric: name, timestamp: sample.timestamp, desc: descs.get(name), result, source,
+						metric: name, timestamp: sample.timestamp, desc, result, source, rates,
 					}) + '\n');
 				}
+
+				previous = sample;
 			};
 		},
 		heading() {

@@ -2,8 +2,15 @@
  * `--json`: NDJSON, one object per metric per sample (docs/design.md#ndjson-output).
  *
  * {"type":"sample","metric":…,"host":…,"port":…,"timestamp":"…Z","dataType":…,"semantics":…,"units":…,
- *  then one of "value" | "instances":[{"id","name","value"}] | "error":{"code","message"} | "novalues":true,
- *  and "tls":{"version","cipher","trust","sha256"} or null}
+ *  ["rateUnits":…,] then one of "value"[,"rate"] | "instances":[{"id","name","value"[,"rate"]}]
+ *  | "error":{"code","message"} | "novalues":true, and "tls":{"version","cipher","trust","sha256"} or null}
+ * The schema of every line is docs/schema/sample.json (and error.json for failures).
+ *
+ * Counters while sampling (the live job) carry their rate beside the raw value, computed as pmval
+ * computes it (pmval.c printrates: the value's change over the change of the collector's
+ * timestamps, a time counter divided by the interval in its own time unit, i.e. time
+ * utilization); `rate` is null where there is none: the first sample, an instance missing from
+ * the previous sample, a counter that went backwards (wrap or restart) or a non-numeric value.
  *
  * Value encoding, chosen so that `jq` never loses precision silently:
  * - numbers are JSON numbers; NaN and ±Infinity (not JSON) are the strings
@@ -17,10 +24,11 @@
  */
 import {errorJson} from '../errors.js';
 import type {
-	InstanceValue, MetricDesc, MetricValues, Sample, Value,
+	InstanceValue, MetricDesc, MetricValues, Sample, Units, Value,
 } from '../metrics/model.js';
 import type {TlsFacts} from '../security/types.js';
 import {safeJson} from '../safe-text.js';
+import {pmUnitsStr} from '../protocols/pcp/model.js';
 
 export type JsonValue = number | string | {hex: string};
 
@@ -93,6 +101,28 @@ export function tlsJson(tls: TlsFacts | null | undefined): JsonTls | null {
 	};
 }
 
+/** A counter's rates for one sample: per instance id (-1 singular), null where none exists. */
+export type JsonRates = {units: string; byInstance: ReadonlyMap<number, number | null>};
+
+/**
+ * The units of a counter's rate as pmval names them ("(converting to count / sec)"): one time
+ * dimension less, per second when the counter had no time dimension; a time counter's rate is
+ * "time utilization" (seconds per second).
+ */
+export function rateUnitsText(units: Units): string {
+	const perSecond = {...units};
+	if (perSecond.dimTime === 0) {
+		perSecond.scaleTime = 3; // PM_TIME_SEC
+	}
+
+	perSecond.dimTime--;
+	if (perSecond.dimSpace === 0 && perSecond.dimTime === 0 && perSecond.dimCount === 0) {
+		return 'time utilization';
+	}
+
+	return pmUnitsStr(perSecond) || 'none';
+}
+
 /** PCP's PM_IN_NULL (-1) and a missing id both mean "no instance". */
 function hasInstance(value: InstanceValue): boolean {
 	return value.instance !== undefined && value.instance !== -1;
@@ -109,7 +139,7 @@ function isSingular(result: {values: InstanceValue[]}, desc: MetricDesc | undefi
 	return result.values.length === 1 && !hasInstance(result.values[0]!);
 }
 
-function resultFields(result: MetricValues, desc: MetricDesc | undefined): Record<string, unknown> {
+function resultFields(result: MetricValues, desc: MetricDesc | undefined, rates: JsonRates | undefined): Record<string, unknown> {
 	if (result.status === 'novalues') {
 		return {novalues: true};
 	}
@@ -118,8 +148,9 @@ function resultFields(result: MetricValues, desc: MetricDesc | undefined): Recor
 		return {error: {code: result.code, message: result.message}};
 	}
 
+	const rate = (value: InstanceValue) => (rates ? {rate: rates.byInstance.get(value.instance ?? -1) ?? null} : {});
 	if (isSingular(result, desc)) {
-		return {value: jsonValue(result.values[0]!.value, desc?.type)};
+		return {value: jsonValue(result.values[0]!.value, desc?.type), ...rate(result.values[0]!)};
 	}
 
 	return {
@@ -127,6 +158,7 @@ function resultFields(result: MetricValues, desc: MetricDesc | undefined): Recor
 			id: hasInstance(value) ? value.instance : null,
 			name: value.name ?? null,
 			value: jsonValue(value.value, desc?.type),
+			...rate(value),
 		})),
 	};
 }
@@ -138,8 +170,10 @@ export function metricJson(input: {
 	desc?: MetricDesc;
 	result: MetricValues;
 	source: JsonSource;
+	/** A counter's rates while sampling (see the module comment); absent otherwise. */
+	rates?: JsonRates | undefined;
 }): Record<string, unknown> {
-	const {desc, source} = input;
+	const {desc, source, rates} = input;
 	return {
 		type: 'sample',
 		metric: input.metric,
@@ -149,7 +183,8 @@ export function metricJson(input: {
 		dataType: desc?.type ?? null,
 		semantics: desc?.semantics ?? null,
 		units: desc?.unitsText ?? null,
-		...resultFields(input.result, desc),
+		...(rates ? {rateUnits: rates.units} : {}),
+		...resultFields(input.result, desc, rates),
 		tls: tlsJson(source.tls),
 	};
 }

@@ -91,6 +91,53 @@ describe('sinks', () => {
 		expect(JSON.parse(out.stdout)).toMatchObject({code: 'TRUST_REQUIRED', host: 'collector', port: 44_321});
 	});
 
+	test('json while sampling: counters carry the raw value and pmval\'s rate (null first), other metrics no rate', async () => {
+		const {out, io} = capture();
+		const sink = await openSink('json', io, {show, raw: false, job: 'live'});
+		const write = sink.collector(origin);
+		const cpu = {
+			...readDesc, name: 'kernel.all.cpu.user', indom: 0xff_ff_ff_ff, units: {
+				...readDesc.units, dimCount: 0, dimTime: 1, scaleTime: 2,
+			}, unitsText: 'millisec',
+		};
+		const withCpu = new Map([...descs, [cpu.name, cpu]]);
+		const cpuAt = (sample: ReturnType<typeof sampleAt>, ms: number) => ({...sample, metrics: [...sample.metrics, {name: cpu.name, result: {status: 'ok' as const, values: [{value: BigInt(ms)}]}}]});
+		const lines = () => out.stdout.trimEnd().split('\n').map(line => JSON.parse(line) as Record<string, unknown>);
+		write(cpuAt(first, 10_000), withCpu);
+		expect(lines().map(line => [line['metric'], line['rateUnits'], line['value'] ?? line['instances']])).toEqual([
+			['kernel.all.load', undefined, [{id: 1, name: '1 minute', value: 0.5}, {id: 5, name: '5 minute', value: 12.25}, {id: 15, name: '15 minute', value: 0.3}]],
+			['mem.util.free', undefined, 22_020_096],
+			['disk.dev.read', 'count / sec', [{
+				id: 0, name: 'vda', value: 1000, rate: null,
+			}, {
+				id: 1, name: 'nvme0n1', value: 0, rate: null,
+			}]],
+			['kernel.all.cpu.user', 'time utilization', 10_000],
+		]);
+		expect(lines()[3]).toMatchObject({rate: null});
+		out.stdout = '';
+		// Two seconds later: 200 and 10 reads, 1500 ms of CPU (0.75 s per second).
+		write(cpuAt(second, 11_500), withCpu);
+		expect(lines()[2]!['instances']).toEqual([{
+			id: 0, name: 'vda', value: 1200, rate: 100,
+		}, {
+			id: 1, name: 'nvme0n1', value: 10, rate: 5,
+		}]);
+		expect(lines()[3]).toMatchObject({value: 11_500, rate: 0.75, rateUnits: 'time utilization'});
+		// A counter that went backwards (a restart) has no rate, not a negative one.
+		out.stdout = '';
+		write(cpuAt(sampleAt(4, {reads: {vda: 5, nvme0n1: 20}}), 12_000), withCpu);
+		expect(lines()[0]!['instances']).toEqual([{
+			id: 0, name: 'vda', value: 5, rate: null,
+		}, {
+			id: 1, name: 'nvme0n1', value: 20, rate: 5,
+		}]);
+		// One shot (pminfo's job): no rate fields.
+		const once = capture();
+		(await openSink('json', once.io, {show, raw: false, job: 'pminfo'})).collector(origin)(second, descs);
+		expect(once.out.stdout).not.toContain('rate');
+	});
+
 	test('pminfo: a heading per collector, values as pminfo -f prints them, notices on stderr', async () => {
 		const {out, io} = capture();
 		const sink = await openSink('pminfo', io, {show, raw: false});
