@@ -49,10 +49,18 @@ const exitFor: Record<ErrorCode, ExitCode> = {
 	INTERNAL: exitCodes.failure,
 };
 
+/**
+ * Structured facts of a failure for `--json` (docs/schema/error.json): the fingerprints, files and
+ * commands a long human message shows (the changed-certificate banner), so that a script needs none
+ * of that text.
+ */
+export type ErrorFacts = Readonly<Record<string, string | number | boolean | null | readonly string[]>>;
+
 export class SecmonError extends Error {
 	readonly code: ErrorCode;
 	readonly hint: string | undefined;
 	readonly exitCode: ExitCode;
+	readonly facts: ErrorFacts | undefined;
 
 	/**
 	 * @param code stable code for scripts
@@ -63,13 +71,14 @@ export class SecmonError extends Error {
 		code: ErrorCode,
 		message: string,
 		hint?: string,
-		options?: {cause?: unknown; exitCode?: ExitCode},
+		options?: {cause?: unknown; exitCode?: ExitCode; facts?: ErrorFacts},
 	) {
 		super(message, options?.cause === undefined ? undefined : {cause: options.cause});
 		this.name = 'SecmonError';
 		this.code = code;
 		this.hint = hint;
 		this.exitCode = options?.exitCode ?? exitFor[code];
+		this.facts = options?.facts;
 	}
 }
 
@@ -91,16 +100,30 @@ export function formatError(error: unknown): string {
 	return safeText(`secmon: ${message}`, {multiline: true});
 }
 
-/** The one JSON object `--json` prints for a fatal error. */
-export function errorJson(error: unknown): {type: 'error'; code: ErrorCode; message: string; hint?: string; exitCode: number} {
+export type ErrorJson = {type: 'error'; code: ErrorCode; message: string; hint?: string; exitCode: number; detail?: string[]} & Record<string, unknown>;
+
+/**
+ * The one JSON object `--json` prints for a fatal error (docs/schema/error.json). `message` is one
+ * line, the first of the human text; the lines after it (a banner, indented facts) are the
+ * error's structured facts when it has them, else `detail`, one string per line. `hint` is the
+ * human "what to do next" text as stderr shows it.
+ */
+export function errorJson(error: unknown): ErrorJson {
+	const raw = error instanceof Error ? error.message : String(error);
+	const [first = '', ...rest] = raw.split('\n');
+	const lines = rest.map(line => line.trim()).filter(line => line !== '');
 	if (isSecmonError(error)) {
 		return {
-			type: 'error', code: error.code, message: error.message, ...(error.hint ? {hint: error.hint} : {}), exitCode: error.exitCode,
+			type: 'error',
+			code: error.code,
+			message: first,
+			...(error.hint ? {hint: error.hint} : {}),
+			exitCode: error.exitCode,
+			...(error.facts ?? (lines.length > 0 ? {detail: lines} : {})),
 		};
 	}
 
-	const message = error instanceof Error ? error.message : String(error);
 	return {
-		type: 'error', code: 'INTERNAL', message, exitCode: exitCodes.failure,
+		type: 'error', code: 'INTERNAL', message: first, exitCode: exitCodes.failure, ...(lines.length > 0 ? {detail: lines} : {}),
 	};
 }

@@ -180,7 +180,21 @@ function changedError(input: TrustInput, pin: Pin, leaf: CertificateInfo, notRen
 			target: input.target, pin, current: leaf, pinFile: input.store.pinPath(input.target), now: input.now, notRenewal,
 		})}`,
 		changedHint({target: input.target, current: leaf, ...(input.rerunCommand === undefined ? {} : {rerunCommand: input.rerunCommand})}),
-		{exitCode: exitCodes.changed},
+		{
+			exitCode: exitCodes.changed,
+			// The banner's facts for --json (errors.ts ErrorFacts): the banner itself stays on stderr.
+			facts: {
+				pinnedSha256: pin.sha256,
+				presentedSha256: leaf.sha256,
+				pinnedAt: pin.pinnedAt,
+				pinnedBy: pin.pinnedBy,
+				pinFile: input.store.pinPath(input.target),
+				fix: [
+					`secmon certs remove ${formatTarget(input.target)}`,
+					`${input.rerunCommand ?? `secmon --host ${formatTarget(input.target)} …`} --fingerprint ${fingerprintArgument(leaf.sha256)}`,
+				],
+			},
+		},
 	);
 }
 
@@ -396,5 +410,15 @@ export async function decideTrust(input: TrustInput): Promise<TrustDecision> {
 	const {message, hint} = untrustedMessage({
 		target: input.target, certificate: leaf, reason, rerunCommand: input.rerunCommand,
 	});
-	throw new SecmonError('TRUST_REQUIRED', message, hint, {exitCode: exitCodes.untrusted});
+	const command = input.rerunCommand ?? `secmon --host ${formatTarget(input.target)} …`;
+	throw new SecmonError('TRUST_REQUIRED', message, hint, {
+		exitCode: exitCodes.untrusted,
+		facts: {
+			subject: leaf.subject,
+			issuer: leaf.issuer,
+			sha256: leaf.sha256,
+			sha1: leaf.sha1,
+			fix: [`${command} --fingerprint ${fingerprintArgument(leaf.sha256)}`, `${command} --accept-new`],
+		},
+	});
 }

@@ -1,11 +1,14 @@
 /**
  * `--json` that scripts can use without work (issue 16 part 4), against a real pmcd: counters
  * carry the raw value and the rate pmval computes for the same counter on the same pmcd, and a
- * name the collector does not know is a per-metric error inside each sample.
+ * name the collector does not know is a per-metric error inside each sample, and a refusal is one
+ * line whose message is one line, with the banner's facts as fields (the banner stays on stderr).
  */
+import {execFileSync} from 'node:child_process';
 import {
 	afterAll, beforeAll, describe, expect, it,
 } from 'vitest';
+import {runPasted} from '../helpers/hints.js';
 import {startPmcd, type PmcdPeer} from '../helpers/pmcd.js';
 import {runPcpTool, runPmval} from '../helpers/pminfo.js';
 import {runSecmon, tempHome} from '../helpers/secmon.js';
@@ -141,5 +144,81 @@ describe('--json: a name the collector does not know is a per-metric error in ea
 		expect(ours.code).toBe(1);
 		expect(ours.stderr).toContain('no.such.metric: Unknown metric name');
 		expect(ours.stdout).toMatch(/sample\.long\.hundred +100/v);
+	});
+});
+
+function sha256Of(pem: string): string {
+	return execFileSync('openssl', ['x509', '-noout', '-fingerprint', '-sha256', '-in', pem], {encoding: 'utf8'}).trim().split('=')[1]!;
+}
+
+type ErrorLine = {type: 'error'; code: string; message: string; hint?: string; exitCode: number; fix?: string[]; detail?: string[]} & Record<string, unknown>;
+
+describe('--json refusals: a one-line message, the facts as fields, the banner on stderr', () => {
+	let tls: PmcdPeer;
+	const store = tempHome();
+	beforeAll(async () => {
+		tls = await startPmcd('offer');
+	}, 60_000);
+
+	afterAll(async () => {
+		await tls?.stop();
+		store.remove();
+	});
+
+	it('TRUST_REQUIRED: the certificate\'s fingerprints and the commands that trust it; the --accept-new one works as printed', async () => {
+		const ours = await runSecmon(['--json', '--secure', 'enforce', '-h', tls.address, '-t', '1', '-s', '1', 'hinv.ncpu'], {env: {SECMON_HOME: store.dir}});
+		expect(ours.code).toBe(3);
+		const lines = ours.stdout.trimEnd().split('\n');
+		expect(lines).toHaveLength(1);
+		const error = JSON.parse(lines[0]!) as ErrorLine;
+		const sha256 = sha256Of(tls.servedCert!);
+		expect(error).toMatchObject({
+			type: 'error', code: 'TRUST_REQUIRED', exitCode: 3, sha256, host: tls.host, port: tls.port,
+		});
+		expect(error.message).toBe(`the certificate of collector ${tls.address} is not trusted (${/not trusted \((.*)\)$/mv.exec(ours.stderr)![1]!})`);
+		expect(error).not.toHaveProperty('detail');
+		expect(error.fix).toEqual([
+			`secmon --json --secure enforce -h ${tls.address} -t 1 -s 1 hinv.ncpu --fingerprint ${sha256.replaceAll(':', '').toLowerCase()}`,
+			`secmon --json --secure enforce -h ${tls.address} -t 1 -s 1 hinv.ncpu --accept-new`,
+		]);
+		expect(ours.stderr).toContain(`SHA-256 ${sha256}`);
+		const accepted = await runPasted(error.fix![1]!, store.dir);
+		expect(accepted.code, accepted.stderr).toBe(0);
+		expect(JSON.parse(accepted.stdout.trimEnd())).toMatchObject({type: 'sample', metric: 'hinv.ncpu', tls: {trust: 'accept-new', sha256}});
+	});
+
+	// The collector was pinned by the test above (--accept-new).
+	it('CERT_CHANGED: pinned and presented SHA-256, the pin file and the fix commands; exit 4', async () => {
+		const oldSha = sha256Of(tls.servedCert!);
+		await tls.restart('offer-rotated');
+		try {
+			for (const args of [['-t', '1', '-s', '1'], ['-f']]) {
+				const ours = await runSecmon(['--json', '--secure', 'enforce', '-h', tls.address, ...args, 'hinv.ncpu'], {env: {SECMON_HOME: store.dir}});
+				expect(ours.code).toBe(4);
+				const lines = ours.stdout.trimEnd().split('\n');
+				expect(lines).toHaveLength(1);
+				const error = JSON.parse(lines[0]!) as ErrorLine;
+				expect(error).toMatchObject({
+					type: 'error',
+					code: 'CERT_CHANGED',
+					message: `the certificate of collector ${tls.address} has CHANGED since it was pinned; connection refused (possible interception)`,
+					exitCode: 4,
+					pinnedSha256: oldSha,
+					presentedSha256: sha256Of(tls.rotatedCert),
+					pinnedBy: 'accept-new',
+					host: tls.host,
+					port: tls.port,
+				});
+				expect(error.pinFile).toMatch(/known_collectors/v);
+				expect(error.fix![0]).toBe(`secmon certs remove ${tls.address}`);
+				expect(error.fix![1]).toContain(`--fingerprint ${sha256Of(tls.rotatedCert).replaceAll(':', '').toLowerCase()}`);
+				expect(JSON.stringify(error)).not.toContain('@@@');
+				// The banner stays for humans.
+				expect(ours.stderr).toContain('@@@@@@@@');
+				expect(ours.stderr).toContain('IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!');
+			}
+		} finally {
+			await tls.restart('offer');
+		}
 	});
 });

@@ -201,4 +201,17 @@ describe('sampleToJson and errorLine', () => {
 		});
 		expect(errorLine(new SecmonError('USAGE', 'two\nlines'))).not.toContain('\n');
 	});
+
+	test('errorLine: the message is its first line; the rest is the facts when the error has them, else detail lines', () => {
+		expect(JSON.parse(errorLine(new SecmonError('CERT_INVALID', 'the certificate does not match --fingerprint\n  expected  SHA-256 AA\n\n  presented SHA-256 BB', 'Check it')))).toEqual({
+			type: 'error', code: 'CERT_INVALID', message: 'the certificate does not match --fingerprint', hint: 'Check it', exitCode: 1, detail: ['expected  SHA-256 AA', 'presented SHA-256 BB'],
+		});
+		const changed = new SecmonError('CERT_CHANGED', 'it CHANGED\n@@@@\n@ WARNING @\n@@@@', 'secmon certs remove c:1', {facts: {pinnedSha256: 'AA', presentedSha256: 'BB', fix: ['secmon certs remove c:1']}});
+		expect(JSON.parse(errorLine(changed, {host: 'c', port: 1}))).toEqual({
+			type: 'error', code: 'CERT_CHANGED', message: 'it CHANGED', hint: 'secmon certs remove c:1', exitCode: 4, pinnedSha256: 'AA', presentedSha256: 'BB', fix: ['secmon certs remove c:1'], host: 'c', port: 1,
+		});
+		expect(JSON.parse(errorLine(new Error('first\nsecond')))).toEqual({
+			type: 'error', code: 'INTERNAL', message: 'first', exitCode: 1, detail: ['second'],
+		});
+	});
 });
