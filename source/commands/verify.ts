@@ -12,7 +12,9 @@ import tls from 'node:tls';
 import type {Io} from '../io.js';
 import {shellQuote} from '../shell.js';
 import {requireDurationMs} from '../duration.js';
-import {exitCodes, formatError, SecmonError} from '../errors.js';
+import {
+	errorJson, exitCodes, formatError, SecmonError,
+} from '../errors.js';
 import {fingerprintArgument, splitPemBundle} from '../security/certificate.js';
 import {expiryOf, expiryWarning, type Expiry} from '../security/expiry.js';
 import {secmonHome} from '../security/home.js';
@@ -660,6 +662,11 @@ function textReport(report: VerifyReport, options: Options, color: boolean, now:
 	return lines.join('\n') + '\n';
 }
 
+function problemJson(problem: SecmonError): Record<string, unknown> {
+	const {type: _type, exitCode: _exitCode, ...rest} = errorJson(problem);
+	return {...rest, hint: problem.hint ?? null};
+}
+
 function reportJson(report: VerifyReport): Record<string, unknown> {
 	const cert = (info: CertificateInfo) => ({
 		subject: info.subject,
@@ -700,7 +707,8 @@ function reportJson(report: VerifyReport): Record<string, unknown> {
 		...(report.psk ? {psk: report.psk} : {}),
 		ok: report.ok,
 		exitCode: report.exitCode,
-		problem: report.problem ? {code: report.problem.code, message: report.problem.message, hint: report.problem.hint ?? null} : null,
+		// As an error line (errors.ts errorJson): a one-line message, the banner's facts as fields.
+		problem: report.problem ? problemJson(report.problem) : null,
 		warnings: report.warnings,
 		next: report.next,
 		// The leaf's SHA-256 as --fingerprint takes it.

@@ -21,7 +21,7 @@ import {ZabbixAgent} from '../protocols/zabbix/pool.js';
 import type {Io} from '../io.js';
 import {formatLikeZabbixGet} from '../protocols/zabbix/frame.js';
 import {formatJsonAnswerLikeZabbixGet} from '../protocols/zabbix/passive-json.js';
-import {terminalSafe} from '../safe-text.js';
+import {safeJson, terminalSafe} from '../safe-text.js';
 import {shellQuote} from '../shell.js';
 import {loadPsk} from '../protocols/zabbix/psk.js';
 import {resolveSecureMode, describeSecureMode} from '../security/policy.js';
@@ -529,12 +529,13 @@ export async function zabbixGetCommand(argv: string[], io: ZabbixGetIo): Promise
 		await agent.getMany(parsed.keys, (result, index) => {
 			pending[index] = result.ok
 				? () => {
-					write(io.stdout, parsed.json ? JSON.stringify(jsonLine(result.reply)) : formatReply(result.reply));
+					write(io.stdout, parsed.json ? safeJson(jsonLine(result.reply)) : formatReply(result.reply));
 				}
 				: () => {
 					failed = true;
 					if (parsed.json) {
-						write(io.stdout, JSON.stringify({key: result.key, error: result.error.message, code: result.error.code}));
+						// One line (docs/schema/zabbix-get.json): the message's first line; the rest is on stderr.
+						write(io.stdout, safeJson({key: result.key, error: result.error.message.split('\n')[0], code: result.error.code}));
 					}
 
 					reportError(io, result.error, hintsShown);

@@ -19,6 +19,7 @@ import {encodeFrame, FrameDecoder} from '../../source/protocols/zabbix/frame.js'
 import {
 	runZabbixGet, startAgent, zabbixPeersInstalled, zabbixPort, type Agent,
 } from '../helpers/zabbix.js';
+import {checkJsonOutput} from '../helpers/json-lines.js';
 
 type Run = {stdout: string; stderr: string; code: number};
 
@@ -41,6 +42,7 @@ async function secmon(args: string[]): Promise<Run> {
 	const stdout = sink();
 	const stderr = sink();
 	const code = await zabbixGetCommand(args, {stdout: stdout.stream, stderr: stderr.stream, env: {SECMON_HOME: home}});
+	checkJsonOutput(['zabbix-get', ...args], stdout.text());
 	return {stdout: stdout.text(), stderr: stderr.text(), code};
 }
 

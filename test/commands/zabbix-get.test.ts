@@ -15,6 +15,7 @@ import {zabbixGetCommand} from '../../source/commands/zabbix-get.js';
 import {
 	runZabbixGet, startAgent, stripZabbixPrefix, zabbixPeersInstalled, zabbixPort, type Agent,
 } from '../helpers/zabbix.js';
+import {checkJsonOutput} from '../helpers/json-lines.js';
 
 type Run = {stdout: string; stderr: string; code: number};
 
@@ -37,6 +38,7 @@ async function secmon(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run>
 	const stdout = sink();
 	const stderr = sink();
 	const code = await zabbixGetCommand(args, {stdout: stdout.stream, stderr: stderr.stream, env: {SECMON_HOME: home, ...env}});
+	checkJsonOutput(['zabbix-get', ...args], stdout.text());
 	return {stdout: stdout.text(), stderr: stderr.text(), code};
 }
 

@@ -209,7 +209,7 @@ describe('--json refusals: a one-line message, the facts as fields, the banner o
 					host: tls.host,
 					port: tls.port,
 				});
-				expect(error.pinFile).toMatch(/known_collectors/v);
+				expect(error['pinFile']).toMatch(/known_collectors/v);
 				expect(error.fix![0]).toBe(`secmon certs remove ${tls.address}`);
 				expect(error.fix![1]).toContain(`--fingerprint ${sha256Of(tls.rotatedCert).replaceAll(':', '').toLowerCase()}`);
 				expect(JSON.stringify(error)).not.toContain('@@@');

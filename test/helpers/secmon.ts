@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import {fileURLToPath} from 'node:url';
+import {checkJsonOutput} from './json-lines.js';
 
 /** The built CLI (npm test builds dist/ before vitest runs). */
 export const cliPath = fileURLToPath(new URL('../../dist/cli.cjs', import.meta.url));
@@ -13,6 +14,8 @@ export type SecmonResult = {stdout: string; stderr: string; code: number | null;
 /**
  * Runs the real secmon binary as a user would, with a clean environment: no
  * PCP_SECURE_SOCKETS / SECMON_* leaking in from the caller, SECMON_HOME set by the test.
+ * With --json, every line it prints must match its schema in docs/schema/ (json-lines.ts), or
+ * the run rejects.
  */
 export async function runSecmon(args: string[], options: {env?: Record<string, string>; input?: string; timeoutMs?: number} = {}): Promise<SecmonResult> {
 	const env: Record<string, string> = {};
@@ -40,6 +43,13 @@ export async function runSecmon(args: string[], options: {env?: Record<string, s
 		child.on('error', reject);
 		child.on('close', (code, signal) => {
 			clearTimeout(timer);
+			try {
+				checkJsonOutput(args, stdout);
+			} catch (error) {
+				reject(error instanceof Error ? error : new Error(String(error)));
+				return;
+			}
+
 			resolve({
 				stdout, stderr, code, signal,
 			});

@@ -16,6 +16,7 @@ import {TrustStore} from '../../../source/security/store.js';
 import {testPki} from '../../helpers/certs.js';
 import {startPmcd, type PmcdPeer} from '../../helpers/pmcd.js';
 import {runSecmon, type SecmonResult} from '../../helpers/secmon.js';
+import {checkJsonOutput} from '../../helpers/json-lines.js';
 
 /** How the one --json sample says its collector was trusted. */
 function trustOf(stdout: string): string {
@@ -46,6 +47,7 @@ async function certs(home: string, argv: string[], options: {tty?: boolean; env?
 	const stdout = sink(options.tty);
 	const stderr = sink();
 	const code = await certsCommand(argv, {stdout: stdout.stream, stderr: stderr.stream, env: {SECMON_HOME: home, ...options.env}});
+	checkJsonOutput(['certs', ...argv], stdout.text());
 	return {code, stdout: stdout.text(), stderr: stderr.text()};
 }
 
