@@ -65,12 +65,15 @@ describe('secmon --host icinga://', () => {
 		const all = lines(result.stdout);
 		const status = all.find(line => line['metric'] === 'host:web-01.status');
 		const disk = all.find(line => line['metric'] === 'service:secmon-local!disk-root./');
-		const error = all.find(line => line['type'] === 'error');
+		const unknown = all.find(line => line['metric'] === 'host:nosuch');
 		expect(status).toMatchObject({
 			type: 'sample', metric: 'host:web-01.status', value: 'DOWN', host: '127.0.0.1', port: icinga.port, tls: {trust: 'ca', version: 'TLSv1.3'},
 		});
 		expect(disk).toMatchObject({metric: 'service:secmon-local!disk-root./', units: 'byte', dataType: 'double'});
-		expect(error).toMatchObject({type: 'error', message: expect.stringContaining('host:nosuch') as string});
+		// A name Icinga does not know is a per-metric error in the sample, not a top-level error line.
+		expect(all.every(line => line['type'] === 'sample')).toBe(true);
+		expect(unknown).toMatchObject({type: 'sample', error: {code: -12_357, message: 'Unknown metric name'}});
+		expect(result.stderr).toContain('host:nosuch: Unknown metric name');
 	});
 
 	test('-t/-s: live text samples', async () => {
