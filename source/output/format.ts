@@ -6,6 +6,7 @@
  */
 import type {Writable} from 'node:stream';
 import type {MetricDesc, Sample} from '../metrics/model.js';
+import type {AgentFacts} from '../metrics/source.js';
 import type {TlsFacts} from '../security/types.js';
 import type {Show} from '../plan.js';
 import type {At} from './report.js';
@@ -25,6 +26,8 @@ export type Origin = {
 	readonly port: number;
 	/** TLS facts, or undefined for a plain connection. */
 	readonly tls: TlsFacts | undefined;
+	/** How the collector answered its last request (Zabbix), read at each sample. */
+	readonly answeredWith?: AgentFacts | undefined;
 };
 
 export type Sink = {

@@ -35,9 +35,12 @@ export function jsonSink(io: SinkIo, options: SinkOptions): Sink {
 	return {
 		format: 'json',
 		collector(origin) {
-			const source = {host: origin.host, port: origin.port, tls: origin.tls ?? null};
 			let previous: Sample | undefined;
 			return (sample, descs) => {
+				// The agent's answer form may change during a run (-P auto's fallback): read it per sample.
+				const source = {
+					host: origin.host, port: origin.port, tls: origin.tls ?? null, agent: origin.answeredWith,
+				};
 				// One write per line: a stop never leaves half an object (process-exit.ts).
 				for (const {name, result} of sample.metrics) {
 					const desc = descs.get(name);

@@ -3,7 +3,8 @@
  *
  * {"type":"sample","metric":…,"host":…,"port":…,"timestamp":"…Z","dataType":…,"semantics":…,"units":…,
  *  ["rateUnits":…,] then one of "value"[,"rate"] | "instances":[{"id","name","value"[,"rate"]}]
- *  | "error":{"code","message"} | "novalues":true, and "tls":{"version","cipher","trust","sha256"} or null}
+ *  | "error":{"code","message"} | "novalues":true, ["agent":{"protocol","version","variant"},] and
+ *  "tls":{"version","cipher","trust","sha256"} or null}
  * The schema of every line is docs/schema/sample.json (and error.json for failures).
  *
  * Counters while sampling (the live job) carry their rate beside the raw value, computed as pmval
@@ -26,6 +27,7 @@ import {errorJson} from '../errors.js';
 import type {
 	InstanceValue, MetricDesc, MetricValues, Sample, Units, Value,
 } from '../metrics/model.js';
+import type {AgentFacts} from '../metrics/source.js';
 import type {TlsFacts} from '../security/types.js';
 import {safeJson} from '../safe-text.js';
 import {pmUnitsStr} from '../protocols/pcp/model.js';
@@ -40,6 +42,8 @@ export type JsonSource = {
 	port: number;
 	/** The session's TLS facts, or null/undefined for a plain connection. */
 	tls?: TlsFacts | null;
+	/** How the collector answered (Zabbix: protocol, version, variant); no "agent" key when absent. */
+	agent?: AgentFacts | undefined;
 };
 
 const maxSafe = BigInt(Number.MAX_SAFE_INTEGER);
@@ -185,6 +189,7 @@ export function metricJson(input: {
 		units: desc?.unitsText ?? null,
 		...(rates ? {rateUnits: rates.units} : {}),
 		...resultFields(input.result, desc, rates),
+		...(source.agent ? {agent: source.agent} : {}),
 		tls: tlsJson(source.tls),
 	};
 }

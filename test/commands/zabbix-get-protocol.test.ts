@@ -20,6 +20,7 @@ import {
 	runZabbixGet, startAgent, zabbixPeersInstalled, zabbixPort, type Agent,
 } from '../helpers/zabbix.js';
 import {checkJsonOutput} from '../helpers/json-lines.js';
+import {runSecmon} from '../helpers/secmon.js';
 
 type Run = {stdout: string; stderr: string; code: number};
 
@@ -194,6 +195,16 @@ describe.runIf(zabbixPeersInstalled())('-P against the real zabbix_agentd 6.0', 
 		]);
 	});
 
+	it('the main command\'s zabbix:// --json samples say the agent answered in plain text (no version)', async () => {
+		const ours = await runSecmon(['--host', `zabbix://${agent.host}:${agent.port}`, '--secure', 'off', '--json', '-t', '1', '-s', '2', 'agent.ping'], {env: {SECMON_HOME: home}});
+		expect(ours.code, ours.stderr).toBe(0);
+		expect(jsonLines(ours.stdout)).toMatchObject([
+			{metric: 'agent.ping', value: 1, agent: {protocol: 'plaintext'}},
+			{metric: 'agent.ping', value: 1, agent: {protocol: 'plaintext'}},
+		]);
+		expect(ours.stdout).not.toContain('version');
+	});
+
 	it('--tls-cipher13 is accepted and applied (psk agent; Debian\'s agentd speaks TLS 1.2, so its value is unchanged)', async () => {
 		const pskAgent = await startAgent('psk');
 		try {
@@ -244,6 +255,23 @@ describe('a fake Zabbix 7 agent', () => {
 				{
 					key: 'multi', value: 'line 1\nline 2\n', protocol: 'json', version: '7.0.13', variant: 1,
 				},
+			]);
+		} finally {
+			agent.close();
+		}
+	});
+
+	it('the main command\'s zabbix:// --json samples carry the agent\'s protocol, version and variant', async () => {
+		const agent = await fakeAgent7(request => v7({value: request.key === 'agent.ping' ? '1' : '7.0.13'}));
+		try {
+			const ours = await runSecmon(['--host', `zabbix://127.0.0.1:${agent.port}`, '--secure', 'off', '--json', '-t', '1', '-s', '2', 'agent.ping', 'agent.version'], {env: {SECMON_HOME: home}});
+			expect(ours.code, ours.stderr).toBe(0);
+			const agentFacts = {protocol: 'json', version: '7.0.13', variant: 1};
+			expect(jsonLines(ours.stdout)).toMatchObject([
+				{metric: 'agent.ping', value: 1, agent: agentFacts},
+				{metric: 'agent.version', value: '7.0.13', agent: agentFacts},
+				{metric: 'agent.ping', value: 1, agent: agentFacts},
+				{metric: 'agent.version', value: '7.0.13', agent: agentFacts},
 			]);
 		} finally {
 			agent.close();

@@ -118,6 +118,10 @@ export class DerivedSource implements MetricSource {
 		return this.#inner.tls;
 	}
 
+	get answeredWith() {
+		return this.#inner.answeredWith;
+	}
+
 	/**
 	 * The collector's own metrics first (a real name wins over a derived one, as in libpcp);
 	 * a name it does not know that names or prefixes derived metrics becomes those.

@@ -8,6 +8,7 @@
  */
 import {SecmonError} from '../../errors.js';
 import type {MetricDesc, Sample} from '../../metrics/model.js';
+import type {AgentFacts} from '../../metrics/source.js';
 import {
 	defaultConcurrency, where, type ZabbixEndpoint, type ZabbixReply, type ZabbixTlsFacts,
 } from './endpoint.js';
@@ -61,6 +62,8 @@ export class ZabbixAgent {
 	readonly concurrency: number;
 	/** TLS facts of the last successful connection. */
 	lastTls?: ZabbixTlsFacts;
+	/** How the agent answered the last request: JSON (with its version and variant) or plain text. */
+	lastAnswer?: AgentFacts;
 	private state?: AgentState;
 	private healthy = false;
 	private failures = 0;
@@ -184,6 +187,12 @@ export class ZabbixAgent {
 				if (reply.tls) {
 					this.lastTls = reply.tls;
 				}
+
+				this.lastAnswer = {
+					protocol: reply.protocol,
+					...(reply.json ? {version: reply.json.version} : {}),
+					...(reply.json?.variant === undefined ? {} : {variant: reply.json.variant}),
+				};
 
 				settle(index, {key, ok: true, reply});
 			} catch (error) {

@@ -2,7 +2,7 @@
  * A Zabbix agent as the common MetricSource (metrics/source.ts): item keys are the metric names.
  */
 import type {MetricDesc, Sample} from '../../metrics/model.js';
-import type {MetricSource} from '../../metrics/source.js';
+import type {AgentFacts, MetricSource} from '../../metrics/source.js';
 import type {TlsFacts} from '../../security/types.js';
 import {isZabbixError} from './errors.js';
 import type {ZabbixAgent} from './pool.js';
@@ -48,6 +48,11 @@ export class ZabbixSource implements MetricSource {
 			subject: facts.subject ?? '',
 			validTo: new Date(Number.NaN),
 		};
+	}
+
+	/** How the agent answered the last request (--json's "agent"). */
+	get answeredWith(): AgentFacts | undefined {
+		return this.agent.lastAnswer;
 	}
 
 	async describe(names: string[]): Promise<{descs: MetricDesc[]; errors: Array<{name: string; message: string}>}> {
