@@ -6,6 +6,7 @@
 import process from 'node:process';
 import {type Io, type SessionHooks} from '../io.js';
 import {openPcp} from '../protocols/pcp/open.js';
+import {PM_ERR} from '../protocols/pcp/constants.js';
 import {exitCodes, SecmonError} from '../errors.js';
 import type {Plan} from '../plan.js';
 import type {Ask} from '../security/types.js';
@@ -120,12 +121,18 @@ async function runGeneric(target: HostSpec, plan: Plan, io: Io, hooks: SessionHo
 			status = exitCodes.failure;
 		}
 
+		// --json: the unknown names are per-metric errors in the sample too (docs/schema/sample.json).
+		const unknown = sink.format === 'json' ? errors.map(({name, message}) => ({name, result: {status: 'error' as const, code: PM_ERR.NAME, message}})) : [];
 		if (descs.length === 0) {
+			if (unknown.length > 0) {
+				sink.collector(source)({target: source.target, timestamp: new Date(), metrics: unknown}, new Map());
+			}
+
 			return status;
 		}
 
 		const sample = await source.fetch();
-		sink.collector(source)(sample, new Map(descs.map(d => [d.name, d])));
+		sink.collector(source)({...sample, metrics: [...sample.metrics, ...unknown]}, new Map(descs.map(d => [d.name, d])));
 		return status;
 	} catch (error) {
 		return sink.error(error, target);

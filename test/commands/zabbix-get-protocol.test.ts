@@ -203,6 +203,15 @@ describe.runIf(zabbixPeersInstalled())('-P against the real zabbix_agentd 6.0', 
 			{metric: 'agent.ping', value: 1, agent: {protocol: 'plaintext'}},
 		]);
 		expect(ours.stdout).not.toContain('version');
+		// An unknown key among good ones, in one shot (-f) and sampling: a per-metric error in the sample.
+		for (const mode of [['-f'], ['-t', '1', '-s', '1']]) {
+			const unknown = await runSecmon(['--host', `zabbix://${agent.host}:${agent.port}`, '--secure', 'off', '--json', ...mode, 'agent.ping', 'no.such.key'], {env: {SECMON_HOME: home}});
+			expect(unknown.code).toBe(1);
+			expect(jsonLines(unknown.stdout)).toMatchObject([
+				{type: 'sample', metric: 'agent.ping', value: 1},
+				{type: 'sample', metric: 'no.such.key', error: {code: -12_357, message: 'ZBX_NOTSUPPORTED: Unsupported item key.'}},
+			]);
+		}
 	});
 
 	it('--tls-cipher13 is accepted and applied (psk agent; Debian\'s agentd speaks TLS 1.2, so its value is unchanged)', async () => {
