@@ -59,7 +59,8 @@ export function checkJsonLines(stdout: string, schema: string): unknown[] {
 
 /** For a run of `secmon ARGS`: checks stdout when ARGS ask for --json (else does nothing). */
 export function checkJsonOutput(args: readonly string[], stdout: string): void {
-	if (args.includes('--json')) {
+	// --query prints Livestatus's own answer (its OutputFormat), not secmon's lines.
+	if (args.includes('--json') && !args.includes('--query')) {
 		checkJsonLines(stdout, schemaFor(args));
 	}
 }
