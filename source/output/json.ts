@@ -13,7 +13,7 @@ import type {Sink, SinkIo, SinkOptions} from './format.js';
 import {reportError} from './report.js';
 
 /**
- * A counter's rates between two samples as pmval computes them (pmval.c printrates): the change
+ * A counter's rates between two samples as pmval computes them (docs/pcp.md#pmval-output): the change
  * of the value over the change of the collector's timestamps, for a time counter in its own time
  * unit (time utilization). Null where there is none (render/ndjson.ts).
  */

@@ -8,7 +8,7 @@
  * The schema of every line is docs/schema/sample.json (and error.json for failures).
  *
  * Counters while sampling (the live job) carry their rate beside the raw value, computed as pmval
- * computes it (pmval.c printrates: the value's change over the change of the collector's
+ * computes it (docs/pcp.md#pmval-output "Rates"; pmval.c printrates: the value's change over the change of the collector's
  * timestamps, a time counter divided by the interval in its own time unit, i.e. time
  * utilization); `rate` is null where there is none: the first sample, an instance missing from
  * the previous sample, a counter that went backwards (wrap or restart) or a non-numeric value.
