@@ -50,11 +50,12 @@ afterAll(async () => {
 
 describe('--json -t: counters carry the raw value and the rate per second', () => {
 	it('equals pmval\'s rate and units on the same pmcd; the first sample\'s rate is null', async () => {
-		const [ours, constRate, millis, cpu] = await Promise.all([
-			runSecmon(['-h', peer.address, '--json', '-t', '1', '-s', '4', 'sample.const_rate.value', 'sample.milliseconds', 'kernel.percpu.cpu.user', 'kernel.all.load'], {env: env()}),
+		const [ours, constRate, millis, cpu, ncpu] = await Promise.all([
+			runSecmon(['-h', peer.address, '--json', '-t', '1', '-s', '4', 'sample.const_rate.value', 'sample.milliseconds', 'kernel.percpu.cpu.user', 'kernel.all.cpu.user', 'kernel.all.load'], {env: env()}),
 			pmval('sample.const_rate.value', 3),
 			pmval('sample.milliseconds', 3),
-			runPmval(['-h', peer.address, '-t', '1', '-s', '2', 'kernel.percpu.cpu.user'], {PCP_SECURE_SOCKETS: '0'}),
+			pmval('kernel.all.cpu.user', 3),
+			runSecmon(['-h', peer.address, '--json', '-f', 'hinv.ncpu'], {env: env()}),
 		]);
 		expect(ours.stderr).toBe('');
 		expect(ours.code).toBe(0);
@@ -66,7 +67,17 @@ describe('--json -t: counters carry the raw value and the rate per second', () =
 		expect(series('sample.const_rate.value').map(line => `${line.units} (converting to ${line.rateUnits})`)).toEqual(Array.from({length: 4}, () => constRate.units));
 		expect(millis.units).toBe('millisec (converting to time utilization)');
 		expect(series('sample.milliseconds')[0]).toMatchObject({units: 'millisec', rateUnits: 'time utilization'});
-		expect(cpu.stdout).toContain('units:     millisec (converting to time utilization)');
+		// Pmval -t 1 -s 3 kernel.all.cpu.user: time utilization of all CPUs, 0 to hinv.ncpu.
+		const cpus = Number((JSON.parse(ncpu.stdout) as Line).value);
+		expect(cpu.units).toBe('millisec (converting to time utilization)');
+		const allCpu = series('kernel.all.cpu.user');
+		expect(allCpu.map(line => `${line.units} (converting to ${line.rateUnits})`)).toEqual(Array.from({length: 4}, () => cpu.units));
+		expect(cpu.values).toHaveLength(3);
+		expect(allCpu[0]!.rate).toBeNull();
+		for (const rate of [...cpu.values, ...allCpu.slice(1).map(line => line.rate!)]) {
+			expect(rate).toBeGreaterThanOrEqual(0);
+			expect(rate).toBeLessThanOrEqual(cpus * 1.1);
+		}
 
 		// Pmval prints a rate per interval (three for -s 3); secmon's first sample has rate null.
 		for (const [metric, theirs] of [['sample.const_rate.value', constRate.values], ['sample.milliseconds', millis.values]] as const) {
@@ -83,14 +94,14 @@ describe('--json -t: counters carry the raw value and the rate per second', () =
 
 		// The raw values stay raw, and each rate is pmval's arithmetic on them: the change over the
 		// change of the collector's timestamps, a millisecond counter divided by 1000 ms per second.
-		const cpus = series('kernel.percpu.cpu.user');
-		expect(cpus[0]!.instances!.every(instance => instance.rate === null)).toBe(true);
-		for (const [index, line] of cpus.entries()) {
+		const perCpu = series('kernel.percpu.cpu.user');
+		expect(perCpu[0]!.instances!.every(instance => instance.rate === null)).toBe(true);
+		for (const [index, line] of perCpu.entries()) {
 			if (index === 0) {
 				continue;
 			}
 
-			const before = cpus[index - 1]!;
+			const before = perCpu[index - 1]!;
 			const seconds = (Date.parse(line.timestamp) - Date.parse(before.timestamp)) / 1000;
 			for (const instance of line.instances!) {
 				const then = before.instances!.find(other => other.id === instance.id)!;
