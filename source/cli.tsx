@@ -49,6 +49,11 @@ async function main(argv: string[], io: Io): Promise<number> {
 	const jsonRequested = argv.includes('--json');
 	try {
 		const {input, flags} = await parseMainArgv(argv);
+		if (flags.hostsFile !== undefined) {
+			const {readHostsFile} = await import('./argv/hosts-file.js');
+			flags.host = [...flags.host, ...await readHostsFile(flags.hostsFile, process.stdin)];
+		}
+
 		const plan = makePlan(input, flags, {
 			env: io.env,
 			stdinIsTty: isatty(0),

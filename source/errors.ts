@@ -15,6 +15,24 @@ export const exitCodes = {
 
 export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];
 
+/**
+ * The worse of two exit codes, for a run over several collectors (readme "Exit codes"): the one
+ * that asks most of the user. A changed certificate (4, possible interception) ranks first, then
+ * TLS required or stripped (5), an untrusted certificate (3), usage (2), a failure (1), ok (0).
+ * Codes outside the table (signals) rank above all of them.
+ */
+export function worseExitCode(a: number, b: number): number {
+	return exitRank(b) > exitRank(a) ? b : a;
+}
+
+const exitRanks: Readonly<Record<number, number>> = {
+	0: 0, 1: 1, 2: 2, 3: 3, 5: 4, 4: 5,
+};
+
+function exitRank(code: number): number {
+	return exitRanks[code] ?? 6;
+}
+
 /** Stable machine-readable codes, used in `--json` error objects. */
 export type ErrorCode
 	= | 'USAGE'

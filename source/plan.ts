@@ -10,6 +10,13 @@ import type {SecureMode, SecureModeSource} from './security/types.js';
 import type {Flags} from './argv/main-flags.js';
 import type {Format} from './output/format.js';
 
+/**
+ * --parallel's default: sessions in flight at once. Enough to hide the round trips of a fleet
+ * (a TLS session costs a few round trips and ~1 ms of CPU here), few enough to stay far below
+ * a collector's or a proxy's client table (pmcd and `secmon serve` allow 64 per address).
+ */
+export const defaultParallel = 32;
+
 /** What pminfo would show for each metric. */
 export type Show = {
 	fetch: boolean; // -f
@@ -75,6 +82,8 @@ export type Plan = {
 	derived: string[];
 	/** The environment the derived configuration is looked up in (PCP_DERIVED_CONFIG, PCP_VAR_DIR). */
 	env: NodeJS.ProcessEnv;
+	/** --parallel: collectors with a session being opened or asked at once (commands/fanout.ts). */
+	parallel: number;
 };
 
 export type Environment = {
@@ -113,6 +122,11 @@ export function makePlan(metrics: string[], flags: Flags, environment: Environme
 	if (flags.samples !== undefined && (!Number.isInteger(flags.samples) || flags.samples < 0)) {
 		// Meow turns `-s many` into NaN (docs/node.md#meow): say what was expected, not "NaN".
 		throw new SecmonError('USAGE', '-s/--samples needs a whole number of samples', 'For example -s 5 (0 = until you quit); see: secmon --help');
+	}
+
+	const parallel = flags.parallel === undefined ? defaultParallel : Number(flags.parallel);
+	if (!/^\d+$/v.test(flags.parallel ?? '1') || !Number.isSafeInteger(parallel) || parallel < 1) {
+		throw new SecmonError('USAGE', `--parallel ${flags.parallel ?? ''}: expected a whole number of collectors, 1 or more`, `For example --parallel 8 (default ${defaultParallel}); see: secmon --help`);
 	}
 
 	const timeoutMs = flags.timeout === undefined ? undefined : requireDurationMs(flags.timeout, '--timeout');
@@ -198,5 +212,6 @@ export function makePlan(metrics: string[], flags: Flags, environment: Environme
 		notices: [...notices],
 		derived: flags.derived,
 		env: environment.env,
+		parallel,
 	};
 }

@@ -33,6 +33,9 @@ export const mainFlags = {
 	query: {type: 'string'},
 	acceptNew: {type: 'boolean'},
 	timeout: {type: 'string'},
+	// Several collectors (issue 18): sessions in flight, and host specs from a file or stdin (-).
+	parallel: {type: 'string'},
+	hostsFile: {type: 'string'},
 } as const satisfies Record<string, SimpleFlag>;
 
 /** The parsed main flags (main.ts parseMainArgv), typed from the table above. */

@@ -54,6 +54,9 @@ Security (secure by default: TLS whenever the collector offers it, every certifi
                      through a tunnel; Icinga node and Checkmk site names)
   --query 'GET …'    Livestatus: send this query and print the answer (scripts)
   --timeout T        connect and request timeout (default 5 sec / 10 sec)
+  --hosts-file FILE  more --host specs, one a line (# comments, blank lines); - reads stdin
+  --parallel N       collectors asked at once (default 32); text output keeps --host order,
+                     --json lines come as each collector answers; the exit code is the worst
   --ca-file, --fingerprint, --accept-new, --cert, --key and --servername imply TLS:
   a collector that offers none is refused (exit 5).
   Trusted collectors are saved in ~/.pki/secmon (SECMON_HOME moves it).

@@ -8,8 +8,21 @@ import {mainFlags, type Flags} from './main-flags.js';
 import {normalizeArgv} from './normalize.js';
 import {parseSimpleArgv} from './simple-argv.js';
 
+/**
+ * `--hosts-file -` (standard input): yargs-parser takes a lone `-` after a string flag as no value
+ * (docs/node.md#meow), so it is handed over as `--hosts-file=-`, which it keeps.
+ */
+function stdinHostsFile(argv: string[]): string[] {
+	const at = argv.indexOf('--hosts-file');
+	if (at === -1 || argv[at + 1] !== '-' || argv.slice(0, at).includes('--')) {
+		return argv;
+	}
+
+	return [...argv.slice(0, at), '--hosts-file=-', ...argv.slice(at + 2)];
+}
+
 export async function parseMainArgv(argv: string[]): Promise<{input: string[]; flags: Flags}> {
-	const normalized = normalizeArgv(argv);
+	const normalized = normalizeArgv(stdinHostsFile(argv));
 	const cli = parseSimpleArgv(normalized, mainFlags) ?? (await import('./main-meow.js')).parseMain(normalized);
 	if ((argv.includes('-s') || argv.includes('--samples')) // Meow turns an unparsable number into null silently (docs/node.md#meow).
 		&& (cli.flags['samples'] === null || cli.flags['samples'] === undefined)) {

@@ -7,7 +7,7 @@ import process from 'node:process';
 import {type Io, type SessionHooks} from '../io.js';
 import {openPcp} from '../protocols/pcp/open.js';
 import {PM_ERR} from '../protocols/pcp/constants.js';
-import {exitCodes, SecmonError} from '../errors.js';
+import {exitCodes, SecmonError, worseExitCode} from '../errors.js';
 import type {Plan} from '../plan.js';
 import type {Ask} from '../security/types.js';
 import type {HostSpec} from '../target.js';
@@ -24,33 +24,28 @@ const inkAsk: Ask = async question => {
 	return askWithInk(question);
 };
 
-function hooksFor(io: Io, sink: Sink): SessionHooks {
+function hooksFor(io: Io, sink: Sink, ask: Ask = inkAsk): SessionHooks {
 	return {
-		ask: inkAsk, warn: sink.notice, env: io.env, argv: process.argv.slice(2),
+		ask, warn: sink.notice, env: io.env, argv: process.argv.slice(2),
 	};
 }
 
-function worst(a: number, b: number): number {
-	return Math.max(a, b);
-}
-
+/**
+ * pminfo's job on every collector. Several are asked at once (--parallel, live/fanout.ts):
+ * pminfo's and the text output stay in --host order, one collector after the other, JSON lines
+ * come as each collector answers; one collector's failure never stops the others, and the run
+ * exits with the worst code (errors.ts worseExitCode).
+ */
 async function runPminfo(plan: Plan, io: Io, sink: Sink): Promise<number> {
-	const hooks = hooksFor(io, sink);
-	let status: number = exitCodes.ok;
 	const {targets} = plan;
 	const [{derivedSetup}, {DerivedPcpClient}] = await Promise.all([
 		import('../metrics/derived/load.js'),
 		import('../metrics/derived/pcp-client.js'),
 	]);
 	const derived = derivedSetup(plan, terminalSafe(io.stderr));
-	for (const target of targets) {
-		if (targets.length > 1) {
-			sink.heading(target.display);
-		}
-
+	const one = async (target: HostSpec, io: Io, sink: Sink, hooks: SessionHooks): Promise<number> => {
 		if (target.protocol !== 'pcp' && target.protocol !== 'pmproxy') {
-			status = worst(status, await runGeneric(target, plan, io, hooks, sink));
-			continue;
+			return runGeneric(target, plan, io, hooks, sink);
 		}
 
 		let session;
@@ -66,8 +61,7 @@ async function runPminfo(plan: Plan, io: Io, sink: Sink): Promise<number> {
 				}))
 				: await import('./pmproxy-pmns.js').then(async ({openPmproxyPmns}) => openPmproxyPmns(target, plan, hooks));
 		} catch (error) {
-			status = worst(status, sink.error(error, target));
-			continue;
+			return sink.error(error, target);
 		}
 
 		try {
@@ -78,7 +72,7 @@ async function runPminfo(plan: Plan, io: Io, sink: Sink): Promise<number> {
 				: sink.collector({
 					target: target.display, host: target.host, port: target.port, tls: session.tls,
 				});
-			const code = await pminfoOn(client, plan.metrics, plan.show, {
+			return await pminfoOn(client, plan.metrics, plan.show, {
 				// pminfo's output: the collector's exact bytes for scripts, inert on a terminal.
 				stdout: terminalSafe(io.stdout),
 				stderr: terminalSafe(io.stderr),
@@ -90,14 +84,34 @@ async function runPminfo(plan: Plan, io: Io, sink: Sink): Promise<number> {
 						},
 					}),
 			});
-			status = worst(status, code);
 		} catch (error) {
-			status = worst(status, sink.error(error, target));
+			return sink.error(error, target);
 		} finally {
 			session.close();
 		}
+	};
+
+	if (targets.length === 1) {
+		return one(targets[0]!, io, sink, hooksFor(io, sink));
 	}
 
+	const {forEachBounded, OrderedOutput, oneAtATime} = await import('../live/fanout.js');
+	const ask = oneAtATime(inkAsk);
+	const ordered = sink.format === 'json' ? undefined : new OrderedOutput(io, targets.length);
+	let status: number = exitCodes.ok;
+	await forEachBounded(targets, plan.parallel, async (target, index) => {
+		const hostIo = ordered ? {...io, ...ordered.io(index)} : io;
+		const hostSink = ordered ? await openSink(plan.format, hostIo, plan) : sink;
+		try {
+			hostSink.heading(target.display);
+			const code = await one(target, hostIo, hostSink, hooksFor(hostIo, hostSink, ask));
+			status = worseExitCode(status, code);
+		} catch (error) {
+			status = worseExitCode(status, hostSink.error(error, target));
+		} finally {
+			ordered?.finish(index);
+		}
+	});
 	return status;
 }
 

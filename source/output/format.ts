@@ -30,13 +30,21 @@ export type Origin = {
 	readonly answeredWith?: AgentFacts | undefined;
 };
 
+/** Live sampling: `late` when the answer came after the next round had begun (live/stream.ts). */
+export type SampleMeta = {late?: boolean};
+
 export type Sink = {
 	readonly format: Format;
 	/**
 	 * The stream of samples from one collector: each call writes one sample (descriptors by
 	 * name). One per collector, because a format may keep state between samples (text: rates).
 	 */
-	collector(origin: Origin): (sample: Sample, descs: ReadonlyMap<string, MetricDesc>) => void;
+	collector(origin: Origin): (sample: Sample, descs: ReadonlyMap<string, MetricDesc>, meta?: SampleMeta) => void;
+	/**
+	 * Live sampling: `origin` missed the round scheduled at `scheduled` (still answering the one
+	 * before; live/stream.ts). Formats without a way to say it leave it out.
+	 */
+	missed?(origin: Origin, scheduled: Date): void;
 	/** Before a collector's one-shot output when several collectors are asked (pminfo: `== host ==`). */
 	heading(display: string): void;
 	/** Reports a failure (of the collector `at`, when given) and returns its exit code. */

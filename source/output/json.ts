@@ -6,11 +6,16 @@
  */
 import type {MetricDesc, MetricValues, Sample} from '../metrics/model.js';
 import {rateOf} from '../metrics/rate.js';
-import {metricLine, rateUnitsText, type JsonRates} from '../render/ndjson.js';
+import {metricLine, missedLine, rateUnitsText, type JsonRates} from '../render/ndjson.js';
 import {timeScale} from '../render/pmval-format.js';
 import {stderrWarn} from '../safe-text.js';
-import type {Sink, SinkIo, SinkOptions} from './format.js';
+import type {Origin, Sink, SinkIo, SinkOptions} from './format.js';
 import {reportError} from './report.js';
+
+/** Said for a missed round (live/stream.ts), in the JSON line and on stderr in text. */
+export function missedMessage(origin: Origin, scheduled: Date): string {
+	return `${origin.target}: no sample for the round at ${scheduled.toISOString()}: still answering the previous request`;
+}
 
 /**
  * A counter's rates between two samples as pmval computes them (docs/pcp.md#pmval-output): the change
@@ -36,7 +41,7 @@ export function jsonSink(io: SinkIo, options: SinkOptions): Sink {
 		format: 'json',
 		collector(origin) {
 			let previous: Sample | undefined;
-			return (sample, descs) => {
+			return (sample, descs, meta) => {
 				// The agent's answer form may change during a run (-P auto's fallback): read it per sample.
 				const source = {
 					host: origin.host, port: origin.port, tls: origin.tls ?? null, agent: origin.answeredWith,
@@ -46,12 +51,15 @@ export function jsonSink(io: SinkIo, options: SinkOptions): Sink {
 					const desc = descs.get(name);
 					const rates = sampling && desc?.semantics === 'counter' ? counterRates(previous, sample, name, result, desc) : undefined;
 					io.stdout.write(metricLine({
-						metric: name, timestamp: sample.timestamp, desc, result, source, rates,
+						metric: name, timestamp: sample.timestamp, desc, result, source, rates, late: meta?.late,
 					}) + '\n');
 				}
 
 				previous = sample;
 			};
+		},
+		missed(origin, scheduled) {
+			io.stdout.write(missedLine(origin, scheduled, missedMessage(origin, scheduled)) + '\n');
 		},
 		heading() {
 			// Every line names its collector.

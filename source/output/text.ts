@@ -10,6 +10,7 @@ import type {Sink, SinkIo, SinkOptions} from './format.js';
 import {reportError} from './report.js';
 
 export function textSink(io: SinkIo, options: SinkOptions): Sink {
+	const warn = stderrWarn(io.stderr);
 	return {
 		format: 'text',
 		collector(origin) {
@@ -22,10 +23,13 @@ export function textSink(io: SinkIo, options: SinkOptions): Sink {
 				previous = sample;
 			};
 		},
+		missed(origin, scheduled) {
+			warn(`secmon: ${origin.target}: no sample for the round at ${scheduled.toISOString()}: still answering the previous request`);
+		},
 		heading() {
 			// Every block names its collector.
 		},
 		error: (error, at) => reportError(io, error, {json: false, at}),
-		notice: stderrWarn(io.stderr),
+		notice: warn,
 	};
 }

@@ -176,6 +176,8 @@ export function metricJson(input: {
 	source: JsonSource;
 	/** A counter's rates while sampling (see the module comment); absent otherwise. */
 	rates?: JsonRates | undefined;
+	/** Live sampling: the answer came after the next round had begun (live/stream.ts). */
+	late?: boolean | undefined;
 }): Record<string, unknown> {
 	const {desc, source, rates} = input;
 	return {
@@ -191,6 +193,7 @@ export function metricJson(input: {
 		...resultFields(input.result, desc, rates),
 		...(source.agent ? {agent: source.agent} : {}),
 		tls: tlsJson(source.tls),
+		...(input.late ? {late: true} : {}),
 	};
 }
 
@@ -222,4 +225,14 @@ export function sampleToJson(
  */
 export function errorLine(error: unknown, at?: {host: string; port: number}): string {
 	return safeJson(at ? {...errorJson(error), host: at.host, port: at.port} : errorJson(error));
+}
+
+/**
+ * Live sampling: the collector had no sample for the round scheduled at `scheduled`, because it
+ * was still answering the previous one (live/stream.ts); the other collectors' rounds go on.
+ */
+export function missedLine(at: {host: string; port: number}, scheduled: Date, message: string): string {
+	return safeJson({
+		type: 'missed', host: at.host, port: at.port, timestamp: scheduled.toISOString(), message,
+	});
 }
