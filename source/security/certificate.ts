@@ -80,11 +80,20 @@ export function describeCertificate(cert: X509Certificate | Buffer | string): Ce
 		);
 	}
 
+	// The same certificate again (a fleet's collectors often share one, and every reconnect
+	// presents it anew): the facts already read are reused (issue 18). SHA-256 names the DER
+	// exactly, so the facts are those of this certificate.
+	const sha256 = x509.fingerprint256;
+	const known = described.get(sha256);
+	if (known) {
+		return known;
+	}
+
 	// Each fact is read from the certificate when first used, then kept: every connection
 	// describes its whole chain, but a --json fetch under a CA reads four facts of the leaf
 	// and none of the issuer (~1 ms of the start-up path, core issue part 7).
 	const facts: {[K in keyof CertificateInfo]: () => CertificateInfo[K]} = {
-		sha256: () => x509.fingerprint256,
+		sha256: () => sha256,
 		sha1: () => x509.fingerprint,
 		// Peer text: made inert for a terminal here, once, for every display (prompt, refusals, certs, verify).
 		subject: () => safeText(oneLineName(x509.subject)),
@@ -118,8 +127,17 @@ export function describeCertificate(cert: X509Certificate | Buffer | string): Ce
 		});
 	}
 
+	if (described.size >= maxDescribed) {
+		described.clear();
+	}
+
+	described.set(sha256, info as CertificateInfo);
 	return info as CertificateInfo;
 }
+
+/** Facts per certificate (by SHA-256) for this run; a few KiB each. */
+const described = new Map<string, CertificateInfo>();
+const maxDescribed = 4096;
 
 /** Colon-separated uppercase hex, as openssl and Node print fingerprints. */
 export function colonHex(hex: string): string {

@@ -403,9 +403,26 @@ function parses(pem: string): boolean {
 
 export type PinProblem = {file: string; error: SecmonError};
 
+const shared = new Map<string, TrustStore>();
+/** A pin file is at most 64 KiB: 4096 of them stay under 256 MiB even if every one were that big. */
+const maxParsedPins = 4096;
+
 export class TrustStore {
+	/** The store of `home` shared by every collector of a run (protocols/shared/tls-options.ts). */
+	static for(home: string): TrustStore {
+		let store = shared.get(home);
+		if (!store) {
+			store = new TrustStore(home);
+			shared.set(home, store);
+		}
+
+		return store;
+	}
+
 	/** The secmon home directory, e.g. ~/.pki/secmon */
 	readonly home: string;
+	/** The last pin parsed per file: the file is read every time, parsed again only when it changed. */
+	private readonly parsedPins = new Map<string, {text: string; pin: Pin}>();
 
 	constructor(home: string) {
 		this.home = home;
@@ -444,7 +461,22 @@ export class TrustStore {
 		}
 
 		const text = readPrivateFile(file, {what: 'pin file', maxBytes: maxPinFileBytes, removal: removalHint(file, target)});
-		return text === undefined ? undefined : parsePin(text, file, target);
+		if (text === undefined) {
+			return undefined;
+		}
+
+		const known = this.parsedPins.get(file);
+		if (known?.text === text) {
+			return {...known.pin};
+		}
+
+		const pin = parsePin(text, file, target);
+		if (this.parsedPins.size >= maxParsedPins) {
+			this.parsedPins.clear();
+		}
+
+		this.parsedPins.set(file, {text, pin: {...pin}});
+		return pin;
 	}
 
 	/**
@@ -587,6 +619,7 @@ export class TrustStore {
 	 * Whether store directory `dir` (with the home above it) exists; SecmonError('STORE') if either
 	 * is unsafe (home.ts checkPrivateDir).
 	 */
+	/** Checked at every read (two lstat calls, microseconds), so a store made unsafe during a long run is refused at once. */
 	private hasDir(dir: string): boolean {
 		return checkPrivateDir(this.home) && checkPrivateDir(dir);
 	}

@@ -8,7 +8,7 @@
  * destroys the socket. There is never a fallback to plain text.
  */
 import type {X509Certificate} from 'node:crypto';
-import {readFileSync} from 'node:fs';
+import {readFileSync, statSync} from 'node:fs';
 import net from 'node:net';
 import process from 'node:process';
 import tls from 'node:tls';
@@ -115,9 +115,14 @@ function defaultCas(options: TlsOptions): string[] | undefined {
 	return [...tls.rootCertificates, ...extra, ...storeCas];
 }
 
-export function loadCredentials(options: TlsOptions): Credentials {
+/** Without --ca-file, is the collector held to its pin alone (loadCredentials)? */
+function pinnedAlone(options: TlsOptions): boolean {
+	return options.caFile === undefined && (options.pinFirst ?? true) && options.store.get(options.target) !== undefined;
+}
+
+export function loadCredentials(options: TlsOptions, pinned = pinnedAlone(options)): Credentials {
 	let ca: string[] | undefined;
-	if (options.caFile === undefined && (options.pinFirst ?? true) && options.store.get(options.target) !== undefined) {
+	if (pinned) {
 		// A pinned collector: its pin decides alone (decideTrust: same certificate → trusted,
 		// another → exit 4), as ssh's known_hosts does, so no CA store is needed, and none is
 		// built (`ca: []`): Node 20 spends ~30 ms building its default one when
@@ -517,10 +522,67 @@ export type PreparedTls = {credentials: Credentials; context: tls.SecureContext}
  */
 export function prepareTls(options: TlsOptions): PreparedTls {
 	try {
-		const credentials = loadCredentials(options);
-		return {credentials, context: tls.createSecureContext(contextOptions(options, credentials))};
+		const pinned = pinnedAlone(options);
+		const key = contextKey(options, pinned);
+		const known = key === undefined ? undefined : contexts.get(key);
+		if (known) {
+			return known;
+		}
+
+		const credentials = loadCredentials(options, pinned);
+		const ready = {credentials, context: tls.createSecureContext(contextOptions(options, credentials))};
+		if (key !== undefined) {
+			if (contexts.size >= maxContexts) {
+				contexts.clear();
+			}
+
+			contexts.set(key, ready);
+		}
+
+		return ready;
 	} catch (error) {
 		return {error};
+	}
+}
+
+/**
+ * TLS contexts of this run, one per distinct set of credentials (issue 18): building one costs
+ * ~0.7 ms of CPU (parsing the CA and key files, OpenSSL's context), and a fleet's collectors
+ * share theirs (the same --ca-file, client certificate, or none for pinned collectors). The key
+ * names each file by its inode, size and modification time, so a file changed during a long
+ * run (a renewed client certificate) gets a new context; a key file's mode is warned about
+ * once per context.
+ */
+const contexts = new Map<string, {credentials: Credentials; context: tls.SecureContext}>();
+const maxContexts = 64;
+
+function fileIdentity(file: string | undefined, absent?: string): string {
+	if (file === undefined) {
+		return '-';
+	}
+
+	let stats;
+	try {
+		stats = statSync(file);
+	} catch (error) {
+		if (absent !== undefined && errnoCode(error) === 'ENOENT') {
+			return absent;
+		}
+
+		throw error;
+	}
+
+	return `${file}\0${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`;
+}
+
+/** undefined: not cached (a file that cannot be looked at gets its error from loadCredentials). */
+function contextKey(options: TlsOptions, pinned: boolean): string | undefined {
+	try {
+		// The store's CAs count when neither a pin nor --ca-file decides (defaultCas).
+		const cas = pinned || options.caFile !== undefined ? '-' : `${options.store.home}\0${fileIdentity(options.store.casDir, 'no CAs')}`;
+		return [pinned ? 'pinned' : 'chain', fileIdentity(options.caFile), cas, fileIdentity(options.cert), fileIdentity(options.key), options.minVersion ?? 'TLSv1.2'].join('\n');
+	} catch {
+		return undefined;
 	}
 }
 
@@ -593,7 +655,11 @@ export function connectFailure(error: unknown, target: Target): SecmonError {
 
 /** TLS from the first byte (Zabbix with TLS, Icinga HTTPS, stunnel-wrapped Livestatus and mon). */
 export async function connectTls(options: TlsOptions): Promise<TlsResult> {
-	const credentials = loadCredentials(options);
+	const ready = prepareTls(options);
+	if ('error' in ready) {
+		throw ready.error;
+	}
+
 	const socket = await connectTcp(options.target, options.timeoutMs ?? defaultTimeoutMs);
-	return secure({...baseConnectOptions(options, credentials), socket}, options, credentials);
+	return secure({...sessionOptions(options), secureContext: ready.context, socket}, options, ready.credentials);
 }

@@ -37,7 +37,7 @@ export function plainTextWarning(target: HostSpec): string {
 export function warnPlainText(target: HostSpec, security: Pick<SecurityPlan, 'mode' | 'modeSource'>, hooks: SessionHooks): void {
 	hooks.warn(plainTextWarning(target));
 	checkPlainAllowed({
-		store: new TrustStore(secmonHome(hooks.env)),
+		store: TrustStore.for(secmonHome(hooks.env)),
 		target: {host: target.host, port: target.port},
 		collector: `${target.protocol}://${target.display}`,
 		mode: security.mode,

@@ -44,7 +44,7 @@ export async function openZabbix(target: HostSpec, plan: Plan, hooks: SessionHoo
 		if (security.caFile === undefined) {
 			const [{TrustStore}, {secmonHome}] = await Promise.all([import('../../security/store.js'), import('../../security/home.js')]);
 			trust = {
-				store: new TrustStore(secmonHome(hooks.env)),
+				store: TrustStore.for(secmonHome(hooks.env)),
 				acceptNew: security.acceptNew,
 				...(security.fingerprint === undefined ? {} : {fingerprint: security.fingerprint}),
 				...(security.interactive && hooks.ask ? {ask: hooks.ask} : {}),
@@ -66,7 +66,7 @@ export async function openZabbix(target: HostSpec, plan: Plan, hooks: SessionHoo
 			import('../../security/downgrade.js'), import('../../security/store.js'), import('../../security/home.js'),
 		]);
 		checkPlainAllowed({
-			store: new TrustStore(secmonHome(hooks.env)),
+			store: TrustStore.for(secmonHome(hooks.env)),
 			target: {host: target.host, port: target.port},
 			collector: `Zabbix agent ${target.display}`,
 			mode: security.mode,
