@@ -10,7 +10,7 @@ import process from 'node:process';
 import {fileURLToPath} from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const all = ['startup', 'zabbix', 'tui'];
+const all = ['startup', 'zabbix', 'tui', 'fanout'];
 const chosen = process.argv.slice(2).filter(name => !name.startsWith('-'));
 const extra = process.argv.slice(2).filter(name => name.startsWith('-'));
 execFileSync('npm', ['run', 'build'], {stdio: 'inherit', cwd: `${here}/..`});

@@ -74,6 +74,12 @@ export type ServerLimits = {
 	maxPerAddress: number;
 	/** PROFILE contexts (ctxid) one connection may keep. */
 	maxContexts: number;
+	/**
+	 * A fetch from a source whose values do not depend on the client (MetricSource.shared) is
+	 * served to every client asking within this many milliseconds of it, with its timestamp
+	 * (issue 18): /proc is read once per window, not once per client. 0 reads for every fetch.
+	 */
+	fetchShareMs: number;
 };
 
 /**
@@ -130,6 +136,9 @@ export const defaultLimits: ServerLimits = {
 	maxClients: defaultMaxClients,
 	maxPerAddress: defaultMaxPerAddress,
 	maxContexts: 64,
+	// Short beside any sampling interval (pmval's shortest useful is ~0.1 s), long enough that the
+	// clients of one round (a fleet monitor asks all its collectors at once) share one read.
+	fetchShareMs: 100,
 };
 
 /**
@@ -147,7 +156,12 @@ export type PcpServerOptions = {
 	limits?: Partial<ServerLimits>;
 	/** One line per notable event (refusals, protocol errors). Default: silent. */
 	log?: (line: string) => void;
+	/** Milliseconds since the epoch (default: the system clock); tests move it. */
+	clock?: () => number;
 };
+
+/** One shared read of a source: when it began, and each metric's outcome (promised) so far. */
+type FetchWindow = {at: number; outcomes: Map<number, Promise<FetchOutcome>>};
 
 type MetricEntry = {metric: ServedMetric; source: MetricSource};
 type IndomEntry = {indom: ServedIndom; source: MetricSource};
@@ -173,9 +187,12 @@ export class PcpServer {
 	/** Refusal lines are rate-limited (a flood of connects would flood the log): when the next may be written, and how many were left out. */
 	private refusalLogAt = 0;
 	private refusalsNotLogged = 0;
+	private readonly clock: () => number;
+	private readonly windows = new Map<MetricSource, FetchWindow>();
 
 	constructor(options: PcpServerOptions) {
 		this.limits = {...defaultLimits, ...options.limits};
+		this.clock = options.clock ?? (() => performance.timeOrigin + performance.now());
 		const mode = options.tls.requireClientCert ? 'require' : options.tls.mode;
 		this.tls = {...options.tls, mode};
 		if (mode !== 'off') {
@@ -418,6 +435,46 @@ export class PcpServer {
 
 	metric(pmid: number): MetricEntry | undefined {
 		return this.metrics.get(pmid);
+	}
+
+	now(): number {
+		return this.clock();
+	}
+
+	/**
+	 * The values of `ids` from `source`, and when they were read. A shared source (its values do
+	 * not depend on the client) is read once per `fetchShareMs` window: a fetch within the window
+	 * gets the values read at its start (metrics not read yet in it are read now and added), so the
+	 * cost grows with the metrics asked for, not with the clients asking.
+	 */
+	async sharedFetch(source: MetricSource, ids: readonly number[], client: ClientContext): Promise<{outcomes: Map<number, FetchOutcome>; at: number}> {
+		const now = this.clock();
+		if (!source.shared || this.limits.fetchShareMs <= 0) {
+			return {outcomes: await source.fetch(ids, client), at: now};
+		}
+
+		let window = this.windows.get(source);
+		if (!window || now - window.at >= this.limits.fetchShareMs || now < window.at) {
+			window = {at: now, outcomes: new Map()};
+			this.windows.set(source, window);
+		}
+
+		const missing = ids.filter(id => !window.outcomes.has(id));
+		if (missing.length > 0) {
+			const read = source.fetch(missing, client);
+			// A failed read is every metric's failure for this window (the caller logs it once per client).
+			read.catch(() => undefined);
+			for (const id of missing) {
+				window.outcomes.set(id, read.then(result => result.get(id) ?? {error: PM_ERR.PMID}));
+			}
+		}
+
+		const outcomes = new Map<number, FetchOutcome>();
+		for (const id of ids) {
+			outcomes.set(id, await window.outcomes.get(id)!);
+		}
+
+		return {outcomes, at: window.at};
 	}
 
 	indom(id: number): IndomEntry | undefined {
@@ -982,10 +1039,14 @@ class Session {
 		}
 
 		const outcomes = new Map<number, FetchOutcome>();
+		// When the values were read: the start of a shared read (sharedFetch) when one was used.
+		let readAt: number | undefined;
 		await Promise.all([...bySource].map(async ([source, ids]) => {
 			let result: Map<number, FetchOutcome>;
 			try {
-				result = await source.fetch(ids, this.client);
+				const shared = await this.server.sharedFetch(source, ids, this.client);
+				result = shared.outcomes;
+				readAt = Math.min(readAt ?? shared.at, shared.at);
 			} catch (error) {
 				this.server.logLine(`fetch from ${source.agent} failed: ${error instanceof Error ? error.message : String(error)}`);
 				result = new Map(ids.map(id => [id, {error: PM_ERR.AGAIN}]));
@@ -996,7 +1057,7 @@ class Session {
 			}
 		}));
 
-		const now = performance.timeOrigin + performance.now();
+		const now = readAt ?? this.server.now();
 		const sec = Math.floor(now / 1000);
 		const nsec = Math.floor((now - (sec * 1000)) * 1e6);
 		const vsets: PcpValueSet[] = pmids.map(pmid => {

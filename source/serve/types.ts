@@ -80,4 +80,9 @@ export type MetricSource = {
 	instances(indom: number, client: ClientContext): Promise<Instance[]>;
 	/** Values of these pmids (all of them this source's), sampled together. */
 	fetch(pmids: readonly number[], client: ClientContext): Promise<Map<number, FetchOutcome>>;
+	/**
+	 * The values do not depend on the client asking (true for /proc, false for pmcd.client.*):
+	 * the server may serve one read to every client within a short window (server.ts sharedFetch).
+	 */
+	readonly shared?: boolean;
 };

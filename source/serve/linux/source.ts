@@ -36,6 +36,8 @@ export class LinuxSource implements MetricSource {
 	readonly agent = 'linux';
 	readonly metrics = linuxMetrics;
 	readonly indoms = linuxIndoms;
+	/** /proc is the same for every client: one read serves all within the window (server.ts sharedFetch). */
+	readonly shared = true;
 	private readonly byPmid = new Map<number, LinuxMetric>(linuxMetrics.map(metric => [metric.pmid, metric]));
 	private readonly root: string;
 	private readonly diskCache = new InstanceCache();
