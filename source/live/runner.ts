@@ -19,6 +19,16 @@ export function backoffMs(attempt: number): number {
 	return Math.min(30_000, 1000 * (2 ** Math.max(0, attempt)));
 }
 
+/** The first point of the interval's grid (multiples of it since the epoch) after `time`. */
+export function nextTick(time: number, intervalMs: number): number {
+	return (Math.floor(time / intervalMs) + 1) * intervalMs;
+}
+
+/** Grid points that passed while a fetch due at `due` was under way until `done`: rounds its collector missed. */
+export function missedRounds(due: number, done: number, intervalMs: number): number {
+	return Math.max(0, Math.floor(done / intervalMs) - Math.floor(due / intervalMs));
+}
+
 /** Errors worth another attempt: the collector went away or misbehaved. Trust and usage failures stop the host. */
 export function isRetryable(error: unknown): boolean {
 	if (!isSecmonError(error)) {
@@ -214,22 +224,27 @@ export class HostRunner {
 			);
 		}
 
-		let last: number | undefined;
+		// Rounds on the interval's grid (issue 18): every runner samples at the same instants
+		// (multiples of the interval since the epoch), whatever its own fetches cost, so a slow
+		// collector misses rounds of its own (counted in its status) and never shifts the others'.
+		let done: number | undefined;
+		let due = Date.now();
 		for (;;) {
-			if (last !== undefined) {
-				await this.waitForTick(last);
+			if (done !== undefined) {
+				due = await this.waitForTick(done);
 			}
 
-			last = Date.now();
 			const started = performance.now();
 			const sample = await source.fetch();
 			if (this.stopped) {
 				throw new Stopped();
 			}
 
+			done = Date.now();
 			this.attempt = 0;
+			const {intervalMs} = this.store.getState();
 			this.store.dispatch({
-				type: 'sample', host: this.id, at: Date.now(), sample, rttMs: performance.now() - started,
+				type: 'sample', host: this.id, at: done, sample, rttMs: performance.now() - started, missed: missedRounds(due, done, intervalMs),
 			});
 			const {samplesWanted} = this.store.getState();
 			const host = this.store.getState().hosts.find(h => h.id === this.id);
@@ -241,8 +256,8 @@ export class HostRunner {
 		}
 	}
 
-	/** Until one interval after `last` (re-read when +/- or p change it); no sampling while paused. */
-	private async waitForTick(last: number): Promise<void> {
+	/** Until the grid point after `after` (re-read when +/- or p change the interval); no sampling while paused. Returns the grid point. */
+	private async waitForTick(after: number): Promise<number> {
 		for (;;) {
 			if (this.stopped) {
 				throw new Stopped();
@@ -254,9 +269,10 @@ export class HostRunner {
 				continue;
 			}
 
-			const remaining = last + intervalMs - Date.now();
+			const tick = nextTick(after, intervalMs);
+			const remaining = tick - Date.now();
 			if (remaining <= 0) {
-				return;
+				return tick;
 			}
 
 			await this.sleep(remaining, true);

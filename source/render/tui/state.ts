@@ -58,6 +58,8 @@ export type HostState = {
 	history: Record<string, Record<string, Series>>;
 	samples: number;
 	lastSampleAt?: number;
+	/** Rounds of the interval's grid this collector missed, still answering an earlier one (live/runner.ts). */
+	missed?: number;
 };
 
 export type PendingPrompt = {id: number; host: string; question: TrustQuestion};
@@ -86,7 +88,7 @@ export type MonitorState = {
 export type Action
 	= | {type: 'connecting'; host: string; at: number}
 		| {type: 'connected'; host: string; at: number; tls: TlsFacts | undefined; descs: MetricDesc[]; missing: Array<{name: string; message: string}>}
-		| {type: 'sample'; host: string; at: number; sample: Sample; rttMs: number}
+		| {type: 'sample'; host: string; at: number; sample: Sample; rttMs: number; missed?: number}
 		| {type: 'disconnected'; host: string; at: number; reason: string; retryAt: number}
 		| {type: 'stopped'; host: string; at: number; exitCode: number; message: string; hint?: string}
 		| {type: 'notice'; host?: string; at: number; text: string}
@@ -265,6 +267,7 @@ export function reduce(state: MonitorState, action: Action): MonitorState {
 					latest: action.sample,
 					samples,
 					lastSampleAt: action.at,
+					...(action.missed ? {missed: (host.missed ?? 0) + action.missed} : {}),
 				};
 			});
 		}

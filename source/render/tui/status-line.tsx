@@ -128,6 +128,10 @@ export function statusSegments(host: HostState, now: number, asking: boolean, co
 		segments.push({text: ` · rtt ${formatRtt(host.rttMs)}`, dim: true});
 	}
 
+	if (host.missed) {
+		segments.push({text: ` · ${host.missed} ${host.missed === 1 ? 'round' : 'rounds'} missed (slow answers)`, color: 'yellow'});
+	}
+
 	if (host.lastError && host.phase === 'connected') {
 		segments.push({text: ` · last error ${clockTime(host.lastError.at)}: ${host.lastError.message}`, color: 'yellow'});
 	}
