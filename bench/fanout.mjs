@@ -6,8 +6,8 @@
  *       [--runs 5] [--group 10] [--skip-fleet] [--profile DIR] [--cli OTHER/dist/cli.cjs]
  *
  * The collectors are real `secmon serve` processes on loopback addresses 127.0.X.Y, one port,
- * `--group` addresses per process, each process with its own secmon home, so its own CA and
- * certificate: every collector is a distinct host:port with its own pin in the client's store
+ * `--group` addresses per process for the one-shot collectors and `--fleet-group` for the rest
+ * of the fleet, each process with its own secmon home, so its own CA and certificate: every collector is a distinct host:port with its own pin in the client's store
  * (pinned by one `--accept-new` run first, as a fleet is after its first contact).
  *
  * 1. One shot: `secmon --json --hosts-file LIST hinv.ncpu` over `--collectors` collectors, one
@@ -46,6 +46,9 @@ const fleet = process.argv.includes('--skip-fleet') ? 0 : Number(option('fleet',
 const seconds = Number(option('seconds', 60));
 const runs = Number(option('runs', 5));
 const groupSize = Number(option('group', 10));
+// The fleet beyond the one-shot collectors: bigger groups, so that 1000 collectors are 19
+// processes rather than 100 on a small machine (each still with its own CA).
+const fleetGroupSize = Number(option('fleet-group', 100));
 const profileDir = option('profile', undefined);
 // --compare: another build timed in the same rounds (one shot only), e.g. main's before a change.
 const compare = option('compare', undefined);
@@ -87,11 +90,24 @@ function rssMiB(pid) {
 
 const servers = [];
 
-function startGroup(g, count) {
+/** The groups of collectors: [first, end) per secmon serve process. */
+function groupsOf(count) {
+	const groups = [];
+	for (let first = 0; first < count;) {
+		const size = first < collectors ? groupSize : fleetGroupSize;
+		const end = Math.min(count, first + size, first < collectors ? collectors : count);
+		groups.push([first, end]);
+		first = end;
+	}
+
+	return groups;
+}
+
+function startGroup(g, [first, end]) {
 	const home = path.join(work, `serve-${g}`);
 	mkdirSync(home, {mode: 0o700});
 	const listen = [];
-	for (let i = g * groupSize; i < Math.min(count, (g + 1) * groupSize); i++) {
+	for (let i = first; i < end; i++) {
 		listen.push('--listen', `${address(i)}:${port}`);
 	}
 
@@ -121,15 +137,10 @@ function startGroup(g, count) {
 }
 
 async function startCollectors(count) {
-	const groups = Math.ceil(count / groupSize);
+	const groups = groupsOf(count);
 	// A few at a time: each makes its CA and key on first start.
-	for (let g = 0; g < groups; g += 4) {
-		const batch = [];
-		for (let k = g; k < Math.min(groups, g + 4); k++) {
-			batch.push(startGroup(k, count));
-		}
-
-		await Promise.all(batch);
+	for (let g = 0; g < groups.length; g += 4) {
+		await Promise.all(groups.slice(g, g + 4).map((group, k) => startGroup(g + k, group)));
 	}
 }
 
@@ -206,6 +217,7 @@ async function live(count) {
 	let buffer = '';
 	let stderr = '';
 	let firstDue;
+	let firstAt;
 	child.stderr.setEncoding('utf8').on('data', chunk => {
 		stderr += chunk;
 	});
@@ -220,9 +232,12 @@ async function live(count) {
 				continue;
 			}
 
-			// Rounds are due every second from the first line's arrival.
+			// The round of a line: from its timestamp (the collector's read, or the missed round's
+			// due time) against the first line's; the first line's arrival is taken as round 0 due.
+			const at = Date.parse(line.timestamp);
+			firstAt ??= at;
 			firstDue ??= arrived;
-			const index = Math.max(0, Math.floor((arrived - firstDue + 100) / 1000));
+			const index = Math.max(0, Math.round((at - firstAt) / 1000));
 			const entry = rounds.get(index) ?? {
 				samples: 0, late: 0, missed: 0, lastMs: 0,
 			};
@@ -290,7 +305,9 @@ function topSelfTime(dir) {
 	return [...self.entries()].toSorted((a, b) => b[1] - a[1]).slice(0, 25).map(([name, ms]) => `${ms.toFixed(1).padStart(7)} ms  ${name}`);
 }
 
-const result = {machine: machine(), date: new Date().toISOString(), cli};
+const result = {
+	machine: machine(), date: new Date().toISOString(), cli, groupSize, fleetGroupSize,
+};
 try {
 	await startCollectors(Math.max(collectors, fleet));
 	const tlsConf = path.join(work, 'tls.conf');
