@@ -111,7 +111,8 @@ function startGroup(g, [first, end]) {
 		listen.push('--listen', `${address(i)}:${port}`);
 	}
 
-	const child = spawn(process.execPath, [cli, 'serve', ...listen, '--max-clients', '4096'], {
+	// Every client connection comes from 127.0.0.1: the per-address limit (64) would refuse the fleet.
+	const child = spawn(process.execPath, [cli, 'serve', ...listen, '--max-clients', '4096', '--max-per-address', '4096'], {
 		env: {...process.env, SECMON_HOME: home}, stdio: ['ignore', 'pipe', 'pipe'],
 	});
 	let log = '';
