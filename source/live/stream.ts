@@ -11,7 +11,9 @@
  */
 import {performance} from 'node:perf_hooks';
 import type {Io, SessionHooks} from '../io.js';
-import {exitCodes, formatError, SecmonError, worseExitCode} from '../errors.js';
+import {
+	exitCodes, formatError, SecmonError, worseExitCode,
+} from '../errors.js';
 import type {MetricDesc, Sample} from '../metrics/model.js';
 import type {MetricSource} from '../metrics/source.js';
 import type {Plan} from '../plan.js';

@@ -6,10 +6,14 @@
  */
 import type {MetricDesc, MetricValues, Sample} from '../metrics/model.js';
 import {rateOf} from '../metrics/rate.js';
-import {metricLine, missedLine, rateUnitsText, type JsonRates} from '../render/ndjson.js';
+import {
+	metricLine, missedLine, rateUnitsText, type JsonRates,
+} from '../render/ndjson.js';
 import {timeScale} from '../render/pmval-format.js';
 import {stderrWarn} from '../safe-text.js';
-import type {Origin, Sink, SinkIo, SinkOptions} from './format.js';
+import type {
+	Origin, Sink, SinkIo, SinkOptions,
+} from './format.js';
 import {reportError} from './report.js';
 
 /** Said for a missed round (live/stream.ts), in the JSON line and on stderr in text. */
