@@ -24,6 +24,7 @@ import {
 	indomNull, pcpSem, pcpType, pmid, type MetricSource,
 } from '../../source/serve/types.js';
 import {startPmcd, type PmcdPeer} from '../helpers/pmcd.js';
+import {checkJsonLines} from '../helpers/json-lines.js';
 import {isPortFree} from '../helpers/ports.js';
 import {cliPath, runSecmon, tempHome} from '../helpers/secmon.js';
 import {Capture} from '../serve/helpers.js';
@@ -240,7 +241,8 @@ describe('live sampling keeps each collector to its own rounds', () => {
 				const parts = stdout.split('\n');
 				stdout = parts.pop()!;
 				for (const part of parts) {
-					lines.push(JSON.parse(part) as Line);
+					// Each line as docs/schema/secmon.json says (sample, missed or error).
+					lines.push(checkJsonLines(part + '\n', 'secmon.json')[0] as Line);
 				}
 
 				// Released once the fast collector has sampled four rounds while the slow one was held.
