@@ -25,6 +25,10 @@ export type Show = {
 	pmidLong: boolean; // -M
 	oneline: boolean; // -t (without a duration after it)
 	help: boolean; // -T
+	labels?: boolean; // -l
+	verify?: boolean; // -v
+	force?: boolean; // -F
+	events?: boolean; // -x
 };
 
 /** pminfo: the one-shot listing or values (pminfo's job); live: a sample every interval (pmval's, the panes). */
@@ -101,6 +105,10 @@ export function makePlan(metrics: string[], flags: Flags, environment: Environme
 		pmidLong: flags.pmidLong,
 		oneline: flags.oneline,
 		help: flags.helpText,
+		labels: flags.labels,
+		verify: flags.verify,
+		force: flags.force,
+		events: flags.events,
 	};
 	const anyShow = Object.values(show).some(Boolean);
 	// Sampling is asked for by -t INTERVAL or -s N, by --json, or by a terminal (the panes).

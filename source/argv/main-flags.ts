@@ -13,6 +13,11 @@ export const mainFlags = {
 	pmidLong: {type: 'boolean', shortFlag: 'M'},
 	oneline: {type: 'boolean'},
 	helpText: {type: 'boolean', shortFlag: 'T'},
+	// pminfo's -l (labels), -v (verify: only problems), -F (fetch with instances forced), -x (events).
+	labels: {type: 'boolean', shortFlag: 'l'},
+	verify: {type: 'boolean', shortFlag: 'v'},
+	force: {type: 'boolean', shortFlag: 'F'},
+	events: {type: 'boolean', shortFlag: 'x'},
 	interval: {type: 'string'},
 	samples: {type: 'number', shortFlag: 's'},
 	raw: {type: 'boolean', shortFlag: 'r'},

@@ -11,7 +11,7 @@ import {mainFlags} from './main-flags.js';
 
 export const helpText = `
 Usage
-  $ secmon [--host HOST]... [-f] [-d] [-m] [-t] [-T] [METRIC]...      pminfo-style, one shot
+  $ secmon [--host HOST]... [-fdmtTlFxv] [METRIC]...                 pminfo-style, one shot
   $ secmon [--host HOST]... [-t INTERVAL] [-s N] METRIC...            live panes (terminal), text or --json samples
   $ secmon pmval [-h HOST] [-s N] [-t INTERVAL] [-i INST] [-f N] [-r] METRIC   pmval's output
   $ secmon serve | zabbix-get | pki | certs | verify | enroll ...     see "secmon COMMAND --help"
@@ -25,6 +25,11 @@ What to show (pminfo flags; a metric that is not a leaf expands to the leaves be
   -m, --pmid         PMID          -M, --pmid-long  PMID in decimal and hex too
   -t                 one-line help (when not followed by an interval)
   -T, --help-text    full help text
+  -l, --labels       labels of each metric and instance (context, domain, indom, cluster,
+                     item and instance labels merged, as pminfo -l)
+  -F, --force        values, asking for every instance of an indom that needs a list
+  -x, --events       values, and each event record with its parameters
+  -v, --verify       fetch quietly: print only the metrics that have no values or fail
   --names            list the names below each METRIC (what pminfo does with no flag;
                      in a pipe that is the default). With no METRIC: every name.
   -c, --derived FILE derived metrics from FILE (or a directory, or a : list), after the

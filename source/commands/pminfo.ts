@@ -2,10 +2,17 @@
  * The pminfo-compatible one-shot job: what Debian's pminfo 6.0.3 asks pmcd and
  * in which order (docs/pcp.md#what-clients-send), rendered byte-for-byte by source/render/pminfo.ts.
  */
-import {PM_ERR, PM_INDOM_NULL, PM_TEXT} from '../protocols/pcp/constants.js';
-import {isPcpError, pmErrStr} from '../protocols/pcp/errors.js';
+import {
+	PM_ERR, PM_ID_NULL, PM_IN_NULL, PM_INDOM_NULL, PM_LABEL, PM_PROFILE, PM_TEXT, PM_TYPE,
+} from '../protocols/pcp/constants.js';
+import {unpackEventRecords} from '../protocols/pcp/events.js';
+import {mergeLabelSets, type MergedLabels} from '../protocols/pcp/labels.js';
+import {isPcpError, PcpError, pmErrStr} from '../protocols/pcp/errors.js';
 import type {PmnsClient} from '../metrics/derived/pcp-client.js';
-import type {PcpDesc, PcpResult} from '../protocols/pcp/pdu.js';
+import {
+	makeLabelSet, type LabelReply, type PcpDesc, type PcpResult,
+} from '../protocols/pcp/pdu.js';
+import {pmIDStr, pmInDomStr} from '../render/pcp-format.js';
 import {toMetricDesc, toMetricValues} from '../protocols/pcp/model.js';
 import {
 	argumentErrorLine,
@@ -16,6 +23,7 @@ import {
 	resolveHelp,
 	needsOnelineFallback,
 	traverseErrorLine,
+	type EventParameterInfo,
 	type PminfoMetric,
 	type PminfoShow,
 } from '../render/pminfo.js';
@@ -71,8 +79,18 @@ async function helpOf(client: PmnsClient, ident: number, kind: number): Promise<
 const pmidPattern = /^(\d+)\.(\d+)\.(\d+)$/;
 const indomPattern = /^(\d+)\.(\d+)$/;
 
+/** -v turns every other flag off (pminfo.c main()); it still looks up descriptors and fetches. */
+function effectiveShow(show: Show): Show {
+	return show.verify
+		? {
+			fetch: false, desc: false, pmid: false, pmidLong: false, oneline: false, help: false, verify: true,
+		}
+		: show;
+}
+
 /** Run pminfo's job on one open session; returns pminfo's exit status (1 if any argument failed). */
-export async function pminfoOn(client: PmnsClient, metrics: string[], show: Show, out: PminfoWriter): Promise<number> {
+export async function pminfoOn(client: PmnsClient, metrics: string[], requested: Show, out: PminfoWriter, options: {host?: string} = {}): Promise<number> {
+	const show = effectiveShow(requested);
 	const pminfoShow: PminfoShow = {
 		desc: show.desc,
 		fetch: show.fetch,
@@ -80,8 +98,16 @@ export async function pminfoOn(client: PmnsClient, metrics: string[], show: Show
 		pmidLong: show.pmidLong,
 		oneline: show.oneline,
 		help: show.help,
+		labels: show.labels,
+		verify: show.verify,
+		force: show.force,
+		events: show.events,
 	};
 	const anyShow = Object.values(show).some(Boolean);
+	// Report() fetches for -f, -F, -x, -l and -v, and needs the descriptor for those and -d.
+	const fetches = Boolean(show.fetch || show.force || show.events || show.labels || show.verify);
+	const describes = Boolean(show.desc || fetches);
+	const labels = show.labels ? labelLookups(client, options.host) : undefined;
 	let status = 0;
 
 	if (metrics.length === 0 && !anyShow && out.values === undefined) {
@@ -135,13 +161,22 @@ export async function pminfoOn(client: PmnsClient, metrics: string[], show: Show
 		}
 
 		const indomMatch = indomPattern.exec(argument);
-		if (indomMatch && (show.oneline || show.help)) {
+		if (indomMatch && (show.oneline || show.help || show.labels || show.verify)) {
 			const indom = (Number(indomMatch[1]) << 22 | Number(indomMatch[2])) >>> 0;
+			if (show.verify) {
+				continue; // Doindom() prints nothing in verify mode.
+			}
+
 			const oneline = show.oneline ? await onelineOf(client, indom, PM_TEXT.INDOM) : {};
+			const merged = labels ? await labels.indom(indom) : undefined;
 			const help = show.help ? await helpOf(client, indom, PM_TEXT.INDOM) : {};
 			out.stdout(renderInDomBlock({
-				indom, show: pminfoShow, ...oneline, ...help,
+				indom, show: pminfoShow, ...oneline, ...help, ...(merged !== undefined && 'json' in merged ? {labels: merged.json} : {}),
 			}));
+			if (merged !== undefined && 'error' in merged) {
+				out.stderr(`secmon: indom ${pmInDomStr(indom)} labels merge failed: ${pmErrStr(merged.error)}\n`);
+			}
+
 			continue;
 		}
 
@@ -154,6 +189,7 @@ export async function pminfoOn(client: PmnsClient, metrics: string[], show: Show
 		}
 	}
 
+	const eventParameters = new Map<number, EventParameterInfo>();
 	const indomCache = new Map<number, Promise<ReadonlyMap<number, string> | undefined>>();
 	const instancesOf = async (indom: number) => {
 		let cached = indomCache.get(indom);
@@ -180,7 +216,7 @@ export async function pminfoOn(client: PmnsClient, metrics: string[], show: Show
 		// Descriptors first (one DESC_IDS where the server has DESCS): the client needs
 		// each metric's type to tell U32 from 32-bit INSITU values (docs/pcp.md#fetch-and-result).
 		const descs = new Map<number, PcpDesc | string>();
-		if ((show.desc || show.fetch || out.values) && valid.length > 0) {
+		if ((describes || out.values) && valid.length > 0) {
 			const got = await attempt(async () => client.descriptors(valid));
 			for (const [index, pmid] of valid.entries()) {
 				const entry = 'ok' in got ? got.ok[index]! : got.error;
@@ -189,7 +225,7 @@ export async function pminfoOn(client: PmnsClient, metrics: string[], show: Show
 		}
 
 		let fetched: {ok: PcpResult} | {error: string} | undefined;
-		if ((show.fetch || out.values) && valid.length > 0) {
+		if ((fetches || out.values) && valid.length > 0) {
 			fetched = await attempt(async () => client.fetch(valid));
 		}
 
@@ -235,7 +271,19 @@ export async function pminfoOn(client: PmnsClient, metrics: string[], show: Show
 
 					metric.instanceNames = names;
 					metric.values = toMetricValues(vset, names);
+					if (show.force && pcpDesc && vset?.status === 'error' && vset.code === PM_ERR.PROFILE) {
+						Object.assign(metric, await forcedFetch(client, name, pmid, pcpDesc, instancesOf));
+					}
+
+					if (show.events && pcpDesc && metric.values.status === 'ok'
+						&& (pcpDesc.type === PM_TYPE.EVENT || pcpDesc.type === PM_TYPE.HIGHRES_EVENT)) {
+						Object.assign(metric, await eventsOf(client, metric.values, pcpDesc.type === PM_TYPE.HIGHRES_EVENT, eventParameters));
+					}
 				}
+			}
+
+			if (labels && pcpDesc && metric.forceError === undefined && !(fetched && 'error' in fetched)) {
+				Object.assign(metric, await labels.metric(pcpDesc, instancesOf));
 			}
 
 			if (out.values) {
@@ -257,4 +305,192 @@ export async function pminfoOn(client: PmnsClient, metrics: string[], show: Show
 	}
 
 	return status;
+}
+
+type InstancesOf = (indom: number) => Promise<ReadonlyMap<number, string> | undefined>;
+
+/**
+ * Report() with -F when pmcd answers PM_ERR_PROFILE (an indom it will not enumerate by itself):
+ * pmGetInDom, then a fetch of this metric with a profile naming every instance.
+ */
+async function forcedFetch(
+	client: PmnsClient,
+	name: string,
+	pmid: number,
+	desc: PcpDesc,
+	instancesOf: InstancesOf,
+): Promise<Partial<PminfoMetric>> {
+	const got = await attempt(async () => client.instances(desc.indom));
+	if ('error' in got) {
+		return {forceError: `${name}: pmGetIndom: ${got.error}`};
+	}
+
+	if (got.ok.length === 0) {
+		return {forceError: `${name}: pmGetIndom: No instances?`};
+	}
+
+	const profile = {
+		ctxid: 0,
+		globalState: PM_PROFILE.INCLUDE,
+		profiles: [{indom: desc.indom, state: PM_PROFILE.EXCLUDE, instances: got.ok.map(entry => entry.inst)}],
+	};
+	const fetched = await attempt(async () => client.fetch([pmid], {profile}));
+	if ('error' in fetched) {
+		return {forceError: `${name}: pmFetch: ${fetched.error}`};
+	}
+
+	const names = await instancesOf(desc.indom);
+	return {values: toMetricValues(fetched.ok.vsets[0], names), instanceNames: names};
+}
+
+/** -x: each value's records unpacked, and the names and descriptors of their parameters' metrics. */
+async function eventsOf(
+	client: PmnsClient,
+	values: Extract<MetricValues, {status: 'ok'}>,
+	highres: boolean,
+	parameters: Map<number, EventParameterInfo>,
+): Promise<Partial<PminfoMetric>> {
+	const events = values.values.map(value => {
+		if (!(value.value instanceof Uint8Array)) {
+			return undefined;
+		}
+
+		const unpacked = unpackEventRecords(value.value, highres);
+		return 'error' in unpacked ? {error: pmErrStr(unpacked.error)} : unpacked;
+	});
+	for (const unpacked of events) {
+		for (const record of unpacked && 'records' in unpacked ? unpacked.records : []) {
+			for (const parameter of record.params) {
+				if (parameter.kind !== 'value' || parameters.has(parameter.pmid)) {
+					continue;
+				}
+
+				const names = await attempt(async () => client.namesOf(parameter.pmid));
+				const descs = await attempt(async () => client.descriptors([parameter.pmid]));
+				const desc = 'error' in descs ? descs.error : descs.ok[0]!;
+				parameters.set(parameter.pmid, {
+					names: 'ok' in names ? names.ok : {error: names.error},
+					desc: typeof desc === 'string'
+						? {error: desc}
+						: (isPcpError(desc) ? {error: pmErrStr(desc.code)} : toMetricDesc(names && 'ok' in names ? names.ok[0] ?? '' : '', desc)),
+				});
+			}
+		}
+	}
+
+	return {events, eventParameters: parameters};
+}
+
+type LabelSets = LabelReply['sets'];
+
+/**
+ * Pminfo -l's label lookups (pminfo.c lookup_*_labels, myindomlabels, mymetriclabels,
+ * myinstancelabels), each asked once per session; a failed lookup is no labels, as in pminfo.
+ * Context labels fall back to {"hostname": …} (defaultlabels: pmcd.hostname, else the host).
+ */
+function labelLookups(client: PmnsClient, host: string | undefined) {
+	const cache = new Map<string, Promise<LabelSets | undefined>>();
+	const lookup = async (ident: number, type: number): Promise<LabelSets | undefined> => {
+		const key = `${type}:${ident}`;
+		let got = cache.get(key);
+		if (!got) {
+			got = (client.labels ? client.labels(ident, type) : Promise.reject(new PcpError(PM_ERR.NOLABELS))).then(reply => reply.sets, (error: unknown) => {
+				message(error); // Only PCP errors are "no labels"; anything else fails the run.
+				return undefined;
+			});
+			cache.set(key, got);
+		}
+
+		return got;
+	};
+
+	let context: Promise<LabelSets[number] | undefined> | undefined;
+	const contextLabels = async () => {
+		context ??= (async () => {
+			const sets = await lookup(PM_ID_NULL, PM_LABEL.CONTEXT);
+			if (sets !== undefined && sets.length > 0) {
+				return sets[0];
+			}
+
+			const name = await hostnameOf(client) ?? host;
+			return name === undefined ? undefined : makeLabelSet(PM_IN_NULL, {hostname: name}, 0);
+		})();
+		return context;
+	};
+
+	const first = async (ident: number, type: number) => (await lookup(ident, type))?.[0];
+	const domainOf = (ident: number) => ident >>> 22 & 0x1_ff;
+
+	return {
+		async indom(indom: number): Promise<MergedLabels | undefined> {
+			return mergeLabelSets([await contextLabels(), await first(domainOf(indom), PM_LABEL.DOMAIN), await first(indom, PM_LABEL.INDOM)]);
+		},
+		async metric(desc: PcpDesc, instancesOf: InstancesOf): Promise<Partial<PminfoMetric>> {
+			const common = [
+				await contextLabels(),
+				await first(domainOf(desc.pmid), PM_LABEL.DOMAIN),
+				...(desc.indom === PM_INDOM_NULL ? [] : [await first(desc.indom, PM_LABEL.INDOM)]),
+				await first(desc.pmid, PM_LABEL.CLUSTER),
+				await first(desc.pmid, PM_LABEL.ITEM),
+			];
+			const result: Partial<PminfoMetric> = {};
+			let errors = '';
+			const merged = mergeLabelSets(common);
+			if (merged !== undefined && 'json' in merged) {
+				result.labels = merged.json;
+			} else if (merged !== undefined) {
+				errors += `secmon: metric ${pmIDStr(desc.pmid)} labels merge failed: ${pmErrStr(merged.error)}\n`;
+			}
+
+			if (desc.indom !== PM_INDOM_NULL) {
+				// Myinstancelabels(): the instances' label sets, else one entry per instance of pmGetInDom.
+				const names = await instancesOf(desc.indom);
+				const sets = await lookup(desc.indom, PM_LABEL.INSTANCES);
+				const perInstance: Array<{inst: number; set?: LabelSets[number]}> = sets !== undefined && sets.length > 0
+					? sets.map(set => ({inst: set.inst, set}))
+					: [...(names?.keys() ?? [])].map(inst => ({inst}));
+				const base = [
+					common[0],
+					await first(domainOf(desc.indom), PM_LABEL.DOMAIN),
+					await first(desc.indom, PM_LABEL.INDOM),
+					await first(desc.pmid, PM_LABEL.CLUSTER),
+					await first(desc.pmid, PM_LABEL.ITEM),
+				];
+				result.instanceLabels = [];
+				for (const {inst, set} of perInstance) {
+					const one = mergeLabelSets(set === undefined ? base : [...base, set]);
+					if (one !== undefined && 'json' in one) {
+						const name = names?.get(inst);
+						result.instanceLabels.push({instance: inst, ...(name === undefined ? {} : {name}), labels: one.json});
+					} else if (one !== undefined) {
+						errors += `secmon: ${pmInDomStr(desc.indom)} instances labels merge failed: ${pmErrStr(one.error)}\n`;
+					}
+				}
+			}
+
+			if (errors !== '') {
+				result.labelErrors = errors;
+			}
+
+			return result;
+		},
+	};
+}
+
+/** PmGetHostName(): the value of pmcd.hostname, if pmcd has one. */
+async function hostnameOf(client: PmnsClient): Promise<string | undefined> {
+	try {
+		const [pmid] = await client.lookupNames(['pmcd.hostname']);
+		if (typeof pmid !== 'number') {
+			return undefined;
+		}
+
+		const result = await client.fetch([pmid], {typeOf: () => PM_TYPE.STRING});
+		const vset = result.vsets[0];
+		const value = vset?.status === 'ok' ? vset.values[0]?.value : undefined;
+		return typeof value === 'string' ? value : undefined;
+	} catch (error) {
+		message(error);
+		return undefined;
+	}
 }

@@ -83,7 +83,7 @@ async function runPminfo(plan: Plan, io: Io, sink: Sink): Promise<number> {
 							write({target: target.display, timestamp, metrics: [{name, result}]}, new Map(desc ? [[name, desc]] : []));
 						},
 					}),
-			});
+			}, {host: target.host});
 		} catch (error) {
 			return sink.error(error, target);
 		} finally {

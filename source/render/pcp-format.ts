@@ -264,7 +264,7 @@ const PM_EVENT_FLAG_MISSED = 0x80_00_00_00;
 const two = (n: number) => String(n).padStart(2, '0');
 
 /** __pmPrintStamp / __pmPrintHighResStamp: HH:MM:SS in local time (TZ), then the fraction. */
-function stampText(seconds: number, fraction: string): string {
+export function stampText(seconds: number, fraction: string): string {
 	const date = new Date(seconds * 1000);
 	return `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}.${fraction}`;
 }

@@ -5,10 +5,13 @@
  * would print them.
  */
 import type {InstanceValue, MetricDesc, MetricValues} from '../metrics/model.js';
-import {pcpSemCode, pcpTypeCode, unitsText} from '../protocols/pcp/model.js';
-import {PM_INDOM_NULL, PM_IN_NULL} from '../protocols/pcp/constants.js';
 import {
-	hex32, pmIDStr, pmInDomStr, pmPrintValue, semText, typeCodeOfValue, typeText, unknownInstanceText,
+	pcpSemCode, pcpType, pcpTypeCode, unitsText,
+} from '../protocols/pcp/model.js';
+import {PM_INDOM_NULL, PM_IN_NULL} from '../protocols/pcp/constants.js';
+import {eventFlagsText, PM_EVENT_FLAG, type EventRecord} from '../protocols/pcp/events.js';
+import {
+	hex32, pmIDStr, pmInDomStr, pmPrintValue, semText, stampText, typeCodeOfValue, typeText, unknownInstanceText,
 } from './pcp-format.js';
 
 /** Which pminfo flags are on. */
@@ -31,7 +34,14 @@ export type PminfoShow = {
 	labels?: boolean;
 	/** -v: only report problems (turns every other flag off, as pminfo does) */
 	verify?: boolean;
+	/** -F: values (an instance missing from the indom prints as DISAPPEARED) */
+	force?: boolean;
+	/** -x: values, and each value's event records */
+	events?: boolean;
 };
+
+/** What pminfo -x prints for an event parameter's metric: its names and descriptor, or the errors. */
+export type EventParameterInfo = {names: string[] | {error: string}; desc: MetricDesc | {error: string}};
 
 /** Everything pminfo knows about one metric when it prints its block. */
 export type PminfoMetric = {
@@ -58,6 +68,14 @@ export type PminfoMetric = {
 	labels?: string;
 	/** Merged per-instance labels (-l), in indom order. */
 	instanceLabels?: Array<{instance: number; name?: string; labels: string}>;
+	/** -l: "labels merge failed" lines for stderr. */
+	labelErrors?: string;
+	/** -F: what stopped the forced fetch (pmGetIndom or pmFetch), printed instead of the block. */
+	forceError?: string;
+	/** -x: per value (in value order), its unpacked records, or the unpack error (to stderr). */
+	events?: ReadonlyArray<{records: EventRecord[]} | {error: string} | undefined>;
+	/** -x: names and descriptors of the event parameters' metrics. */
+	eventParameters?: ReadonlyMap<number, EventParameterInfo>;
 };
 
 export type PminfoOutput = {stdout: string; stderr: string};
@@ -74,6 +92,8 @@ function effective(show: PminfoShow): PminfoShow {
 		...show,
 		pmid: Boolean(show.pmid || show.pmidLong),
 		desc: Boolean(show.desc || show.fullIndom),
+		// -F and -x are -f with more (pminfo.c main(): p_value = 1).
+		fetch: Boolean(show.fetch || show.force || show.events),
 	};
 }
 
@@ -142,6 +162,7 @@ export function renderValues(
 	values: MetricValues,
 	desc: MetricDesc | undefined,
 	instanceNames?: ReadonlyMap<number, string>,
+	options: {force?: boolean; afterValue?: (index: number) => string} = {},
 ): string {
 	if (values.status === 'novalues') {
 		return 'No value(s) available!\n';
@@ -157,8 +178,14 @@ export function renderValues(
 
 	const indom = descIndom(desc);
 	let text = '';
-	for (const value of values.values) {
+	for (const [index, value] of values.values.entries()) {
 		const inst = instanceOf(value);
+		if (options.force && indom !== PM_INDOM_NULL && instanceNames?.get(inst) === undefined) {
+			// Mydump() with -F: the instance disappeared; no value, no event records.
+			text += `    inst [${inst} "DISAPPEARED"]\n`;
+			continue;
+		}
+
 		if (desc?.indom === undefined && inst !== PM_IN_NULL) {
 			// Not from PCP (no indom known) but the value has an instance: show it.
 			text += value.name === undefined ? `    inst [${inst}]` : `    inst [${inst} or "${value.name}"]`;
@@ -176,9 +203,63 @@ export function renderValues(
 
 		const type = desc === undefined ? typeCodeOfValue(value.value) : descTypeCode(desc);
 		text += ` value ${pmPrintValue(type, value.value)}\n`;
+		text += options.afterValue?.(index) ?? '';
 	}
 
 	return text;
+}
+
+/**
+ * Myeventdump() and dump_parameter() in pminfo.c: each record's timestamp, its flags (the
+ * anonymous event.flags parameter), "==> N missed event records", and every parameter as
+ * "    NAME (PMID)" with its value as mydump() prints it after four spaces.
+ */
+export function renderEventRecords(
+	records: readonly EventRecord[],
+	highres: boolean,
+	parameters: ReadonlyMap<number, EventParameterInfo>,
+): string {
+	let out = '';
+	for (const [r, record] of records.entries()) {
+		const fraction = highres ? String(record.fraction).padStart(9, '0') : String(Math.trunc(record.fraction / 1000)).padStart(3, '0');
+		out += `    --- event record [${r}] timestamp ${stampText(record.sec, fraction)}`;
+		if (record.params.length === 0) {
+			out += ' ---\n\tNo parameters\n';
+			continue;
+		}
+
+		let flags = 0;
+		for (const [p, parameter] of record.params.entries()) {
+			if (parameter.kind === 'flags' && p === 0) {
+				flags = parameter.flags;
+				out += ` flags ${hex32(flags)} (${eventFlagsText(flags)}) ---\n`;
+				continue;
+			}
+
+			if (p === 0) {
+				out += ' ---\n';
+			}
+
+			if (parameter.kind === 'missed' && p === 1 && (flags & PM_EVENT_FLAG.MISSED) !== 0) {
+				out += `        ==> ${parameter.count} missed event records\n`;
+				continue;
+			}
+
+			if (parameter.kind !== 'value') {
+				continue;
+			}
+
+			const info = parameters.get(parameter.pmid);
+			const names = info?.names ?? {error: 'Unknown or illegal metric identifier'};
+			out += Array.isArray(names) ? `    ${names.join(' or ')} (${pmIDStr(parameter.pmid)})\n` : `\tPMID: ${pmIDStr(parameter.pmid)}\n`;
+			const desc = info?.desc ?? {error: 'Unknown or illegal metric identifier'};
+			out += 'error' in desc
+				? `\tpmLookupDesc: ${desc.error}\n`
+				: `    ${renderValues({status: 'ok', values: [{value: parameter.value}]}, desc)}`;
+		}
+	}
+
+	return out;
 }
 
 function renderVerify(metric: PminfoMetric): string {
@@ -234,6 +315,11 @@ export function renderMetricBlock(metric: PminfoMetric): PminfoOutput {
 		out += '\n';
 	}
 
+	if (metric.forceError !== undefined) {
+		// Report() with -F: the empty line, then only what stopped the forced fetch.
+		return {stdout: `${out}${metric.forceError}\n`, stderr: ''};
+	}
+
 	out += metric.name;
 	if (show.pmid) {
 		out += ` PMID: ${pmIDStr(metric.pmid)}`;
@@ -260,8 +346,25 @@ export function renderMetricBlock(metric: PminfoMetric): PminfoOutput {
 		out += renderHelp(metric.help, metric.helpError);
 	}
 
+	let stderr = '';
 	if (show.fetch) {
-		out += renderValues(metric.values ?? {status: 'novalues'}, metric.desc, metric.instanceNames);
+		const highres = metric.desc !== undefined && descTypeCode(metric.desc) === pcpType.highresEvent;
+		out += renderValues(metric.values ?? {status: 'novalues'}, metric.desc, metric.instanceNames, {
+			force: show.force,
+			afterValue(index) {
+				const unpacked = show.events ? metric.events?.[index] : undefined;
+				if (unpacked === undefined) {
+					return '';
+				}
+
+				if ('error' in unpacked) {
+					stderr += `secmon: pmUnpack${highres ? 'HighRes' : ''}EventRecords: ${unpacked.error}\n`;
+					return '';
+				}
+
+				return renderEventRecords(unpacked.records, highres, metric.eventParameters ?? new Map());
+			},
+		});
 	}
 
 	if (show.labels && descIndom(metric.desc) !== PM_INDOM_NULL) {
@@ -270,7 +373,7 @@ export function renderMetricBlock(metric: PminfoMetric): PminfoOutput {
 		}
 	}
 
-	return {stdout: out, stderr: ''};
+	return {stdout: out, stderr: stderr + (metric.labelErrors ?? '')};
 }
 
 /** Several blocks, concatenated in order. */

@@ -22,7 +22,7 @@ describe('parseMainArgv', () => {
 			input: ['kernel.all.load'],
 			flags: {
 				host: ['a'], json: true, caFile: 'ca.pem', interval: '2',
-				fetch: false, desc: false, pmid: false, pmidLong: false, oneline: false, helpText: false, raw: false, names: false, acceptNew: false, derived: [],
+				fetch: false, desc: false, pmid: false, pmidLong: false, oneline: false, helpText: false, labels: false, verify: false, force: false, events: false, raw: false, names: false, acceptNew: false, derived: [],
 			},
 		});
 	});
@@ -49,7 +49,7 @@ describe('parseMainArgv', () => {
 			code: 'USAGE', exitCode: 2, message: 'unknown option --hots for secmon', hint: 'Did you mean --host? (see: secmon --help)',
 		});
 		await expect(parseMainArgv(['--bogus', 'x'])).rejects.toMatchObject({code: 'USAGE', message: 'unknown option --bogus for secmon', hint: 'see: secmon --help'});
-		await expect(parseMainArgv(['-x', 'x'])).rejects.toMatchObject({code: 'USAGE', message: 'unknown option -x for secmon'});
+		await expect(parseMainArgv(['-y', 'x'])).rejects.toMatchObject({code: 'USAGE', message: 'unknown option -y for secmon'});
 		await expect(parseMainArgv(['--ca-fil', 'a.pem', 'x'])).rejects.toMatchObject({hint: 'Did you mean --ca-file? (see: secmon --help)'});
 	});
 

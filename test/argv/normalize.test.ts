@@ -14,7 +14,7 @@ describe('normalizeArgv', () => {
 
 	it('expands pminfo flag groups', () => {
 		expect(normalizeArgv(['-dfmtT', 'disk.dev.read'])).toEqual(['--desc', '--fetch', '--pmid', '--oneline', '--help-text', 'disk.dev.read']);
-		expect(normalizeArgv(['-fx'])).toEqual(['-fx']);
+		expect(normalizeArgv(['-fy'])).toEqual(['-fy']);
 		// Every boolean short flag of the main table groups; flags that take a value never do.
 		expect(normalizeArgv(['-Mr', '-fh', '-fs'])).toEqual(['--pmid-long', '--raw', '-fh', '-fs']);
 	});

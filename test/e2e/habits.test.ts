@@ -21,7 +21,7 @@ describe('command-line habits', () => {
 	it('every misuse starts with "secmon:", names the flag, points to --help, exit 2', async () => {
 		for (const [args, first, second] of [
 			[['--hots', 'a', 'x'], 'secmon: unknown option --hots for secmon', 'Did you mean --host? (see: secmon --help)'],
-			[['-x', 'kernel'], 'secmon: unknown option -x for secmon', 'see: secmon --help'],
+			[['-y', 'kernel'], 'secmon: unknown option -y for secmon', 'see: secmon --help'],
 			[['-h'], 'secmon: --host needs a value', 'see: secmon --help'],
 			[['kernel.all.load', '-s'], 'secmon: -s/--samples needs a whole number of samples', 'For example -s 5; see: secmon --help'],
 			[['-s', 'many', 'kernel.all.load'], 'secmon: -s/--samples needs a whole number of samples', 'For example -s 5 (0 = until you quit); see: secmon --help'],

@@ -7,8 +7,10 @@
  */
 import {PM_ERR, PM_TEXT} from '../../protocols/pcp/constants.js';
 import {isPcpError, PcpError} from '../../protocols/pcp/errors.js';
-import type {PcpClient} from '../../protocols/pcp/client.js';
-import type {PcpDesc, PcpResult, PcpValueSet} from '../../protocols/pcp/pdu.js';
+import type {FetchOptions, PcpClient} from '../../protocols/pcp/client.js';
+import type {
+	LabelReply, PcpDesc, PcpResult, PcpValueSet,
+} from '../../protocols/pcp/pdu.js';
 import type {DerivedDefinition, DerivedRegistry} from './config.js';
 import {Evaluator, type OperandResult} from './evaluate.js';
 import {bindDerived, metricNames, type BindResult} from './infer.js';
@@ -18,7 +20,8 @@ import {
 import {DYNAMIC_PMID_DOMAIN, PM_INDOM_NULL, type PcpDescriptor} from './types.js';
 
 /** The PcpClient calls pminfo's job makes. */
-export type PmnsClient = Pick<PcpClient, 'traverse' | 'lookupNames' | 'namesOf' | 'descriptors' | 'fetch' | 'text' | 'instances'>;
+export type PmnsClient = Pick<PcpClient, 'traverse' | 'lookupNames' | 'namesOf' | 'descriptors' | 'fetch' | 'text' | 'instances'>
+	& Partial<Pick<PcpClient, 'labels'>>;
 
 const isDerivedPmid = (pmid: number) => (pmid >>> 22) === DYNAMIC_PMID_DOMAIN;
 
@@ -140,11 +143,20 @@ export class DerivedPcpClient implements PmnsClient {
 		return this.#client.instances(indom);
 	}
 
+	/** Labels come from pmcd, for derived PMIDs too (libpcp's getlabels asks pmcd for any ident). */
+	async labels(ident: number, type: number): Promise<LabelReply> {
+		if (!this.#client.labels) {
+			throw new PcpError(PM_ERR.NOLABELS); // A session without label requests (pmproxy): no labels, as libpcp's getlabels.
+		}
+
+		return this.#client.labels(ident, type);
+	}
+
 	/**
 	 * pmFetch: the real metrics and every derived metric's operands in one fetch, then each
 	 * derived metric's values from its operands' (__dmprefetch, __dmpostfetch).
 	 */
-	async fetch(pmids: number[]): Promise<PcpResult> {
+	async fetch(pmids: number[], options: FetchOptions = {}): Promise<PcpResult> {
 		const wanted = new Set<number>();
 		const derived = new Map<number, {metric: DerivedDefinition; bound: Bound}>();
 		for (const pmid of pmids) {
@@ -164,7 +176,7 @@ export class DerivedPcpClient implements PmnsClient {
 		}
 
 		const list = [...wanted];
-		const result = await this.#client.fetch(list);
+		const result = await this.#client.fetch(list, options);
 		const sets = new Map(result.vsets.map(vset => [vset.pmid, vset]));
 		const timestamp = result.sec + (result.nsec / 1e9);
 		for (const {metric, bound} of derived.values()) {

@@ -21,7 +21,7 @@ import {
 } from './constants.js';
 import {PcpError, isPduError, pmErrStr} from './errors.js';
 import {
-	type LabelReply, type PcpDesc, type PcpResult, type PcpValueSet, decodeDesc, decodeDescs, decodeError, decodeGreeting,
+	type LabelReply, type PcpDesc, type Profile, type PcpResult, type PcpValueSet, decodeDesc, decodeDescs, decodeError, decodeGreeting,
 	decodeHighresResult, decodeIds, decodeInstance, decodeLabel, decodeNames, decodeResult, decodeText, emptyProfile,
 	encodeChild, encodeCreds, encodeDescIds, encodeDescReq, encodeHighresFetch, encodeFetch, encodeIds, encodeInstanceReq,
 	encodeLabelReq, encodeNames, encodeProfile, encodeResult, encodeTextReq, encodeTraverse, pad4, readHeader,
@@ -74,6 +74,11 @@ export type FetchResult = PcpResult;
 export type FetchOptions = {
 	/** PM_TYPE of a metric, for INSITU values (U32 vs I32). Default: types seen by descriptor()/descriptors(). */
 	typeOf?: (pmid: number) => number | undefined;
+	/**
+	 * A profile for this fetch only (pminfo -F: every instance of an indom named); the empty
+	 * profile is sent again before the next fetch without one (docs/pcp.md#profile).
+	 */
+	profile?: Profile;
 };
 
 /** pminfo keeps its name batches under 63 KiB (docs/pcp.md#framing). */
@@ -441,7 +446,10 @@ export class PcpClient {
 		for (let start = 0; start < pmids.length; start += fetchBatch) {
 			const batch = pmids.slice(start, start + fetchBatch);
 			const result = await this.#enqueue(async () => {
-				if (!this.#profileSent) {
+				if (options.profile) {
+					this.#send(encodeProfile(options.profile));
+					this.#profileSent = false;
+				} else if (!this.#profileSent) {
 					this.#send(encodeProfile(emptyProfile)); // No reply (docs/pcp.md#request-and-reply)
 					this.#profileSent = true;
 				}
@@ -472,8 +480,15 @@ export class PcpClient {
 		return this.#enqueue(async () => decodeText(await this.#request(encodeTextReq(ident, type), PDU.TEXT)).text);
 	}
 
-	/** LABEL_REQ: type is one PM_LABEL bit; ident is ignored for CONTEXT. */
+	/**
+	 * LABEL_REQ: type is one PM_LABEL bit; ident is ignored for CONTEXT. A pmcd without the
+	 * LABELS feature is not asked: PcpError(PM_ERR_NOLABELS), as libpcp's getlabels().
+	 */
 	async labels(ident: number, type: number): Promise<LabelReply> {
+		if ((this.#features & FEATURE.LABELS) === 0) {
+			throw new PcpError(PM_ERR.NOLABELS);
+		}
+
 		return this.#enqueue(async () => decodeLabel(await this.#request(encodeLabelReq(type === PM_LABEL.CONTEXT ? PM_ID_NULL : ident, type), PDU.LABEL)));
 	}
 

@@ -241,6 +241,7 @@ export const ERRNO = {
 	ENOENT: 2,
 	EINTR: 4,
 	EIO: 5,
+	E2BIG: 7,
 	EBADF: 9,
 	EAGAIN: 11,
 	ENOMEM: 12,

@@ -1250,6 +1250,9 @@ export function encodeLabel(reply: LabelReply, from = 0): Buffer {
 	return w.done();
 }
 
+const maxLabels = (1 << 8) - 1;
+const maxLabelJson = (1 << 16) - 1;
+
 export function decodeLabel(buf: Uint8Array): LabelReply {
 	const {cursor} = open(buf, PDU.LABEL);
 	const ident = cursor.u32('ident');
@@ -1265,6 +1268,15 @@ export function decodeLabel(buf: Uint8Array): LabelReply {
 		const jsonLen = cursor.i32('jsonlen');
 		if (jsonLen < 0 || jsonOffset < 0 || jsonOffset + jsonLen > cursor.end) {
 			cursor.fail(`set ${i}: JSON at byte ${jsonOffset}, ${jsonLen} bytes, is outside len ${cursor.end}`, 'json');
+		}
+
+		// libpcp's __pmDecodeLabel refuses these as corrupt (PM_MAXLABELS, PM_MAXLABELJSONLEN in pmapi.h).
+		if (nlabels >= maxLabels) {
+			cursor.fail(`set ${i}: ${nlabels} labels, libpcp takes fewer than ${maxLabels}`, 'nlabels');
+		}
+
+		if (jsonLen >= maxLabelJson) {
+			cursor.fail(`set ${i}: ${jsonLen} bytes of JSON, libpcp takes fewer than ${maxLabelJson}`, 'jsonlen');
 		}
 
 		if (nlabels > 0 && nlabels * 8 > cursor.remaining) {

@@ -1,0 +1,54 @@
+import {describe, expect, test} from 'vitest';
+import {PM_ERR} from '../../../source/protocols/pcp/constants.js';
+import {PduError} from '../../../source/protocols/pcp/errors.js';
+import {mergeLabelSets, PM_MAXLABELJSONLEN} from '../../../source/protocols/pcp/labels.js';
+import {
+	decodeLabel, encodeLabel, makeLabelSet, type PcpLabelSet,
+} from '../../../source/protocols/pcp/pdu.js';
+
+const set = (labels: Record<string, string | number | boolean | null>, inst = -1): PcpLabelSet => makeLabelSet(inst, labels, 0);
+
+describe('mergeLabelSets (pmMergeLabelSets)', () => {
+	test('later sets win, names in byte order, values as the peer wrote them', () => {
+		const merged = mergeLabelSets([
+			set({hostname: 'vm', domainname: 'localdomain', machineid: 'abc'}),
+			set({agent: 'sample', role: 'testing'}),
+			undefined,
+			set({
+				role: 'override', cluster: 'zero', b: 1.5, a: null, c: true,
+			}),
+		]);
+		expect(merged).toEqual({json: '{"a":null,"agent":"sample","b":1.5,"c":true,"cluster":"zero","domainname":"localdomain","hostname":"vm","machineid":"abc","role":"override"}'});
+	});
+
+	test('a shorter name sorts before the longer one it starts (namecmp6)', () => {
+		expect(mergeLabelSets([set({
+			ab: 1, a: 2, a_b: 3, B: 4,
+		})])).toEqual({json: '{"B":4,"a":2,"a_b":3,"ab":1}'});
+	});
+
+	test('no usable set: nothing to print; empty sets: {}', () => {
+		expect(mergeLabelSets([undefined, undefined])).toBeUndefined();
+		expect(mergeLabelSets([{
+			inst: -1, nlabels: PM_ERR.NOLABELS, json: '', labels: [],
+		}])).toBeUndefined();
+		expect(mergeLabelSets([set({})])).toEqual({json: '{}'});
+	});
+
+	test('a merged set larger than pminfo\'s buffer is -E2BIG, not a huge line', () => {
+		const big = Object.fromEntries(Array.from({length: 40}, (_, i) => [`label${i}`, 'x'.repeat(2000)]));
+		expect(mergeLabelSets([set(big)])).toEqual({error: -7});
+		expect(JSON.stringify(big).length).toBeGreaterThan(PM_MAXLABELJSONLEN);
+	});
+});
+
+describe('decodeLabel bounds (libpcp __pmDecodeLabel)', () => {
+	test('255 labels in one set or 64 KiB of JSON are refused', () => {
+		const many = set(Object.fromEntries(Array.from({length: 255}, (_, i) => [`l${i}`, i])));
+		expect(() => decodeLabel(encodeLabel({ident: 1, type: 16, sets: [many]}))).toThrow(PduError);
+		const fewer = set(Object.fromEntries(Array.from({length: 254}, (_, i) => [`l${i}`, i])));
+		expect(decodeLabel(encodeLabel({ident: 1, type: 16, sets: [fewer]})).sets[0]!.nlabels).toBe(254);
+		const long = set({big: 'y'.repeat(70_000)});
+		expect(() => decodeLabel(encodeLabel({ident: 1, type: 16, sets: [long]}))).toThrow(/fewer than 65535/v);
+	});
+});
