@@ -97,7 +97,11 @@ export type Environment = {
 };
 
 export function makePlan(metrics: string[], flags: Flags, environment: Environment): Plan {
-	const targets = flags.host.map(h => parseHostSpec(h, environment.env));
+	// PCP_HOST names the collector when no --host does, as libpcp's option parsing reads it
+	// (docs/pcp.md#pcp_host); a --host wins.
+	const pcpHost = environment.env['PCP_HOST'];
+	const hosts = flags.host.length === 0 && pcpHost !== undefined && pcpHost.trim() !== '' ? [pcpHost] : flags.host;
+	const targets = hosts.map(h => parseHostSpec(h, environment.env));
 	const show: Show = {
 		fetch: flags.fetch,
 		desc: flags.desc,

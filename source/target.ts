@@ -18,6 +18,11 @@ export type HostSpec = {
 	hostspec?: string;
 	/** host:port for messages, with brackets around IPv6 ("[::1]:44321"). */
 	display: string;
+	/**
+	 * PCP without an explicit port: $PMCD_PORT's other ports, tried in turn when nothing listens
+	 * on `port` (docs/pcp.md#pmcd_port).
+	 */
+	otherPorts?: number[];
 };
 
 export function displayHostPort(host: string, port: number): string {
@@ -114,6 +119,7 @@ export function parseHostSpec(spec: string, env: NodeJS.ProcessEnv = {}): HostSp
 	}
 
 	let port = protocol === 'pcp' ? pmcdPort(env) : descriptorFor(protocol).defaultPort;
+	const otherPorts = protocol === 'pcp' && portText === undefined ? pmcdPorts(env).slice(1) : [];
 	if (portText !== undefined) {
 		if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65_535) {
 			throw usage(spec, `bad port "${portText}"`);
@@ -124,17 +130,39 @@ export function parseHostSpec(spec: string, env: NodeJS.ProcessEnv = {}): HostSp
 
 	return {
 		protocol, host, port, scheme, secureParameter, ...(hostspec === undefined ? {} : {hostspec}), display: displayHostPort(host, port),
+		...(otherPorts.length > 0 ? {otherPorts} : {}),
 	};
 }
 
 /**
  * The port of a PCP host given without one: the first of $PMCD_PORT's comma-separated ports
- * (libpcp tries the others in turn; secmon does not yet: docs/pcp.md#pmcd_port), else 44321.
+ * (the others are tried in turn: pmcdPorts, docs/pcp.md#pmcd_port), else 44321.
  */
 export function pmcdPort(env: NodeJS.ProcessEnv): number {
-	const first = /^\s*(\d{1,5})\s*(?:,|$)/.exec(env['PMCD_PORT'] ?? '')?.[1];
-	const port = first === undefined ? Number.NaN : Number(first);
-	return port >= 1 && port <= 65_535 ? port : descriptorFor('pcp').defaultPort;
+	return pmcdPorts(env)[0]!;
+}
+
+/** How many of $PMCD_PORT's ports are tried: a long list must not become a port scan. */
+const maxPmcdPorts = 16;
+
+/**
+ * $PMCD_PORT's ports in order, as libpcp's __pmPMCDAddPorts reads them (comma-separated; the
+ * list stops at the first entry that is not a port), at most 16; 44321 when none is valid.
+ */
+export function pmcdPorts(env: NodeJS.ProcessEnv): number[] {
+	const ports: number[] = [];
+	for (const entry of (env['PMCD_PORT'] ?? '').split(',')) {
+		const port = /^\s*\d{1,5}\s*$/.test(entry) ? Number(entry) : Number.NaN;
+		if (!(port >= 1 && port <= 65_535) || ports.length === maxPmcdPorts) {
+			break;
+		}
+
+		if (!ports.includes(port)) {
+			ports.push(port);
+		}
+	}
+
+	return ports.length > 0 ? ports : [descriptorFor('pcp').defaultPort];
 }
 
 /** Node wants no SNI for IP literals (docs/node.md#sni-for-ip-literals, DEP0123). */

@@ -27,6 +27,13 @@ const pipe = {env: {}, stdinIsTty: false, stdoutIsTty: false};
 describe('makePlan', () => {
 	const shape = (plan: {job: string; format: string}) => `${plan.job}/${plan.format}`;
 
+	it('takes PCP_HOST as the collector when no --host names one (libpcp\'s option parsing)', () => {
+		const env = {PCP_HOST: 'pcps://collector:4000'};
+		expect(makePlan(['hinv.ncpu'], {...base, fetch: true}, {...pipe, env}).targets.map(t => t.display)).toEqual(['collector:4000']);
+		expect(makePlan(['hinv.ncpu'], {...base, fetch: true, host: ['other']}, {...pipe, env}).targets.map(t => t.display)).toEqual(['other:44321']);
+		expect(makePlan(['hinv.ncpu'], {...base, fetch: true}, {...pipe, env: {PCP_HOST: ' '}}).targets).toEqual([]);
+	});
+
 	it('is pminfo mode with a show flag or no metric', () => {
 		expect(shape(makePlan(['kernel.all.load'], {...base, fetch: true}, tty))).toBe('pminfo/pminfo');
 		expect(shape(makePlan([], base, tty))).toBe('pminfo/pminfo');

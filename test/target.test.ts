@@ -1,5 +1,7 @@
 import {describe, expect, it} from 'vitest';
-import {isIpLiteral, parseHostSpec, pmcdPort} from '../source/target.js';
+import {
+	isIpLiteral, parseHostSpec, pmcdPort, pmcdPorts,
+} from '../source/target.js';
 
 describe('parseHostSpec', () => {
 	it.each([
@@ -56,5 +58,15 @@ describe('PMCD_PORT', () => {
 		}
 
 		expect(pmcdPort({PMCD_PORT: ' 4444 '})).toBe(4444);
+	});
+
+	it('keeps the other ports to try in turn, in order, without repeats, at most 16', () => {
+		expect(pmcdPorts({PMCD_PORT: '47713,47799,47713'})).toEqual([47_713, 47_799]);
+		expect(pmcdPorts({PMCD_PORT: '47713,x,47799'})).toEqual([47_713]);
+		expect(pmcdPorts({})).toEqual([44_321]);
+		expect(pmcdPorts({PMCD_PORT: Array.from({length: 40}, (_, i) => 40_000 + i).join(',')})).toHaveLength(16);
+		expect(parseHostSpec('collector', {PMCD_PORT: '47713,47799'}).otherPorts).toEqual([47_799]);
+		expect(parseHostSpec('collector:1', {PMCD_PORT: '47713,47799'}).otherPorts).toBeUndefined();
+		expect(parseHostSpec('zabbix://agent', {PMCD_PORT: '47713,47799'}).otherPorts).toBeUndefined();
 	});
 });

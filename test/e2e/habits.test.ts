@@ -1,12 +1,15 @@
 /**
  * pminfo's and pmval's command-line habits through the built binary (issue 16 part 3): -V, -?,
- * misuse named in secmon's words with exit 2, PMCD_PORT against a real pmcd.
+ * misuse named in secmon's words with exit 2, PMCD_PORT (every port in turn) and PCP_HOST against
+ * a real pmcd.
  */
 import {
 	afterAll, beforeAll, describe, expect, it,
 } from 'vitest';
 import packageJson from '../../package.json' with {type: 'json'};
 import {startPmcd, type PmcdPeer} from '../helpers/pmcd.js';
+import {runPminfo} from '../helpers/pminfo.js';
+import {freePort} from '../helpers/ports.js';
 import {runSecmon, tempHome} from '../helpers/secmon.js';
 
 describe('command-line habits', () => {
@@ -44,6 +47,32 @@ describe('PMCD_PORT', () => {
 	afterAll(async () => {
 		await pmcd?.stop();
 		home?.remove();
+	});
+
+	it('tries $PMCD_PORT\'s ports in turn while nothing listens, as pminfo does', async () => {
+		const closed = await freePort();
+		const env = {SECMON_HOME: home.dir, PMCD_PORT: `${closed},${pmcd.port}`, PCP_SECURE_SOCKETS: '0'};
+		const ours = await runSecmon(['-h', '127.0.0.1', '-f', 'hinv.ncpu'], {env});
+		const theirs = await runPminfo(['-h', '127.0.0.1', '-f', 'hinv.ncpu'], {PMCD_PORT: env.PMCD_PORT, PCP_SECURE_SOCKETS: '0'});
+		expect(ours).toMatchObject({code: 0, stderr: '', stdout: theirs.stdout});
+		expect(theirs.code).toBe(0);
+		// PCP_HOST stands for -h when none is given.
+		const byEnv = await runSecmon(['-f', 'hinv.ncpu'], {env: {...env, PCP_HOST: '127.0.0.1'}});
+		expect(byEnv).toMatchObject({code: 0, stdout: theirs.stdout});
+	});
+
+	it('never moves on to the next port once a pmcd answered: a refused TLS session stays refused', async () => {
+		const tls = await startPmcd('offer');
+		try {
+			const result = await runSecmon(['-h', '127.0.0.1', '-f', 'hinv.ncpu'], {
+				env: {SECMON_HOME: home.dir, PMCD_PORT: `${tls.port},${pmcd.port}`},
+			});
+			expect(result.code, result.stderr).toBe(3);
+			expect(result.stdout).toBe('');
+			expect(result.stderr).toContain(`127.0.0.1:${tls.port}`);
+		} finally {
+			await tls.stop();
+		}
 	});
 
 	it('reaches a pmcd on $PMCD_PORT for a host given without a port, as pminfo does', async () => {

@@ -64,6 +64,8 @@ export type PcpConnectOptions = {
 	 * an option that implies TLS) by throwing. `offersTls` is what pmcd's greeting said.
 	 */
 	beforePlain?: (offersTls: boolean) => void;
+	/** Called once the TCP connection is up (before pmcd has said anything): PMCD_PORT's next port is tried only before. */
+	onTcpConnected?: () => void;
 	/** The hint of the enforce-mode refusal (the caller knows the command line to suggest). */
 	tlsRequiredHint?: string;
 };
@@ -526,6 +528,7 @@ export class PcpClient {
 		}
 
 		const socket = await connecting;
+		options.onTcpConnected?.();
 		this.#attach(socket);
 
 		// 1. Greeting: extended ERROR, 20 bytes (docs/pcp.md#greeting).

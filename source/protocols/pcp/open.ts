@@ -9,7 +9,7 @@ import {prepareTls, upgradeToTls, type PreparedTls} from '../../security/tls.js'
 import type {TlsFacts} from '../../security/types.js';
 import type {SessionHooks} from '../../io.js';
 import type {Plan, SecurityPlan} from '../../plan.js';
-import type {HostSpec} from '../../target.js';
+import {displayHostPort, type HostSpec} from '../../target.js';
 import {tlsOptionsFor} from '../shared/tls-options.js';
 import {PcpClient} from './client.js';
 import {FEATURE} from './constants.js';
@@ -23,7 +23,33 @@ export function plainWarning(target: HostSpec, security: SecurityPlan): string |
 	return undefined;
 }
 
+/**
+ * A session with the pmcd of `target`. A host given without a port tries $PMCD_PORT's ports in
+ * turn as libpcp does (docs/pcp.md#pmcd_port), but only while nothing answers: once a TCP
+ * connection is up, its outcome (a TLS or trust failure included) is final, so a refused TLS
+ * session can never move to a plain one on another port.
+ */
 export async function openPcp(target: HostSpec, plan: Plan, hooks: SessionHooks): Promise<{client: PcpClient; tls?: TlsFacts}> {
+	const ports = [target.port, ...(target.otherPorts ?? [])];
+	for (const [index, port] of ports.entries()) {
+		const attempt = port === target.port ? target : {...target, port, display: displayHostPort(target.host, port)};
+		let reached = false;
+		try {
+			// One port after the other, as libpcp.
+			return await openPcpPort(attempt, plan, hooks, () => {
+				reached = true;
+			});
+		} catch (error) {
+			if (reached || index === ports.length - 1) {
+				throw error;
+			}
+		}
+	}
+
+	throw new Error('unreachable: no PMCD port to try');
+}
+
+async function openPcpPort(target: HostSpec, plan: Plan, hooks: SessionHooks, onTcpConnected: () => void): Promise<{client: PcpClient; tls?: TlsFacts}> {
 	const security = plan.security(target);
 	// As before the one builder: an empty --servername is kept for PCP (extraOption skips it for the others).
 	const servername = security.servername ?? (hooks.env['SECMON_SERVERNAME'] || undefined);
@@ -40,6 +66,7 @@ export async function openPcp(target: HostSpec, plan: Plan, hooks: SessionHooks)
 		connectTimeoutMs: plan.connectTimeoutMs,
 		requestTimeoutMs: plan.requestTimeoutMs,
 		clientCertificate: security.cert !== undefined,
+		onTcpConnected,
 		prepareUpgrade() {
 			prepared = prepareTls(tlsOptions);
 		},
