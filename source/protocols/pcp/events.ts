@@ -1,7 +1,7 @@
 /**
  * Event record arrays unpacked as libpcp's pmUnpackEventRecords / pmUnpackHighResEventRecords
  * do (src/libpcp/src/events.c, 6.0.3: check_event_records, count_event_parameters,
- * add_event_parameter), for pminfo -x (docs/pcp.md#event-records). Input: a PM_TYPE_EVENT or
+ * add_event_parameter), for pminfo -x (docs/pcp.md#pminfo-habits). Input: a PM_TYPE_EVENT or
  * PM_TYPE_HIGHRES_EVENT value block after its header, in network byte order. Pure: no I/O.
  */
 import type {Value} from '../../metrics/model.js';
