@@ -228,9 +228,15 @@ export class DerivedPcpClient implements PmnsClient {
 		return {sec: result.sec, nsec: result.nsec, vsets};
 	}
 
-	/** Binds the metrics not yet bound: their operands' PMIDs and descriptors in two requests. */
-	async #bind(metrics: DerivedDefinition[]): Promise<void> {
-		const todo = metrics.filter(metric => !this.#bound.has(metric));
+	/**
+	 * Binds the metrics not yet bound: their operands' PMIDs and descriptors in two requests. An
+	 * operand pmcd does not know may be another derived metric, defined before or after (libpcp's
+	 * bind_expr looks it up through pmLookupName and pmLookupDesc, which bind it first); a cycle
+	 * does not bind. As in libpcp, such an operand's values are then asked of pmcd by its derived
+	 * PMID, which pmcd answers PM_ERR_NOAGENT (docs/pcp.md#derived-evaluation).
+	 */
+	async #bind(metrics: DerivedDefinition[], stack: ReadonlySet<DerivedDefinition> = new Set()): Promise<void> {
+		const todo = metrics.filter(metric => !this.#bound.has(metric) && !stack.has(metric));
 		if (todo.length === 0) {
 			return;
 		}
@@ -238,9 +244,13 @@ export class DerivedPcpClient implements PmnsClient {
 		const names = [...new Set(todo.flatMap(metric => [metric.name, ...metricNames(metric.tree)]))];
 		const pmidOf = new Map<string, number>();
 		const looked = await this.#client.lookupNames(names);
+		const derivedOperands = new Set<string>();
 		for (const [index, entry] of looked.entries()) {
+			const name = names[index]!;
 			if (typeof entry === 'number') {
-				pmidOf.set(names[index]!, entry);
+				pmidOf.set(name, entry);
+			} else if (entry.code === PM_ERR.NAME && derivedByName(this.#registry, name)) {
+				derivedOperands.add(name);
 			}
 		}
 
@@ -257,9 +267,28 @@ export class DerivedPcpClient implements PmnsClient {
 		}
 
 		for (const metric of todo) {
-			const result: Bound = bindDerived(metric, name => descOf.get(name), name => pmidOf.has(name));
+			if (this.#bound.has(metric)) {
+				continue; // Bound meanwhile as another one's operand.
+			}
+
+			// Derived operands first, depth first; one on the way to itself is a cycle and does not bind.
+			const inner = new Set([...stack, metric]);
+			for (const name of metricNames(metric.tree)) {
+				const operand = derivedOperands.has(name) ? derivedByName(this.#registry, name) : undefined;
+				if (operand && operand !== metric) {
+					await this.#bind([operand], inner);
+				}
+			}
+
+			const operandOf = (name: string) => {
+				const operand = derivedOperands.has(name) ? derivedByName(this.#registry, name) : undefined;
+				const bound = operand && operand !== metric ? this.#bound.get(operand) : undefined;
+				return bound?.ok ? {pmid: operand!.pmid, desc: bound.desc} : undefined;
+			};
+
+			const result: Bound = bindDerived(metric, name => descOf.get(name) ?? operandOf(name)?.desc, name => pmidOf.has(name) || operandOf(name) !== undefined);
 			if (result.ok) {
-				result.operandPmids = new Map(result.operands.map(name => [name, pmidOf.get(name)!]));
+				result.operandPmids = new Map(result.operands.map(name => [name, pmidOf.get(name) ?? operandOf(name)!.pmid]));
 			} else if (result.message !== undefined) {
 				this.#diagnostic(result.message);
 			}

@@ -1,0 +1,69 @@
+/**
+ * A derived metric that names another derived metric (issue 16 part 1 leftovers), against
+ * Debian's pminfo 6.0.3 on a real pmcd: libpcp binds it (the operand is bound first, defined
+ * before or after), lists it and describes it, and asks pmcd for the operand's values by its
+ * derived PMID, so the value is pmcd's PM_ERR_NOAGENT. secmon prints the same bytes. A cycle
+ * makes pminfo crash (SIGSEGV, unbounded recursion in bind_expr); secmon does not bind it.
+ */
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+	afterAll, beforeAll, describe, expect, it,
+} from 'vitest';
+import {startPmcd, type PmcdPeer} from '../helpers/pmcd.js';
+import {runPminfo} from '../helpers/pminfo.js';
+import {runSecmon, tempHome} from '../helpers/secmon.js';
+
+let peer: PmcdPeer;
+const home = tempHome();
+const dir = mkdtempSync(path.join(os.tmpdir(), 'secmon-derived-nested-'));
+const plainText = {PCP_SECURE_SOCKETS: '0', PCP_DERIVED_CONFIG: ''};
+const nested = path.join(dir, 'nested.conf');
+const cycle = path.join(dir, 'cycle.conf');
+
+beforeAll(async () => {
+	peer = await startPmcd('plain');
+	writeFileSync(nested, [
+		'my.a = hinv.ncpu * 2',
+		'my.b = my.a + 1',
+		'my.c = my.d * 3',
+		'my.d = hinv.ncpu',
+		'my.e = my.b * my.c',
+		'',
+	].join('\n'));
+	writeFileSync(cycle, 'my.d = hinv.ncpu\nmy.x = my.y + 1\nmy.y = my.x + 1\nmy.z = my.d + 1\n');
+}, 60_000);
+
+afterAll(async () => {
+	await peer?.stop();
+	home.remove();
+	rmSync(dir, {recursive: true, force: true});
+});
+
+describe('derived metrics over derived metrics', () => {
+	it.each([
+		[['-fd', 'my']],
+		[['my']],
+		[['-mt', 'my.e', 'my.b']],
+		[['-fdmT', 'my.c', 'my.a']],
+	])('pminfo -c FILE %j: the same bytes', async args => {
+		const ours = await runSecmon(['-h', peer.address, '-c', nested, ...args], {env: {SECMON_HOME: home.dir, ...plainText}});
+		const theirs = await runPminfo(['-h', peer.address, '-c', nested, ...args], plainText);
+		expect({stdout: ours.stdout, stderr: ours.stderr, code: ours.code}).toEqual({stdout: theirs.stdout, stderr: theirs.stderr, code: theirs.code});
+	});
+
+	it('the operand\'s values come from pmcd by its derived PMID: No PMCD agent, as in libpcp', async () => {
+		const ours = await runSecmon(['-h', peer.address, '-c', nested, '-f', 'my.b', 'my.c'], {env: {SECMON_HOME: home.dir, ...plainText}});
+		expect(ours.stdout).toBe('\nmy.b\nError: No PMCD agent for domain of request\n\nmy.c\nError: No PMCD agent for domain of request\n');
+	});
+
+	it('a cycle does not bind (pminfo crashes on it); the others do', async () => {
+		const theirs = await runPminfo(['-h', peer.address, '-c', cycle, 'my'], plainText);
+		expect(theirs.signal ?? theirs.code).not.toBe(0);
+		const ours = await runSecmon(['-h', peer.address, '-c', cycle, 'my'], {env: {SECMON_HOME: home.dir, ...plainText}});
+		expect(ours).toMatchObject({code: 0, stdout: 'my.d\nmy.z\n'});
+		const named = await runSecmon(['-h', peer.address, '-c', cycle, '-f', 'my.x'], {env: {SECMON_HOME: home.dir, ...plainText}});
+		expect(named).toMatchObject({code: 1, stderr: 'Error: my.x: Unknown metric name\n'});
+	});
+});
