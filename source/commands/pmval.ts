@@ -53,10 +53,12 @@ pmval options
   -z, --hostzone           report in the collector's time zone
   -Z TZ, --timezone=TZ     report in time zone TZ
   -v, --verbose  -X, --timestamp   accepted; they change nothing in live mode
+  --derived FILE, -c FILE  derived metrics from FILE, after the global ones ($PCP_DERIVED_CONFIG,
+                           else /var/lib/pcp/config/derived), as libpcp loads them
   -V, --version  -?, --help
   METRIC may be written HOST:METRIC[INST,...] as in PCPIntro(1).
   Archive, pmtime and local-context options (-a -U -S -O -A -d -g -p -L -K -n
-  --container --derived) and -x are not supported.
+  --container) and -x are not supported.
 
 Security (as in "secmon --help": TLS whenever pmcd offers it, every certificate verified)
   --secure enforce|relaxed|off   --ca-file FILE   --cert FILE --key FILE
@@ -94,7 +96,7 @@ const spec: FlagSpec = {
 	specLocal: {type: 'string', shortFlag: 'K'},
 	namespace: {type: 'string', shortFlag: 'n'},
 	container: {type: 'string'},
-	derived: {type: 'string'},
+	derived: {type: 'string', shortFlag: 'c'},
 	filter: {type: 'string', shortFlag: 'x'},
 	// Secmon's security options, as the main command has them.
 	secure: {type: 'string'},
@@ -220,7 +222,7 @@ function parseOptions(argv: string[]): Options | 'help' | 'version' {
 		throw usage('delay can only be used with archives (-d)');
 	}
 
-	for (const [name, flag] of [['archive', '-a'], ['nointerp', '-U'], ['guiport', '-p'], ['specLocal', '-K'], ['namespace', '-n'], ['container', '--container'], ['derived', '--derived'], ['filter', '-x']] as const) {
+	for (const [name, flag] of [['archive', '-a'], ['nointerp', '-U'], ['guiport', '-p'], ['specLocal', '-K'], ['namespace', '-n'], ['container', '--container'], ['filter', '-x']] as const) {
 		if (string(name) !== undefined) {
 			throw usage(`${flag} is not supported: secmon pmval samples a live pmcd`);
 		}
@@ -247,7 +249,7 @@ function parseOptions(argv: string[]): Options | 'help' | 'version' {
 	const raw = Boolean(f['raw']);
 	const flags: Flags = {
 		host: [hostSpec],
-		derived: [],
+		derived: string('derived') === undefined ? [] : [string('derived')!],
 		fetch: false,
 		desc: false,
 		pmid: false,
@@ -365,7 +367,7 @@ function errorText(error: unknown): string {
 }
 
 /** pmGetContextHostName: pmcd.hostname's value, else the host as given (this machine's name for localhost). */
-async function contextHostname(client: PcpClient, host: string): Promise<string> {
+async function contextHostname(client: PmvalClient, host: string): Promise<string> {
 	try {
 		const [pmid] = await client.lookupNames(['pmcd.hostname']);
 		if (typeof pmid === 'number') {
@@ -388,7 +390,7 @@ async function contextHostname(client: PcpClient, host: string): Promise<string>
 type Instances = {ids: number[]; names: string[]};
 
 /** initinsts(): the instances to report, sorted by instance id. */
-async function instancesFor(client: PcpClient, desc: PcpDesc, wanted: string[] | undefined): Promise<Instances> {
+async function instancesFor(client: PmvalClient, desc: PcpDesc, wanted: string[] | undefined): Promise<Instances> {
 	let pairs: Array<{inst: number; name: string}>;
 	if (wanted === undefined) {
 		try {
@@ -420,7 +422,10 @@ function seconds(result: PcpResult): number {
 }
 
 /** Run pmval's job on an open session. Writes through `out`; returns the exit status. */
-export async function pmvalOn(client: PcpClient, options: Options, out: {stdout: (text: string) => void; stderr: (text: string) => void; env: NodeJS.ProcessEnv; signal?: AbortSignal; host: string}): Promise<number> {
+/** The session calls pmval's job makes: a PcpClient, or the DerivedPcpClient that wraps it. */
+export type PmvalClient = Pick<PcpClient, 'lookupNames' | 'descriptor' | 'fetch' | 'instances' | 'instanceId'>;
+
+export async function pmvalOn(client: PmvalClient, options: Options, out: {stdout: (text: string) => void; stderr: (text: string) => void; env: NodeJS.ProcessEnv; signal?: AbortSignal; host: string}): Promise<number> {
 	const host = await contextHostname(client, out.host);
 	if (options.hostzone) {
 		out.stdout(`Note: timezone set to local timezone of host "${host}"\n\n`);
@@ -654,7 +659,14 @@ export async function pmvalCommand(argv: string[], io: Io): Promise<number> {
 
 	signal?.addEventListener('abort', close, {once: true});
 	try {
-		return await pmvalOn(session.client, options, {
+		// Derived metrics as libpcp gives them to every client: the global configuration, then --derived.
+		const [{derivedSetup}, {DerivedPcpClient}] = await Promise.all([
+			import('../metrics/derived/load.js'),
+			import('../metrics/derived/pcp-client.js'),
+		]);
+		const derived = derivedSetup({env: io.env, derived: options.flags.derived}, stderr);
+		derived.connected();
+		return await pmvalOn(new DerivedPcpClient(session.client, derived.registry, stderr), options, {
 			// The collector's exact bytes in a pipe (the byte-for-byte tests), inert on a terminal.
 			stdout: terminalSafe(io.stdout),
 			stderr,

@@ -21,7 +21,7 @@ import {DYNAMIC_PMID_DOMAIN, PM_INDOM_NULL, type PcpDescriptor} from './types.js
 
 /** The PcpClient calls pminfo's job makes. */
 export type PmnsClient = Pick<PcpClient, 'traverse' | 'lookupNames' | 'namesOf' | 'descriptors' | 'fetch' | 'text' | 'instances'>
-	& Partial<Pick<PcpClient, 'labels'>>;
+	& Partial<Pick<PcpClient, 'labels' | 'descriptor' | 'instanceId'>>;
 
 const isDerivedPmid = (pmid: number) => (pmid >>> 22) === DYNAMIC_PMID_DOMAIN;
 
@@ -141,6 +141,25 @@ export class DerivedPcpClient implements PmnsClient {
 
 	async instances(indom: number): Promise<Array<{inst: number; name: string}>> {
 		return this.#client.instances(indom);
+	}
+
+	/** PmLookupDesc of one metric (pmval): PcpError(PM_ERR_PMID) when unknown or unbound. */
+	async descriptor(pmid: number): Promise<PcpDesc> {
+		const [desc] = await this.descriptors([pmid]);
+		if (desc === undefined || desc instanceof Error) {
+			throw desc ?? new PcpError(PM_ERR.PMID);
+		}
+
+		return desc;
+	}
+
+	/** An instance's number by name (pmval -i): pmcd's answer. */
+	async instanceId(indom: number, name: string): Promise<number> {
+		if (!this.#client.instanceId) {
+			throw new PcpError(PM_ERR.INDOM);
+		}
+
+		return this.#client.instanceId(indom, name);
 	}
 
 	/** Labels come from pmcd, for derived PMIDs too (libpcp's getlabels asks pmcd for any ident). */
