@@ -212,6 +212,16 @@ function lex(text: string, pos: number, session: ParserSession): {token: Token; 
 			return delimited('INSTNAME', ']', true, 'unterminated instance name');
 		}
 
+		case '`': {
+			// Secmon's quoted metric name (docs/pcp.md#quoted-names): any text up to the next
+			// backquote, `\` escaping the next character, e.g. a Zabbix key with parameters,
+			// `system.cpu.load[all,avg1]`. libpcp has no backquote (an Illegal character there).
+			const quoted = delimited('NAME', '`', true, 'unterminated quoted name');
+			return quoted.token.kind === 'NAME' && quoted.token.text === ''
+				? token('ERROR', quoted.next, '', 'empty quoted name')
+				: quoted;
+		}
+
 		default: {
 			return token('ERROR', i + 1, c, 'Illegal character');
 		}
