@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import {
-	newParserSession, parseDerivedExpression, type DerivedNode, type ParserSession,
+	newParserSession, parseDerivedExpression, type DerivedNode, type ParseResult, type ParserSession,
 } from './parser.js';
 import {DYNAMIC_PMID_DOMAIN, makePmid} from './types.js';
 
@@ -34,7 +34,17 @@ export type DerivedRegistry = {
 	/** Next PMID's cluster and item. */
 	cluster: number;
 	item: number;
+	/** How registerDerived checks an expression (default: parses it; see ExpressionCheck). */
+	check?: ExpressionCheck;
 };
+
+/**
+ * What registerDerived asks of an expression: libpcp's parse, with `session` as libpcp's lexer
+ * state. A check may answer `{ok: true}` without a tree when it knows the parse succeeds and
+ * leaves `session` as it was (lazy-check.ts); the tree is then parsed on first use, from a new
+ * session, which is the state it was registered in.
+ */
+export type ExpressionCheck = (expr: string, session: ParserSession) => ParseResult | {ok: true; tree?: undefined};
 
 /** A config file larger than this is refused (ENOMEM-like), so a runaway file cannot exhaust memory. */
 export const maxConfigBytes = 1024 * 1024;
@@ -47,9 +57,9 @@ export function checkName(name: string): boolean {
 }
 
 /** The registry every libpcp client starts with: event.flags (511.0.1) and event.missed (511.0.2). */
-export function newRegistry(): DerivedRegistry {
+export function newRegistry(check?: ExpressionCheck): DerivedRegistry {
 	const registry: DerivedRegistry = {
-		metrics: [], diagnostics: [], session: newParserSession(), cluster: 0, item: 0,
+		metrics: [], diagnostics: [], session: newParserSession(), cluster: 0, item: 0, ...(check ? {check} : {}),
 	};
 	registerDerived(registry, 'event.flags', 'anon(PM_TYPE_U32)', true);
 	registerDerived(registry, 'event.missed', 'anon(PM_TYPE_U32)', true);
@@ -71,7 +81,7 @@ export function registerDerived(registry: DerivedRegistry, name: string, expr: s
 		return {offset: 0, message: 'Duplicate global derived metric name'};
 	}
 
-	const parsed = parseDerivedExpression(expr, registry.session);
+	const parsed = (registry.check ?? parseDerivedExpression)(expr, registry.session);
 	if (!parsed.ok) {
 		return parsed.message === undefined ? {offset: parsed.offset} : {offset: parsed.offset, message: parsed.message};
 	}
@@ -89,10 +99,36 @@ export function registerDerived(registry: DerivedRegistry, name: string, expr: s
 		return {offset: 0, message: 'global PMID space exhausted'};
 	}
 
-	registry.metrics.push({
-		name, expr, tree: parsed.tree, pmid: makePmid(DYNAMIC_PMID_DOMAIN, registry.cluster, registry.item), anon,
-	});
+	const pmid = makePmid(DYNAMIC_PMID_DOMAIN, registry.cluster, registry.item);
+	if (parsed.tree) {
+		registry.metrics.push({
+			name, expr, tree: parsed.tree, pmid, anon,
+		});
+	} else {
+		let tree: DerivedNode | undefined;
+		registry.metrics.push({
+			name,
+			expr,
+			get tree() {
+				tree ??= treeOf(name, expr);
+				return tree;
+			},
+			pmid,
+			anon,
+		});
+	}
+
 	return undefined;
+}
+
+/** The tree of an expression a check passed without parsing (ExpressionCheck). */
+function treeOf(name: string, expr: string): DerivedNode {
+	const parsed = parseDerivedExpression(expr, newParserSession());
+	if (!parsed.ok) {
+		throw new Error(`secmon: derived metric ${name} was registered as valid but does not parse (lazy-check.ts)`);
+	}
+
+	return parsed.tree;
 }
 
 const isBlank = (c: string | undefined) => c !== undefined && /^[ \t\n\v\f\r]$/.test(c);
@@ -449,6 +485,8 @@ export type DerivedLoadOptions = {
 	/** Program name for the -c error line. */
 	program?: string;
 	fileSystem?: ConfigFileSystem;
+	/** The registry's expression check (default: parse every expression). */
+	check?: ExpressionCheck;
 };
 
 /** $PCP_VAR_DIR/config/derived (Debian: /var/lib/pcp/config/derived, links into /etc/pcp/derived). */
@@ -462,7 +500,7 @@ export function globalDerivedDirectory(env: Record<string, string | undefined>):
  * exists), then each -c argument (a failing one adds "pminfo: derived configuration(s) error: …").
  */
 export function loadDerivedMetrics(options: DerivedLoadOptions): DerivedRegistry {
-	const registry = newRegistry();
+	const registry = newRegistry(options.check);
 	const fileSystem = options.fileSystem ?? nodeConfigFileSystem;
 	let configPath = options.env['PCP_DERIVED_CONFIG'];
 	if (configPath === undefined) {

@@ -5,6 +5,7 @@
  * when the first connection succeeds (pminfo loads the global configuration then).
  */
 import {loadDerivedMetrics, type DerivedRegistry} from './config.js';
+import {lazyCheck} from './lazy-check.js';
 
 export type DerivedSetup = {
 	registry: DerivedRegistry;
@@ -20,7 +21,10 @@ export function derivedSetup(options: {env: NodeJS.ProcessEnv; derived: string[]
 		return loaded.setup;
 	}
 
-	const registry = loadDerivedMetrics({env: options.env, extra: options.derived, program: 'secmon'});
+	// Expressions lazy-check.ts can vouch for are parsed when first used.
+	const registry = loadDerivedMetrics({
+		env: options.env, extra: options.derived, program: 'secmon', check: lazyCheck(),
+	});
 	let pending = registry.diagnostics.join('');
 	const connected = () => {
 		if (pending !== '') {
