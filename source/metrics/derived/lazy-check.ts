@@ -58,40 +58,57 @@ const semanticsWords = new Set(['counter', 'instant', 'discrete']);
  * True if libpcp's parser accepts `expr` from its initial state (and leaves that state);
  * false if this cannot tell.
  */
-export function surelyValid(expr: string, units: (text: string) => boolean = text => !('error' in parseUnitsStr(text))): boolean {
+export function surelyValid(expr: string, units: (text: string) => boolean = text => !('error' in parseUnitsStr(text)), shapes?: Map<string, boolean>): boolean {
 	// Outside '"' strings only the plain characters (a string holds anything up to the next '"').
-	if (!plain.test(expr.replaceAll(strings, '""'))) {
+	const hasStrings = expr.includes('"');
+	if (!plain.test(hasStrings ? expr.replaceAll(strings, '""') : expr)) {
 		return false;
 	}
 
 	const quoted: string[] = [];
-	let text = expr.replaceAll(strings, (_, content: string) => `{${quoted.push(content) - 1}}`);
-	text = text.replaceAll(mkconst, (whole, literal: string, specs: string) => {
-		const real = literal.includes('.');
-		if (!real && literal.length > 9) {
-			return whole;
-		}
-
-		let type = real ? 'double' : 'u32';
-		for (const [, tag, index] of specs.matchAll(mkconstSpec)) {
-			const value = quoted[Number(index)]!;
-			const word = value.toLowerCase();
-			if (tag === 'type' ? !typeWords.has(word) : (tag === 'semantics' ? !semanticsWords.has(word) : !units(value))) {
+	let text = hasStrings ? expr.replaceAll(strings, (_, content: string) => `{${quoted.push(content) - 1}}`) : expr;
+	if (text.includes('mkconst(')) {
+		text = text.replaceAll(mkconst, (whole, literal: string, specs: string) => {
+			const real = literal.includes('.');
+			if (!real && literal.length > 9) {
 				return whole;
 			}
 
-			if (tag === 'type') {
-				type = word;
-			}
-		}
+			let type = real ? 'double' : 'u32';
+			for (const [, tag, index] of specs.matchAll(mkconstSpec)) {
+				const value = quoted[Number(index)]!;
+				const word = value.toLowerCase();
+				if (tag === 'type' ? !typeWords.has(word) : (tag === 'semantics' ? !semanticsWords.has(word) : !units(value))) {
+					return whole;
+				}
 
-		return real && type !== 'double' && type !== 'float' ? whole : '@';
-	});
-	text = text.replaceAll(call, (whole, argument: string) => (keywords.has(argument) ? whole : '@'));
-	text = text.replaceAll(anon, '@');
+				if (tag === 'type') {
+					type = word;
+				}
+			}
+
+			return real && type !== 'double' && type !== 'float' ? whole : '@';
+		});
+	}
+
+	if (text.includes('(')) {
+		text = text.replaceAll(call, (whole, argument: string) => (keywords.has(argument) ? whole : '@'));
+		text = text.includes('anon(') ? text.replaceAll(anon, '@') : text;
+	}
+
 	text = text.replaceAll(operandName, word => (keywords.has(word) ? word : '@'));
 	text = text.replaceAll(number, '@');
-	text = text.replaceAll(unitsString, (_, index: string) => (units(quoted[Number(index)]!) ? '%' : '~'));
+	if (quoted.length > 0) {
+		text = text.replaceAll(unitsString, (_, index: string) => (units(quoted[Number(index)]!) ? '%' : '~'));
+	}
+
+	// What is left depends on nothing else, and expressions share it (a dozen in Debian's ~60).
+	const shape = text;
+	const known = shapes?.get(shape);
+	if (known !== undefined) {
+		return known;
+	}
+
 	for (let before = ''; before !== text;) {
 		before = text;
 		for (const [pattern, replacement] of rules) {
@@ -99,7 +116,9 @@ export function surelyValid(expr: string, units: (text: string) => boolean = tex
 		}
 	}
 
-	return done.test(text);
+	const valid = done.test(text);
+	shapes?.set(shape, valid);
+	return valid;
 }
 
 /** A check for one loading (config.ts loadDerivedMetrics): parses only what surelyValid cannot vouch for. */
@@ -115,5 +134,6 @@ export function lazyCheck(): ExpressionCheck {
 		return valid;
 	};
 
-	return (expr, session) => (!session.inMatchinst && surelyValid(expr, units) ? {ok: true} : parseDerivedExpression(expr, session));
+	const shapes = new Map<string, boolean>();
+	return (expr, session) => (!session.inMatchinst && surelyValid(expr, units, shapes) ? {ok: true} : parseDerivedExpression(expr, session));
 }
