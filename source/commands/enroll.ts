@@ -30,6 +30,7 @@ import {parseHostSpec, type HostSpec} from '../target.js';
 import type {Io} from '../io.js';
 import {safeJson} from '../safe-text.js';
 import {reportError} from '../output/report.js';
+import {inkAsk} from './hooks.js';
 
 export type EnrollIo = Io & {ask?: Ask};
 
@@ -213,13 +214,7 @@ export async function enrollCommand(argv: string[], io: EnrollIo): Promise<numbe
 		const keyPromise = previous ? Promise.resolve(previous) : makeRequestCertificate(cn, options.keyBits);
 		keyPromise.catch(() => undefined);
 		const interactive = !options.json && process.stdin.isTTY && process.stdout.isTTY;
-		let {ask} = io;
-		if (ask === undefined && interactive) {
-			ask = async question => {
-				const {askWithInk} = await import('../render/tui/ask.js');
-				return askWithInk(question);
-			};
-		}
+		const ask = io.ask ?? (interactive ? inkAsk : undefined);
 
 		const {stream, facts} = await connectTls({
 			target: {host: target.host, port: target.port},

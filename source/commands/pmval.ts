@@ -13,7 +13,7 @@ import {parseDurationMs} from '../duration.js';
 import {
 	exitCodes, formatError, isSecmonError, SecmonError,
 } from '../errors.js';
-import type {Io, SessionHooks} from '../io.js';
+import type {Io} from '../io.js';
 import type {Flags} from '../argv/main-flags.js';
 import {makePlan} from '../plan.js';
 import {sleep} from '../process-exit.js';
@@ -27,10 +27,10 @@ import {
 	columnWidth, fullLabels, labelStyle, pmvalHeader, pmvalLabels, pmvalRates, pmvalValues, timeScale,
 	type InstanceValues, type PmvalColumns,
 } from '../render/pmval-format.js';
-import type {Ask} from '../security/types.js';
 import {stderrWarn, terminalSafe} from '../safe-text.js';
 import {reportError} from '../output/report.js';
 import {parseArgs, type FlagSpec} from '../argv/args.js';
+import {sessionHooks} from './hooks.js';
 
 /** What pmval calls itself in its messages (pmGetProgname()). */
 const progname = 'secmon pmval';
@@ -348,12 +348,6 @@ function parseOptions(argv: string[]): Options | 'help' | 'version' {
 	return options;
 }
 
-/** Ink is loaded only when a trust prompt must really be shown. */
-const inkAsk: Ask = async question => {
-	const {askWithInk} = await import('../render/tui/ask.js');
-	return askWithInk(question);
-};
-
 function fail(message: string): PmvalFailure {
 	return new PmvalFailure(`${progname}: ${message}`);
 }
@@ -630,9 +624,7 @@ export async function pmvalCommand(argv: string[], io: Io): Promise<number> {
 		return exitCodes.ok;
 	}
 
-	const hooks: SessionHooks = {
-		ask: inkAsk, warn: stderrWarn(io.stderr), env: io.env, argv: process.argv.slice(2),
-	};
+	const hooks = sessionHooks(io, stderrWarn(io.stderr));
 	let session;
 	let target;
 	try {

@@ -3,7 +3,6 @@
  * hand the data to the format's sink (output/format.ts). No React here: the TUI is
  * imported only when the output is a terminal.
  */
-import process from 'node:process';
 import {type Io, type SessionHooks} from '../io.js';
 import {openPcp} from '../protocols/pcp/open.js';
 import {PM_ERR} from '../protocols/pcp/constants.js';
@@ -17,17 +16,10 @@ import {terminalSafe} from '../safe-text.js';
 import {openSink, type Sink} from '../output/format.js';
 import {withDefaultCollector} from './embedded.js';
 import {pminfoOn} from './pminfo.js';
+import {inkAsk, sessionHooks} from './hooks.js';
 
-/** Ink is loaded only when a prompt must really be shown. */
-const inkAsk: Ask = async question => {
-	const {askWithInk} = await import('../render/tui/ask.js');
-	return askWithInk(question);
-};
-
-function hooksFor(io: Io, sink: Sink, ask: Ask = inkAsk): SessionHooks {
-	return {
-		ask, warn: sink.notice, env: io.env, argv: process.argv.slice(2),
-	};
+function hooksFor(io: Io, sink: Sink, ask?: Ask): SessionHooks {
+	return sessionHooks(io, sink.notice, ask);
 }
 
 /**
