@@ -41,10 +41,20 @@ describe('the protocol registry', () => {
 	it.each(protocols.map(descriptor => descriptor.name))('%s/descriptor.ts is data and lazy imports only (every run loads it)', name => {
 		const text = readFileSync(new URL(`../../source/protocols/${name}/descriptor.ts`, import.meta.url), 'utf8');
 		const staticImports = text.split('\n').filter(line => /^import\s/v.test(line));
-		expect(staticImports.filter(line => !line.startsWith('import type '))).toEqual([]);
+		// Besides types, only shared/descriptor.ts's helpers, which are data and lazy imports themselves (below).
+		expect(staticImports.filter(line => !line.startsWith('import type ') && !line.endsWith(' from \'../shared/descriptor.js\';'))).toEqual([]);
 		// Its lazy imports stay in its own folder or the shared one.
 		for (const [, target] of text.matchAll(/import\('([^']+)'\)/gv)) {
 			expect(target).toMatch(/^\.\/|^\.\.\/shared\//v);
+		}
+	});
+
+	it('shared/descriptor.ts is types and lazy imports only (every run loads it too)', () => {
+		const text = readFileSync(new URL('../../source/protocols/shared/descriptor.ts', import.meta.url), 'utf8');
+		const staticImports = text.split('\n').filter(line => /^import\s/v.test(line));
+		expect(staticImports.filter(line => !line.startsWith('import type '))).toEqual([]);
+		for (const [, target] of text.matchAll(/import\('([^']+)'\)/gv)) {
+			expect(target).toMatch(/^\.\/[\w\-]+\.js$/v);
 		}
 	});
 });

@@ -1,24 +1,7 @@
 /** mon behind stunnel. Data and lazy imports only (../shared/descriptor.ts). */
-import type {ProtocolDescriptor} from '../shared/descriptor.js';
+import {directTlsDescriptor} from '../shared/descriptor.js';
 
-const defaultPort = 2583;
-
-export const mon: ProtocolDescriptor<'mon'> = {
-	name: 'mon',
-	schemes: ['mon'],
-	defaultPort,
-	tls: 'direct',
-	help: [['mon://host[:port]', `mon behind stunnel (${defaultPort})`]],
-	async open(target, plan, hooks) {
-		const {openMon} = await import('./open.js');
-		return openMon(target, plan, hooks);
-	},
-	verify: {
-		async probe(input) {
-			const {probeDirect} = await import('../shared/probe.js');
-			return probeDirect(input);
-		},
-		secureScheme: 'mon',
-		servernameFromEnv: true,
-	},
-};
+export const mon = directTlsDescriptor('mon', 2583, 'mon behind stunnel', async () => {
+	const {openMon} = await import('./open.js');
+	return openMon;
+});

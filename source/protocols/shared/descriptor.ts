@@ -40,3 +40,32 @@ export type ProtocolDescriptor<Name extends string = string> = {
 		noTls?: (host: string) => string[];
 	};
 };
+
+/**
+ * The descriptor of a protocol reached over TLS from the first byte with a certificate (Icinga,
+ * Livestatus and mon behind stunnel): the scheme is the protocol's name, `secmon verify` probes it
+ * with a direct TLS handshake (./probe.ts probeDirect), and --servername defaults to
+ * SECMON_SERVERNAME. `what` is its line in `secmon --help`; `opener` is the folder's own lazy
+ * import of the function that opens its MetricSource.
+ */
+export function directTlsDescriptor<Name extends string>(name: Name, defaultPort: number, what: string, opener: () => Promise<ProtocolDescriptor['open']>): ProtocolDescriptor<Name> {
+	return {
+		name,
+		schemes: [name],
+		defaultPort,
+		tls: 'direct',
+		help: [[`${name}://host[:port]`, `${what} (${defaultPort})`]],
+		async open(target, plan, hooks) {
+			const open = await opener();
+			return open(target, plan, hooks);
+		},
+		verify: {
+			async probe(input) {
+				const {probeDirect} = await import('./probe.js');
+				return probeDirect(input);
+			},
+			secureScheme: name,
+			servernameFromEnv: true,
+		},
+	};
+}
