@@ -11,6 +11,7 @@ import {existsSync, readFileSync, unlinkSync} from 'node:fs';
 import {readFile} from 'node:fs/promises';
 import process from 'node:process';
 import {parseArgs, type FlagSpec} from '../argv/args.js';
+import {serverTrustFlags} from '../argv/security-flags.js';
 import {rerunCommand} from '../shell.js';
 import {requireDurationMs} from '../duration.js';
 import {
@@ -87,11 +88,7 @@ const enrollFlags = {
 	ticketFile: {type: 'string'},
 	force: {type: 'boolean'},
 	json: {type: 'boolean'},
-	caFile: {type: 'string'},
-	servername: {type: 'string'},
-	fingerprint: {type: 'string'},
-	acceptNew: {type: 'boolean'},
-	timeout: {type: 'string'},
+	...serverTrustFlags,
 	keyBits: {type: 'string'},
 	help: {type: 'boolean', shortFlag: 'h'},
 } as const satisfies FlagSpec;

@@ -30,6 +30,7 @@ import {
 import {stderrWarn, terminalSafe} from '../safe-text.js';
 import {reportError} from '../output/report.js';
 import {parseArgs, type FlagSpec} from '../argv/args.js';
+import {certificateFlags, serverTrustFlags} from '../argv/security-flags.js';
 import {sessionHooks} from './hooks.js';
 
 /** What pmval calls itself in its messages (pmGetProgname()). */
@@ -100,13 +101,8 @@ const spec: FlagSpec = {
 	filter: {type: 'string', shortFlag: 'x'},
 	// Secmon's security options, as the main command has them.
 	secure: {type: 'string'},
-	caFile: {type: 'string'},
-	cert: {type: 'string'},
-	key: {type: 'string'},
-	fingerprint: {type: 'string'},
-	acceptNew: {type: 'boolean'},
-	servername: {type: 'string'},
-	timeout: {type: 'string'},
+	...serverTrustFlags,
+	...certificateFlags,
 };
 
 function usage(message: string): SecmonError {

@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import {parseArgs, type FlagSpec} from '../argv/args.js';
+import {certificateFlags} from '../argv/security-flags.js';
 import type {FlagValues} from '../argv/simple-argv.js';
 import {parseDurationMs} from '../duration.js';
 import {SecmonError} from '../errors.js';
@@ -58,8 +59,7 @@ const serveFlags = {
 	tls: {type: 'string'},
 	clientCa: {type: 'string'},
 	requireClientCert: {type: 'boolean'},
-	cert: {type: 'string'},
-	key: {type: 'string'},
+	...certificateFlags,
 	maxClients: {type: 'string'},
 	maxPerAddress: {type: 'string'},
 	idleTimeout: {type: 'string'},
