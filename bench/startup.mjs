@@ -14,7 +14,9 @@
  * both ways: with the environment as it is, and without NODE_EXTRA_CA_CERTS.
  *
  * Also timed: bench/startup-floor.cjs, the same exchange in bare node:net/node:tls with no
- * secmon code (the least any Node client pays for it), so secmon's own share is visible.
+ * secmon code (the least any Node client pays for it), so secmon's own share is visible; and
+ * the pinned run with PCP_DERIVED_CONFIG='' (no global derived metrics, as pminfo is run here),
+ * so the share of loading Debian's derived configuration is visible too.
  *
  * Runs are interleaved (node, secmon, secmon, floor, pminfo, node, …) so machine noise hits
  * all alike. Prints medians (and minimums) and writes bench/results/startup.json. "Paired" is
@@ -66,6 +68,8 @@ try {
 		node: [process.execPath, ['-e', '0'], {}],
 		secmonCaFile: [process.execPath, [cli, ...fetch, '--ca-file', path.join(dir, 'certs', 'ca.pem')], {SECMON_HOME: caHome}],
 		secmonPinned: [process.execPath, [cli, ...fetch], {SECMON_HOME: pinHome}],
+		// The same without the global derived-metrics configuration: what loading it costs.
+		secmonNoDerived: [process.execPath, [cli, ...fetch], {SECMON_HOME: pinHome, PCP_DERIVED_CONFIG: ''}],
 		floor: [process.execPath, [path.join(root, 'bench', 'startup-floor.cjs'), '127.0.0.1', String(port), path.join(dir, 'certs', 'ca.pem')], {}],
 		pminfo: ['pminfo', ['-h', host, '-f', 'kernel.all.load'], {PCP_SECURE_SOCKETS: 'enforce', PCP_TLSCONF_PATH: path.join(dir, 'client-verify.conf'), PCP_DERIVED_CONFIG: ''}],
 	};
@@ -105,7 +109,14 @@ try {
 			pairedMedianMs: round(median(samples[name].map((ms, index) => ms - samples.node[index]))),
 		});
 		result.environments[key] = {
-			label, medianMs, minMs, overNode: {secmonCaFile: over('secmonCaFile'), secmonPinned: over('secmonPinned'), floor: over('floor')},
+			label,
+			medianMs,
+			minMs,
+			overNode: {
+				secmonCaFile: over('secmonCaFile'), secmonPinned: over('secmonPinned'), secmonNoDerived: over('secmonNoDerived'), floor: over('floor'),
+			},
+			// The global derived configuration's share: pinned runs with it and without it, paired per round.
+			derivedPairedMs: round(median(samples.secmonPinned.map((ms, index) => ms - samples.secmonNoDerived[index]))),
 		};
 
 		const line = name => {
@@ -117,6 +128,7 @@ try {
 		console.log(`  node -e 0                     ${medianMs.node} ms (${minMs.node})`);
 		console.log(`  secmon --json, --ca-file      ${medianMs.secmonCaFile} ms (${minMs.secmonCaFile})   ${line('secmonCaFile')}`);
 		console.log(`  secmon --json, pinned (TOFU)  ${medianMs.secmonPinned} ms (${minMs.secmonPinned})   ${line('secmonPinned')}`);
+		console.log(`  same, PCP_DERIVED_CONFIG=''   ${medianMs.secmonNoDerived} ms (${minMs.secmonNoDerived})   ${line('secmonNoDerived')}; the derived configuration: paired +${result.environments[key].derivedPairedMs} ms`);
 		console.log(`  floor: bare node:tls, same PDUs ${medianMs.floor} ms (${minMs.floor})   ${line('floor')}`);
 		console.log(`  pminfo -f (TLS)               ${medianMs.pminfo} ms (${minMs.pminfo})`);
 	}
