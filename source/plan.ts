@@ -3,6 +3,7 @@
  * sockets, files or the terminal: the CLI passes in argv, env and TTY facts.
  */
 import {SecmonError} from './errors.js';
+import {isCi} from './terminal.js';
 import {requireDurationMs} from './duration.js';
 import {parseHostSpec, type HostSpec} from './target.js';
 import {resolveSecureMode, secureArgument} from './security/policy.js';
@@ -118,7 +119,17 @@ export function makePlan(metrics: string[], flags: Flags, environment: Environme
 	// Sampling is asked for by -t INTERVAL or -s N, by --json, or by a terminal (the panes).
 	// Otherwise (a pipe, no flags) names are listed as pminfo lists them, so scripts keep working.
 	const sampling = flags.interval !== undefined || flags.samples !== undefined;
-	const live = !anyShow && !flags.names && metrics.length > 0 && (sampling || flags.json || environment.stdoutIsTty);
+	if (flags.once && sampling) {
+		throw new SecmonError('USAGE', '--once takes one sample: it cannot go with -s N or -t INTERVAL', 'Drop --once to sample every interval, or drop -s/-t for one shot; see: secmon --help');
+	}
+
+	// The headline command, `secmon --host H -f METRIC` in a terminal (stdin and stdout, not CI), opens
+	// the panes: -f alone asks for values, and in a terminal values are live. The other pminfo flags,
+	// --names, --once, --json, a pipe or CI keep pminfo's one-shot text.
+	const onlyFetch = show.fetch && Object.entries(show).every(([flag, on]) => flag === 'fetch' || !on);
+	const headline = onlyFetch && !flags.once && !flags.json && !flags.names && metrics.length > 0
+		&& environment.stdinIsTty && environment.stdoutIsTty && !isCi(environment.env);
+	const live = headline || (!anyShow && !flags.names && !flags.once && metrics.length > 0 && (sampling || flags.json || environment.stdoutIsTty));
 	const job: Job = live ? 'live' : 'pminfo';
 	let format: Format;
 	if (flags.json) {

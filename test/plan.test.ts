@@ -18,6 +18,7 @@ const base: Flags = {
 	json: false,
 	raw: false,
 	names: false,
+	once: false,
 	acceptNew: false,
 };
 
@@ -34,9 +35,38 @@ describe('makePlan', () => {
 		expect(makePlan(['hinv.ncpu'], {...base, fetch: true}, {...pipe, env: {PCP_HOST: ' '}}).targets).toEqual([]);
 	});
 
-	it('is pminfo mode with a show flag or no metric', () => {
-		expect(shape(makePlan(['kernel.all.load'], {...base, fetch: true}, tty))).toBe('pminfo/pminfo');
+	it('is pminfo mode with a show flag other than -f alone in a terminal, or no metric', () => {
+		for (const flag of ['desc', 'pmid', 'pmidLong', 'oneline', 'helpText', 'labels', 'verify', 'force', 'events'] as const) {
+			expect(shape(makePlan(['kernel.all.load'], {...base, [flag]: true}, tty))).toBe('pminfo/pminfo');
+			expect(shape(makePlan(['kernel.all.load'], {...base, fetch: true, [flag]: true}, tty))).toBe('pminfo/pminfo');
+		}
+
 		expect(shape(makePlan([], base, tty))).toBe('pminfo/pminfo');
+		expect(shape(makePlan([], {...base, fetch: true}, tty))).toBe('pminfo/pminfo');
+	});
+
+	it('opens the panes for the headline command (-f alone in a terminal)', () => {
+		expect(shape(makePlan(['kernel.all.load'], {...base, host: ['collector'], fetch: true}, tty))).toBe('live/tui');
+		expect(makePlan(['kernel.all.load'], {...base, fetch: true}, tty).samples).toBe(0);
+		expect(shape(makePlan(['kernel.all.load'], {...base, fetch: true, interval: '2'}, tty))).toBe('live/tui');
+	});
+
+	it('keeps -f one-shot in a pipe, with stdin not a terminal, with --once, --names, --json or in CI', () => {
+		expect(shape(makePlan(['kernel.all.load'], {...base, fetch: true}, pipe))).toBe('pminfo/pminfo');
+		expect(shape(makePlan(['kernel.all.load'], {...base, fetch: true}, {...tty, stdinIsTty: false}))).toBe('pminfo/pminfo');
+		expect(shape(makePlan(['kernel.all.load'], {...base, fetch: true}, {...tty, stdoutIsTty: false}))).toBe('pminfo/pminfo');
+		expect(shape(makePlan(['kernel.all.load'], {...base, fetch: true, once: true}, tty))).toBe('pminfo/pminfo');
+		expect(shape(makePlan(['kernel.all.load'], {...base, fetch: true, names: true}, tty))).toBe('pminfo/pminfo');
+		expect(shape(makePlan(['kernel.all.load'], {...base, fetch: true, json: true}, tty))).toBe('pminfo/json');
+		expect(shape(makePlan(['kernel.all.load'], {...base, fetch: true}, {...tty, env: {CI: 'true'}}))).toBe('pminfo/pminfo');
+		expect(makePlan(['kernel.all.load'], {...base, fetch: true}, tty).samples).toBe(0);
+		expect(makePlan(['kernel.all.load'], {...base, fetch: true, once: true}, tty).samples).toBe(1);
+	});
+
+	it('--once without -f lists names as pminfo does, and refuses -s/-t INTERVAL', () => {
+		expect(shape(makePlan(['kernel.all'], {...base, once: true}, tty))).toBe('pminfo/pminfo');
+		expect(() => makePlan(['kernel.all.load'], {...base, once: true, samples: 3}, tty)).toThrow(/--once takes one sample/v);
+		expect(() => makePlan(['kernel.all.load'], {...base, once: true, interval: '2'}, tty)).toThrow(/--once takes one sample/v);
 	});
 
 	it('writes pminfo mode as NDJSON with --json', () => {

@@ -23,6 +23,8 @@ export const mainFlags = {
 	raw: {type: 'boolean', shortFlag: 'r'},
 	// --names: list names as pminfo does with no flags, even in a terminal.
 	names: {type: 'boolean'},
+	// --once: pminfo's one-shot text even in a terminal (where -f alone opens the live panes).
+	once: {type: 'boolean'},
 	// -c/--derived: pminfo's derived-metric configuration files, in order.
 	derived: {type: 'string', shortFlag: 'c', isMultiple: true},
 	json: {type: 'boolean'},

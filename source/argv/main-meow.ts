@@ -11,6 +11,7 @@ import {mainFlags} from './main-flags.js';
 
 export const helpText = `
 Usage
+  $ secmon [--host HOST]... -f METRIC...                               live panes in a terminal
   $ secmon [--host HOST]... [-fdmtTlFxv] [METRIC]...                 pminfo-style, one shot
   $ secmon [--host HOST]... [-t INTERVAL] [-s N] METRIC...            live panes (terminal), text or --json samples
   $ secmon pmval [-h HOST] [-s N] [-t INTERVAL] [-i INST] [-f N] [-r] METRIC   pmval's output
@@ -20,7 +21,8 @@ Collectors (--host, repeatable)
 ${collectorsHelp()}
 
 What to show (pminfo flags; a metric that is not a leaf expands to the leaves below it)
-  -f, --fetch        values, like pminfo -f
+  -f, --fetch        values, like pminfo -f; alone in a terminal: the live panes
+  --once             pminfo's one-shot text even in a terminal (-f --once: values once)
   -d, --desc         descriptor: type, instance domain, semantics, units
   -m, --pmid         PMID          -M, --pmid-long  PMID in decimal and hex too
   -t                 one-line help (when not followed by an interval)

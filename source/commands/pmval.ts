@@ -259,6 +259,7 @@ function parseOptions(argv: string[]): Options | 'help' | 'version' {
 		json: false,
 		raw,
 		names: false,
+		once: false,
 		acceptNew: Boolean(f['acceptNew']),
 		secure: string('secure'),
 		caFile: string('caFile'),

@@ -11,7 +11,7 @@ import {parseSimpleArgv} from '../../source/argv/simple-argv.js';
 
 // Flags, values and metric names, including the forms the simple parser must refuse.
 const vocabulary = [
-	...'--json -f --fetch -d --desc -m --pmid -M --pmid-long -T --help-text -r --raw --names --oneline --accept-new -t -fd -dfm'.split(' '),
+	...'--json -f --fetch -d --desc -m --pmid -M --pmid-long -T --help-text -r --raw --names --once --oneline --accept-new -t -fd -dfm'.split(' '),
 	...'-h --host --secure --ca-file --cert --key --fingerprint --psk-identity --psk-file --password-file --servername --query --timeout --interval -s --samples'.split(' '),
 	...'kernel.all.load hinv.ncpu disk.dev.read 127.0.0.1:44321 pcps://collector [::1]:4000 enforce relaxed off /tmp/ca.pem AB:CD:EF'.split(' '),
 	...'2 500msec 10 0 -1 true false a=b -- - --host=collector --secure=enforce --no-json --json=false --caFile -x --bogus -hf'.split(' '),

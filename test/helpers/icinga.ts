@@ -246,6 +246,7 @@ export async function planFor(options: PlanOptions, env: NodeJS.ProcessEnv): Pro
 		json: options.json ?? false,
 		raw: false,
 		names: false,
+		once: false,
 		acceptNew: options.acceptNew ?? false,
 		...(options.caFile === undefined ? {} : {caFile: options.caFile}),
 		...(options.cert === undefined ? {} : {cert: options.cert}),

@@ -11,11 +11,7 @@ import {normalizeFingerprint} from '../../security/certificate.js';
 import {promptLines, promptQuestion} from '../../security/messages.js';
 import type {Ask, PromptAnswer} from '../../security/types.js';
 
-/** Ink's own test (is-in-ci): CI or CONTINUOUS_INTEGRATION set and not "0"/"false". */
-export function isCi(env: NodeJS.ProcessEnv): boolean {
-	const set = (name: string) => env[name] !== undefined && env[name] !== '0' && env[name] !== 'false';
-	return set('CI') || set('CONTINUOUS_INTEGRATION');
-}
+export {isCi} from '../../terminal.js';
 
 /** The answer a typed line means for a certificate with this SHA-256. */
 export function answerOf(line: string, sha256: string): PromptAnswer {

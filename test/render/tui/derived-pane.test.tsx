@@ -37,6 +37,7 @@ const flags: Flags = {
 	json: false,
 	raw: false,
 	names: false,
+	once: false,
 	acceptNew: false,
 	secure: 'off',
 	interval: '200msec',
