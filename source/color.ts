@@ -2,7 +2,7 @@
  * The one colour rule for what commands write (certs, verify, the plain-text trust prompt): ANSI
  * colour only on a terminal, and never when NO_COLOR is set and not empty (https://no-color.org),
  * FORCE_COLOR is 0 or TERM is dumb. A leaf module (no imports), so the security layer may use it
- * too. The panes (render/tui) colour through Ink.
+ * too. The panes (render/tui) colour through Ink, told by this rule (render/tui/mount.ts).
  */
 
 export type Tone = 'ok' | 'warn' | 'error';

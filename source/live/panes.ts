@@ -6,6 +6,7 @@
 import process from 'node:process';
 import {performance} from 'node:perf_hooks';
 import type {Io, SessionHooks} from '../io.js';
+import {colorWanted} from '../color.js';
 import {exitCodes} from '../errors.js';
 import type {Plan} from '../plan.js';
 import {parseHostSpec} from '../target.js';
@@ -16,8 +17,9 @@ import {finalText} from '../render/tui/summary.js';
 import {HostRunner, promptQueue} from './runner.js';
 
 export async function runPanes(plan: Plan, io: Io, hooks: SessionHooks): Promise<number> {
+	const stdout = (io.stdout as NodeJS.WriteStream).isTTY ? io.stdout as NodeJS.WriteStream : process.stdout;
 	const {loadPanes} = await import('../render/tui/mount.js');
-	const drawer = await loadPanes();
+	const drawer = await loadPanes({color: colorWanted(stdout, io.env)});
 
 	const seen = new Set<string>();
 	const targets = (plan.targets.length > 0 ? plan.targets : [parseHostSpec('localhost')]).filter(target => {
@@ -34,7 +36,6 @@ export async function runPanes(plan: Plan, io: Io, hooks: SessionHooks): Promise
 		now: Date.now(),
 	}));
 	const prompts = promptQueue(store);
-	const stdout = (io.stdout as NodeJS.WriteStream).isTTY ? io.stdout as NodeJS.WriteStream : process.stdout;
 
 	const quit = () => {
 		store.dispatch({type: 'quit'});
@@ -107,11 +108,8 @@ export async function runPanes(plan: Plan, io: Io, hooks: SessionHooks): Promise
 
 	const state = store.getState();
 	const code = exitCodeOf(state);
-	const {stdout: out, stderr: error} = finalText(state);
-	if (out) {
-		io.stdout.write(out);
-	}
-
+	// The last frame is on the screen (mount.ts); what must not vanish goes to stderr too.
+	const {stderr: error} = finalText(state);
 	if (error) {
 		io.stderr.write(error);
 	}

@@ -131,6 +131,44 @@ describe('secmon TUI in a real terminal', () => {
 		expect(await term.waitForExit()).toBe(0);
 	}, 120_000);
 
+	test('the headline command: -f in a terminal asks first, opens the panes; NO_COLOR draws no colour; q leaves the last frame; --once is one shot', async () => {
+		const fresh = mkdtempSync(path.join(os.tmpdir(), 'secmon-e2e-headline-'));
+		try {
+			const term = await open(['--host', peer.address, '-f', 'kernel.all.load'], {NO_COLOR: '1', FORCE_COLOR: ''}, fresh);
+			await term.waitFor(/can't be established/v, {what: 'the trust prompt'});
+			await term.sendKeys('y');
+			let screen = await term.waitFor(/15 minute +\d/v, {what: 'the kernel.all.load pane'});
+			expect(screen).toMatch(/kernel\.all\.load +instant/v);
+			expect(screen).toMatch(/● \S+ connected · TLSv1\.3/v);
+			const coloured = await term.capture({escapes: true});
+			// eslint-disable-next-line no-control-regex
+			expect(coloured).not.toMatch(/\u001B\[[\d;]*m/v);
+			await term.sendKeys('q');
+			expect(await term.waitForExit()).toBe(0);
+			screen = await term.capture();
+			// (Its first line can scroll away in a tmux just started: the status line and the pane are checked.)
+			expect(screen).toMatch(/● \S+ connected · TLSv1\.3[\s\S]*kernel\.all\.load +instant[\s\S]*1 minute +\d[\s\S]*15 minute +\d/v);
+			expect(screen).not.toMatch(/warning/iv);
+
+			// --once: pminfo's text, in the same terminal, and the exit.
+			const once = await open(['--host', peer.address, '-f', '--once', 'kernel.all.load'], {}, fresh);
+			expect(await once.waitForExit()).toBe(0);
+			expect(await once.capture()).toMatch(/^kernel\.all\.load\n {4}inst \[1 or "1 minute"\] value \d/mv);
+
+			// FORCE_COLOR=1 (and no NO_COLOR): colours; FORCE_COLOR=0: none.
+			for (const [force, sgr] of [['1', true], ['0', false]] as const) {
+				const term = await open(['--host', peer.address, '-f', 'kernel.all.load'], {FORCE_COLOR: force}, fresh);
+				await term.waitFor(/15 minute +\d/v, {what: `the pane with FORCE_COLOR=${force}`});
+				// eslint-disable-next-line no-control-regex
+				expect(/\u001B\[[\d;]*m/v.test(await term.capture({escapes: true}))).toBe(sgr);
+				await term.sendKeys('q');
+				expect(await term.waitForExit()).toBe(0);
+			}
+		} finally {
+			rmSync(fresh, {recursive: true, force: true});
+		}
+	}, 60_000);
+
 	test('CI=true in a terminal: plain text samples and a readable line prompt, no screen drawing', async () => {
 		const fresh = mkdtempSync(path.join(os.tmpdir(), 'secmon-e2e-ci-'));
 		try {

@@ -5,6 +5,7 @@
  */
 import process from 'node:process';
 import type {PromptAnswer} from '../../security/types.js';
+import type {Size} from './app.js';
 import type {Store} from './state.js';
 
 const enterAltScreen = '\u001B[?1049h\u001B[H';
@@ -13,7 +14,7 @@ const leaveAltScreen = '\u001B[?1049l';
 const showCursor = '\u001B[?25h';
 
 export type Panes = {
-	/** Ink unmounted, the normal screen back. */
+	/** Ink unmounted, the normal screen back, and the last frame drawn on it (as pmval's output stays). */
 	unmount(): Promise<void>;
 };
 
@@ -24,7 +25,17 @@ export type PaneDrawer = {
 	readonly restoreScreen: string;
 };
 
-export async function loadPanes(): Promise<PaneDrawer> {
+/**
+ * @param color whether the panes may colour (color.ts colorWanted: NO_COLOR, FORCE_COLOR, TERM=dumb).
+ */
+export async function loadPanes({color}: {color: boolean}): Promise<PaneDrawer> {
+	// Ink colours (and draws bold, dim and inverse) through chalk, which reads FORCE_COLOR once, when
+	// it is loaded (chalk/source/vendor/supports-color), and knows nothing of NO_COLOR: without colour
+	// it is told so before Ink loads it, and every style is dropped (words say what colour did).
+	if (!color) {
+		process.env['FORCE_COLOR'] = '0';
+	}
+
 	// React's development build records a performance.measure() entry per changed component per
 	// render, which Node keeps forever (RSS grew ~15 MiB/min with 20 panes, bench/tui.mjs) and costs
 	// ~60% more CPU. Ship the production build unless the user asked for another NODE_ENV.
@@ -32,8 +43,19 @@ export async function loadPanes(): Promise<PaneDrawer> {
 	// No JSX in this module: a static react/jsx-runtime import would load React's development build
 	// before the line above, and a development jsx-runtime with a production React renders nothing.
 	// Ink before the components: the CommonJS build hands them the Ink loaded here (rolldown.config.js).
-	const [{render}, {createElement}] = await Promise.all([import('ink'), import('react')]);
-	const {LiveApp} = await import('./app.js');
+	const [{render, renderToString}, {createElement}] = await Promise.all([import('ink'), import('react')]);
+	const {App, LiveApp} = await import('./app.js');
+	/** The screen as it was at the end, for the normal screen: no blank lines at its foot. */
+	function lastFrame(store: Store, size: Size): string {
+		const ignore = () => undefined;
+		// Drawn once: no keys, no prompt to answer.
+		const frame = renderToString(createElement(App, {
+			state: store.getState(), dispatch: ignore, onAnswer: ignore, size,
+		}), {columns: size.columns});
+		const text = frame.replace(/\s+$/v, '');
+		return text === '' ? '' : `${text}\n`;
+	}
+
 	return {
 		restoreScreen: showCursor + leaveAltScreen,
 		mount({store, stdout, onAnswer}) {
@@ -49,6 +71,7 @@ export async function loadPanes(): Promise<PaneDrawer> {
 					instance.unmount();
 					await instance.waitUntilExit().catch(() => undefined);
 					stdout.write(leaveAltScreen);
+					stdout.write(lastFrame(store, {columns: stdout.columns || 100, rows: stdout.rows || 40}));
 				},
 			};
 		},

@@ -1,7 +1,8 @@
 /**
  * One line per collector: connection state, TLS version and cipher, how the certificate came to be
  * trusted (with a short fingerprint), round-trip time and the last error. A plain-text connection
- * is shown in red inverse so that it cannot be mistaken for a secure one. Props only.
+ * is shown as "! … !! PLAIN TEXT !!" in red inverse so that it cannot be mistaken for a secure one,
+ * with or without colour. Props only.
  */
 import {shortFingerprint} from '../../security/certificate.js';
 import type {TrustBasis} from '../../security/types.js';
@@ -91,9 +92,10 @@ function securitySegments(host: HostState, compact: boolean): Segment[] {
 	}
 
 	if (host.tls === undefined) {
+		// Words, not only colour: with NO_COLOR (no red, no inverse) this still cannot pass for TLS.
 		return [
 			{
-				text: ' PLAIN TEXT ', color: 'red', inverse: true, bold: true,
+				text: ' !! PLAIN TEXT !! ', color: 'red', inverse: true, bold: true,
 			},
 			{text: ' not encrypted, not authenticated', color: 'red'},
 		];
@@ -110,9 +112,12 @@ function securitySegments(host: HostState, compact: boolean): Segment[] {
 
 /** The status line as styled pieces; `compact` shortens the fingerprint and drops the sample count. */
 export function statusSegments(host: HostState, now: number, asking: boolean, compact: boolean): Segment[] {
-	const marker = {
-		connected: '●', connecting: '◌', disconnected: '○', stopped: '✖',
-	}[host.phase];
+	const plain = host.phase === 'connected' && host.everConnected && host.tls === undefined;
+	const marker = plain
+		? '!'
+		: {
+			connected: '●', connecting: '◌', disconnected: '○', stopped: '✖',
+		}[host.phase];
 	const markerColor = {
 		connected: 'green', connecting: 'yellow', disconnected: 'red', stopped: 'red',
 	}[host.phase];

@@ -1,29 +1,11 @@
 /**
- * What stays on the terminal after the full-screen UI closes: with -s N the last sample of each
- * collector as plain text (the alternate screen is gone), and on stderr why a collector stopped
- * (the certificate-changed banner must never vanish with the screen) and the warnings seen.
+ * What the panes say on stderr once the full-screen UI closes (its last frame stays on the screen,
+ * mount.ts): why a collector stopped (the certificate-changed banner must never vanish with the
+ * screen), a collector still away, and the warnings seen.
  */
-import {toRates} from '../../metrics/rate.js';
-import {renderTextSample} from '../text.js';
 import type {MonitorState} from './state.js';
 
-export function finalText(state: MonitorState): {stdout: string; stderr: string} {
-	let stdout = '';
-	if (state.samplesWanted > 0) {
-		for (const host of state.hosts) {
-			if (host.latest) {
-				const descs = new Map(host.descs.map(d => [d.name, d]));
-				stdout += renderTextSample({
-					target: host.id,
-					timestamp: host.latest.timestamp,
-					rows: toRates(host.previous, host.latest, descs, state.raw),
-					tls: host.tls,
-					first: host.previous === undefined,
-				});
-			}
-		}
-	}
-
+export function finalText(state: MonitorState): {stderr: string} {
 	const lines: string[] = [];
 	const said = new Set<string>();
 	for (const notice of state.notices) {
@@ -45,5 +27,5 @@ export function finalText(state: MonitorState): {stdout: string; stderr: string}
 		}
 	}
 
-	return {stdout, stderr: lines.length > 0 ? `${lines.join('\n')}\n` : ''};
+	return {stderr: lines.length > 0 ? `${lines.join('\n')}\n` : ''};
 }

@@ -37,14 +37,15 @@ describe('StatusLine', () => {
 		expect(wide).toContain('pinned 56:50:80:86…A7:30:BF:98 · rtt 2.3 ms · 1 samples');
 	});
 
-	test('a plain connection is unmistakable', () => {
+	test('a plain connection is unmistakable, in words (without colour too) and by its marker', () => {
 		const text = line(hostAfter(undefined));
-		expect(text).toContain(' PLAIN TEXT  not encrypted, not authenticated');
+		expect(text).toContain('! collector:44321 connected ·  !! PLAIN TEXT !!  not encrypted, not authenticated');
 		expect(text).not.toContain('TLSv');
+		expect(text).not.toContain('●');
 	});
 
 	test('PLAIN TEXT is red and inverse', () => {
-		const label = statusSegments(hostAfter(undefined), 0, false, false).find(segment => segment.text === ' PLAIN TEXT ');
+		const label = statusSegments(hostAfter(undefined), 0, false, false).find(segment => segment.text === ' !! PLAIN TEXT !! ');
 		expect(label).toMatchObject({color: 'red', inverse: true, bold: true});
 	});
 
