@@ -6,6 +6,7 @@
 import {performance} from 'node:perf_hooks';
 import type {SessionHooks} from '../io.js';
 import {exitCodes, isSecmonError, SecmonError} from '../errors.js';
+import type {Sample} from '../metrics/model.js';
 import type {MetricSource} from '../metrics/source.js';
 import type {Plan} from '../plan.js';
 import {shortFingerprint} from '../security/certificate.js';
@@ -13,6 +14,17 @@ import type {Ask, PromptAnswer, TrustQuestion} from '../security/types.js';
 import {openSource} from '../sources.js';
 import type {HostSpec} from '../target.js';
 import type {Store} from '../render/tui/state.js';
+import {isTimeCounter} from '../render/tui/utilisation.js';
+
+const ncpuName = 'hinv.ncpu';
+
+/** The number of CPUs in a sample that has hinv.ncpu (a positive whole number), else undefined. */
+export function ncpuOf(sample: Sample): number | undefined {
+	const result = sample.metrics.find(metric => metric.name === ncpuName)?.result;
+	const value = result?.status === 'ok' ? result.values[0]?.value : undefined;
+	const count = typeof value === 'number' || typeof value === 'bigint' ? Number(value) : Number.NaN;
+	return Number.isInteger(count) && count > 0 && count <= 1_000_000 ? count : undefined;
+}
 
 /** Reconnect delays: 1, 2, 4, 8, 16, 30, 30… seconds. */
 export function backoffMs(attempt: number): number {
@@ -211,7 +223,16 @@ export class HostRunner {
 		}
 
 		this.source = source;
-		const {descs, errors} = await source.describe(this.plan.metrics);
+		let {descs, errors} = await source.describe(this.plan.metrics);
+		// kernel.all.cpu.* as % of all CPUs needs hinv.ncpu: asked with the metrics (same fetch, no
+		// extra round trip per sample), read from each sample and not drawn unless asked for.
+		const ncpuHelper = descs.some(desc => desc.name.startsWith('kernel.all.cpu.') && isTimeCounter(desc)) && !descs.some(desc => desc.name === ncpuName);
+		if (ncpuHelper) {
+			({descs, errors} = await source.describe([...this.plan.metrics, ncpuName]));
+			descs = descs.filter(desc => desc.name !== ncpuName);
+			errors = errors.filter(error => error.name !== ncpuName);
+		}
+
 		this.store.dispatch({
 			type: 'connected', host: this.id, at: Date.now(), tls: source.tls, descs, missing: errors,
 		});
@@ -243,8 +264,15 @@ export class HostRunner {
 			done = Date.now();
 			this.attempt = 0;
 			const {intervalMs} = this.store.getState();
+			const ncpu = ncpuOf(sample);
 			this.store.dispatch({
-				type: 'sample', host: this.id, at: done, sample, rttMs: performance.now() - started, missed: missedRounds(due, done, intervalMs),
+				type: 'sample',
+				host: this.id,
+				at: done,
+				sample: ncpuHelper ? {...sample, metrics: sample.metrics.filter(metric => metric.name !== ncpuName)} : sample,
+				rttMs: performance.now() - started,
+				missed: missedRounds(due, done, intervalMs),
+				...(ncpu === undefined ? {} : {ncpu}),
 			});
 			const {samplesWanted} = this.store.getState();
 			const host = this.store.getState().hosts.find(h => h.id === this.id);

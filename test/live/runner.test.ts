@@ -4,7 +4,7 @@
  * certificate stopping the host with exit 4.
  */
 import {mkdtempSync, rmSync} from 'node:fs';
-import os from 'node:os';
+import os, {availableParallelism} from 'node:os';
 import path from 'node:path';
 import {
 	afterAll, beforeAll, describe, expect, test,
@@ -145,6 +145,35 @@ describe('HostRunner against a real pmcd', () => {
 			await running;
 		}
 	}, 90_000);
+
+	test('kernel.all.cpu.* as % of all CPUs: hinv.ncpu comes with the samples, not as a pane; percpu per CPU', async () => {
+		await peer.restart('offer');
+		const target = parseHostSpec(peer.address);
+		const plan = makePlan(['kernel.all.cpu.user', 'kernel.percpu.cpu.idle'], {...flags, host: [peer.address], secure: 'off'}, {env: {}, stdinIsTty: true, stdoutIsTty: true});
+		const store = createStore(initialState({
+			hosts: [{id: target.display, secureMode: 'off'}], metrics: plan.metrics, intervalMs: 200, raw: false, samples: 0, now: Date.now(),
+		}));
+		const runner = new HostRunner(target, plan, {warn: ignore, env: {SECMON_HOME: home}}, store, promptQueue(store));
+		const running = runner.run();
+		try {
+			const state = await waitFor(store, 'two samples', s => s.hosts[0]!.samples >= 2);
+			const cpus = availableParallelism();
+			expect(state.hosts[0]!.ncpu).toBe(cpus);
+			const panes = panesOf(state);
+			expect(panes.map(pane => pane.metric)).toEqual(['kernel.all.cpu.user', 'kernel.percpu.cpu.idle']);
+			expect(panes[0]!.percent).toMatchObject({cpus, label: `% of ${cpus} CPU${cpus === 1 ? '' : 's'} (millisec/s)`});
+			expect(panes[0]!.rows[0]!.text).toMatch(/^\d+(?:\.\d)? %$/v);
+			expect(panes[1]!.rows.map(row => row.name)).toEqual(Array.from({length: cpus}, (_, index) => `cpu${index}`));
+			// Per CPU, idle is at most a whole second per second (give the sampling clock a little slack).
+			for (const row of panes[1]!.rows) {
+				expect(row.value).toBeGreaterThanOrEqual(0);
+				expect(row.value).toBeLessThan(150);
+			}
+		} finally {
+			runner.stop();
+			await running;
+		}
+	}, 60_000);
 
 	test('accepted once: a reconnect to the same certificate is not asked again, a different one is', async () => {
 		await peer.restart('offer');

@@ -1,7 +1,8 @@
 /**
  * Where the panes go (pure, so that re-flowing on resize is testable): as many columns as fit at
  * `minPaneWidth`, grid rows as tall as their tallest pane wants, shrunk evenly when the screen is
- * short; when even the smallest panes do not fit, one page of grid rows around the focused pane.
+ * short but never below the whole of a small instance domain (`wholeUpTo`); when that does not
+ * fit, one page of grid rows around the focused pane.
  */
 
 /** A pane narrower than this cannot show name, value and sparkline side by side. */
@@ -10,6 +11,8 @@ export const minPaneWidth = 36;
 export const paneChrome = 3;
 /** The smallest useful pane: chrome plus one row. */
 export const minPaneHeight = paneChrome + 1;
+/** Instance domains up to this size are always shown whole (a page holds fewer panes instead); larger ones show at least their top this many. */
+export const wholeUpTo = 8;
 
 export type GridRow = {
 	/** Indices into the pane list. */
@@ -38,7 +41,7 @@ export function layoutPanes(input: {width: number; height: number; wants: readon
 	const width = Math.max(1, input.width);
 	const columns = Math.max(1, Math.min(count, Math.floor(width / minPaneWidth)));
 	const paneWidth = Math.floor(width / columns);
-	const grid: Array<{panes: number[]; need: number}> = [];
+	const grid: Array<{panes: number[]; need: number; least: number}> = [];
 	for (let first = 0; first < count; first += columns) {
 		const panes: number[] = [];
 		let need = minPaneHeight;
@@ -47,14 +50,15 @@ export function layoutPanes(input: {width: number; height: number; wants: readon
 			need = Math.max(need, paneChrome + Math.max(1, input.wants[index] ?? 1));
 		}
 
-		grid.push({panes, need});
+		// A small instance domain is never cut to its top values: the row keeps room for all of it.
+		grid.push({panes, need, least: Math.min(need, paneChrome + wholeUpTo)});
 	}
 
 	let visible = grid;
 	let hiddenBefore = 0;
 	let hiddenAfter = 0;
 	let height = Math.max(0, input.height);
-	if (grid.length * minPaneHeight > height) {
+	if (grid.reduce((sum, row) => sum + row.least, 0) > height) {
 		// Paging: one line for "panes x–y of n".
 		height -= 1;
 		if (height < minPaneHeight) {
@@ -64,11 +68,33 @@ export function layoutPanes(input: {width: number; height: number; wants: readon
 			};
 		}
 
-		const perPage = Math.max(1, Math.floor(height / minPaneHeight));
+		// Pages of whole grid rows, each as many as fit at their least height (a row taller than the page gets the page).
+		const pages: Array<typeof grid> = [];
+		let page: typeof grid = [];
+		let used = 0;
+		for (const row of grid) {
+			const least = Math.min(row.least, height);
+			if (page.length > 0 && used + least > height) {
+				pages.push(page);
+				page = [];
+				used = 0;
+			}
+
+			page.push({...row, least});
+			used += least;
+		}
+
+		pages.push(page);
 		const focusRow = input.focus < 0 ? 0 : Math.floor(input.focus / columns);
-		const page = Math.floor(Math.min(focusRow, grid.length - 1) / perPage);
-		visible = grid.slice(page * perPage, (page + 1) * perPage);
-		hiddenBefore = page * perPage * columns;
+		let index = 0;
+		let before = 0;
+		for (let rowsBefore = 0; index < pages.length - 1 && rowsBefore + pages[index]!.length <= focusRow; index++) {
+			rowsBefore += pages[index]!.length;
+			before += pages[index]!.reduce((sum, row) => sum + row.panes.length, 0);
+		}
+
+		visible = pages[index]!;
+		hiddenBefore = before;
 		hiddenAfter = count - hiddenBefore - visible.reduce((sum, row) => sum + row.panes.length, 0);
 	}
 
@@ -77,26 +103,27 @@ export function layoutPanes(input: {width: number; height: number; wants: readon
 	};
 }
 
-/** Heights for grid rows: all they need if it fits, else a common cap plus leftovers in order. */
-function fit(grid: Array<{panes: number[]; need: number}>, height: number): GridRow[] {
+/** Heights for grid rows: all they need if it fits, else a common cap (never below a row's least) plus leftovers in order. */
+function fit(grid: Array<{panes: number[]; need: number; least: number}>, height: number): GridRow[] {
 	const total = grid.reduce((sum, row) => sum + row.need, 0);
 	if (total <= height) {
 		return grid.map(({panes, need}) => ({panes, height: need}));
 	}
 
+	const capped = (row: {need: number; least: number}, cap: number) => Math.max(row.least, Math.min(row.need, cap));
 	let cap = minPaneHeight;
 	const tallest = Math.max(...grid.map(row => row.need));
 	for (let candidate = tallest; candidate >= minPaneHeight; candidate--) {
-		if (grid.reduce((sum, row) => sum + Math.min(row.need, candidate), 0) <= height) {
+		if (grid.reduce((sum, row) => sum + capped(row, candidate), 0) <= height) {
 			cap = candidate;
 			break;
 		}
 	}
 
-	let left = height - grid.reduce((sum, row) => sum + Math.min(row.need, cap), 0);
-	return grid.map(({panes, need}) => {
-		const extra = Math.max(0, Math.min(left, need - cap));
+	let left = height - grid.reduce((sum, row) => sum + capped(row, cap), 0);
+	return grid.map(row => {
+		const extra = Math.max(0, Math.min(left, row.need - capped(row, cap)));
 		left -= extra;
-		return {panes, height: Math.min(need, cap) + extra};
+		return {panes: row.panes, height: capped(row, cap) + extra};
 	});
 }

@@ -1,6 +1,8 @@
 /**
  * One metric on one collector: a title, then a row per instance (name, scaled value, sparkline).
- * When the instances do not fit, the largest values are shown (top-N). Props only.
+ * Instances in the collector's order; only when they do not fit (a large instance domain: the
+ * layout keeps small ones whole) the largest values, and the title says "top N of M by value".
+ * Props only.
  */
 import {Box, Text} from 'ink';
 import {Cell} from './cell.js';
@@ -21,7 +23,7 @@ export type PaneProps = Readonly<{
 	notice?: PaneNotice;
 }>;
 
-/** At most `max` rows: all in collector order when they fit, else the largest values first. */
+/** At most `max` rows: all in collector order when they fit, else the largest values first (top-N). */
 export function selectRows(rows: readonly RowModel[], max: number): RowModel[] {
 	if (rows.length <= max) {
 		return [...rows];
@@ -39,6 +41,68 @@ export function clip(text: string, width: number): string {
 
 	const chars = [...text];
 	return chars.length <= width ? text : `${chars.slice(0, width - 1).join('')}…`;
+}
+
+/** Cut to `width` characters in the middle ("127.0…:46103"): both ends of a host:port tell hosts apart. */
+export function clipMiddle(text: string, width: number): string {
+	const chars = [...text];
+	if (chars.length <= width) {
+		return text;
+	}
+
+	if (width <= 1) {
+		return width === 1 ? '…' : '';
+	}
+
+	const head = Math.ceil((width - 1) / 2);
+	return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (width - 1 - head)).join('')}`;
+}
+
+export type TitleParts = {metric: string; top: string; host: string; details: string};
+
+function partsLength(parts: TitleParts): number {
+	return [parts.metric, parts.top, parts.host, parts.details].reduce((sum, text) => sum + [...text].length, 0);
+}
+
+/**
+ * The title in `width` columns: metric, "top N of M by value", "@ host", then mode and units. When
+ * narrow the host is shortened first (then dropped), then the mode; the units and the metric stay
+ * (the metric is cut last).
+ */
+export function paneTitle(pane: PaneModel, shown: number, showHost: boolean, width: number): TitleParts {
+	const units = pane.unitsText && pane.unitsText !== 'none' && pane.unitsText !== '' ? pane.unitsText : '';
+	const mode = modeLabel(pane);
+	const details = pane.percent ? pane.percent.label : [mode, units].filter(Boolean).join(', ');
+	const shortDetails = pane.percent ? '%' : units;
+	const top = pane.rows.length > shown ? ` top ${shown} of ${pane.rows.length} by value` : '';
+	const spaced = (text: string) => (text === '' ? '' : `  ${text}`);
+	const parts: TitleParts = {
+		metric: pane.metric, top, host: showHost ? ` @ ${pane.host}` : '', details: spaced(details),
+	};
+	if (partsLength(parts) <= width) {
+		return parts;
+	}
+
+	if (showHost) {
+		const room = width - partsLength({...parts, host: ''}) - 3;
+		parts.host = room >= 6 ? ` @ ${clipMiddle(pane.host, room)}` : '';
+		if (partsLength(parts) <= width) {
+			return parts;
+		}
+	}
+
+	parts.details = spaced(shortDetails);
+	if (partsLength(parts) <= width) {
+		return parts;
+	}
+
+	parts.top = top === '' ? '' : ` top ${shown}/${pane.rows.length}`;
+	if (partsLength(parts) <= width) {
+		return parts;
+	}
+
+	parts.metric = clip(pane.metric, Math.max(1, width - partsLength({...parts, metric: ''})));
+	return parts;
 }
 
 function modeLabel(pane: PaneModel): string {
@@ -113,10 +177,7 @@ export function Pane({pane, width, height, focused, showHost, notice}: PaneProps
 	const rows = selectRows(pane.rows, Math.max(1, capacity));
 	const columns = rowColumns(rows, inner);
 	const away = pane.hostPhase !== 'connected';
-	const mode = modeLabel(pane);
-	const units = pane.unitsText && pane.unitsText !== 'none' && pane.unitsText !== '' ? pane.unitsText : '';
-	const top = pane.rows.length > rows.length ? ` top ${rows.length} of ${pane.rows.length}` : '';
-	const details = [mode, units].filter(Boolean).join(', ');
+	const title = paneTitle(pane, rows.length, showHost, inner);
 	let borderColor = 'gray';
 	if (focused) {
 		borderColor = 'cyan';
@@ -136,10 +197,10 @@ export function Pane({pane, width, height, focused, showHost, notice}: PaneProps
 			overflow='hidden'
 		>
 			<Text wrap='truncate-end'>
-				<Text bold {...(focused ? {color: 'cyan'} : {})}>{pane.metric}</Text>
-				{top === '' ? null : <Text color='yellow'>{top}</Text>}
-				{showHost ? <Text color='blue'> @ {pane.host}</Text> : null}
-				<Text dimColor>{details === '' ? '' : `  ${details}`}</Text>
+				<Text bold {...(focused ? {color: 'cyan'} : {})}>{title.metric}</Text>
+				{title.top === '' ? null : <Text color='yellow'>{title.top}</Text>}
+				{title.host === '' ? null : <Text color='blue'>{title.host}</Text>}
+				<Text dimColor>{title.details}</Text>
 			</Text>
 			{notice ? <Text color={notice.color} wrap='truncate-end'>{notice.text}</Text> : null}
 			{pane.status === 'ok' && capacity > 0
@@ -149,7 +210,7 @@ export function Pane({pane, width, height, focused, showHost, notice}: PaneProps
 						{columns.name > 0 ? <Text dimColor={away}>{`${clip(row.name, columns.name).padEnd(columns.name)}  `}</Text> : null}
 						<Cell text={row.text} width={columns.value} align='right' bold={!away} dim={away}/>
 						{columns.spark > 0 ? <Text> </Text> : null}
-						<Cell text={sparkline(row.history, columns.spark)} width={columns.spark} color={away ? 'gray' : 'green'}/>
+						<Cell text={sparkline(row.history, columns.spark, pane.axis)} width={columns.spark} color={away ? 'gray' : 'green'}/>
 					</Box>
 				))
 				: (capacity > 0 ? <Text wrap='truncate-end' dimColor={messageColor(pane) === undefined} {...(messageColor(pane) ? {color: messageColor(pane)} : {})}>{messageText(pane)}</Text> : null)}

@@ -12,6 +12,8 @@ import {pmPrintValue} from '../pcp-format.js';
 import {pcpTypeCode} from '../../protocols/pcp/model.js';
 import {joinScaled, scaleValue} from '../units.js';
 import {safeAction} from './safe-action.js';
+import type {Axis} from './sparkline.js';
+import {percentText, utilisationOf, type Utilisation} from './utilisation.js';
 
 /** Samples of history kept per instance (the widest sparkline a 400-column terminal shows). */
 export const historyLength = 120;
@@ -60,6 +62,8 @@ export type HostState = {
 	lastSampleAt?: number;
 	/** Rounds of the interval's grid this collector missed, still answering an earlier one (live/runner.ts). */
 	missed?: number;
+	/** hinv.ncpu, sampled with the metrics when a kernel.all.cpu.* pane needs it (utilisation.ts). */
+	ncpu?: number;
 };
 
 export type PendingPrompt = {id: number; host: string; question: TrustQuestion};
@@ -88,7 +92,7 @@ export type MonitorState = {
 export type Action
 	= | {type: 'connecting'; host: string; at: number}
 		| {type: 'connected'; host: string; at: number; tls: TlsFacts | undefined; descs: MetricDesc[]; missing: Array<{name: string; message: string}>}
-		| {type: 'sample'; host: string; at: number; sample: Sample; rttMs: number; missed?: number}
+		| {type: 'sample'; host: string; at: number; sample: Sample; rttMs: number; missed?: number; ncpu?: number}
 		| {type: 'disconnected'; host: string; at: number; reason: string; retryAt: number}
 		| {type: 'stopped'; host: string; at: number; exitCode: number; message: string; hint?: string}
 		| {type: 'notice'; host?: string; at: number; text: string}
@@ -268,6 +272,7 @@ export function reduce(state: MonitorState, action: Action): MonitorState {
 					samples,
 					lastSampleAt: action.at,
 					...(action.missed ? {missed: (host.missed ?? 0) + action.missed} : {}),
+					...(action.ncpu === undefined ? {} : {ncpu: action.ncpu}),
 				};
 			});
 		}
@@ -386,11 +391,17 @@ export type PaneModel = {
 	unitsText?: string;
 	/** Counter shown as a rate per second? */
 	rate: boolean;
+	/** Shown as a percentage (CPU and other time counters; utilisation.ts): values and history are in %. */
+	percent?: Utilisation;
+	/** The sparklines' axis: from zero (gauges, rates; 0–100 for a percentage), or the data's own range (raw counters). */
+	axis: Axis;
 	status: PaneStatus;
 	/** Why there are no rows (error text, "rate after the next sample"…). */
 	message?: string;
 	rows: RowModel[];
 };
+
+const zeroAxis: Axis = {floor: 'zero'};
 
 export function paneKey(host: string, metric: string): string {
 	return `${host} ${metric}`;
@@ -408,17 +419,28 @@ function valueText(value: InstanceValue['value'], desc: MetricDesc | undefined, 
 	return desc ? pmPrintValue(pcpTypeCode(desc.type, desc.typeCode), value) : `${value.length} bytes`;
 }
 
-function rowsOf(values: InstanceValue[], desc: MetricDesc | undefined, rate: boolean, series: Record<string, Series> | undefined): RowModel[] {
+function rowsOf(values: InstanceValue[], desc: MetricDesc | undefined, rate: boolean, series: Record<string, Series> | undefined, percent: Utilisation | undefined): RowModel[] {
 	return values.map(value => {
 		const id = String(instanceKey(value));
 		const history = series?.[id];
 		const number = typeof value.value === 'number' || typeof value.value === 'bigint' ? Number(value.value) : undefined;
+		const shown = history ? (rate ? history.rate : history.raw) : [];
+		if (percent && number !== undefined) {
+			return {
+				key: id,
+				name: value.name ?? history?.name ?? instanceLabel(value),
+				value: number * percent.factor,
+				text: percentText(number * percent.factor),
+				history: shown.map(point => point * percent.factor),
+			};
+		}
+
 		return {
 			key: id,
 			name: value.name ?? history?.name ?? instanceLabel(value),
 			...(number === undefined ? {} : {value: number}),
 			text: valueText(value.value, desc, rate),
-			history: history ? (rate ? history.rate : history.raw) : [],
+			history: shown,
 		};
 	});
 }
@@ -428,7 +450,7 @@ function hostPanes(state: MonitorState, host: HostState): PaneModel[] {
 	if (host.descs.length === 0 && host.missing.length === 0) {
 		// Not described yet: one placeholder per requested name.
 		return state.metrics.map(metric => ({
-			...base, key: paneKey(host.id, metric), metric, rate: false, status: 'waiting', rows: [],
+			...base, key: paneKey(host.id, metric), metric, rate: false, axis: zeroAxis, status: 'waiting', rows: [],
 		}));
 	}
 
@@ -437,6 +459,7 @@ function hostPanes(state: MonitorState, host: HostState): PaneModel[] {
 	const rowOf = new Map(rows.map(row => [row.name, row]));
 	const panes: PaneModel[] = host.descs.map(desc => {
 		const counter = desc.semantics === 'counter';
+		const percent = utilisationOf(desc, counter && !state.raw, host.ncpu);
 		const pane = {
 			...base,
 			key: paneKey(host.id, desc.name),
@@ -444,6 +467,9 @@ function hostPanes(state: MonitorState, host: HostState): PaneModel[] {
 			semantics: desc.semantics,
 			unitsText: desc.unitsText,
 			rate: counter && !state.raw,
+			...(percent ? {percent} : {}),
+			// Percent of all CPUs (or per CPU) tops at 100; percent of one CPU for an aggregate does not.
+			axis: percent && (percent.cpus !== undefined || !desc.name.startsWith('kernel.all.cpu.')) ? {floor: 'zero', max: 100} as const : (counter && state.raw ? {floor: 'data'} as const : zeroAxis),
 		};
 		const row = rowOf.get(desc.name);
 		if (!row) {
@@ -466,11 +492,11 @@ function hostPanes(state: MonitorState, host: HostState): PaneModel[] {
 			};
 		}
 
-		return {...pane, status: 'ok' as const, rows: rowsOf(result.values, desc, row.rate, host.history[desc.name])};
+		return {...pane, status: 'ok' as const, rows: rowsOf(result.values, desc, row.rate, host.history[desc.name], percent)};
 	});
 	for (const {name, message} of host.missing) {
 		panes.push({
-			...base, key: paneKey(host.id, name), metric: name, rate: false, status: 'missing', message, rows: [],
+			...base, key: paneKey(host.id, name), metric: name, rate: false, axis: zeroAxis, status: 'missing', message, rows: [],
 		});
 	}
 

@@ -1,5 +1,5 @@
 import {describe, expect, test} from 'vitest';
-import {layoutPanes, minPaneHeight} from '../../../source/render/tui/layout.js';
+import {layoutPanes} from '../../../source/render/tui/layout.js';
 
 describe('layoutPanes', () => {
 	test('as many columns as fit, rows as tall as their tallest pane', () => {
@@ -25,12 +25,35 @@ describe('layoutPanes', () => {
 		})).toMatchObject({columns: 4, paneWidth: 50});
 	});
 
-	test('short screens shrink tall rows first, evenly, and never below one value row', () => {
+	test('short screens shrink tall rows first, evenly, never below the top 8 of a large instance domain', () => {
 		const layout = layoutPanes({
-			width: 40, height: 20, wants: [20, 20, 1], focus: -1,
+			width: 40, height: 30, wants: [20, 20, 1], focus: -1,
 		});
-		expect(layout.rows.map(r => r.height)).toEqual([8, 8, 4]);
-		expect(layout.rows.reduce((sum, r) => sum + r.height, 0)).toBeLessThanOrEqual(20);
+		expect(layout.rows.map(r => r.height)).toEqual([13, 13, 4]);
+		expect(layout.rows.reduce((sum, r) => sum + r.height, 0)).toBeLessThanOrEqual(30);
+		expect(layoutPanes({
+			width: 40, height: 20, wants: [20, 20, 1], focus: -1,
+		}).rows.map(r => r.height)).toEqual([19]);
+	});
+
+	test('small instance domains stay whole: 12 panes at 80x24, kernel.all.load keeps its 3 rows', () => {
+		// 24 lines less the header, one status line and the page line.
+		const wants = [3, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1];
+		const layout = layoutPanes({
+			width: 80, height: 22, wants, focus: -1,
+		});
+		expect(layout.rows[0]).toEqual({panes: [0, 1], height: 6});
+		expect(layout.hiddenAfter).toBeGreaterThan(0);
+		for (let focus = 0; focus < wants.length; focus++) {
+			const page = layoutPanes({
+				width: 80, height: 22, wants, focus,
+			});
+			for (const row of page.rows) {
+				expect(row.height).toBeGreaterThanOrEqual(3 + Math.max(...row.panes.map(index => wants[index]!)));
+			}
+
+			expect(page.rows.flatMap(row => row.panes)).toContain(focus);
+		}
 	});
 
 	test('too many panes: a page of grid rows that holds the focused pane', () => {
@@ -39,16 +62,16 @@ describe('layoutPanes', () => {
 			width: 80, height: 13, wants, focus: -1,
 		});
 		expect(first.columns).toBe(2);
-		// 12 lines after the page line: 3 grid rows of minPaneHeight.
-		expect(first.rows.map(r => r.panes)).toEqual([[0, 1], [2, 3], [4, 5]]);
-		expect(first.rows.every(r => r.height === minPaneHeight)).toBe(true);
-		expect(first).toMatchObject({hiddenBefore: 0, hiddenAfter: 14});
+		// 12 lines after the page line: 2 grid rows of 3 instances each.
+		expect(first.rows.map(r => r.panes)).toEqual([[0, 1], [2, 3]]);
+		expect(first.rows.every(r => r.height === 6)).toBe(true);
+		expect(first).toMatchObject({hiddenBefore: 0, hiddenAfter: 16});
 
 		const later = layoutPanes({
 			width: 80, height: 13, wants, focus: 15,
 		});
-		expect(later.rows.map(r => r.panes)).toEqual([[12, 13], [14, 15], [16, 17]]);
-		expect(later).toMatchObject({hiddenBefore: 12, hiddenAfter: 2});
+		expect(later.rows.map(r => r.panes)).toEqual([[12, 13], [14, 15]]);
+		expect(later).toMatchObject({hiddenBefore: 12, hiddenAfter: 4});
 	});
 
 	test('no room for even one pane: none, all counted as hidden', () => {

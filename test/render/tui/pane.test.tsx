@@ -1,7 +1,8 @@
 import {render} from 'ink-testing-library';
 import {describe, expect, test} from 'vitest';
+import type {MetricDesc, Sample} from '../../../source/metrics/model.js';
 import {
-	Pane, clip, rowColumns, selectRows,
+	Pane, clip, clipMiddle, paneTitle, rowColumns, selectRows,
 } from '../../../source/render/tui/pane.js';
 import {
 	initialState, panesOf, reduce, type PaneModel, type RowModel,
@@ -39,14 +40,16 @@ describe('Pane', () => {
 		const frame = draw(panes()[0]!);
 		expect(frame).toContain('kernel.all.load  instant');
 		const row = frame.split('\n').find(line => line.includes('1 minute'))!;
-		expect(row).toMatch(/1 minute {2,}2\.25 +▁█ │$/v);
+		// From zero: 1.5 → 2.25 is two thirds of the way up, not the whole height.
+		expect(row).toMatch(/1 minute {2,}2\.25 +▆█ │$/v);
 		expect(frame).toContain('15 minute');
 	});
 
 	test('bytes are scaled (Kbyte → MiB / GiB)', () => {
 		const frame = draw(panes()[1]!);
 		expect(frame).toContain('mem.util.free  instant, Kbyte');
-		expect(frame).toMatch(/1\.00 GiB +█▁/v);
+		// 1.5 GiB then 1 GiB, on an axis from zero.
+		expect(frame).toMatch(/1\.00 GiB +█▆/v);
 	});
 
 	test('counters are rates per second, or raw counts with r', () => {
@@ -62,8 +65,9 @@ describe('Pane', () => {
 			reads2[`sd${String.fromCodePoint(97 + i)}`] = i * 10;
 		}
 
-		const frame = draw(panes({reads, reads2})[2]!, {height: 6});
-		expect(frame).toContain('top 3 of 12');
+		const frame = draw(panes({reads, reads2})[2]!, {height: 6, width: 64});
+		expect(frame).toContain('disk.dev.read top 3 of 12 by value  rate/s, count');
+		expect(draw(panes({reads, reads2})[2]!, {height: 6, width: 40})).toContain('disk.dev.read top 3/12  count');
 		const names = frame.split('\n').slice(2, 5).map(line => /sd\w/v.exec(line)?.[0]);
 		expect(names).toEqual(['sdl', 'sdk', 'sdj']);
 	});
@@ -78,7 +82,7 @@ describe('Pane', () => {
 
 	test('messages instead of rows: waiting, missing metric, errors', () => {
 		const waiting: PaneModel = {
-			key: 'k', host, metric: 'a.b', hostPhase: 'connecting', rate: false, status: 'waiting', rows: [],
+			key: 'k', host, metric: 'a.b', hostPhase: 'connecting', rate: false, axis: {floor: 'zero'}, status: 'waiting', rows: [],
 		};
 		expect(draw(waiting)).toContain('connecting…');
 		expect(draw({...waiting, status: 'missing', message: 'Unknown metric name'})).toContain('not available: Unknown metric name');
@@ -88,6 +92,89 @@ describe('Pane', () => {
 	test('the focused pane has a double border', () => {
 		expect(draw(panes()[0]!, {focused: true})).toMatch(/^╔/v);
 		expect(draw(panes()[0]!)).toMatch(/^╭/v);
+	});
+});
+
+describe('pane titles', () => {
+	const pane = {...panes()[0]!, host: '127.0.0.1:46103'};
+	const text = (parts: ReturnType<typeof paneTitle>) => parts.metric + parts.top + parts.host + parts.details;
+
+	test('narrow: the host is shortened first (both ends kept), then dropped, then the mode; metric and units stay', () => {
+		const free = {...panes()[1]!, host: '127.0.0.1:46103'};
+		expect(text(paneTitle(free, 1, true, 60))).toBe('mem.util.free @ 127.0.0.1:46103  instant, Kbyte');
+		expect(text(paneTitle(free, 1, true, 40))).toBe('mem.util.free @ 127.…103  instant, Kbyte');
+		expect(text(paneTitle(pane, 3, true, 34))).toBe('kernel.all.load @ 127…103  instant');
+		expect(text(paneTitle(free, 1, true, 34))).toBe('mem.util.free  instant, Kbyte');
+		expect(text(paneTitle(free, 1, true, 24))).toBe('mem.util.free  Kbyte');
+		expect(text(paneTitle(free, 1, true, 12))).toBe('mem.…  Kbyte');
+	});
+
+	test('clipMiddle keeps both ends', () => {
+		expect(clipMiddle('127.0.0.1:46103', 9)).toBe('127.…6103');
+		expect(clipMiddle('short', 9)).toBe('short');
+	});
+});
+
+describe('utilisation panes', () => {
+	const time = {
+		dimSpace: 0, dimTime: 1, dimCount: 0, scaleSpace: 0, scaleTime: 2, scaleCount: 0,
+	};
+	const cpuUser: MetricDesc = {
+		name: 'kernel.all.cpu.user', type: 'u64', semantics: 'counter', units: time, unitsText: 'millisec',
+	};
+	const percpuIdle: MetricDesc = {
+		name: 'kernel.percpu.cpu.idle', type: 'u64', semantics: 'counter', units: time, unitsText: 'millisec',
+	};
+	const utilUser: MetricDesc = {
+		name: 'kernel.cpu.util.user', type: 'double', semantics: 'instant', units: {...time, dimTime: 0, scaleTime: 0}, unitsText: 'none',
+	};
+
+	function cpuPanes(ncpu: number | undefined, raw = false): PaneModel[] {
+		let state = initialState({
+			hosts: [{id: host, secureMode: 'enforce'}], metrics: [], intervalMs: 1000, raw, samples: 0, now: 0,
+		});
+		state = reduce(state, {
+			type: 'connected', host, at: 0, tls: tlsFacts, descs: [cpuUser, percpuIdle, utilUser], missing: [],
+		});
+		const at = (seconds: number, user: number, idle: [number, number], util: number): Sample => ({
+			target: host,
+			timestamp: new Date(Date.UTC(2026, 10, 24, 12, 0, seconds)),
+			metrics: [
+				{name: 'kernel.all.cpu.user', result: {status: 'ok', values: [{instance: -1, value: BigInt(user)}]}},
+				{name: 'kernel.percpu.cpu.idle', result: {status: 'ok', values: [{instance: 0, name: 'cpu0', value: BigInt(idle[0])}, {instance: 1, name: 'cpu1', value: BigInt(idle[1])}]}},
+				{name: 'kernel.cpu.util.user', result: {status: 'ok', values: [{instance: -1, value: util}]}},
+			],
+		});
+		state = reduce(state, {
+			type: 'sample', host, at: 0, rttMs: 1, sample: at(0, 10_000, [5000, 5000], 40), ...(ncpu === undefined ? {} : {ncpu}),
+		});
+		state = reduce(state, {
+			type: 'sample', host, at: 1000, rttMs: 1, sample: at(1, 10_900, [5250, 6000], 45), ...(ncpu === undefined ? {} : {ncpu}),
+		});
+		return panesOf(state);
+	}
+
+	test('kernel.all.cpu.* time (ms/s) over hinv.ncpu: % of all CPUs, the unit said', () => {
+		const frame = draw(cpuPanes(2)[0]!, {width: 60});
+		// 900 ms in 1 s over 2 CPUs.
+		expect(frame).toContain('kernel.all.cpu.user  % of 2 CPUs (millisec/s)');
+		// On a 0–100 axis (the first sample has no rate: a blank).
+		expect(frame).toMatch(/45\.0 % +▄ │/v);
+	});
+
+	test('before the CPU count is known: % of one CPU, said so', () => {
+		expect(draw(cpuPanes(undefined)[0]!, {width: 60})).toMatch(/% of one CPU \(millisec\/s\)[\s\S]*90\.0 %/v);
+	});
+
+	test('kernel.percpu.cpu.*: per CPU, in instance order', () => {
+		const frame = draw(cpuPanes(2)[1]!, {width: 60});
+		expect(frame).toContain('kernel.percpu.cpu.idle  % of the time (millisec/s)');
+		expect(frame).toMatch(/cpu0 +25\.0 %[\s\S]*cpu1 +100 %/v);
+	});
+
+	test('derived kernel.cpu.util.* are percentages already; r shows raw counters', () => {
+		expect(draw(cpuPanes(2)[2]!, {width: 60})).toMatch(/kernel\.cpu\.util\.user +% of all CPUs[\s\S]*45\.0 %/v);
+		expect(draw(cpuPanes(2, true)[0]!, {width: 60})).toMatch(/raw counter, millisec[\s\S]*10\.9 s/v);
 	});
 });
 

@@ -1,0 +1,66 @@
+/**
+ * CPU and other time counters as utilisation, the way a person reads them (docs/design.md#utilisation):
+ *
+ * - A counter of time (PCP units time, no space or count dimension: kernel.all.cpu.user in
+ *   millisec, kernel.percpu.cpu.*, disk.dev.avactive) shown as a rate is seconds of that time per
+ *   second: × 100 it is the percentage of one second spent so, per instance (per CPU for percpu).
+ * - kernel.all.cpu.* sums every CPU: divided by hinv.ncpu (sampled with the metrics), 100 % is all
+ *   CPUs busy, as the collector's derived kernel.cpu.util.* = 100 * rate(kernel.all.cpu.*) / hinv.ncpu
+ *   (/etc/pcp/derived/cpu-util.conf); until the CPU count is known it is said per one CPU.
+ * - kernel.cpu.util.* (those derived metrics, units none) are already percentages.
+ *
+ * Raw counters (r) stay raw. Pure: the panes' selectors (state.ts) call it.
+ */
+import type {MetricDesc} from '../../metrics/model.js';
+
+/** Seconds in one unit of PCP's scaleTime: nanosec, microsec, millisec, sec, min, hour. */
+const secondsPerUnit = [1e-9, 1e-6, 1e-3, 1, 60, 3600];
+
+export type Utilisation = {
+	/** Multiplies the value shown (the rate, or the derived value) into a percentage. */
+	factor: number;
+	/** CPUs the aggregate was divided by (kernel.all.cpu.*); undefined: per instance or per one CPU. */
+	cpus?: number;
+	/** The unit said in the pane's title: "% of 2 CPUs (millisec/s)". */
+	label: string;
+};
+
+/** Is this a counter of time (what pmval shows as "time utilization")? */
+export function isTimeCounter(desc: MetricDesc): boolean {
+	const {units} = desc;
+	return desc.semantics === 'counter' && units.dimTime === 1 && units.dimSpace === 0 && units.dimCount === 0
+		&& secondsPerUnit[units.scaleTime] !== undefined;
+}
+
+const aggregateCpu = 'kernel.all.cpu.';
+const derivedCpu = 'kernel.cpu.util.';
+
+/** How to show `desc` as a percentage, or undefined when it is not a utilisation. */
+export function utilisationOf(desc: MetricDesc, rate: boolean, ncpu: number | undefined): Utilisation | undefined {
+	if (desc.name.startsWith(derivedCpu) && desc.semantics !== 'counter' && desc.units.dimTime === 0 && desc.units.dimSpace === 0 && desc.units.dimCount === 0) {
+		return {factor: 1, label: '% of all CPUs'};
+	}
+
+	if (!rate || !isTimeCounter(desc)) {
+		return undefined;
+	}
+
+	const perSecond = secondsPerUnit[desc.units.scaleTime]! * 100;
+	const time = `${desc.unitsText}/s`;
+	if (desc.name.startsWith(aggregateCpu)) {
+		return ncpu !== undefined && ncpu > 0
+			? {factor: perSecond / ncpu, cpus: ncpu, label: `% of ${ncpu} CPU${ncpu === 1 ? '' : 's'} (${time})`}
+			: {factor: perSecond, label: `% of one CPU (${time})`};
+	}
+
+	return {factor: perSecond, label: `% of the time (${time})`};
+}
+
+/** "12.3 %", "0.0 %", "100 %" */
+export function percentText(value: number): string {
+	if (!Number.isFinite(value)) {
+		return '?';
+	}
+
+	return value >= 99.95 && value < 999.5 ? `${Math.round(value)} %` : `${value.toFixed(1)} %`;
+}
