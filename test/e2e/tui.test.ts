@@ -141,7 +141,6 @@ describe('secmon TUI in a real terminal', () => {
 			expect(screen).toMatch(/kernel\.all\.load +instant/v);
 			expect(screen).toMatch(/● \S+ connected · TLSv1\.3/v);
 			const coloured = await term.capture({escapes: true});
-			// eslint-disable-next-line no-control-regex
 			expect(coloured).not.toMatch(/\u001B\[[\d;]*m/v);
 			await term.sendKeys('q');
 			expect(await term.waitForExit()).toBe(0);
@@ -159,7 +158,6 @@ describe('secmon TUI in a real terminal', () => {
 			for (const [force, sgr] of [['1', true], ['0', false]] as const) {
 				const term = await open(['--host', peer.address, '-f', 'kernel.all.load'], {FORCE_COLOR: force}, fresh);
 				await term.waitFor(/15 minute +\d/v, {what: `the pane with FORCE_COLOR=${force}`});
-				// eslint-disable-next-line no-control-regex
 				expect(/\u001B\[[\d;]*m/v.test(await term.capture({escapes: true}))).toBe(sgr);
 				await term.sendKeys('q');
 				expect(await term.waitForExit()).toBe(0);
@@ -168,6 +166,47 @@ describe('secmon TUI in a real terminal', () => {
 			rmSync(fresh, {recursive: true, force: true});
 		}
 	}, 60_000);
+
+	test('two collectors, one changes its certificate: that host stops in its own lines with the fix, Enter shows the warning, the other keeps sampling; exit 4', async () => {
+		const other = await startPmcd('offer');
+		const fresh = mkdtempSync(path.join(os.tmpdir(), 'secmon-e2e-two-'));
+		try {
+			const term = await open(['--secure', 'enforce', '--accept-new', '--host', peer.address, '--host', other.address, '-f', 'kernel.all.load', 'sample.bin'], {}, fresh);
+			await term.waitFor(s => (s.match(/pinned by --accept-new/gv) ?? []).length === 2 && /bin-900 +900 /v.test(s), {what: 'both collectors sampling'});
+			await peer.restart('offer-rotated');
+			let screen = await term.waitFor(/✖ \S+ +STOPPED \(exit 4\)/v, {what: 'the changed certificate on its status line', timeoutMs: 30_000});
+			expect(screen).toContain(`✖ ${peer.address}  STOPPED (exit 4)  fix: secmon certs remove ${peer.address} · certificate CHANGED`);
+			expect(screen).toContain('│ ✖ STOPPED: certificate CHANGED ');
+			// The command wrapped in the 40-column pane, never cut.
+			expect(screen).toContain('│ fix: secmon certs remove ');
+			expect(screen).toContain(`│ ${peer.address} · Enter: why`);
+			expect(screen).not.toContain('SOMETHING NASTY');
+			// The other collector keeps sampling, its panes on screen.
+			expect(screen).toMatch(new RegExp(`● ${other.address.replaceAll('.', String.raw`\.`)} connected`, 'v'));
+			// The newest sample's time moves on: only the other collector still samples.
+			const before = sampleClock(screen);
+			screen = await term.waitFor(s => sampleClock(s) !== undefined && sampleClock(s) !== before, {what: 'the other collector to sample on'});
+			// Its pane (the host shortened in the middle, the end of the port kept).
+			const otherPane = new RegExp(String.raw`kernel\.all\.load @ \S*${other.address.slice(-3)}  instant`, 'v');
+			expect(screen).toMatch(otherPane);
+
+			// Enter on the stopped host's pane: the whole warning; Esc: back.
+			await term.sendKeys('Tab');
+			await term.waitFor(/^╔/mv, {what: 'the focus on its first pane'});
+			await term.sendKeys('Enter');
+			screen = await term.waitFor(/SOMETHING NASTY/v, {what: 'the full warning'});
+			expect(screen).toContain('WARNING: COLLECTOR CERTIFICATE HAS CHANGED');
+			await term.sendKeys('Escape');
+			await term.waitFor(s => !s.includes('SOMETHING NASTY') && otherPane.test(s), {what: 'the panes again'});
+
+			await term.sendKeys('q');
+			expect(await term.waitForExit()).toBe(4);
+		} finally {
+			await other.stop();
+			await peer.restart('offer');
+			rmSync(fresh, {recursive: true, force: true});
+		}
+	}, 90_000);
 
 	test('CI=true in a terminal: plain text samples and a readable line prompt, no screen drawing', async () => {
 		const fresh = mkdtempSync(path.join(os.tmpdir(), 'secmon-e2e-ci-'));

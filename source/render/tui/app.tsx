@@ -17,6 +17,7 @@ import {
 	panesOf, type Action, type HostState, type MonitorState, type Store,
 } from './state.js';
 import {StatusLine, clockTime, retryText} from './status-line.js';
+import {paneTroubleText} from './trouble.js';
 import {TrustPrompt} from './trust-prompt.js';
 
 export type Size = {columns: number; rows: number};
@@ -88,12 +89,11 @@ export function useTerminalSize(fixed?: Size, clearOnResize = false): Size {
 	return fixed ?? {columns: stdout.columns || 100, rows: stdout.rows || 40};
 }
 
-/** Rough line count of text wrapped at `width` (for the alert boxes' share of the screen). */
-function wrappedLines(text: string, width: number): number {
-	return text.split('\n').reduce((sum, line) => sum + Math.max(1, Math.ceil([...line].length / Math.max(1, width))), 0);
-}
-
 function paneNotice(host: HostState, now: number): PaneNotice | undefined {
+	if (host.phase === 'stopped' && host.stop) {
+		return {text: paneTroubleText(host.stop), color: 'red'};
+	}
+
 	if (host.phase === 'disconnected') {
 		return {text: `disconnected · ${retryText(host.retryAt, now)} · ${host.lastError?.message ?? 'connection lost'}`, color: 'red'};
 	}
@@ -140,13 +140,20 @@ function Header({state, width}: Readonly<{state: MonitorState; width: number}>) 
 	return <CellLine segments={segments} width={width}/>;
 }
 
-function Alert({host, width}: Readonly<{host: HostState; width: number}>) {
+/** A stopped host's whole warning and hint (Enter on its pane), in the panes' place, cut to `height` lines. */
+function Alert({host, width, height}: Readonly<{host: HostState; width: number; height: number}>) {
 	const stop = host.stop!;
+	const lines = [...stop.message.split('\n'), ...(stop.hint ? stop.hint.split('\n') : [])];
+	const room = Math.max(1, height - 4);
+	const shown = lines.length > room ? [...lines.slice(0, room - 1), `… ${lines.length - room + 1} more lines (printed in full when secmon ends)`] : lines;
 	return (
 		<Box flexDirection='column' borderStyle='round' borderColor='red' paddingX={1} width={width}>
-			<Text bold color='red'>{host.id} stopped (exit {stop.exitCode}):</Text>
-			<Text color='red'>{stop.message}</Text>
-			{stop.hint ? <Text>{stop.hint}</Text> : null}
+			<Text bold color='red'>{host.id} stopped (exit {stop.exitCode}) · Esc or Enter: back to the panes</Text>
+			{shown.map((line, index) => (
+				// Lines of a fixed text: the index is a stable key.
+				// eslint-disable-next-line react/no-array-index-key
+				<Text key={index} wrap='truncate-end' {...(index < stop.message.split('\n').length ? {color: 'red'} : {})}>{line === '' ? ' ' : line}</Text>
+			))}
 		</Box>
 	);
 }
@@ -169,7 +176,6 @@ export function App({
 	const panes = panesOf(state);
 	const focusIndex = state.focus === undefined ? -1 : panes.findIndex(pane => pane.key === state.focus);
 	const prompt = state.prompts[0];
-	const stopped = state.hosts.filter(host => host.phase === 'stopped' && host.stop);
 	const {columns: width} = size;
 
 	// Lines left for the panes: one below the screen height, so Ink never takes the clear-screen path.
@@ -178,24 +184,22 @@ export function App({
 		height -= promptHeight(prompt.question, width) + (state.prompts.length > 1 ? 1 : 0);
 	}
 
-	for (const host of stopped) {
-		height -= 2 + 1 + wrappedLines(host.stop!.message, width - 4) + (host.stop!.hint ? wrappedLines(host.stop!.hint, width - 4) : 0);
-	}
-
 	const notice = state.notices.at(-1);
 	if (notice) {
 		height -= 1;
 	}
 
 	const hostById = new Map(state.hosts.map(host => [host.id, host]));
+	const details = state.details === undefined ? undefined : hostById.get(state.details);
+	const focusedHost = focusIndex === -1 ? undefined : hostById.get(panes[focusIndex]!.host);
 	const asking = new Set(state.prompts.map(p => p.host));
 	const layout = layoutPanes({
 		width,
 		height: Math.max(0, height),
 		wants: panes.map(pane => {
 			const host = hostById.get(pane.host);
-			const noticeLine = host && paneNotice(host, state.now) ? 1 : 0;
-			return (pane.status === 'ok' ? pane.rows.length : 1) + noticeLine;
+			const noticeLines = host ? (paneNotice(host, state.now)?.text.split('\n').length ?? 0) : 0;
+			return (pane.status === 'ok' ? pane.rows.length : 1) + noticeLines;
 		}),
 		focus: focusIndex,
 	});
@@ -242,6 +246,12 @@ export function App({
 				default: {
 					if (key.escape) {
 						dispatch({type: 'close-help'});
+						dispatch({type: 'details'});
+					} else if (key.return && details) {
+						dispatch({type: 'details'});
+					} else if (key.return && focusedHost?.stop) {
+						// A stopped host's pane: its whole warning (other panes: left to other uses of Enter).
+						dispatch({type: 'details', host: focusedHost.id});
 					} else if (key.tab) {
 						dispatch({type: 'focus-move', delta: key.shift ? -1 : 1});
 					} else if (key.rightArrow) {
@@ -278,9 +288,10 @@ export function App({
 					</Box>
 				)
 				: null}
-			{stopped.map(host => <Alert key={host.id} host={host} width={width}/>)}
-			{state.help
-				? <HelpOverlay intervalMs={state.intervalMs} raw={state.raw} paused={state.paused}/>
+			{!state.help && details?.stop ? <Alert host={details} width={width} height={Math.max(0, height)}/> : null}
+			{state.help ? <HelpOverlay intervalMs={state.intervalMs} raw={state.raw} paused={state.paused}/> : null}
+			{state.help || details?.stop
+				? null
 				: layout.rows.map(row => (
 					<Box key={row.panes[0]} flexDirection='row' height={row.height}>
 						{row.panes.map(index => {
@@ -301,7 +312,7 @@ export function App({
 						})}
 					</Box>
 				))}
-			{!state.help && layout.rows.length > 0 && (layout.hiddenBefore > 0 || layout.hiddenAfter > 0)
+			{!state.help && !details && layout.rows.length > 0 && (layout.hiddenBefore > 0 || layout.hiddenAfter > 0)
 				? (
 					<Text dimColor>
 						panes {layout.hiddenBefore + 1}–{panes.length - layout.hiddenAfter} of {panes.length} · Tab/arrows to see the others

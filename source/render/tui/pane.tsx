@@ -19,7 +19,7 @@ export type PaneProps = Readonly<{
 	focused: boolean;
 	/** Show the collector in the title (more than one --host). */
 	showHost: boolean;
-	/** A line about the collector (disconnected, retry time, paused…). */
+	/** Lines about the collector (disconnected, retry time, stopped and its fix), one per \n. */
 	notice?: PaneNotice;
 }>;
 
@@ -56,6 +56,35 @@ export function clipMiddle(text: string, width: number): string {
 
 	const head = Math.ceil((width - 1) / 2);
 	return `${chars.slice(0, head).join('')}…${chars.slice(chars.length - (width - 1 - head)).join('')}`;
+}
+
+/** `text` in lines of at most `width` characters, broken at spaces (a longer word is split). */
+export function wrapWords(text: string, width: number): string[] {
+	const lines: string[] = [];
+	let line = '';
+	for (const word of text.split(' ')) {
+		const candidate = line === '' ? word : `${line} ${word}`;
+		if ([...candidate].length <= width) {
+			line = candidate;
+			continue;
+		}
+
+		if (line !== '') {
+			lines.push(line);
+		}
+
+		let rest = [...word];
+		const room = Math.max(1, width);
+		while (rest.length > room) {
+			lines.push(rest.slice(0, room).join(''));
+			rest = rest.slice(room);
+		}
+
+		line = rest.join('');
+	}
+
+	lines.push(line);
+	return lines;
 }
 
 export type TitleParts = {metric: string; top: string; host: string; details: string};
@@ -154,6 +183,10 @@ function messageColor(pane: PaneModel): string | undefined {
 function messageText(pane: PaneModel): string {
 	switch (pane.status) {
 		case 'waiting': {
+			if (pane.hostPhase === 'stopped') {
+				return 'no values: the collector stopped';
+			}
+
 			return pane.hostPhase === 'connected' ? 'waiting for the first sample…' : 'connecting…';
 		}
 
@@ -173,7 +206,8 @@ function messageText(pane: PaneModel): string {
 
 export function Pane({pane, width, height, focused, showHost, notice}: PaneProps) {
 	const inner = Math.max(1, width - 4);
-	const capacity = Math.max(0, height - 3 - (notice ? 1 : 0));
+	const noticeLines = notice ? notice.text.split('\n').flatMap(line => wrapWords(line, inner)) : [];
+	const capacity = Math.max(0, height - 3 - noticeLines.length);
 	const rows = selectRows(pane.rows, Math.max(1, capacity));
 	const columns = rowColumns(rows, inner);
 	const away = pane.hostPhase !== 'connected';
@@ -181,7 +215,7 @@ export function Pane({pane, width, height, focused, showHost, notice}: PaneProps
 	let borderColor = 'gray';
 	if (focused) {
 		borderColor = 'cyan';
-	} else if (pane.hostPhase === 'disconnected') {
+	} else if (pane.hostPhase === 'disconnected' || pane.hostPhase === 'stopped') {
 		borderColor = 'red';
 	}
 
@@ -202,7 +236,7 @@ export function Pane({pane, width, height, focused, showHost, notice}: PaneProps
 				{title.host === '' ? null : <Text color='blue'>{title.host}</Text>}
 				<Text dimColor>{title.details}</Text>
 			</Text>
-			{notice ? <Text color={notice.color} wrap='truncate-end'>{notice.text}</Text> : null}
+			{noticeLines.map(line => <Text key={line} color={notice!.color} wrap='truncate-end'>{line}</Text>)}
 			{pane.status === 'ok' && capacity > 0
 				? rows.map(row => (
 					// Value and sparkline are Cells: they change every sample (see cell.tsx).

@@ -80,6 +80,8 @@ export type MonitorState = {
 	help: boolean;
 	/** Key of the focused pane (survives panes coming and going). */
 	focus?: string;
+	/** The host whose full stop warning is open (Enter on its pane; Esc or Enter closes). */
+	details?: string;
 	/** Trust prompts waiting to be answered, shown one at a time (first first). */
 	prompts: PendingPrompt[];
 	notices: Notice[];
@@ -105,6 +107,7 @@ export type Action
 		| {type: 'interval'; direction: 1 | -1}
 		| {type: 'focus-move'; delta: number}
 		| {type: 'focus-set'; key: string}
+		| {type: 'details'; host?: string}
 		| {type: 'clock'; now: number}
 		| {type: 'quit'};
 
@@ -355,6 +358,14 @@ export function reduce(state: MonitorState, action: Action): MonitorState {
 			return {...state, focus: action.key};
 		}
 
+		case 'details': {
+			if (action.host === undefined) {
+				return state.details === undefined ? state : {...state, details: undefined};
+			}
+
+			return {...state, details: action.host};
+		}
+
 		case 'clock': {
 			return {...state, now: action.now};
 		}
@@ -503,9 +514,9 @@ function hostPanes(state: MonitorState, host: HostState): PaneModel[] {
 	return panes;
 }
 
-/** Every pane, host by host in --host order, metrics in the collector's order. Stopped hosts have none. */
+/** Every pane, host by host in --host order, metrics in the collector's order (a stopped host's keep their last values). */
 export function panesOf(state: MonitorState): PaneModel[] {
-	return state.hosts.filter(host => host.phase !== 'stopped').flatMap(host => hostPanes(state, host));
+	return state.hosts.flatMap(host => hostPanes(state, host));
 }
 
 /** -s N reached, or stopped: nothing more will come from this host. */

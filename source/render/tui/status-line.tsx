@@ -8,6 +8,7 @@ import {shortFingerprint} from '../../security/certificate.js';
 import type {TrustBasis} from '../../security/types.js';
 import {CellLine, type Segment} from './cell.js';
 import type {HostState} from './state.js';
+import {troubleText} from './trouble.js';
 
 export type {Segment} from './cell.js';
 
@@ -86,6 +87,11 @@ function phaseSegment(host: HostState, now: number, asking: boolean): Segment {
 	}
 }
 
+/** A stopped host: why, and the one command that fixes it, right after the phase (before the TLS details, cut first). */
+function troubleSegments(host: HostState): Segment[] {
+	return host.phase === 'stopped' && host.stop ? [{text: ` ${troubleText(host.stop)}`, color: 'red'}] : [];
+}
+
 function securitySegments(host: HostState, compact: boolean): Segment[] {
 	if (!host.everConnected) {
 		return [{text: host.secureMode === 'off' ? 'TLS off' : `TLS ${host.secureMode}`, dim: true}];
@@ -126,6 +132,7 @@ export function statusSegments(host: HostState, now: number, asking: boolean, co
 		{text: host.id, bold: true},
 		{text: ' '},
 		phaseSegment(host, now, asking),
+		...troubleSegments(host),
 		{text: ' · '},
 		...securitySegments(host, compact),
 	];

@@ -207,25 +207,63 @@ describe('App', () => {
 		expect(lastFrame()).toContain('1.00 GiB');
 	});
 
-	test('a stopped collector shows the whole warning and its hint', async () => {
+	test('a stopped collector stays in its own lines: status and panes say why and the fix; Enter shows the whole warning; the other host keeps sampling', async () => {
 		const store = makeStore([a, b]);
-		const {lastFrame} = render(<LiveApp store={store} size={{columns: 100, rows: 60}} onAnswer={() => undefined}/>);
+		const {lastFrame, stdin} = render(<LiveApp store={store} size={{columns: 100, rows: 30}} onAnswer={() => undefined}/>);
+		connect(store, a);
+		connect(store, b);
+		store.dispatch(sample(a, 0, 1_048_576));
+		store.dispatch(sample(b, 0, 2_097_152));
+		const banner = [
+			'@'.repeat(72),
+			'@    WARNING: COLLECTOR CERTIFICATE HAS CHANGED FOR alpha:44321     @',
+			'@'.repeat(72),
+			'IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!',
+			...Array.from({length: 20}, (_, index) => `line ${index} of the banner`),
+		].join('\n');
 		store.dispatch({
 			type: 'stopped',
 			host: a,
 			at: 0,
 			exitCode: 4,
-			message: '@@@@\n@ WARNING: COLLECTOR CERTIFICATE HAS CHANGED FOR alpha:44321 @\n@@@@\nIT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!',
-			hint: '  secmon certs remove alpha:44321',
+			message: banner,
+			hint: 'If the change is expected, either remove the old pin and re-run your command (you will be asked again):\n  secmon certs remove alpha:44321\nor, after checking:\n  secmon --host alpha:44321 … --fingerprint AB:CD',
 		});
+		store.dispatch(sample(b, 1, 3_145_728));
 		await settle();
-		const frame = lastFrame()!;
-		expect(frame).toContain('alpha:44321 stopped (exit 4):');
-		expect(frame).toContain('WARNING: COLLECTOR CERTIFICATE HAS CHANGED FOR alpha:44321');
+		let frame = lastFrame()!;
+		// One status line for the stopped host with the cause and the one command; no 30-line banner.
+		expect(frame).toMatch(/✖ alpha:44321 +STOPPED \(exit 4\) +fix: secmon certs remove alpha:44321 · certificate CHANGED/v);
+		expect(frame).not.toContain('SOMETHING NASTY');
+		// Its panes keep their last values and say the same; the healthy host's panes show its new sample.
+		expect(frame).toContain('│ ✖ STOPPED: certificate CHANGED                 │');
+		// Wrapped, never cut: the command whole.
+		expect(frame).toContain('│ fix: secmon certs remove alpha:44321 · Enter:  │\n│ why ');
+		expect(frame).toContain('1.00 GiB');
+		expect(frame).toContain('3.00 GiB');
+		expect(frame).toMatch(/● beta:44321 connected/v);
+
+		// Enter on the stopped host's pane: the whole warning; Esc: the panes again.
+		stdin.write('\t');
+		await settle();
+		stdin.write('\r');
+		await settle();
+		frame = lastFrame()!;
+		expect(frame).toContain('alpha:44321 stopped (exit 4) · Esc or Enter: back to the panes');
 		expect(frame).toContain('IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!');
-		expect(frame).toContain('secmon certs remove alpha:44321');
-		expect(frame).toContain('STOPPED (exit 4)');
-		expect(frame).not.toContain('@ alpha:44321');
+		expect(frame).toContain('more lines (printed in full when secmon ends)');
+		expect(frame.split('\n').length).toBeLessThanOrEqual(30);
+		stdin.write('\u001B');
+		await settle();
+		expect(lastFrame()).not.toContain('SOMETHING NASTY');
+		expect(lastFrame()).toContain('3.00 GiB');
+
+		// Enter on a healthy host's pane does not open a warning.
+		store.dispatch({type: 'focus-set', key: `${b} kernel.all.load`});
+		await settle();
+		stdin.write('\r');
+		await settle();
+		expect(store.getState().details).toBeUndefined();
 	});
 
 	test('many panes on a short screen: a page around the focus', async () => {
