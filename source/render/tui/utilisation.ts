@@ -4,7 +4,7 @@
  * - A counter of time (PCP units time, no space or count dimension: kernel.all.cpu.user in
  *   millisec, kernel.percpu.cpu.*, disk.dev.avactive) shown as a rate is seconds of that time per
  *   second: × 100 it is the percentage of one second spent so, per instance (per CPU for percpu).
- * - kernel.all.cpu.* sums every CPU: divided by hinv.ncpu (sampled with the metrics), 100 % is all
+ * - kernel.all.cpu.* sums every CPU: divided by hinv.ncpu (asked with the metrics, live/runner.ts), 100 % is all
  *   CPUs busy, as the collector's derived kernel.cpu.util.* = 100 * rate(kernel.all.cpu.*) / hinv.ncpu
  *   (/etc/pcp/derived/cpu-util.conf); until the CPU count is known it is said per one CPU.
  * - kernel.cpu.util.* (those derived metrics, units none) are already percentages.
