@@ -5,7 +5,9 @@
  * `tmux capture-pane -e` after a while of sampling, converted with bench/ansi-svg.mjs.
  *
  *   npm run build && node bench/screenshot.mjs [--seconds 20] [--out media] [--port 49020]
- * Writes media/secmon-tui.svg (panes) and media/secmon-tui-prompt.svg (trust prompt).
+ * Writes media/secmon-tui.svg (panes), media/secmon-tui-prompt.svg (trust prompt) and
+ * media/secmon-headline.svg (the headline command, `secmon --host H -f kernel.all.load`, once the
+ * collector is trusted).
  */
 import {execFileSync} from 'node:child_process';
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
@@ -40,15 +42,15 @@ function tmux(...args) {
 	return execFileSync('tmux', ['-S', socket, ...args], {encoding: 'utf8'});
 }
 
-function capture(escapes) {
-	return tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', 'shot');
+function capture(escapes, session = 'shot') {
+	return tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', session);
 }
 
-async function waitFor(pattern, what, timeoutMs = 20_000) {
+async function waitFor(pattern, what, session = 'shot', timeoutMs = 20_000) {
 	const deadline = Date.now() + timeoutMs;
 	let screen = '';
 	while (Date.now() < deadline) {
-		screen = capture(false);
+		screen = capture(false, session);
 		if (pattern.test(screen)) {
 			return screen;
 		}
@@ -100,7 +102,15 @@ try {
 	writeFileSync(path.join(values.out, 'secmon-tui.svg'), ansiToSvg(capture(true), {columns: 120, title, trim: true}));
 	tmux('send-keys', '-t', 'shot', 'q');
 	await delay(500);
-	process.stdout.write(`wrote ${path.join(values.out, 'secmon-tui.svg')} and secmon-tui-prompt.svg\n`);
+
+	// The headline command on the collector just trusted: no prompt, the panes at once.
+	tmux('-f', path.join(work, 'tmux.conf'), 'new-session', '-d', '-s', 'headline', '-x', '120', '-y', '14', ...env, '--', process.execPath, path.join(root, 'dist/cli.cjs'), '--host', hosts[0], '-f', 'kernel.all.load');
+	await waitFor(/15 minute +\d/v, 'the headline panes', 'headline');
+	await delay(Number(values.seconds) * 1000);
+	writeFileSync(path.join(values.out, 'secmon-headline.svg'), ansiToSvg(capture(true, 'headline'), {columns: 120, title: `secmon --host ${hosts[0]} -f kernel.all.load`, trim: true}));
+	tmux('send-keys', '-t', 'headline', 'q');
+	await delay(500);
+	process.stdout.write(`wrote ${path.join(values.out, 'secmon-tui.svg')}, secmon-tui-prompt.svg and secmon-headline.svg\n`);
 } finally {
 	try {
 		execFileSync('tmux', ['-S', socket, 'kill-server'], {stdio: 'ignore'});
