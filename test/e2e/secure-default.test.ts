@@ -325,10 +325,17 @@ describe('downgrade memory in the live panes', () => {
 			let screen = await term.waitFor(s => /TLSv1\.3 \S+ · pinned/v.test(s) && s.includes('PLAIN TEXT'), {what: 'both hosts sampling'});
 			mitm.strip = true;
 			mitm.dropAll();
-			screen = await term.waitFor(/was read over verified TLS before/v, {what: 'the downgrade refusal for the stripped host', timeoutMs: 30_000});
-			expect(screen).toContain(`${mitm.address} stopped (exit 5)`);
+			// That host's status line and panes: the refusal and the command that fixes it.
+			screen = await term.waitFor(/STOPPED \(exit 5\)/v, {what: 'the downgrade refusal for the stripped host', timeoutMs: 30_000});
+			expect(screen).toContain(`✖ ${mitm.address}  STOPPED (exit 5)  fix: secmon certs remove ${mitm.address} · TLS refused or missing`);
 			// The plain host keeps sampling: its pane is still there after the refusal.
-			expect(screen).toContain(plain.address);
+			expect(screen).toContain(`hinv.ncpu @ ${plain.address}`);
+			// Enter on the stopped host's pane: the whole refusal.
+			await term.sendKeys('Tab');
+			await term.waitFor(/^╔/mv, {what: 'the focus on its pane'});
+			await term.sendKeys('Enter');
+			screen = await term.waitFor(/was read over verified TLS before/v, {what: 'the whole refusal'});
+			expect(screen).toContain(`${mitm.address} stopped (exit 5)`);
 			await term.sendKeys('q');
 			expect(await term.waitForExit(15_000)).toBe(5);
 		} finally {
