@@ -95,7 +95,8 @@ export async function runPanes(plan: Plan, io: Io, hooks: SessionHooks): Promise
 			runner.stop();
 		}
 
-		await panes.unmount();
+		// q, -s N or every collector done: the last frame stays; a signal leaves the screen as it was.
+		await panes.unmount({keepFrame: !signal?.aborted});
 		forget?.();
 		release?.();
 	}

@@ -14,8 +14,8 @@ const leaveAltScreen = '\u001B[?1049l';
 const showCursor = '\u001B[?25h';
 
 export type Panes = {
-	/** Ink unmounted, the normal screen back, and the last frame drawn on it (as pmval's output stays). */
-	unmount(): Promise<void>;
+	/** Ink unmounted, the normal screen back, and with `keepFrame` the last frame drawn on it (as pmval's output stays). */
+	unmount(options: {keepFrame: boolean}): Promise<void>;
 };
 
 export type PaneDrawer = {
@@ -67,11 +67,13 @@ export async function loadPanes({color}: {color: boolean}): Promise<PaneDrawer> 
 				},
 			);
 			return {
-				async unmount() {
+				async unmount({keepFrame}) {
 					instance.unmount();
 					await instance.waitUntilExit().catch(() => undefined);
 					stdout.write(leaveAltScreen);
-					stdout.write(lastFrame(store, {columns: stdout.columns || 100, rows: stdout.rows || 40}));
+					if (keepFrame) {
+						stdout.write(lastFrame(store, {columns: stdout.columns || 100, rows: stdout.rows || 40}));
+					}
 				},
 			};
 		},
