@@ -223,15 +223,12 @@ export class HostRunner {
 		}
 
 		this.source = source;
-		let {descs, errors} = await source.describe(this.plan.metrics);
-		// kernel.all.cpu.* as % of all CPUs needs hinv.ncpu: asked with the metrics (same fetch, no
-		// extra round trip per sample), read from each sample and not drawn unless asked for.
-		const ncpuHelper = descs.some(desc => desc.name.startsWith('kernel.all.cpu.') && isTimeCounter(desc)) && !descs.some(desc => desc.name === ncpuName);
-		if (ncpuHelper) {
-			({descs, errors} = await source.describe([...this.plan.metrics, ncpuName]));
-			descs = descs.filter(desc => desc.name !== ncpuName);
-			errors = errors.filter(error => error.name !== ncpuName);
-		}
+		const {descs, errors} = await source.describe(this.plan.metrics);
+		// kernel.all.cpu.* as % of all CPUs needs hinv.ncpu: described too (describe adds to what is
+		// sampled: one more PMID in the same fetch, no round trip per sample), read from each sample
+		// and not drawn unless asked for. A collector without it: % of one CPU.
+		const ncpuHelper = descs.some(desc => desc.name.startsWith('kernel.all.cpu.') && isTimeCounter(desc)) && !descs.some(desc => desc.name === ncpuName)
+			&& (await source.describe([ncpuName])).descs.length > 0;
 
 		this.store.dispatch({
 			type: 'connected', host: this.id, at: Date.now(), tls: source.tls, descs, missing: errors,
