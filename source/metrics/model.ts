@@ -5,6 +5,8 @@
  * byte-exact while the other renderers stay generic.
  */
 
+import type {Thresholds} from './thresholds.js';
+
 export type MetricType = 'i32' | 'u32' | 'i64' | 'u64' | 'float' | 'double' | 'string' | 'aggregate' | 'event' | 'unknown';
 
 export type Semantics = 'counter' | 'instant' | 'discrete';
@@ -41,6 +43,8 @@ export type MetricDesc = {
 	semCode?: number;
 	/** One-line help text, when known. */
 	oneline?: string;
+	/** Warning and critical levels the collector gives (Icinga, Livestatus and mon perfdata). */
+	thresholds?: Thresholds;
 };
 
 /**

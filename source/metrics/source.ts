@@ -8,6 +8,31 @@ import type {MetricDesc, Sample} from './model.js';
 export type AgentFacts = {protocol: 'json' | 'plaintext'; version?: string; variant?: number};
 
 /**
+ * Names the metric browser keeps from one collector at most: a PMNS has a few thousand (Debian's
+ * pmcd ~2,500), an Icinga with 10,000 services ~60,000 leaves; a hostile collector could send
+ * millions. Beyond this the list says it is cut and search narrows the names.
+ */
+export const maxBrowseNames = 100_000;
+
+/** A collector's names for the metric browser: each with its place in the collector's tree. */
+export type NameList = {
+	entries: Array<{name: string; path: string[]}>;
+	/** More than maxBrowseNames. */
+	truncated: boolean;
+	/** What the collector cannot tell (a Zabbix agent cannot list its keys). */
+	note?: string;
+};
+
+/** The first maxBrowseNames of `entries`, and whether some were left out. */
+export function boundNames(entries: NameList['entries'], note?: string): NameList {
+	return {
+		entries: entries.length > maxBrowseNames ? entries.slice(0, maxBrowseNames) : entries,
+		truncated: entries.length > maxBrowseNames,
+		...(note === undefined ? {} : {note}),
+	};
+}
+
+/**
  * One open, verified session to a collector, as every front end sees it
  * (docs/design.md#metric-model: describe(names) → MetricDesc[]; fetch() → Sample). Each protocol
  * implements it; renderers and the sampler know nothing else.
@@ -29,5 +54,12 @@ export type MetricSource = {
 	describe(names: string[]): Promise<{descs: MetricDesc[]; errors: Array<{name: string; message: string}>}>;
 	/** One sample of every described metric. */
 	fetch(): Promise<Sample>;
+	/**
+	 * Every name the collector offers, for the panes' metric browser (bounded by maxBrowseNames).
+	 * Read-only: what fetch() returns does not change.
+	 */
+	listNames?(): Promise<NameList>;
+	/** The help text of a name, when the collector has one. */
+	helpText?(name: string): Promise<string | undefined>;
 	close(): void;
 };

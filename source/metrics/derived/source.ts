@@ -7,7 +7,7 @@
 import type {
 	InstanceValue, MetricDesc, MetricValues, Sample, Value,
 } from '../model.js';
-import type {MetricSource} from '../source.js';
+import {boundNames, type MetricSource, type NameList} from '../source.js';
 import {pmErrStr} from '../../protocols/pcp/errors.js';
 import {
 	metricTypeOf, pcpSemCode, pcpTypeCode, semanticsOf, unitsText,
@@ -124,10 +124,18 @@ export class DerivedSource implements MetricSource {
 
 	/**
 	 * The collector's own metrics first (a real name wins over a derived one, as in libpcp);
-	 * a name it does not know that names or prefixes derived metrics becomes those.
+	 * a name it does not know that names or prefixes derived metrics becomes those. Each call
+	 * replaces the list the samples hold (the panes add and remove metrics at run time). The
+	 * inner source is always asked for the names and the operands in one list, because a PCP,
+	 * Icinga, Livestatus or mon source fetches what its last describe() named.
 	 */
 	async describe(names: string[]): Promise<{descs: MetricDesc[]; errors: Array<{name: string; message: string}>}> {
-		const real = await this.#inner.describe(names);
+		this.#wanted.clear();
+		const asked = new Set(names);
+		const operandsOnly = (known: Iterable<string>) => [...known].filter(name => !asked.has(name));
+		const mine = (name: string) => asked.has(name) || names.some(prefix => underPrefix(prefix, name)) || !this.#operandDescs.has(name);
+		const all = await this.#inner.describe([...names, ...operandsOnly(this.#operandDescs.keys())]);
+		const real = {descs: all.descs.filter(desc => mine(desc.name)), errors: all.errors.filter(error => asked.has(error.name))};
 		for (const desc of real.descs) {
 			this.#wanted.add(desc.name);
 		}
@@ -143,9 +151,12 @@ export class DerivedSource implements MetricSource {
 		const metrics = [...new Set([...candidates.values()].flat())].filter(metric => !this.#bound.some(bound => bound.metric === metric));
 		const operands = [...new Set(metrics.flatMap(metric => metricNames(metric.tree)))].filter(name => !this.#operandDescs.has(name));
 		if (operands.length > 0) {
-			const got = await this.#inner.describe(operands);
+			const got = await this.#inner.describe([...names, ...operandsOnly(new Set([...this.#operandDescs.keys(), ...operands]))]);
+			const wanted = new Set(operands);
 			for (const desc of got.descs) {
-				this.#operandDescs.set(desc.name, descriptorOf(desc));
+				if (wanted.has(desc.name)) {
+					this.#operandDescs.set(desc.name, descriptorOf(desc));
+				}
 			}
 		}
 
@@ -213,6 +224,31 @@ export class DerivedSource implements MetricSource {
 		}
 
 		return {...sample, metrics};
+	}
+
+	/** The collector's names, then the derived ones it does not have (as libpcp adds them to the PMNS, event.flags and event.missed too). */
+	async listNames(): Promise<NameList> {
+		const inner = this.#inner.listNames ? await this.#inner.listNames() : {entries: [], truncated: false};
+		const known = new Set(inner.entries.map(entry => entry.name));
+		const derived = this.#registry.metrics
+			.filter(metric => !known.has(metric.name))
+			.map(metric => ({name: metric.name, path: metric.name.split('.')}));
+		const list = boundNames([...inner.entries, ...derived], inner.note);
+		return {...list, truncated: list.truncated || inner.truncated};
+	}
+
+	async helpText(name: string): Promise<string | undefined> {
+		const inner = this.#inner.helpText ? await this.#inner.helpText(name) : undefined;
+		if (inner !== undefined) {
+			return inner;
+		}
+
+		const metric = this.#registry.metrics.find(candidate => candidate.name === name);
+		if (!metric) {
+			return undefined;
+		}
+
+		return [metric.oneline, metric.helptext, `derived: ${metric.expr}`].filter(text => text !== undefined && text !== '').join('\n\n');
 	}
 
 	close(): void {

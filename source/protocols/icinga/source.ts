@@ -7,7 +7,7 @@
 import {randomBytes} from 'node:crypto';
 import {SecmonError} from '../../errors.js';
 import type {MetricDesc, Sample} from '../../metrics/model.js';
-import type {MetricSource} from '../../metrics/source.js';
+import {boundNames, type MetricSource, type NameList} from '../../metrics/source.js';
 import type {TlsFacts} from '../../security/types.js';
 import type {HostSpec} from '../../target.js';
 import {
@@ -340,6 +340,20 @@ export class IcingaSource implements MetricSource {
 		}
 
 		return sampleOf(new MetricTree(objects), this.names, this.target, new Date());
+	}
+
+	/** The tree the browser showed last: help texts come from it. */
+	private browsed: MetricTree | undefined;
+
+	/** Every host, service and status leaf the API user may query (read-only: the followed objects stay). */
+	async listNames(): Promise<NameList> {
+		this.browsed = new MetricTree(await this.load(wantedFor([])));
+		return boundNames(this.browsed.browse());
+	}
+
+	async helpText(name: string): Promise<string | undefined> {
+		this.browsed ??= new MetricTree(await this.load(wantedFor([])));
+		return this.browsed.desc(name)?.oneline;
 	}
 
 	/** True while live updates come from the event stream. */

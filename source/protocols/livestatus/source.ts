@@ -5,7 +5,7 @@
  * `host:NAME.state`, `status:core.num_hosts`.
  */
 import type {MetricDesc, Sample} from '../../metrics/model.js';
-import type {MetricSource} from '../../metrics/source.js';
+import {boundNames, type MetricSource, type NameList} from '../../metrics/source.js';
 import type {TlsFacts} from '../../security/types.js';
 import {
 	checkLeaves, MetricTree, numberLeaf, objectPath, objectsOf, sampleOf, wantedFor, type CheckObject, type Wanted,
@@ -169,6 +169,19 @@ export class LivestatusSource implements MetricSource {
 		});
 		const wanted = new Set(this.selected.map(object => objectPath(object)));
 		return sampleOf(new MetricTree(objects.filter(object => wanted.has(objectPath(object)))), this.names, this.target, new Date());
+	}
+
+	/** The tree the browser showed last: help texts come from it. */
+	private browsed: MetricTree | undefined;
+
+	async listNames(): Promise<NameList> {
+		this.browsed = new MetricTree(await this.load(wantedFor([])));
+		return boundNames(this.browsed.browse());
+	}
+
+	async helpText(name: string): Promise<string | undefined> {
+		this.browsed ??= new MetricTree(await this.load(wantedFor([])));
+		return this.browsed.desc(name)?.oneline;
 	}
 
 	close(): void {

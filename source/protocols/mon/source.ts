@@ -5,7 +5,7 @@
  * (docs/icinga-livestatus-mon.md#mon-metrics). `status:mon` counts services and failures.
  */
 import {noUnits, type MetricDesc, type Sample} from '../../metrics/model.js';
-import type {MetricSource} from '../../metrics/source.js';
+import {boundNames, type MetricSource, type NameList} from '../../metrics/source.js';
 import type {TlsFacts} from '../../security/types.js';
 import {
 	checkLeaves, MetricTree, numberLeaf, sampleOf, textLeaf, type CheckObject,
@@ -125,6 +125,19 @@ export class MonSource implements MetricSource {
 	async fetch(): Promise<Sample> {
 		const tree = new MetricTree(parseOpstatus(await this.client.lines('list opstatus')));
 		return sampleOf(tree, this.names, this.target, new Date());
+	}
+
+	/** The tree the browser showed last: help texts come from it. */
+	private browsed: MetricTree | undefined;
+
+	async listNames(): Promise<NameList> {
+		this.browsed = new MetricTree(parseOpstatus(await this.client.lines('list opstatus')));
+		return boundNames(this.browsed.browse());
+	}
+
+	async helpText(name: string): Promise<string | undefined> {
+		this.browsed ??= new MetricTree(parseOpstatus(await this.client.lines('list opstatus')));
+		return this.browsed.desc(name)?.oneline;
 	}
 
 	close(): void {

@@ -1,6 +1,6 @@
 /** PCP as a MetricSource: names → descriptors once, then one HIGHRES_FETCH per sample. */
 import type {MetricDesc, Sample} from '../../metrics/model.js';
-import type {MetricSource} from '../../metrics/source.js';
+import {boundNames, type MetricSource, type NameList} from '../../metrics/source.js';
 import type {TlsFacts} from '../../security/types.js';
 import type {PcpClient} from './client.js';
 import {PM_INDOM_NULL, PM_TEXT} from './constants.js';
@@ -91,6 +91,25 @@ export class PcpSource implements MetricSource {
 		}
 
 		return {target: this.target, timestamp: new Date(result.sec * 1000 + Math.floor(result.nsec / 1e6)), metrics};
+	}
+
+	/** The whole PMNS (PMNS_TRAVERSE of the root, as pminfo with no name lists it). */
+	async listNames(): Promise<NameList> {
+		const names = await this.client.traverse('');
+		return boundNames(names.map(name => ({name, path: name.split('.')})));
+	}
+
+	/** The one-line help and the long help text (PM_TEXT_HELP), as `pminfo -tT` shows them. */
+	async helpText(name: string): Promise<string | undefined> {
+		const [pmid] = await this.client.lookupNames([name]);
+		if (typeof pmid !== 'number') {
+			return undefined;
+		}
+
+		const oneline = await this.client.text(pmid, PM_TEXT.PMID | PM_TEXT.ONELINE).catch(() => undefined);
+		const help = await this.client.text(pmid, PM_TEXT.PMID | PM_TEXT.HELP).catch(() => undefined);
+		const parts = [...new Set([oneline, help].map(text => text?.trim()).filter(text => text !== undefined && text !== ''))];
+		return parts.length === 0 ? undefined : parts.join('\n\n');
 	}
 
 	close(): void {

@@ -10,6 +10,7 @@
  * by string prefix, because host names contain dots): `service` → every service,
  * `service:web-01` → its services, `service:web-01!temperature` → that service's leaves.
  */
+import type {Thresholds} from '../../metrics/thresholds.js';
 import {
 	noUnits, type MetricDesc, type MetricType, type MetricValues, type Sample, type Semantics, type Units, type Value,
 } from '../../metrics/model.js';
@@ -24,6 +25,8 @@ export type Leaf = {
 	units: Units;
 	unitsText: string;
 	oneline?: string;
+	/** The perfdata's warn and crit ranges. */
+	thresholds?: Thresholds;
 	/** Undefined: no value right now (no check result yet, `U`). */
 	value: Value | undefined;
 };
@@ -110,6 +113,7 @@ export function perfLeaves(perfdata: readonly PerfValue[], what: string, taken =
 			units,
 			unitsText,
 			oneline: `performance data "${perf.label}" of ${what}${thresholds ? ` (${thresholds})` : ''}`,
+			...(perf.warn || perf.crit ? {thresholds: {...(perf.warn ? {warn: perf.warn} : {}), ...(perf.crit ? {crit: perf.crit} : {})}} : {}),
 			value: perf.value,
 		});
 	}
@@ -165,6 +169,11 @@ export class MetricTree {
 		return this.byName.get(name);
 	}
 
+	/** Every leaf for the metric browser: kind › object parts › leaf (tree order). */
+	browse(): Array<{name: string; path: string[]}> {
+		return this.entries.map(entry => ({name: entry.name, path: [entry.object.kind, ...entry.object.parts, entry.leaf.leaf]}));
+	}
+
 	/** User names → full leaf names (in tree order per name, no duplicates); no names = every leaf. */
 	resolve(names: readonly string[]): {names: string[]; errors: Array<{name: string; message: string}>} {
 		if (names.length === 0) {
@@ -206,6 +215,7 @@ export class MetricTree {
 			units: leaf.units,
 			unitsText: leaf.unitsText,
 			...(leaf.oneline === undefined ? {} : {oneline: leaf.oneline}),
+			...(leaf.thresholds === undefined ? {} : {thresholds: leaf.thresholds}),
 		};
 	}
 

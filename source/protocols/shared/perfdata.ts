@@ -10,9 +10,10 @@
  * ranges; one bad item is reported and the others are kept.
  */
 import {noUnits, type Semantics, type Units} from '../../metrics/model.js';
+import {parseNumber, parseRange, type ThresholdRange} from '../../metrics/thresholds.js';
 
 /** A warn/crit range `[@][start:][end]` (`~` = −∞, missing end = +∞). `inside`: alert when inside (`@`). */
-export type PerfRange = {start: number; end: number; inside: boolean; text: string};
+export type PerfRange = ThresholdRange;
 
 export type PerfValue = {
 	label: string;
@@ -108,63 +109,6 @@ export function perfUnit(uom: string): UnitInfo {
 	}
 
 	return {factor: 1, unit: uom};
-}
-
-/** A number as plugins write it: decimal point or comma, optional exponent. */
-function parseNumber(text: string): number | undefined {
-	const normalized = text.trim().replace(',', '.');
-	if (!/^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i.test(normalized)) {
-		return undefined;
-	}
-
-	const value = Number(normalized);
-	return Number.isFinite(value) ? value : undefined;
-}
-
-/** `[@][start:][end]`, with `~` for −∞ and an empty end for +∞. Undefined for empty, `U` or unreadable. */
-export function parseRange(text: string, factor = 1): PerfRange | undefined {
-	const trimmed = text.trim();
-	if (trimmed === '' || trimmed === 'U') {
-		return undefined;
-	}
-
-	const inside = trimmed.startsWith('@');
-	const body = inside ? trimmed.slice(1) : trimmed;
-	const colon = body.indexOf(':');
-	let start = 0;
-	let end: number | undefined;
-	if (colon === -1) {
-		end = parseNumber(body);
-		if (end === undefined) {
-			return undefined;
-		}
-	} else {
-		const startText = body.slice(0, colon);
-		const endText = body.slice(colon + 1);
-		if (startText === '~') {
-			start = Number.NEGATIVE_INFINITY;
-		} else {
-			const parsed = parseNumber(startText);
-			if (parsed === undefined) {
-				return undefined;
-			}
-
-			start = parsed;
-		}
-
-		if (endText === '') {
-			end = Number.POSITIVE_INFINITY;
-		} else {
-			end = parseNumber(endText);
-			if (end === undefined) {
-				return undefined;
-			}
-		}
-	}
-
-	return {
-		start: start * factor, end: end * factor, inside, text: trimmed,
-	};
 }
 
 /**
@@ -446,3 +390,5 @@ export function describeThresholds(perf: PerfValue): string {
 
 	return parts.join(', ');
 }
+
+export {parseRange} from '../../metrics/thresholds.js';

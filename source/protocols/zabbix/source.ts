@@ -2,7 +2,9 @@
  * A Zabbix agent as the common MetricSource (metrics/source.ts): item keys are the metric names.
  */
 import type {MetricDesc, Sample} from '../../metrics/model.js';
-import type {AgentFacts, MetricSource} from '../../metrics/source.js';
+import {
+	boundNames, type AgentFacts, type MetricSource, type NameList,
+} from '../../metrics/source.js';
 import type {TlsFacts} from '../../security/types.js';
 import {isZabbixError} from './errors.js';
 import type {ZabbixAgent} from './pool.js';
@@ -86,6 +88,17 @@ export class ZabbixSource implements MetricSource {
 	async fetch(): Promise<Sample> {
 		const sample = await this.agent.fetch(this.described);
 		return {...sample, target: this.target};
+	}
+
+	/**
+	 * A Zabbix agent has no request that lists its item keys (docs/zabbix.md#requests-and-responses): only the keys this
+	 * run asked for, and the user types others.
+	 */
+	async listNames(): Promise<NameList> {
+		return boundNames(
+			this.described.map(name => ({name, path: [name]})),
+			'a Zabbix agent cannot list its item keys: type a key (with its [parameters]) and press Enter',
+		);
 	}
 
 	close(): void {

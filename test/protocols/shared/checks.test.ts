@@ -51,6 +51,24 @@ describe('check results as metrics', () => {
 		expect(tree.desc('service:web-01!temperature.state')?.oneline).toBe('check state of service web-01!temperature: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN');
 	});
 
+	test('perfdata warn;crit become the descriptor\'s thresholds; the browser gets kind › object › leaf', () => {
+		const tree = new MetricTree([checkObject('service', 'web-01!temperature', 0, temperature), checkObject('host', 'web1.example.com', 0, null)]);
+		expect(tree.desc('service:web-01!temperature.temp')?.thresholds).toEqual({
+			warn: {
+				start: 0, end: 28, inside: false, text: '28',
+			},
+			crit: {
+				start: 0, end: 29, inside: false, text: '29',
+			},
+		});
+		expect(tree.desc('service:web-01!temperature.requests')?.thresholds).toBeUndefined();
+		const names = tree.browse();
+		expect(names).toContainEqual({name: 'service:web-01!temperature.temp', path: ['service', 'web-01', 'temperature', 'temp']});
+		// Host names with dots stay one node.
+		expect(names).toContainEqual({name: 'host:web1.example.com.state', path: ['host', 'web1.example.com', 'state']});
+		expect(names).toHaveLength(tree.entries.length);
+	});
+
 	test('before the first check (last_check_result null) there are no values, only descriptors', () => {
 		const tree = new MetricTree([checkObject('host', 'web-01', 0, null)]);
 		expect(tree.values('host:web-01.state')).toEqual({status: 'novalues'});
