@@ -37,6 +37,7 @@ const subcommands: Record<string, () => Promise<Subcommand>> = {
 	certs: async () => (await import('./commands/certs/command.js')).certsCommand,
 	verify: async () => (await import('./commands/verify.js')).verifyCommand,
 	pmval: async () => (await import('./commands/pmval.js')).pmvalCommand,
+	sets: async () => (await import('./commands/sets.js')).setsCommand,
 };
 
 async function main(argv: string[], io: Io): Promise<number> {
@@ -48,17 +49,25 @@ async function main(argv: string[], io: Io): Promise<number> {
 
 	const jsonRequested = argv.includes('--json');
 	try {
-		const {input, flags} = await parseMainArgv(argv);
+		let {input, flags} = await parseMainArgv(argv);
+		let setInterval: number | undefined;
+		if (flags.set !== undefined) {
+			// A saved set (sets/apply.ts), loaded only when asked for.
+			const {applySet} = await import('./sets/apply.js');
+			({input, flags, intervalMs: setInterval} = applySet(flags.set, input, flags, io.env));
+		}
+
 		if (flags.hostsFile !== undefined) {
 			const {readHostsFile} = await import('./argv/hosts-file.js');
 			flags.host = [...flags.host, ...await readHostsFile(flags.hostsFile, process.stdin)];
 		}
 
-		const plan = makePlan(input, flags, {
+		const made = makePlan(input, flags, {
 			env: io.env,
 			stdinIsTty: isatty(0),
 			stdoutIsTty: process.stdout.isTTY,
 		});
+		const plan = setInterval === undefined ? made : {...made, intervalMs: setInterval};
 		for (const notice of plan.notices) {
 			io.stderr.write(`${notice}\n`);
 		}

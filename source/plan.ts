@@ -5,6 +5,7 @@
 import {SecmonError} from './errors.js';
 import {isCi} from './terminal.js';
 import {requireDurationMs} from './duration.js';
+import {parseRange} from './metrics/thresholds.js';
 import {parseHostSpec, type HostSpec} from './target.js';
 import {resolveSecureMode, secureArgument} from './security/policy.js';
 import type {SecureMode, SecureModeSource} from './security/types.js';
@@ -66,6 +67,10 @@ export type SecurityPlan = {
 export type Plan = {
 	/** Empty: use the embedded collector (issue 5) / local default. */
 	targets: HostSpec[];
+	/** The --host specs as typed (what `s` in the panes saves). */
+	hosts: string[];
+	/** --warn/--crit NAME=RANGE (and a saved set's): the panes' levels per metric, as typed and checked. */
+	thresholds: Record<string, {warn?: string; crit?: string}>;
 	metrics: string[];
 	show: Show;
 	job: Job;
@@ -96,6 +101,29 @@ export type Environment = {
 	stdinIsTty: boolean;
 	stdoutIsTty: boolean;
 };
+
+/** --warn/--crit NAME=RANGE → levels per metric; a bad one is a usage error naming it. */
+export function thresholdFlags(flags: Pick<Flags, 'warn' | 'crit'>): Plan['thresholds'] {
+	const levels: Plan['thresholds'] = {};
+	for (const level of ['warn', 'crit'] as const) {
+		for (const item of flags[level]) {
+			const equals = item.lastIndexOf('=');
+			const name = item.slice(0, Math.max(0, equals));
+			const range = item.slice(equals + 1);
+			if (equals <= 0 || parseRange(range) === undefined) {
+				throw new SecmonError(
+					'USAGE',
+					`--${level} ${item}: not METRIC=RANGE`,
+					`For example --${level} kernel.all.load=4 (above 4 or below 0), --${level} mem.util.free=1000000: (below 1000000), ~:90 (above 90), @5:10 (inside 5..10); see: secmon --help`,
+				);
+			}
+
+			levels[name] = {...levels[name], [level]: range.trim()};
+		}
+	}
+
+	return levels;
+}
 
 export function makePlan(metrics: string[], flags: Flags, environment: Environment): Plan {
 	// PCP_HOST names the collector when no --host does, as libpcp's option parsing reads it
@@ -220,6 +248,8 @@ export function makePlan(metrics: string[], flags: Flags, environment: Environme
 
 	return {
 		targets,
+		hosts: [...flags.host],
+		thresholds: thresholdFlags(flags),
 		metrics,
 		show,
 		job,

@@ -5,6 +5,8 @@ import {makePlan} from '../source/plan.js';
 const base: Flags = {
 	host: [],
 	derived: [],
+	warn: [],
+	crit: [],
 	fetch: false,
 	desc: false,
 	pmid: false,

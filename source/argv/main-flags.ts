@@ -43,6 +43,11 @@ export const mainFlags = {
 	// Several collectors (issue 18): sessions in flight, and host specs from a file or stdin (-).
 	parallel: {type: 'string'},
 	hostsFile: {type: 'string'},
+	// --set NAME: hosts, metrics, interval and levels saved with s in the panes (sets/store.ts).
+	set: {type: 'string'},
+	// --warn/--crit NAME=RANGE: the panes' levels for a metric (metrics/thresholds.ts).
+	warn: {type: 'string', isMultiple: true},
+	crit: {type: 'string', isMultiple: true},
 } as const satisfies Record<string, SimpleFlag>;
 
 /** The parsed main flags (main.ts parseMainArgv), typed from the table above. */

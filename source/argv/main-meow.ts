@@ -15,7 +15,8 @@ Usage
   $ secmon [--host HOST]... [-fdmtTlFxv] [METRIC]...                 pminfo-style, one shot
   $ secmon [--host HOST]... [-t INTERVAL] [-s N] METRIC...            live panes (terminal), text or --json samples
   $ secmon pmval [-h HOST] [-s N] [-t INTERVAL] [-i INST] [-f N] [-r] METRIC   pmval's output
-  $ secmon serve | zabbix-get | pki | certs | verify | enroll ...     see "secmon COMMAND --help"
+  $ secmon --set NAME                                                 a saved set (secmon sets --help)
+  $ secmon serve | zabbix-get | pki | certs | verify | enroll | sets ...  see "secmon COMMAND --help"
 
 Collectors (--host, repeatable)
 ${collectorsHelp()}
@@ -42,6 +43,10 @@ Live sampling (pmval-style)
   -s, --samples N    stop after N samples (default: until q)
   -r, --raw          show counters raw instead of as rates
   --json             NDJSON: one object per metric per sample; never prompts
+  --warn METRIC=RANGE, --crit METRIC=RANGE   the panes colour METRIC's values past these
+                     levels (Nagios ranges in the metric's units: 4 = above 4 or below 0,
+                     10: = below 10, ~:90 = above 90, @5:10 = inside 5..10); repeatable
+  --set NAME         hosts, metrics, interval and levels saved with s in the panes
 
 Security (secure by default: TLS whenever the collector offers it, every certificate verified)
   --secure MODE      enforce (TLS required) | relaxed (TLS whenever offered; the default) |

@@ -246,6 +246,8 @@ function parseOptions(argv: string[]): Options | 'help' | 'version' {
 	const flags: Flags = {
 		host: [hostSpec],
 		derived: string('derived') === undefined ? [] : [string('derived')!],
+		warn: [],
+		crit: [],
 		fetch: false,
 		desc: false,
 		pmid: false,

@@ -14,6 +14,7 @@ import {
 	allFinished, createStore, exitCodeOf, initialState,
 } from '../render/tui/state.js';
 import {finalText} from '../render/tui/summary.js';
+import {panesThresholds, serveRequests, setSaver} from './interact.js';
 import {HostRunner, promptQueue} from './runner.js';
 
 export async function runPanes(plan: Plan, io: Io, hooks: SessionHooks): Promise<number> {
@@ -34,6 +35,7 @@ export async function runPanes(plan: Plan, io: Io, hooks: SessionHooks): Promise
 		raw: plan.raw,
 		samples: plan.samples,
 		now: Date.now(),
+		thresholds: panesThresholds(plan.thresholds),
 	}));
 	const prompts = promptQueue(store);
 
@@ -75,6 +77,8 @@ export async function runPanes(plan: Plan, io: Io, hooks: SessionHooks): Promise
 	});
 	const runners = targets.map(target => new HostRunner(target, plan, hooks, store, prompts));
 	const running = runners.map(async runner => runner.run());
+	// `/` (names), help texts and `s` (save the set), answered beside the sampling.
+	const stopServing = serveRequests(store, host => runners.find(runner => runner.id === host)?.metricSource, setSaver(plan, io.env, store));
 	try {
 		await new Promise<void>(resolve => {
 			const check = () => {
@@ -89,6 +93,7 @@ export async function runPanes(plan: Plan, io: Io, hooks: SessionHooks): Promise
 		});
 	} finally {
 		clearInterval(clock);
+		stopServing();
 		signal?.removeEventListener('abort', quit);
 		prompts.rejectAll();
 		for (const runner of runners) {

@@ -129,14 +129,20 @@ export class HostRunner {
 		this.hooks = hooks;
 		this.store = store;
 		this.prompts = prompts;
-		let {intervalMs, paused} = store.getState();
+		let {intervalMs, paused, metrics} = store.getState();
 		this.unsubscribe = store.subscribe(() => {
 			const state = store.getState();
-			if (state.intervalMs !== intervalMs || state.paused !== paused) {
-				({intervalMs, paused} = state);
+			// A metric added or removed (the browser, `d`) is described at once, not at the next tick.
+			if (state.intervalMs !== intervalMs || state.paused !== paused || state.metrics !== metrics) {
+				({intervalMs, paused, metrics} = state);
 				this.wake?.();
 			}
 		});
+	}
+
+	/** The open session, for the metric browser and help texts (live/interact.ts); undefined while away. */
+	get metricSource(): MetricSource | undefined {
+		return this.source;
 	}
 
 	stop(): void {
@@ -223,15 +229,18 @@ export class HostRunner {
 		}
 
 		this.source = source;
-		const {descs, errors} = await source.describe(this.plan.metrics);
-		// kernel.all.cpu.* as % of all CPUs needs hinv.ncpu: described too (describe adds to what is
-		// sampled: one more PMID in the same fetch, no round trip per sample), read from each sample
-		// and not drawn unless asked for. A collector without it: % of one CPU.
+		let names = this.store.getState().metrics;
+		const {descs, errors} = await source.describe(names);
+		// kernel.all.cpu.* as % of all CPUs needs hinv.ncpu: described too (one more PMID in the same
+		// fetch, no round trip per sample), read from each sample and not drawn unless asked for. A
+		// collector without it: % of one CPU. It is asked with the metrics every time they are
+		// described again (the browser adds, d removes), so it stays in the samples.
 		const ncpuHelper = descs.some(desc => desc.name.startsWith('kernel.all.cpu.') && isTimeCounter(desc)) && !descs.some(desc => desc.name === ncpuName)
-			&& (await source.describe([ncpuName])).descs.length > 0;
+			&& (await source.describe([...names, ncpuName])).descs.some(desc => desc.name === ncpuName);
+		const withHelper = (list: string[]) => (ncpuHelper && !list.includes(ncpuName) ? [...list, ncpuName] : list);
 
 		this.store.dispatch({
-			type: 'connected', host: this.id, at: Date.now(), tls: source.tls, descs, missing: errors,
+			type: 'connected', host: this.id, at: Date.now(), tls: source.tls, descs, missing: errors, names,
 		});
 		if (descs.length === 0) {
 			throw new SecmonError(
@@ -250,6 +259,31 @@ export class HostRunner {
 		for (;;) {
 			if (done !== undefined) {
 				due = await this.waitForTick(done);
+			}
+
+			// The metrics changed since (added from the browser, removed with d): describe the new list.
+			while (names !== this.store.getState().metrics) {
+				names = this.store.getState().metrics;
+				const changed = names.length === 0 ? {descs: [], errors: []} : await source.describe(withHelper(names));
+				if (this.stopped) {
+					throw new Stopped();
+				}
+
+				const shown = new Set(names);
+				this.store.dispatch({
+					type: 'described', host: this.id, names, descs: changed.descs.filter(desc => shown.has(desc.name) || desc.name !== ncpuName), missing: changed.errors,
+				});
+			}
+
+			if (names.length === 0) {
+				// Every pane removed: nothing to fetch until one is added (then at once, off the grid).
+				if (this.stopped) {
+					throw new Stopped();
+				}
+
+				done = undefined;
+				await this.sleep(Number.POSITIVE_INFINITY, true);
+				continue;
 			}
 
 			const started = performance.now();

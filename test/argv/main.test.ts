@@ -22,7 +22,7 @@ describe('parseMainArgv', () => {
 			input: ['kernel.all.load'],
 			flags: {
 				host: ['a'], json: true, caFile: 'ca.pem', interval: '2',
-				fetch: false, desc: false, pmid: false, pmidLong: false, oneline: false, helpText: false, labels: false, verify: false, force: false, events: false, raw: false, names: false, once: false, acceptNew: false, derived: [],
+				fetch: false, desc: false, pmid: false, pmidLong: false, oneline: false, helpText: false, labels: false, verify: false, force: false, events: false, raw: false, names: false, once: false, acceptNew: false, derived: [], warn: [], crit: [],
 			},
 		});
 	});

@@ -233,6 +233,8 @@ export async function planFor(options: PlanOptions, env: NodeJS.ProcessEnv): Pro
 	return makePlan(['x'], {
 		host: [],
 		derived: [],
+		warn: [],
+		crit: [],
 		fetch: true,
 		desc: false,
 		pmid: false,

@@ -24,6 +24,8 @@ import {startPmcd, type PmcdPeer} from '../helpers/pmcd.js';
 const flags: Flags = {
 	host: [],
 	derived: [],
+	warn: [],
+	crit: [],
 	fetch: false,
 	desc: false,
 	pmid: false,

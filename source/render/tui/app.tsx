@@ -9,16 +9,37 @@ import {
 } from 'ink';
 import {validityNote} from '../../security/messages.js';
 import type {PromptAnswer, TrustQuestion} from '../../security/types.js';
+import {Browser} from './browser.js';
 import {CellLine, type Segment} from './cell.js';
 import {HelpOverlay} from './help-overlay.js';
 import {layoutPanes} from './layout.js';
 import {Pane, type PaneNotice} from './pane.js';
+import {SaveDialog} from './save-dialog.js';
 import {
-	panesOf, type Action, type HostState, type MonitorState, type Store,
+	panesOf, paneKey, zoomOf, type Action, type HostState, type MonitorState, type Store,
 } from './state.js';
 import {StatusLine, clockTime, retryText} from './status-line.js';
 import {paneTroubleText} from './trouble.js';
 import {TrustPrompt} from './trust-prompt.js';
+import {Zoom} from './zoom.js';
+
+/** Ids for browser requests (the controller answers with the same id). */
+let browseIds = 0;
+
+/** Keys that are one action whatever the state. */
+const simpleKeys: Partial<Record<string, Action>> = {
+	q: {type: 'quit'},
+	p: {type: 'toggle-pause'},
+	' ': {type: 'toggle-pause'},
+	r: {type: 'toggle-raw'},
+	'+': {type: 'interval', direction: 1},
+	'=': {type: 'interval', direction: 1},
+	'-': {type: 'interval', direction: -1},
+	_: {type: 'interval', direction: -1},
+	'?': {type: 'toggle-help'},
+	h: {type: 'toggle-help'},
+	s: {type: 'save-open'},
+};
 
 export type Size = {columns: number; rows: number};
 
@@ -135,7 +156,7 @@ function Header({state, width}: Readonly<{state: MonitorState; width: number}>) 
 		});
 	}
 
-	segments.push({text: '   ? help · q quit · p pause · r raw · +/- interval', dim: true});
+	segments.push({text: '   ? help · q quit · Enter zoom · / add · d remove · s save · p pause · r raw · +/- interval', dim: true});
 	// Cells: the sample time changes every second (see cell.tsx).
 	return <CellLine segments={segments} width={width}/>;
 }
@@ -189,6 +210,10 @@ export function App({
 		height -= 1;
 	}
 
+	if (state.saving) {
+		height -= 4;
+	}
+
 	const hostById = new Map(state.hosts.map(host => [host.id, host]));
 	const details = state.details === undefined ? undefined : hostById.get(state.details);
 	const focusedHost = focusIndex === -1 ? undefined : hostById.get(panes[focusIndex]!.host);
@@ -204,71 +229,87 @@ export function App({
 		focus: focusIndex,
 	});
 
+	const zoomed = state.zoom === undefined ? undefined : zoomOf(state, state.zoom);
+	const dialog = state.browser !== undefined || state.saving;
+
 	useInput((input, key) => {
-		if (input === 'q' || (key.ctrl && input === 'c')) {
+		if (key.ctrl && input === 'c') {
 			dispatch({type: 'quit'});
+			return;
+		}
+
+		if (dialog) {
+			// The browser and the save dialog take every other key.
+			return;
+		}
+
+		const simple = simpleKeys[input];
+		if (simple) {
+			dispatch(simple);
+		} else if (key.return) {
+			if (details) {
+				dispatch({type: 'details'});
+			} else if (focusedHost?.stop) {
+				// A stopped host's pane: its whole warning (issue 17 part 9); other panes zoom.
+				dispatch({type: 'details', host: focusedHost.id});
+			} else {
+				dispatch({type: 'zoom'});
+			}
+		} else if (input === 'd') {
+			// The reducer picks the pane (zoomed or focused) from the latest state.
+			dispatch({type: 'metric-remove'});
+		} else if (input === '/') {
+			dispatch({type: 'browse-open', id: ++browseIds});
+		} else if (key.escape) {
+			dispatch({type: state.help ? 'close-help' : (details ? 'details' : 'zoom-close')});
+		} else if (zoomed) {
+			// Arrows scroll the zoomed pane (zoom.tsx).
+		} else if (key.tab) {
+			dispatch({type: 'focus-move', delta: key.shift ? -1 : 1});
 		} else {
-			switch (input) {
-				case 'p':
-				case ' ': {
-					dispatch({type: 'toggle-pause'});
-
-					break;
-				}
-
-				case 'r': {
-					dispatch({type: 'toggle-raw'});
-
-					break;
-				}
-
-				case '+':
-				case '=': {
-					dispatch({type: 'interval', direction: 1});
-
-					break;
-				}
-
-				case '-':
-				case '_': {
-					dispatch({type: 'interval', direction: -1});
-
-					break;
-				}
-
-				case '?':
-				case 'h': {
-					dispatch({type: 'toggle-help'});
-
-					break;
-				}
-
-				default: {
-					if (key.escape) {
-						dispatch({type: 'close-help'});
-						dispatch({type: 'details'});
-					} else if (key.return && details) {
-						dispatch({type: 'details'});
-					} else if (key.return && focusedHost?.stop) {
-						// A stopped host's pane: its whole warning (other panes: left to other uses of Enter).
-						dispatch({type: 'details', host: focusedHost.id});
-					} else if (key.tab) {
-						dispatch({type: 'focus-move', delta: key.shift ? -1 : 1});
-					} else if (key.rightArrow) {
-						dispatch({type: 'focus-move', delta: 1});
-					} else if (key.leftArrow) {
-						dispatch({type: 'focus-move', delta: -1});
-					} else if (key.downArrow) {
-						dispatch({type: 'focus-move', delta: layout.columns});
-					} else if (key.upArrow) {
-						dispatch({type: 'focus-move', delta: -layout.columns});
-					}
-				}
+			// Arrows move in the grid and stop at its edges (no wrap).
+			const delta = (key.rightArrow ? 1 : 0) - (key.leftArrow ? 1 : 0) + (key.downArrow ? layout.columns : 0) - (key.upArrow ? layout.columns : 0);
+			if (delta !== 0) {
+				dispatch({type: 'focus-grid', delta, columns: layout.columns});
 			}
 		}
 	}, {isActive: isRawModeSupported && prompt === undefined});
 
 	const showHost = state.hosts.length > 1;
+	const keysOn = isRawModeSupported && prompt === undefined;
+	const overlayKeys = keysOn && !state.saving;
+	let overlay: React.JSX.Element | undefined;
+	if (details?.stop && !state.help) {
+		overlay = <Alert host={details} width={width} height={Math.max(0, height)}/>;
+	} else if (state.browser) {
+		overlay = (
+			<Browser
+				key={state.browser.id}
+				browser={state.browser}
+				helpTexts={state.helpTexts}
+				shown={state.metrics}
+				width={width}
+				height={Math.max(8, height)}
+				active={overlayKeys}
+				dispatch={dispatch}
+			/>
+		);
+	} else if (zoomed) {
+		const {pane} = zoomed;
+		overlay = (
+			<Zoom
+				key={pane.key}
+				pane={pane}
+				rows={zoomed.rows}
+				{...(zoomed.desc?.oneline === undefined ? {} : {oneline: zoomed.desc.oneline})}
+				{...(state.helpTexts[paneKey(pane.host, pane.metric)] ? {help: state.helpTexts[paneKey(pane.host, pane.metric)]} : {})}
+				width={width}
+				height={Math.max(8, height)}
+				active={overlayKeys}
+			/>
+		);
+	}
+
 	return (
 		// Without a fixed size the root is as wide as Ink's (the terminal's, never stale mid-resize).
 		<Box flexDirection='column' {...(fixedSize ? {width} : {})}>
@@ -288,38 +329,42 @@ export function App({
 					</Box>
 				)
 				: null}
-			{!state.help && details?.stop ? <Alert host={details} width={width} height={Math.max(0, height)}/> : null}
-			{state.help ? <HelpOverlay intervalMs={state.intervalMs} raw={state.raw} paused={state.paused}/> : null}
-			{state.help || details?.stop
+			{state.saving
+				? <SaveDialog state={state} width={width} active={keysOn} dispatch={dispatch}/>
+				: null}
+			{overlay}
+			{overlay
 				? null
-				: layout.rows.map(row => (
-					<Box key={row.panes[0]} flexDirection='row' height={row.height}>
-						{row.panes.map(index => {
-							const pane = panes[index]!;
-							const host = hostById.get(pane.host);
-							const note = host ? paneNotice(host, state.now) : undefined;
-							return (
-								<Pane
-									key={pane.key}
-									pane={pane}
-									width={layout.paneWidth}
-									height={row.height}
-									focused={index === focusIndex}
-									showHost={showHost}
-									{...(note ? {notice: note} : {})}
-								/>
-							);
-						})}
-					</Box>
-				))}
-			{!state.help && !details && layout.rows.length > 0 && (layout.hiddenBefore > 0 || layout.hiddenAfter > 0)
+				: (state.help
+					? <HelpOverlay intervalMs={state.intervalMs} raw={state.raw} paused={state.paused}/>
+					: layout.rows.map(row => (
+						<Box key={row.panes[0]} flexDirection='row' height={row.height}>
+							{row.panes.map(index => {
+								const pane = panes[index]!;
+								const host = hostById.get(pane.host);
+								const note = host ? paneNotice(host, state.now) : undefined;
+								return (
+									<Pane
+										key={pane.key}
+										pane={pane}
+										width={layout.paneWidth}
+										height={row.height}
+										focused={index === focusIndex}
+										showHost={showHost}
+										{...(note ? {notice: note} : {})}
+									/>
+								);
+							})}
+						</Box>
+					)))}
+			{!overlay && !state.help && layout.rows.length > 0 && (layout.hiddenBefore > 0 || layout.hiddenAfter > 0)
 				? (
 					<Text dimColor>
 						panes {layout.hiddenBefore + 1}–{panes.length - layout.hiddenAfter} of {panes.length} · Tab/arrows to see the others
 					</Text>
 				)
 				: null}
-			{!state.help && layout.rows.length === 0 && panes.length > 0 && height > 0
+			{!overlay && !state.help && layout.rows.length === 0 && panes.length > 0 && height > 0
 				? <Text dimColor wrap='truncate-end'>{panes.length} pane(s) do not fit on this screen: make the terminal taller</Text>
 				: null}
 			{notice ? <Text dimColor wrap='truncate-end'>{noticeText(notice)}</Text> : null}

@@ -11,6 +11,9 @@ import {sparkline} from './sparkline.js';
 
 export type PaneNotice = {text: string; color: string};
 
+/** A value past its warning or critical threshold (the word after it says so without colour). */
+export const levelColor = {warning: 'yellow', critical: 'red'} as const;
+
 export type PaneProps = Readonly<{
 	pane: PaneModel;
 	/** Outer size, borders included. */
@@ -242,7 +245,7 @@ export function Pane({pane, width, height, focused, showHost, notice}: PaneProps
 					// Value and sparkline are Cells: they change every sample (see cell.tsx).
 					<Box key={row.key} height={1} flexShrink={0}>
 						{columns.name > 0 ? <Text dimColor={away}>{`${clip(row.name, columns.name).padEnd(columns.name)}  `}</Text> : null}
-						<Cell text={row.text} width={columns.value} align='right' bold={!away} dim={away}/>
+						<Cell text={row.text} width={columns.value} align='right' bold={!away} dim={away} {...(row.level ? {color: levelColor[row.level]} : {})}/>
 						{columns.spark > 0 ? <Text> </Text> : null}
 						<Cell text={sparkline(row.history, columns.spark, pane.axis)} width={columns.spark} color={away ? 'gray' : 'green'}/>
 					</Box>

@@ -58,6 +58,30 @@ export function safeAction(action: Action): Action {
 			};
 		}
 
+		case 'described': {
+			return {
+				...action,
+				descs: action.descs.map(desc => safeDesc(desc)),
+				missing: action.missing.map(({name, message}) => ({name: safeText(name), message: safeText(message)})),
+			};
+		}
+
+		case 'browse-names': {
+			return {
+				...action,
+				entries: action.entries.map(entry => ({name: safeText(entry.name), path: entry.path.map(part => safeText(part))})),
+				...(action.note === undefined ? {} : {note: safeText(action.note)}),
+			};
+		}
+
+		case 'browse-failed': {
+			return {...action, message: safeText(action.message)};
+		}
+
+		case 'help-text': {
+			return action.text === undefined ? action : {...action, text: safeText(action.text, {multiline: true})};
+		}
+
 		case 'sample': {
 			return {...action, sample: safeSample(action.sample)};
 		}

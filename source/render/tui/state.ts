@@ -7,6 +7,7 @@ import type {
 	InstanceValue, MetricDesc, Sample, Semantics,
 } from '../../metrics/model.js';
 import {key as instanceKey, toRates} from '../../metrics/rate.js';
+import {levelOf, type Level, type Thresholds} from '../../metrics/thresholds.js';
 import type {SecureMode, TlsFacts, TrustQuestion} from '../../security/types.js';
 import {pmPrintValue} from '../pcp-format.js';
 import {pcpTypeCode} from '../../protocols/pcp/model.js';
@@ -29,7 +30,26 @@ export type Series = {
 	rate: number[];
 	/** The host's sample number when this instance last had a value (to forget vanished ones). */
 	seen: number;
+	/** Since the first sample (the zoomed pane's min/avg/max): raw values and rates. */
+	total: {raw: Totals; rate: Totals};
 };
+
+/** Running min, max, sum and count of the finite values seen. */
+export type Totals = {min: number; max: number; sum: number; count: number};
+
+const noTotals: Totals = {
+	min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, sum: 0, count: 0,
+};
+
+function addTotal(totals: Totals, value: number): Totals {
+	if (!Number.isFinite(value)) {
+		return totals;
+	}
+
+	return {
+		min: Math.min(totals.min, value), max: Math.max(totals.max, value), sum: totals.sum + value, count: totals.count + 1,
+	};
+}
 
 export type HostPhase = 'connecting' | 'connected' | 'disconnected' | 'stopped';
 
@@ -54,6 +74,8 @@ export type HostState = {
 	descs: MetricDesc[];
 	/** Names the collector did not know (describe errors). */
 	missing: Array<{name: string; message: string}>;
+	/** The names `descs` and `missing` answer (metrics added since wait for the runner's describe). */
+	described?: string[];
 	previous?: Sample;
 	latest?: Sample;
 	/** metric name → instance key → series. Survives reconnects. */
@@ -69,6 +91,25 @@ export type HostState = {
 export type PendingPrompt = {id: number; host: string; question: TrustQuestion};
 
 export type Notice = {at: number; host?: string; text: string};
+
+/** One name in the metric browser: the full name and its place in the collector's tree. */
+export type BrowseEntry = {name: string; path: string[]};
+
+/** The `/` metric browser: the names of one collector, loaded by the controller (live/interact.ts). */
+export type BrowserState = {
+	/** Which request this is (the controller answers with the same id). */
+	id: number;
+	host: string;
+	status: 'loading' | 'ready' | 'error';
+	entries: BrowseEntry[];
+	/** More names than secmon keeps (maxBrowseNames in metrics/source.ts). */
+	truncated: boolean;
+	/** What the collector cannot tell (a Zabbix agent cannot list its keys), or the error. */
+	note?: string;
+};
+
+/** A metric's help text as the collector gives it, fetched on demand (zoom, browser). */
+export type HelpEntry = {status: 'loading' | 'ok' | 'none'; text?: string};
 
 export type MonitorState = {
 	hosts: HostState[];
@@ -89,11 +130,22 @@ export type MonitorState = {
 	quitting: boolean;
 	/** -s N: samples per host after which the UI ends (0 = until q). */
 	samplesWanted: number;
+	/** Key of the pane shown on the whole screen (Enter), until Esc. */
+	zoom?: string;
+	browser?: BrowserState;
+	/** `host metric` (paneKey) → its help text. */
+	helpTexts: Record<string, HelpEntry>;
+	/** A save the user asked for with `s` (written by live/interact.ts, never on exit). */
+	saveRequest?: {id: number; name: string};
+	/** The `s` dialog (a set name being typed) is open. */
+	saving: boolean;
+	/** Metric name → warning/critical levels (saved sets, --warn/--crit). */
+	thresholds: Record<string, Thresholds>;
 };
 
 export type Action
 	= | {type: 'connecting'; host: string; at: number}
-		| {type: 'connected'; host: string; at: number; tls: TlsFacts | undefined; descs: MetricDesc[]; missing: Array<{name: string; message: string}>}
+		| {type: 'connected'; host: string; at: number; tls: TlsFacts | undefined; descs: MetricDesc[]; missing: Array<{name: string; message: string}>; names?: string[]}
 		| {type: 'sample'; host: string; at: number; sample: Sample; rttMs: number; missed?: number; ncpu?: number}
 		| {type: 'disconnected'; host: string; at: number; reason: string; retryAt: number}
 		| {type: 'stopped'; host: string; at: number; exitCode: number; message: string; hint?: string}
@@ -106,12 +158,30 @@ export type Action
 		| {type: 'close-help'}
 		| {type: 'interval'; direction: 1 | -1}
 		| {type: 'focus-move'; delta: number}
+		| {type: 'focus-grid'; delta: number; columns: number}
+		| {type: 'zoom'}
+		| {type: 'zoom-close'}
+		| {type: 'metric-add'; name: string; host?: string}
+		/** Without a metric: the zoomed pane's, else the focused one's. */
+		| {type: 'metric-remove'; metric?: string}
+		| {type: 'described'; host: string; names: string[]; descs: MetricDesc[]; missing: Array<{name: string; message: string}>}
+		/** Without a host: the zoomed or focused pane's, else the first connected collector. */
+		| {type: 'browse-open'; host?: string; id: number}
+		| {type: 'browse-names'; id: number; entries: BrowseEntry[]; truncated: boolean; note?: string}
+		| {type: 'browse-failed'; id: number; message: string}
+		| {type: 'browse-close'}
+		| {type: 'help-request'; host: string; metric: string}
+		| {type: 'help-text'; host: string; metric: string; text: string | undefined}
+		| {type: 'save-open'}
+		| {type: 'save-cancel'}
+		| {type: 'save-set'; id: number; name: string}
+		| {type: 'save-done'; id: number}
 		| {type: 'focus-set'; key: string}
 		| {type: 'details'; host?: string}
 		| {type: 'clock'; now: number}
 		| {type: 'quit'};
 
-export function initialState(input: {hosts: Array<{id: string; secureMode: SecureMode}>; metrics: string[]; intervalMs: number; raw: boolean; samples: number; now: number}): MonitorState {
+export function initialState(input: {hosts: Array<{id: string; secureMode: SecureMode}>; metrics: string[]; intervalMs: number; raw: boolean; samples: number; now: number; thresholds?: Record<string, Thresholds>}): MonitorState {
 	return {
 		hosts: input.hosts.map(({id, secureMode}) => ({
 			id,
@@ -134,6 +204,9 @@ export function initialState(input: {hosts: Array<{id: string; secureMode: Secur
 		now: input.now,
 		quitting: false,
 		samplesWanted: input.samples,
+		helpTexts: {},
+		saving: false,
+		thresholds: input.thresholds ?? {},
 	};
 }
 
@@ -180,11 +253,14 @@ function recordHistory(host: HostState, sample: Sample, count: number): Record<s
 				const id = String(instanceKey(value));
 				present.add(id);
 				const old = before[id];
+				const raw = numeric(value.value);
+				const rate = rateOf.get(instanceKey(value)) ?? Number.NaN;
 				after[id] = {
 					name: value.name ?? old?.name ?? instanceLabel(value),
-					raw: push(old?.raw ?? [], numeric(value.value)),
-					rate: push(old?.rate ?? [], rateOf.get(instanceKey(value)) ?? Number.NaN),
+					raw: push(old?.raw ?? [], raw),
+					rate: push(old?.rate ?? [], rate),
 					seen: count,
+					total: {raw: addTotal(old?.total.raw ?? noTotals, raw), rate: addTotal(old?.total.rate ?? noTotals, rate)},
 				};
 			}
 		}
@@ -259,6 +335,7 @@ export function reduce(state: MonitorState, action: Action): MonitorState {
 				retryAt: undefined,
 				descs: action.descs,
 				missing: action.missing,
+				described: action.names ?? state.metrics,
 			}));
 		}
 
@@ -366,6 +443,131 @@ export function reduce(state: MonitorState, action: Action): MonitorState {
 			return {...state, details: action.host};
 		}
 
+		case 'focus-grid': {
+			const keys = panesOf(state).map(pane => pane.key);
+			const index = state.focus === undefined ? -1 : keys.indexOf(state.focus);
+			if (index === -1) {
+				return keys.length === 0 ? state : {...state, focus: keys[0]};
+			}
+
+			const next = gridMove(index, action.delta, action.columns, keys.length);
+			return next === index ? state : {...state, focus: keys[next]};
+		}
+
+		case 'zoom': {
+			if (state.zoom !== undefined) {
+				return state;
+			}
+
+			const panes = panesOf(state);
+			const pane = panes.find(candidate => candidate.key === state.focus) ?? panes[0];
+			if (pane === undefined) {
+				return state;
+			}
+
+			// The zoom shows the metric's help text: the controller fetches it (live/interact.ts).
+			const helpTexts = state.helpTexts[pane.key] === undefined ? boundedHelp({...state.helpTexts, [pane.key]: {status: 'loading'}}) : state.helpTexts;
+			return {
+				...state, zoom: pane.key, focus: pane.key, help: false, helpTexts,
+			};
+		}
+
+		case 'zoom-close': {
+			return state.zoom === undefined ? state : {...state, zoom: undefined};
+		}
+
+		case 'metric-add': {
+			const focus = action.host === undefined ? state.focus : paneKey(action.host, action.name);
+			if (state.metrics.includes(action.name)) {
+				return {...state, focus};
+			}
+
+			return {...state, metrics: [...state.metrics, action.name], focus};
+		}
+
+		case 'metric-remove': {
+			const metric = action.metric ?? panesOf(state).find(pane => pane.key === (state.zoom ?? state.focus))?.metric;
+			return metric === undefined ? state : removeMetric(state, metric);
+		}
+
+		case 'described': {
+			return updateHost(state, action.host, host => ({
+				...host, descs: action.descs, missing: action.missing, described: action.names,
+			}));
+		}
+
+		case 'browse-open': {
+			const pane = panesOf(state).find(candidate => candidate.key === (state.zoom ?? state.focus));
+			const host = action.host ?? pane?.host ?? state.hosts.find(candidate => candidate.phase === 'connected')?.id ?? state.hosts[0]?.id;
+			if (host === undefined) {
+				return state;
+			}
+
+			return {
+				...state,
+				help: false,
+				browser: {
+					id: action.id, host, status: 'loading', entries: [], truncated: false,
+				},
+			};
+		}
+
+		case 'browse-names': {
+			if (state.browser?.id !== action.id) {
+				return state;
+			}
+
+			return {
+				...state,
+				browser: {
+					...state.browser, status: 'ready', entries: action.entries, truncated: action.truncated, ...(action.note === undefined ? {} : {note: action.note}),
+				},
+			};
+		}
+
+		case 'browse-failed': {
+			if (state.browser?.id !== action.id) {
+				return state;
+			}
+
+			return {...state, browser: {...state.browser, status: 'error', note: action.message}};
+		}
+
+		case 'browse-close': {
+			return state.browser === undefined ? state : {...state, browser: undefined};
+		}
+
+		case 'help-request': {
+			const key = paneKey(action.host, action.metric);
+			if (state.helpTexts[key] !== undefined) {
+				return state;
+			}
+
+			return {...state, helpTexts: boundedHelp({...state.helpTexts, [key]: {status: 'loading'}})};
+		}
+
+		case 'help-text': {
+			const key = paneKey(action.host, action.metric);
+			const entry: HelpEntry = action.text === undefined || action.text.trim() === '' ? {status: 'none'} : {status: 'ok', text: action.text};
+			return {...state, helpTexts: boundedHelp({...state.helpTexts, [key]: entry})};
+		}
+
+		case 'save-open': {
+			return {...state, saving: true, help: false};
+		}
+
+		case 'save-cancel': {
+			return state.saving ? {...state, saving: false} : state;
+		}
+
+		case 'save-set': {
+			return {...state, saving: false, saveRequest: {id: action.id, name: action.name}};
+		}
+
+		case 'save-done': {
+			return state.saveRequest?.id === action.id ? {...state, saveRequest: undefined} : state;
+		}
+
 		case 'clock': {
 			return {...state, now: action.now};
 		}
@@ -374,6 +576,54 @@ export function reduce(state: MonitorState, action: Action): MonitorState {
 			return state.quitting ? state : {...state, quitting: true};
 		}
 	}
+}
+
+/** Help texts kept at most (the zoom and the browser ask for one at a time). */
+const maxHelpTexts = 200;
+
+function boundedHelp(texts: Record<string, HelpEntry>): Record<string, HelpEntry> {
+	const keys = Object.keys(texts);
+	return keys.length <= maxHelpTexts ? texts : Object.fromEntries(keys.slice(-maxHelpTexts).map(key => [key, texts[key]!]));
+}
+
+/**
+ * An arrow key in the grid of `count` panes, `columns` wide: Left/Right (±1) stop at the first and
+ * last pane, Up/Down (±columns) stop at the top and bottom rows (no wrap); Down into a short last
+ * row lands on its last pane.
+ */
+export function gridMove(index: number, delta: number, columns: number, count: number): number {
+	const target = index + delta;
+	if (target < 0) {
+		return index;
+	}
+
+	if (target >= count) {
+		const lastRow = Math.floor((count - 1) / Math.max(1, columns));
+		return Math.abs(delta) > 1 && Math.floor(target / Math.max(1, columns)) === lastRow && Math.floor(index / Math.max(1, columns)) !== lastRow ? count - 1 : index;
+	}
+
+	return target;
+}
+
+/**
+ * `d` on a pane: its metric goes from every host (names that expanded, such as `kernel.all`, are
+ * replaced by the leaves still shown); the runners describe the new list on their next round.
+ */
+function removeMetric(state: MonitorState, metric: string): MonitorState {
+	const panes = panesOf(state);
+	const index = panes.findIndex(pane => pane.key === state.focus);
+	const names = [...new Set(panes.map(pane => pane.metric))].filter(name => name !== metric);
+	const hosts = state.hosts.map(host => ({
+		...host,
+		descs: host.descs.filter(desc => desc.name !== metric),
+		missing: host.missing.filter(entry => entry.name !== metric),
+	}));
+	const next: MonitorState = {
+		...state, metrics: names, hosts, zoom: undefined,
+	};
+	const left = panesOf(next);
+	const focus = left.length === 0 ? undefined : left[Math.min(Math.max(0, index), left.length - 1)]!.key;
+	return {...next, focus};
 }
 
 // ---- Selectors: what the components draw ----
@@ -388,6 +638,8 @@ export type RowModel = {
 	text: string;
 	/** Recent values in the mode shown (rates or raw), oldest first; NaN = gap. */
 	history: number[];
+	/** The value is past a warning or critical threshold (`text` says so in a word too). */
+	level?: Level;
 };
 
 export type PaneStatus = 'waiting' | 'ok' | 'novalues' | 'error' | 'missing';
@@ -430,19 +682,27 @@ function valueText(value: InstanceValue['value'], desc: MetricDesc | undefined, 
 	return desc ? pmPrintValue(pcpTypeCode(desc.type, desc.typeCode), value) : `${value.length} bytes`;
 }
 
-function rowsOf(values: InstanceValue[], desc: MetricDesc | undefined, rate: boolean, series: Record<string, Series> | undefined, percent: Utilisation | undefined): RowModel[] {
+/** How a level reads without colour (NO_COLOR), after the value. */
+export const levelWords: Record<Level, string> = {warning: 'WARN', critical: 'CRIT'};
+
+function rowsOf(values: InstanceValue[], desc: MetricDesc | undefined, rate: boolean, series: Record<string, Series> | undefined, percent: Utilisation | undefined, thresholds: Thresholds | undefined): RowModel[] {
 	return values.map(value => {
 		const id = String(instanceKey(value));
 		const history = series?.[id];
 		const number = typeof value.value === 'number' || typeof value.value === 'bigint' ? Number(value.value) : undefined;
 		const shown = history ? (rate ? history.rate : history.raw) : [];
+		// Levels apply to what the pane shows: the percentage for a utilisation pane.
+		const showing = percent && number !== undefined ? number * percent.factor : number;
+		const level = levelOf(showing, thresholds);
+		const named = (text: string) => (level === undefined ? text : `${text} ${levelWords[level]}`);
 		if (percent && number !== undefined) {
 			return {
 				key: id,
 				name: value.name ?? history?.name ?? instanceLabel(value),
 				value: number * percent.factor,
-				text: percentText(number * percent.factor),
+				text: named(percentText(number * percent.factor)),
 				history: shown.map(point => point * percent.factor),
+				...(level === undefined ? {} : {level}),
 			};
 		}
 
@@ -450,8 +710,9 @@ function rowsOf(values: InstanceValue[], desc: MetricDesc | undefined, rate: boo
 			key: id,
 			name: value.name ?? history?.name ?? instanceLabel(value),
 			...(number === undefined ? {} : {value: number}),
-			text: valueText(value.value, desc, rate),
+			text: named(valueText(value.value, desc, rate)),
 			history: shown,
+			...(level === undefined ? {} : {level}),
 		};
 	});
 }
@@ -503,12 +764,25 @@ function hostPanes(state: MonitorState, host: HostState): PaneModel[] {
 			};
 		}
 
-		return {...pane, status: 'ok' as const, rows: rowsOf(result.values, desc, row.rate, host.history[desc.name], percent)};
+		// The user's levels (saved set, --warn/--crit) before the collector's (perfdata).
+		const thresholds = state.thresholds[desc.name] ?? desc.thresholds;
+		return {...pane, status: 'ok' as const, rows: rowsOf(result.values, desc, row.rate, host.history[desc.name], percent, thresholds)};
 	});
 	for (const {name, message} of host.missing) {
 		panes.push({
 			...base, key: paneKey(host.id, name), metric: name, rate: false, axis: zeroAxis, status: 'missing', message, rows: [],
 		});
+	}
+
+	// Added from the browser and not described yet by this collector.
+	const described = new Set(host.described ?? state.metrics);
+	const shown = new Set(panes.map(pane => pane.metric));
+	for (const metric of state.metrics) {
+		if (!described.has(metric) && !shown.has(metric)) {
+			panes.push({
+				...base, key: paneKey(host.id, metric), metric, rate: false, axis: zeroAxis, status: 'waiting', rows: [],
+			});
+		}
 	}
 
 	return panes;
@@ -573,4 +847,31 @@ export function createStore(initial: MonitorState): Store {
 			};
 		},
 	};
+}
+
+/** A zoomed pane's instance: the value now, min/avg/max since the first sample, the whole history. */
+export type ZoomRow = RowModel & {min: string; avg: string; max: string; samples: number};
+
+/** Everything the zoom shows of one pane, in the mode shown (rates or raw), or undefined if it is gone. */
+export function zoomOf(state: MonitorState, key: string): {pane: PaneModel; rows: ZoomRow[]; desc?: MetricDesc} | undefined {
+	const pane = panesOf(state).find(candidate => candidate.key === key);
+	if (!pane) {
+		return undefined;
+	}
+
+	const host = state.hosts.find(candidate => candidate.id === pane.host);
+	const desc = host?.descs.find(candidate => candidate.name === pane.metric);
+	const series = host?.history[pane.metric] ?? {};
+	const text = (value: number) => Number.isFinite(value) ? valueText(value, desc, pane.rate) : '—';
+	const rows = pane.rows.map(row => {
+		const totals = series[row.key]?.total[pane.rate ? 'rate' : 'raw'] ?? noTotals;
+		return {
+			...row,
+			min: text(totals.min),
+			avg: text(totals.count > 0 ? totals.sum / totals.count : Number.NaN),
+			max: text(totals.max),
+			samples: totals.count,
+		};
+	});
+	return {pane, rows, ...(desc ? {desc} : {})};
 }
