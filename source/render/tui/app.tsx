@@ -5,10 +5,11 @@
  */
 import {useEffect, useReducer, useSyncExternalStore} from 'react';
 import {
-	Box, Text, useInput, useStdin, useStdout,
+	Box, Text, useInput, useStdin, useStdout, type Key,
 } from 'ink';
 import {validityNote} from '../../security/messages.js';
 import type {PromptAnswer, TrustQuestion} from '../../security/types.js';
+import {splitKeys} from './keys.js';
 import {Browser} from './browser.js';
 import {CellLine, type Segment} from './cell.js';
 import {HelpOverlay} from './help-overlay.js';
@@ -232,7 +233,7 @@ export function App({
 	const zoomed = state.zoom === undefined ? undefined : zoomOf(state, state.zoom);
 	const dialog = state.browser !== undefined || state.saving;
 
-	useInput((input, key) => {
+	const onKey = (input: string, key: Key) => {
 		if (key.ctrl && input === 'c') {
 			dispatch({type: 'quit'});
 			return;
@@ -271,6 +272,16 @@ export function App({
 			const delta = (key.rightArrow ? 1 : 0) - (key.leftArrow ? 1 : 0) + (key.downArrow ? layout.columns : 0) - (key.upArrow ? layout.columns : 0);
 			if (delta !== 0) {
 				dispatch({type: 'focus-grid', delta, columns: layout.columns});
+			}
+		}
+	};
+
+	useInput((input, key) => {
+		for (const [one, oneKey] of splitKeys(input, key)) {
+			onKey(one, oneKey);
+			if (one === '/' || one === 's') {
+				// The browser or the save dialog takes the keys after this one (from its next render).
+				break;
 			}
 		}
 	}, {isActive: isRawModeSupported && prompt === undefined});

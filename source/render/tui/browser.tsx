@@ -5,7 +5,10 @@
  * help texts: live/interact.ts). Props plus the cursor's own state.
  */
 import {useEffect, useRef, useState} from 'react';
-import {Box, Text, useInput} from 'ink';
+import {
+	Box, Text, useInput, type Key,
+} from 'ink';
+import {splitKeys} from './keys.js';
 import {childrenAt, search, type BrowseItem} from './browse-tree.js';
 import {clip} from './pane.js';
 import {
@@ -72,7 +75,7 @@ export function Browser({
 		dispatch({type: 'browse-close'});
 	};
 
-	useInput((input, key) => {
+	const onKey = (input: string, key: Key) => {
 		const now = latest.current;
 		const current = viewItems(names.current, now);
 		const here = current.items[current.index];
@@ -107,6 +110,12 @@ export function Browser({
 			if (typed !== '') {
 				update({query: [...`${now.query}${typed}`].slice(0, maxQuery).join(''), selected: 0});
 			}
+		}
+	};
+
+	useInput((input, key) => {
+		for (const [one, oneKey] of splitKeys(input, key)) {
+			onKey(one, oneKey);
 		}
 	}, {isActive: active});
 

@@ -7,7 +7,11 @@ const keys: Array<[string, string]> = [
 	['r', 'counters as rates per second ↔ raw counter values'],
 	['+ / -', 'sample less / more often'],
 	['Tab / Shift+Tab', 'next / previous pane'],
-	['arrows', 'move between panes (up/down by grid row)'],
+	['arrows', 'move between panes (up/down by grid row; they stop at the edges)'],
+	['Enter', 'zoom the focused pane: every instance, min/avg/max, help (Esc back)'],
+	['/', 'browse the collector\'s names, search, Enter adds a pane'],
+	['d', 'remove the focused pane\'s metric'],
+	['s', 'save hosts, metrics and interval as a set (secmon --set NAME)'],
 	['?  Esc', 'show / hide this help'],
 ];
 

@@ -4,8 +4,11 @@
  * written on exit), Esc cancels. Props plus the typed name.
  */
 import {useRef, useState} from 'react';
-import {Box, Text, useInput} from 'ink';
+import {
+	Box, Text, useInput, type Key,
+} from 'ink';
 import {setNameProblem} from '../../sets/name.js';
+import {splitKeys} from './keys.js';
 import type {Action, MonitorState} from './state.js';
 
 /** Ids for save requests (the controller answers with the same id). */
@@ -31,7 +34,7 @@ export function SaveDialog({
 		setProblem(undefined);
 	};
 
-	useInput((input, key) => {
+	const onKey = (input: string, key: Key) => {
 		const now = typedName.current;
 		if (key.escape) {
 			dispatch({type: 'save-cancel'});
@@ -47,6 +50,12 @@ export function SaveDialog({
 		} else if (input && !key.ctrl && !key.meta && !key.tab && !key.upArrow && !key.downArrow && !key.leftArrow && !key.rightArrow) {
 			const typed = [...input].filter(char => char > ' ' && char !== '\u007F').join('');
 			rename([...`${now}${typed}`].slice(0, 64).join(''));
+		}
+	};
+
+	useInput((input, key) => {
+		for (const [one, oneKey] of splitKeys(input, key)) {
+			onKey(one, oneKey);
 		}
 	}, {isActive: active});
 	const interval = state.intervalMs >= 1000 ? `${state.intervalMs / 1000} s` : `${state.intervalMs} ms`;

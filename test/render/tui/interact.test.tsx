@@ -91,6 +91,25 @@ describe('arrows in the grid', () => {
 	});
 });
 
+describe('keys that arrive in one read', () => {
+	test('Tab then Enter typed quickly still focus and zoom; a pasted set name and Enter still save', async () => {
+		const store = makeStore();
+		const {stdin} = render(<LiveApp store={store} size={{columns: 100, rows: 30}} onAnswer={() => undefined}/>);
+		store.dispatch(sample(0, [1.5, 1, 1]));
+		await settle();
+		stdin.write('\t\r');
+		await settle();
+		expect(store.getState().zoom).toBe(paneKey(a, 'kernel.all.load'));
+		stdin.write(escape);
+		await settle();
+		stdin.write('s');
+		await settle();
+		stdin.write('web-load\r');
+		await settle();
+		expect(store.getState().saveRequest).toMatchObject({name: 'web-load'});
+	});
+});
+
 describe('zoom', () => {
 	test('Enter shows the focused pane on the whole screen: every instance, min/avg/max since start, help text; Esc back', async () => {
 		const store = makeStore();
