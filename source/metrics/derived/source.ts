@@ -125,9 +125,8 @@ export class DerivedSource implements MetricSource {
 	/**
 	 * The collector's own metrics first (a real name wins over a derived one, as in libpcp);
 	 * a name it does not know that names or prefixes derived metrics becomes those. Each call
-	 * replaces the list the samples hold (the panes add and remove metrics at run time). The
-	 * inner source is always asked for the names and the operands in one list, because a PCP,
-	 * Icinga, Livestatus or mon source fetches what its last describe() named.
+	 * replaces the list the samples hold (the panes add and remove metrics at run time); the inner
+	 * source only ever adds (metrics/source.ts), so fetch() leaves out what is no longer named.
 	 */
 	async describe(names: string[]): Promise<{descs: MetricDesc[]; errors: Array<{name: string; message: string}>}> {
 		this.#wanted.clear();
@@ -192,8 +191,9 @@ export class DerivedSource implements MetricSource {
 	async fetch(): Promise<Sample> {
 		const sample = await this.#inner.fetch();
 		const byName = new Map(sample.metrics.map(metric => [metric.name, metric.result]));
-		// The operands the wrapper added, unless the caller asked for them too.
-		const metrics = sample.metrics.filter(metric => this.#wanted.has(metric.name) || !this.#operandDescs.has(metric.name));
+		// What the last describe() named: not the operands the wrapper added (unless asked for too), nor
+		// metrics an earlier describe() named (the inner source keeps sampling those: metrics/source.ts).
+		const metrics = sample.metrics.filter(metric => this.#wanted.has(metric.name));
 		const timestamp = sample.timestamp.getTime() / 1000;
 		for (const entry of this.#bound) {
 			if (!this.#wanted.has(entry.metric.name)) {
