@@ -20,6 +20,10 @@ export function schemaFor(args: readonly string[]): string {
 			return 'enroll.json';
 		}
 
+		case 'sets': {
+			return args[1] === 'show' ? 'sets-show.json' : (args[1] === 'list' ? 'sets-list.json' : 'error.json');
+		}
+
 		case 'certs': {
 			return args[1] === 'show' ? 'certs-show.json' : (args[1] === 'list' ? 'certs-list.json' : 'error.json');
 		}

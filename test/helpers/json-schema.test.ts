@@ -99,7 +99,7 @@ describe('docs/schema', () => {
 
 	test('every schema file is JSON within the subset (each validates a value without throwing)', () => {
 		const files = readdirSync(schemaDir).filter(file => file.endsWith('.json'));
-		expect(files.toSorted()).toEqual(['certificate.json', 'certs-list.json', 'certs-show.json', 'enroll.json', 'error.json', 'missed.json', 'sample.json', 'secmon.json', 'verify.json', 'zabbix-get.json']);
+		expect(files.toSorted()).toEqual(['certificate.json', 'certs-list.json', 'certs-show.json', 'enroll.json', 'error.json', 'missed.json', 'sample.json', 'secmon.json', 'sets-list.json', 'sets-show.json', 'verify.json', 'zabbix-get.json']);
 		for (const file of files) {
 			expect(() => validateAgainst({}, file), file).not.toThrow();
 			expect(() => validateAgainst([{}], file), file).not.toThrow();

@@ -135,8 +135,8 @@ describe('zoom', () => {
 		expect(frame).toContain('\\x1b[31mkernel');
 		expect(frame).not.toContain('\u001B[31m');
 		expect(frame).toMatch(/instance +now +min +avg +max +last \d+ samples/v);
-		// 1 minute: 1.5, 3.5, 2.5 → now 2.5, min 1.5, avg 2.5, max 3.5, and the history.
-		expect(frame).toMatch(/1 minute +2\.50 +1\.50 +2\.50 +3\.50 +▁█▅/v);
+		// 1 minute: 1.5, 3.5, 2.5 → now 2.5, min 1.5, avg 2.5, max 3.5, and the history (drawn from zero).
+		expect(frame).toMatch(/1 minute +2\.50 +1\.50 +2\.50 +3\.50 +▄█▆/v);
 		expect(frame).toMatch(/15 minute +0\.25 +0\.25 +0\.25 +0\.25/v);
 		expect(frame).toContain('min/avg/max over 3 sample(s)');
 		expect(frame).not.toContain('mem.util.free');
