@@ -102,6 +102,22 @@ describe('derived metrics in sampling mode, secmon vs pmval', () => {
 		expect(series('hinv.ncpu')).toHaveLength(2);
 	});
 
+	it('--json -t: the derived configuration is read only when a name is not the collector\'s own (its diagnostics then)', async () => {
+		const broken = path.join(dir, 'broken.conf');
+		writeFileSync(broken, 'r.broken = sample.long.hundred +\nr.fine = sample.long.hundred * 2\n');
+		const env = {SECMON_HOME: home.dir, PCP_SECURE_SOCKETS: '0', PCP_DERIVED_CONFIG: broken};
+		const [own, derived] = await Promise.all([
+			runSecmon(['-h', peer.address, '--json', '-s', '1', 'sample.long.hundred'], {env}),
+			runSecmon(['-h', peer.address, '--json', '-s', '1', 'r.fine'], {env}),
+		]);
+		expect(own.code).toBe(0);
+		expect(own.stderr).toBe('');
+		expect(parse(own.stdout)).toMatchObject([{metric: 'sample.long.hundred', value: 100}]);
+		expect(derived.code).toBe(0);
+		expect(derived.stderr).toContain('r.broken');
+		expect(parse(derived.stdout)).toMatchObject([{metric: 'r.fine', value: 200}]);
+	});
+
 	it('--json one shot (pminfo mode) carries a derived metric\'s value', async () => {
 		const ours = await runSecmon(['-h', peer.address, '--json', 'r.hundred', 'r.const'], {env: {SECMON_HOME: home.dir, PCP_SECURE_SOCKETS: '0', PCP_DERIVED_CONFIG: conf}});
 		expect(parse(ours.stdout)).toMatchObject([{metric: 'r.hundred', value: 150}, {metric: 'r.const', novalues: true}]);

@@ -89,16 +89,17 @@ function underPrefix(prefix: string, name: string): boolean {
 
 export class DerivedSource implements MetricSource {
 	readonly #inner: MetricSource;
-	readonly #registry: DerivedRegistry;
+	/** The registry, read when first needed (sources.ts: a run whose names are all the collector's never reads it). */
+	readonly #registryOf: () => DerivedRegistry;
 	readonly #diagnostic: (text: string) => void;
 	/** Names the caller described (the operands the wrapper adds are left out of samples). */
 	readonly #wanted = new Set<string>();
 	readonly #bound: Bound[] = [];
 	readonly #operandDescs = new Map<string, PcpDescriptor>();
 
-	constructor(inner: MetricSource, registry: DerivedRegistry, diagnostic: (text: string) => void) {
+	constructor(inner: MetricSource, registry: DerivedRegistry | (() => DerivedRegistry), diagnostic: (text: string) => void) {
 		this.#inner = inner;
-		this.#registry = registry;
+		this.#registryOf = typeof registry === 'function' ? registry : () => registry;
 		this.#diagnostic = diagnostic;
 	}
 
@@ -141,7 +142,7 @@ export class DerivedSource implements MetricSource {
 
 		const candidates = new Map<string, DerivedDefinition[]>();
 		for (const {name} of real.errors) {
-			const matching = this.#registry.metrics.filter(metric => !metric.anon && underPrefix(name, metric.name) && !this.#wanted.has(metric.name));
+			const matching = this.#registryOf().metrics.filter(metric => !metric.anon && underPrefix(name, metric.name) && !this.#wanted.has(metric.name));
 			if (matching.length > 0) {
 				candidates.set(name, matching);
 			}
@@ -230,7 +231,7 @@ export class DerivedSource implements MetricSource {
 	async listNames(): Promise<NameList> {
 		const inner = this.#inner.listNames ? await this.#inner.listNames() : {entries: [], truncated: false};
 		const known = new Set(inner.entries.map(entry => entry.name));
-		const derived = this.#registry.metrics
+		const derived = this.#registryOf().metrics
 			.filter(metric => !known.has(metric.name))
 			.map(metric => ({name: metric.name, path: metric.name.split('.')}));
 		const list = boundNames([...inner.entries, ...derived], inner.note);
@@ -243,7 +244,7 @@ export class DerivedSource implements MetricSource {
 			return inner;
 		}
 
-		const metric = this.#registry.metrics.find(candidate => candidate.name === name);
+		const metric = this.#registryOf().metrics.find(candidate => candidate.name === name);
 		if (!metric) {
 			return undefined;
 		}
