@@ -5,7 +5,8 @@
  * `tmux capture-pane -e` after a while of sampling, converted with bench/ansi-svg.mjs.
  *
  *   npm run build && node bench/screenshot.mjs [--seconds 20] [--out media] [--port 49020]
- * Writes media/secmon-tui.svg (panes), media/secmon-tui-prompt.svg (trust prompt) and
+ * Writes media/secmon-tui.svg (panes), media/secmon-tui-prompt.svg (trust prompt),
+ * media/secmon-zoom.svg (Enter on a pane), media/secmon-browser.svg (/, the metric browser) and
  * media/secmon-headline.svg (the headline command, `secmon --host H -f kernel.all.load`, once the
  * collector is trusted).
  */
@@ -100,6 +101,21 @@ try {
 	await delay(700);
 	const title = `secmon --secure relaxed --host ${hosts[0]} --host ${hosts[1]} -t 500msec kernel.all.load …`;
 	writeFileSync(path.join(values.out, 'secmon-tui.svg'), ansiToSvg(capture(true), {columns: 120, title, trim: true}));
+	// Enter zooms the focused pane (render/tui/zoom.tsx), Esc back.
+	tmux('send-keys', '-t', 'shot', 'Enter');
+	await waitFor(/min\/avg\/max over \d+ sample/v, 'the zoomed pane');
+	await delay(Number(values.seconds) * 500);
+	writeFileSync(path.join(values.out, 'secmon-zoom.svg'), ansiToSvg(capture(true), {columns: 120, title: `${title} (Enter: zoom)`, trim: true}));
+	tmux('send-keys', '-t', 'shot', 'Escape');
+	await delay(500);
+	// / opens the metric browser (render/tui/browser.tsx): the collector's names, searched.
+	tmux('send-keys', '-t', 'shot', '/');
+	await waitFor(/Add a metric/v, 'the metric browser');
+	tmux('send-keys', '-t', 'shot', '-l', 'disk.dev.r');
+	await delay(1500);
+	writeFileSync(path.join(values.out, 'secmon-browser.svg'), ansiToSvg(capture(true), {columns: 120, title: `${title} (/: add a metric)`, trim: true}));
+	tmux('send-keys', '-t', 'shot', 'Escape');
+	await delay(500);
 	tmux('send-keys', '-t', 'shot', 'q');
 	await delay(500);
 
@@ -110,7 +126,7 @@ try {
 	writeFileSync(path.join(values.out, 'secmon-headline.svg'), ansiToSvg(capture(true, 'headline'), {columns: 120, title: `secmon --host ${hosts[0]} -f kernel.all.load`, trim: true}));
 	tmux('send-keys', '-t', 'headline', 'q');
 	await delay(500);
-	process.stdout.write(`wrote ${path.join(values.out, 'secmon-tui.svg')}, secmon-tui-prompt.svg and secmon-headline.svg\n`);
+	process.stdout.write(`wrote ${path.join(values.out, 'secmon-tui.svg')}, secmon-tui-prompt.svg, secmon-zoom.svg, secmon-browser.svg and secmon-headline.svg\n`);
 } finally {
 	try {
 		execFileSync('tmux', ['-S', socket, 'kill-server'], {stdio: 'ignore'});
