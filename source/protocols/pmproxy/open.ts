@@ -87,7 +87,8 @@ export async function openPmproxySession(target: HostSpec, plan: Plan, hooks: Se
 			hostHeader: displayHostPort(connector?.options.servername ?? target.host, target.port),
 			requestTimeoutMs: plan.requestTimeoutMs,
 			failure: error => (isSecmonError(error) ? error : tlsFailure(error, {target: where, clientCert: connector?.clientCert ?? false})),
-			...(credentials === undefined ? {} : {credentials}),
+			// Credentials only inside verified TLS; plain() refuses a password file anyway.
+			...(credentials === undefined || connector === undefined ? {} : {credentials}),
 		});
 		const api = new PmproxyApi({
 			http, who, pollTimeoutSeconds: pollTimeoutFor(plan), ...(target.hostspec === undefined ? {} : {hostspec: target.hostspec}),
@@ -96,6 +97,15 @@ export async function openPmproxySession(target: HostSpec, plan: Plan, hooks: Se
 	};
 
 	const plain = (plainBecause: string): PmproxySession => {
+		if (passwordFile !== undefined) {
+			// Basic authentication is the password in clear text: only over verified TLS (as mon's login).
+			throw new SecmonError(
+				'USAGE',
+				`refusing to send the pmproxy password to ${target.display} in plain HTTP (it ${plainBecause})`,
+				'Turn TLS on in pmproxy (secmon pki snippet pmproxy) and use pmproxys://, or do without --password-file',
+			);
+		}
+
 		checkPlainAllowed({
 			store,
 			target: where,

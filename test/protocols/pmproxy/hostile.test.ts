@@ -3,8 +3,9 @@
  * JSON or nest without end, fields of the wrong type or out of range, escape codes in names and
  * help text. Each lie ends in a bounded, named error (or inert text), never a hang or a crash.
  */
-import {chmodSync, writeFileSync} from 'node:fs';
+import {chmodSync, readFileSync, writeFileSync} from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type {AddressInfo} from 'node:net';
 import path from 'node:path';
 import {
@@ -16,6 +17,7 @@ import {maxPmproxyBodyBytes, PmproxyHttp} from '../../../source/protocols/pmprox
 import {parseJson} from '../../../source/protocols/pmproxy/json.js';
 import {instanceValues} from '../../../source/protocols/pmproxy/model.js';
 import {connectTcp} from '../../../source/security/tls.js';
+import {peerPki} from '../../helpers/pmcd.js';
 import {runSecmon, tempHome} from '../../helpers/secmon.js';
 
 type Handler = (request: http.IncomingMessage, response: http.ServerResponse) => void;
@@ -222,8 +224,15 @@ describe('a lying pmproxy', () => {
 			response.end(JSON.stringify({context: 42, message: 'authentication failed', success: false}));
 		});
 		const home = tempHome();
+		// The same routes over HTTPS (the test PKI's server certificate): credentials only go inside TLS.
+		const pki = await peerPki();
+		const secure = https.createServer({cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey)}, server.listeners('request')[0] as Handler);
+		await new Promise<void>(resolve => {
+			secure.listen(0, '127.0.0.1', resolve);
+		});
 		try {
-			const spec = ['--host', `pmproxy://127.0.0.1:${port}`, '--secure', 'off'];
+			const securePort = (secure.address() as AddressInfo).port;
+			const spec = ['--host', `pmproxys://localhost:${securePort}`, '--ca-file', pki.caFile];
 			const without = await runSecmon([...spec, '-f', 'auth.metric'], {env: {SECMON_HOME: home.dir}});
 			expect(without.stderr).toContain('HTTP 401');
 			expect(without.stderr).toContain('give a password file with one line USER:PASSWORD');
@@ -244,7 +253,21 @@ describe('a lying pmproxy', () => {
 			const wrong = await runSecmon([...spec, '--password-file', file, '-f', 'auth.metric'], {env: {SECMON_HOME: home.dir}});
 			expect(wrong.stderr).toContain('Check the user name and password in the password file');
 			expect(wrong.code).toBe(1);
+
+			// Plain HTTP (--secure off, or relaxed mode falling back): the password is never sent.
+			seen.length = 0;
+			for (const plainSpec of [['--host', `pmproxy://127.0.0.1:${port}`, '--secure', 'off'], ['--host', `pmproxy://127.0.0.1:${port}`, '--secure', 'relaxed']]) {
+				const refused = await runSecmon([...plainSpec, '--password-file', file, '-f', 'auth.metric'], {env: {SECMON_HOME: home.dir}});
+				expect(refused.stderr).toContain('refusing to send the pmproxy password');
+				expect(refused.code).toBe(2);
+			}
+
+			expect(seen).toEqual([]);
 		} finally {
+			secure.closeAllConnections();
+			await new Promise(resolve => {
+				secure.close(resolve);
+			});
 			home.remove();
 		}
 	});
