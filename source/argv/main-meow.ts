@@ -61,7 +61,7 @@ Security (secure by default: TLS whenever the collector offers it, every certifi
                      (or sha256//BASE64, curl's public-key pin: whose key has this SHA-256)
   --accept-new       trust and save a collector seen for the first time (never a changed one)
   --psk-identity ID --psk-file FILE  Zabbix pre-shared key (the key only ever from a file)
-  --password-file FILE   Icinga 2 / mon: USER:PASSWORD from a file (never on the command line)
+  --password-file FILE   Icinga 2 / mon / pmproxy: USER:PASSWORD from a file (never on the command line)
   --servername NAME  name to verify in the certificate (reaching a collector by address or
                      through a tunnel; Icinga node and Checkmk site names)
   --query 'GET …'    Livestatus: send this query and print the answer (scripts)

@@ -344,7 +344,8 @@ describe('trust on first use in a real terminal', () => {
 	});
 
 	async function run(env: Record<string, string>, keys: string[], ci = 'false'): Promise<string> {
-		const command = `env SECMON_HOME=${env['SECMON_HOME']} CI=${ci} FORCE_COLOR=0 PCP_SECURE_SOCKETS=enforce ${process.execPath} ${cliPath} -h ${offer.address} -f hinv.ncpu; echo "exit=$?"; sleep 30`;
+		// --once: -f alone in a terminal opens the panes (the headline command); this test is about the prompt before pminfo's one-shot text.
+		const command = `env SECMON_HOME=${env['SECMON_HOME']} CI=${ci} FORCE_COLOR=0 PCP_SECURE_SOCKETS=enforce ${process.execPath} ${cliPath} -h ${offer.address} -f --once hinv.ncpu; echo "exit=$?"; sleep 30`;
 		// A fresh session name per test: a killed session can linger for a moment.
 		session = `secmon-tofu-${process.pid}-${++runs}`;
 		tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', command);

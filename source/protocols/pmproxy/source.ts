@@ -35,30 +35,32 @@ export class PmproxySource implements MetricSource {
 
 	async describe(names: string[]) {
 		const errors: Array<{name: string; message: string}> = [];
-		const metrics: PmproxyMetric[] = [];
-		// Each call adds to what fetch() samples (DerivedSource describes its operands in a second call).
-		const seen = new Set<string>(this.metrics.map(metric => metric.name));
+		// Every name asked is answered (callers rebuild their lists from the answer); each call adds
+		// to what fetch() samples, never twice (DerivedSource describes its operands in a second call).
+		const answered: PmproxyMetric[] = [];
+		const asked = new Set<string>();
 		// One request per name, so that a name pmproxy cannot traverse is reported as itself.
 		for (const name of names) {
 			for (const entry of await this.api.metrics([name])) {
 				if ('error' in entry) {
 					errors.push({name: entry.name, message: entry.error});
-				} else if (!seen.has(entry.name)) {
-					seen.add(entry.name);
-					metrics.push(entry);
+				} else if (!asked.has(entry.name)) {
+					asked.add(entry.name);
+					answered.push(entry);
 				}
 			}
 		}
 
 		const descs: MetricDesc[] = [];
-		for (const metric of metrics) {
+		for (const metric of answered) {
 			descs.push(metricDescOf(metric));
 			if (metric.indom !== indomNull && !this.instanceNames.has(metric.indom)) {
 				await this.refreshInstances(metric.indom);
 			}
 		}
 
-		this.metrics = [...this.metrics, ...metrics];
+		const known = new Set(this.metrics.map(metric => metric.name));
+		this.metrics = [...this.metrics, ...answered.filter(metric => !known.has(metric.name))];
 		return {descs, errors};
 	}
 

@@ -81,10 +81,10 @@ describe('pmproxy in the panes, over TLS from a real pmproxy and pmcd', () => {
 		rmSync(home, {recursive: true, force: true});
 	});
 
-	test('kernel.all.load and sample.bin: every instance with pmproxy\'s values, TLS on the status line', async () => {
+	test('kernel.all.load, sample.bin and kernel.all.cpu.user: every pane and instance with pmproxy\'s values, TLS on the status line', async () => {
 		const spec = `pmproxys://localhost:${proxy.port}`;
 		const target = parseHostSpec(spec);
-		const plan = makePlan(['kernel.all.load', 'sample.bin'], {...flags, host: [spec], caFile: proxy.caFile}, {env: {}, stdinIsTty: true, stdoutIsTty: true});
+		const plan = makePlan(['kernel.all.load', 'sample.bin', 'kernel.all.cpu.user'], {...flags, host: [spec], caFile: proxy.caFile}, {env: {}, stdinIsTty: true, stdoutIsTty: true});
 		const store = createStore(initialState({
 			hosts: [{id: target.display, secureMode: 'enforce'}], metrics: plan.metrics, intervalMs: plan.intervalMs, raw: false, samples: 0, now: Date.now(),
 		}));
@@ -96,6 +96,10 @@ describe('pmproxy in the panes, over TLS from a real pmproxy and pmcd', () => {
 			expect(host.tls?.version).toMatch(/^TLSv1\.[23]$/v);
 			const load = panesOf(state).find(p => p.metric === 'kernel.all.load');
 			expect(load?.rows.map(row => row.name)).toEqual(['1 minute', '5 minute', '15 minute']);
+			// kernel.all.cpu.user asks for hinv.ncpu too (a second describe): every pane stays.
+			const cpu = panesOf(state).find(p => p.metric === 'kernel.all.cpu.user');
+			expect(cpu?.status).toBe('ok');
+			expect(panesOf(state).map(p => p.metric).toSorted()).toEqual(['kernel.all.cpu.user', 'kernel.all.load', 'sample.bin']);
 			const bins = panesOf(state).find(p => p.metric === 'sample.bin');
 			expect(bins?.rows.map(row => row.value)).toEqual([100, 200, 300, 400, 500, 600, 700, 800, 900]);
 			const pane = render(<Pane pane={bins!} width={70} height={12} focused={false} showHost={false}/>).lastFrame() ?? '';
