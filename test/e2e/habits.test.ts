@@ -75,6 +75,27 @@ describe('PMCD_PORT', () => {
 		}
 	});
 
+	it('never passes over a port read over verified TLS before: a reset there does not steer secmon to a plain port', async () => {
+		const tls = await startPmcd('offer');
+		const fresh = tempHome();
+		try {
+			const first = await runSecmon(['-h', `127.0.0.1:${tls.port}`, '--accept-new', '-f', 'hinv.ncpu'], {env: {SECMON_HOME: fresh.dir}});
+			expect(first.code, first.stderr).toBe(0);
+			await tls.stop();
+			// The remembered port is now closed (as an attacker resetting it would make it look).
+			const result = await runSecmon(['-h', '127.0.0.1', '-f', 'hinv.ncpu'], {
+				env: {SECMON_HOME: fresh.dir, PMCD_PORT: `${tls.port},${pmcd.port}`},
+			});
+			expect(result.code).not.toBe(0);
+			expect(result.stdout).toBe('');
+			expect(result.stderr).toContain(`127.0.0.1:${tls.port}`);
+			expect(result.stderr).not.toContain('PLAIN TEXT');
+		} finally {
+			await tls.stop();
+			fresh.remove();
+		}
+	});
+
 	it('reaches a pmcd on $PMCD_PORT for a host given without a port, as pminfo does', async () => {
 		const result = await runSecmon(['-h', '127.0.0.1', '-f', 'hinv.ncpu'], {
 			env: {SECMON_HOME: home.dir, PMCD_PORT: String(pmcd.port)},

@@ -5,6 +5,8 @@
  */
 import {rerunWithSecure} from '../../shell.js';
 import {checkPlainAllowed} from '../../security/downgrade.js';
+import {secmonHome} from '../../security/home.js';
+import {TrustStore} from '../../security/store.js';
 import {prepareTls, upgradeToTls, type PreparedTls} from '../../security/tls.js';
 import type {TlsFacts} from '../../security/types.js';
 import type {SessionHooks} from '../../io.js';
@@ -40,7 +42,10 @@ export async function openPcp(target: HostSpec, plan: Plan, hooks: SessionHooks)
 				reached = true;
 			});
 		} catch (error) {
-			if (reached || index === ports.length - 1) {
+			// A port read over verified TLS before (or pinned) is never passed over for the next one:
+			// an attacker resetting its connection must not steer secmon to a port with no memory,
+			// where relaxed mode would read plain text (the downgrade memory is per host:port).
+			if (reached || index === ports.length - 1 || TrustStore.for(secmonHome(hooks.env)).tlsMemory(attempt) !== undefined) {
 				throw error;
 			}
 		}
