@@ -465,7 +465,11 @@ export class PcpServer {
 			// A failed read is every metric's failure for this window (the caller logs it once per client).
 			read.catch(() => undefined);
 			for (const id of missing) {
-				window.outcomes.set(id, read.then(result => result.get(id) ?? {error: PM_ERR.PMID}));
+				const outcome = read.then(result => result.get(id) ?? {error: PM_ERR.PMID});
+				// Awaited below, one after the other: the first rejection ends that loop, so the others
+				// need a handler of their own (an unhandled rejection would end the process).
+				outcome.catch(() => undefined);
+				window.outcomes.set(id, outcome);
 			}
 		}
 

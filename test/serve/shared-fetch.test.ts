@@ -100,3 +100,35 @@ test('fetchShareMs 0 reads for every client', async () => {
 		await server.close();
 	}
 }, 60_000);
+
+test('a shared read that fails answers every metric of that fetch with an error and the server goes on', async () => {
+	let now = Date.UTC(2026, 11, 3, 9, 0, 0, 0);
+	const base = countingSource(63, 'broken', true);
+	let fail = true;
+	const failing: MetricSource = {
+		...base,
+		metrics: [...base.metrics, {...base.metrics[0]!, name: 'broken.other', pmid: pmid(63, 0, 2)}],
+		async fetch(pmids, client) {
+			if (fail) {
+				throw new Error('cannot read /proc');
+			}
+
+			return base.fetch(pmids, client);
+		},
+	};
+
+	const server = new PcpServer({sources: [failing], tls: {mode: 'off'}, clock: () => now});
+	const info: net.AddressInfo = await server.listen('127.0.0.1', 0);
+	try {
+		// Two metrics of one source in one fetch: both wait on the same failed read (an unhandled
+		// rejection of the second would end the process, and vitest fails the run on it).
+		const broken = await runSecmon(['--json', '--secure', 'off', '--host', `127.0.0.1:${info.port}`, 'broken.reads', 'broken.other'], {env: {SECMON_HOME: home.dir}});
+		expect(broken.stdout).not.toBe('');
+		fail = false;
+		now += 1000;
+		const after = await sample(`127.0.0.1:${info.port}`, 'broken.reads');
+		expect(after.value).toBeGreaterThan(0);
+	} finally {
+		await server.close();
+	}
+}, 60_000);
