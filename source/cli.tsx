@@ -42,7 +42,7 @@ const subcommands: Record<string, () => Promise<Subcommand>> = {
 
 async function main(argv: string[], io: Io): Promise<number> {
 	const first = argv[0];
-	if (first !== undefined && first in subcommands) {
+	if (first !== undefined && Object.hasOwn(subcommands, first)) {
 		const command = await subcommands[first]!();
 		return command(argv.slice(1), io);
 	}

@@ -145,7 +145,7 @@ export async function setsCommand(argv: string[], io: Io): Promise<number> {
 	}
 
 	const json = rest.includes('--json');
-	const runner = runners[subcommand];
+	const runner = Object.hasOwn(runners, subcommand) ? runners[subcommand] : undefined;
 	if (!runner) {
 		return reportError(io, usage(`unknown sets command "${subcommand}"`, `choose one of: ${Object.keys(runners).join(', ')} (see: secmon sets --help)`), {json});
 	}

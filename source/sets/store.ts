@@ -111,7 +111,7 @@ export function readSets(home: string): Record<string, SavedSet> {
 		? readPrivateFile(file, {what: 'saved sets file', maxBytes: maxSetsFileBytes, removal: `Remove it (every saved set is lost): rm ${shellQuote(file)}`})
 		: undefined;
 	if (text === undefined) {
-		return {};
+		return Object.create(null) as Record<string, SavedSet>;
 	}
 
 	let data: unknown;
@@ -125,7 +125,8 @@ export function readSets(home: string): Record<string, SavedSet> {
 		throw corrupt(home, 'not a JSON object');
 	}
 
-	const sets: Record<string, SavedSet> = {};
+	// No prototype: a set named "constructor" or "toString" is looked up as itself, never as Object's.
+	const sets: Record<string, SavedSet> = Object.create(null) as Record<string, SavedSet>;
 	for (const [name, value] of Object.entries(data)) {
 		const set = checkSet(value);
 		if (typeof set === 'string') {

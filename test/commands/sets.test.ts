@@ -43,6 +43,18 @@ describe('secmon sets and --set', () => {
 		expect(opened.code).toBe(2);
 		expect(opened.stderr).toContain('no saved set named nope');
 		expect(JSON.parse(opened.stdout)).toMatchObject({type: 'error', code: 'USAGE', exitCode: 2});
+		// Names Object.prototype has are sets like any other: missing here, never Object's.
+		for (const name of ['constructor', 'toString']) {
+			const proto = await runSecmon(['--set', name, '--json'], {env});
+			expect(proto.code, proto.stderr).toBe(2);
+			expect(proto.stderr).toContain(`no saved set named ${name}`);
+			const removed = await runSecmon(['sets', 'remove', name], {env});
+			expect(removed.stdout).not.toContain('Removed');
+		}
+
+		const command = await runSecmon(['sets', 'constructor'], {env});
+		expect(command.code).toBe(2);
+		expect(command.stderr).toContain('unknown sets command "constructor"');
 		const bad = await runSecmon(['--set', '../x'], {env});
 		expect(bad.code).toBe(2);
 		expect(bad.stderr).toContain('is not a set name');
