@@ -10,6 +10,9 @@ import type {Units} from '../../metrics/model.js';
 import type {PmproxyHttp} from './http.js';
 import {asObject, JsonNumber, type JsonValue} from './json.js';
 
+/** 9999-12-31T23:59:59Z: the latest time a Date prints as ISO 8601 (PCP's result PDU has the same bound). */
+const maxTimestampSec = 253_402_300_799;
+
 /** PCP's PM_TYPE_* codes (include/pcp/pmapi.h) for the type names pmproxy sends (docs/pmproxy.md#metric). */
 export const pmproxyTypeCodes: Readonly<Record<string, number>> = {
 	32: 0,
@@ -396,6 +399,11 @@ export class PmproxyApi {
 		const stamp = timestamp instanceof JsonNumber ? /^(\d{1,15})(?:\.(\d{1,9}))?$/.exec(timestamp.text) : undefined;
 		if (!stamp) {
 			throw this.protocolError('a fetch without a timestamp', path);
+		}
+
+		// The same bound as PCP's own result PDU (pcp/pdu.ts): a time from 1970 to 9999.
+		if (Number(stamp[1]) > maxTimestampSec) {
+			throw this.protocolError(`a fetch timestamp of ${stamp[1]} s, not a time from 1970 to 9999`, path);
 		}
 
 		const list = object?.['values'];

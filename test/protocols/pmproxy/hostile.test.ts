@@ -173,6 +173,7 @@ describe('a lying pmproxy', () => {
 	it.each([
 		['no-stamp', {values: []}, 'a fetch without a timestamp'],
 		['negative-stamp', {timestamp: -1, values: []}, 'a fetch without a timestamp'],
+		['far-future-stamp', {timestamp: 999_999_999_999_999, values: []}, 'not a time from 1970 to 9999'],
 		['no-values', {timestamp: 1}, 'without a "values" list'],
 		['bad-set', {timestamp: 1, values: [{pmid: 'x', name: 'm', instances: []}]}, 'a value set without'],
 		['bad-inst', {timestamp: 1, values: [{pmid: '1.2.3', name: 'm', instances: [{instance: -5, value: 1}]}]}, 'without an instance or a value'],
