@@ -1261,6 +1261,7 @@ export function decodeLabel(buf: Uint8Array): LabelReply {
 	const nsets = cursor.count('nsets', 16);
 	const sets: PcpLabelSet[] = [];
 	const jsonAreas: Array<{offset: number; len: number}> = [];
+	let jsonTotal = 0;
 	for (let i = 0; i < nsets; i++) {
 		const inst = cursor.i32('inst');
 		const nlabels = cursor.i32('nlabels');
@@ -1268,6 +1269,13 @@ export function decodeLabel(buf: Uint8Array): LabelReply {
 		const jsonLen = cursor.i32('jsonlen');
 		if (jsonLen < 0 || jsonOffset < 0 || jsonOffset + jsonLen > cursor.end) {
 			cursor.fail(`set ${i}: JSON at byte ${jsonOffset}, ${jsonLen} bytes, is outside len ${cursor.end}`, 'json');
+		}
+
+		// Each set has a JSON area of its own (libpcp writes them one after the other): sets all
+		// pointing at the same bytes would have us decode the PDU's JSON millions of times over.
+		jsonTotal += jsonLen;
+		if (jsonTotal > cursor.end) {
+			cursor.fail(`set ${i}: the sets' JSON areas add up to ${jsonTotal} bytes, more than the ${cursor.end}-byte PDU (they overlap)`, 'json');
 		}
 
 		// libpcp's __pmDecodeLabel refuses these as corrupt (PM_MAXLABELS, PM_MAXLABELJSONLEN in pmapi.h).

@@ -51,4 +51,25 @@ describe('decodeLabel bounds (libpcp __pmDecodeLabel)', () => {
 		const long = set({big: 'y'.repeat(70_000)});
 		expect(() => decodeLabel(encodeLabel({ident: 1, type: 16, sets: [long]}))).toThrow(/fewer than 65535/v);
 	});
+
+	test('sets whose JSON areas overlap (all pointing at the same bytes) are refused before their JSON is decoded', () => {
+		const first = set({role: 'x'.repeat(1000)});
+		const empty: PcpLabelSet = {
+			inst: 1, nlabels: 0, json: '', labels: [],
+		};
+		const sets = [first, ...Array.from({length: 20}, (_, i) => ({...empty, inst: i + 1}))];
+		const pdu = encodeLabel({ident: 1, type: 16, sets});
+		// Every later set header (16 bytes, no labels) now names the first set's JSON.
+		const firstHeader = 28;
+		const jsonAt = pdu.readInt32BE(firstHeader + 8);
+		const jsonLength = pdu.readInt32BE(firstHeader + 12);
+		for (let i = 0; i < 20; i++) {
+			const header = firstHeader + 16 + (8 * first.nlabels) + (16 * i);
+			pdu.writeInt32BE(jsonAt, header + 8);
+			pdu.writeInt32BE(jsonLength, header + 12);
+		}
+
+		expect(() => decodeLabel(pdu)).toThrow(/add up to \d+ bytes, more than the \d+-byte PDU/v);
+		expect(decodeLabel(encodeLabel({ident: 1, type: 16, sets})).sets).toHaveLength(21);
+	});
 });
