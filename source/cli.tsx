@@ -50,16 +50,17 @@ async function main(argv: string[], io: Io): Promise<number> {
 	const jsonRequested = argv.includes('--json');
 	try {
 		let {input, flags} = await parseMainArgv(argv);
+		// --hosts-file's hosts count as given on the command line: they replace a set's hosts.
+		if (flags.hostsFile !== undefined) {
+			const {readHostsFile} = await import('./argv/hosts-file.js');
+			flags.host = [...flags.host, ...await readHostsFile(flags.hostsFile, process.stdin)];
+		}
+
 		let setInterval: number | undefined;
 		if (flags.set !== undefined) {
 			// A saved set (sets/apply.ts), loaded only when asked for.
 			const {applySet} = await import('./sets/apply.js');
 			({input, flags, intervalMs: setInterval} = applySet(flags.set, input, flags, io.env));
-		}
-
-		if (flags.hostsFile !== undefined) {
-			const {readHostsFile} = await import('./argv/hosts-file.js');
-			flags.host = [...flags.host, ...await readHostsFile(flags.hostsFile, process.stdin)];
 		}
 
 		const made = makePlan(input, flags, {

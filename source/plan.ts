@@ -248,7 +248,8 @@ export function makePlan(metrics: string[], flags: Flags, environment: Environme
 
 	return {
 		targets,
-		hosts: [...flags.host],
+		// What a saved set keeps: the hosts as given, or PCP_HOST's when none was (the targets' source).
+		hosts: [...hosts],
 		thresholds: thresholdFlags(flags),
 		metrics,
 		show,

@@ -33,6 +33,8 @@ describe('makePlan', () => {
 	it('takes PCP_HOST as the collector when no --host names one (libpcp\'s option parsing)', () => {
 		const env = {PCP_HOST: 'pcps://collector:4000'};
 		expect(makePlan(['hinv.ncpu'], {...base, fetch: true}, {...pipe, env}).targets.map(t => t.display)).toEqual(['collector:4000']);
+		// What s saves in a set: PCP_HOST's collector, so --set reopens it, not the embedded one.
+		expect(makePlan(['hinv.ncpu'], {...base, fetch: true}, {...pipe, env}).hosts).toEqual(['pcps://collector:4000']);
 		expect(makePlan(['hinv.ncpu'], {...base, fetch: true, host: ['other']}, {...pipe, env}).targets.map(t => t.display)).toEqual(['other:44321']);
 		expect(makePlan(['hinv.ncpu'], {...base, fetch: true}, {...pipe, env: {PCP_HOST: ' '}}).targets).toEqual([]);
 	});
