@@ -15,14 +15,18 @@ Real Debian pmcd peers for interop tests, via test/peers/pmcd.sh (docs/pcp.md#a-
   offer-renewed: TLS with renewed.pem (server.pem renewed: same names and key, new serial and validity).
 - require: TLS plus a client certificate signed by the test CA (-Q, tls-verify-clients);
   bound to 127.0.0.2 because pmcd exempts exactly 127.0.0.1 from -Q (docs/pcp.md#requiring-client-certificates).
+- sasl: no TLS, SASL authentication required (pmcd -S, mech plain, a private sasldb holding
+  options.sasl's user; docs/pmproxy.md#authentication).
 */
-export type PmcdMode = 'plain' | 'offer' | 'require' | 'offer-wrongname' | 'offer-rotated' | 'offer-renewed';
+export type PmcdMode = 'plain' | 'offer' | 'require' | 'offer-wrongname' | 'offer-rotated' | 'offer-renewed' | 'sasl';
 
 export type PmcdOptions = {
 	/** Default: a free port from ./ports.ts. */
 	port?: number;
 	/** Loopback address to bind. Default 127.0.0.1, 127.0.0.2 for `require`. */
 	bind?: string;
+	/** sasl mode: the one user in pmcd's sasldb (pmcd looks it up as a local user, so it must exist here). */
+	sasl?: {user: string; password: string};
 };
 
 /** Files of the shared test PKI made by test/peers/certs.sh. */
@@ -184,7 +188,8 @@ export async function peerPki(): Promise<PeerPki> {
 
 function servedCertFor(mode: PmcdMode, pki: PeerPki): string | undefined {
 	switch (mode) {
-		case 'plain': {
+		case 'plain':
+		case 'sasl': {
 			return undefined;
 		}
 
@@ -231,9 +236,11 @@ class Peer implements PmcdPeer {
 	otherClientCert: string;
 	otherClientKey: string;
 	private readonly pki: PeerPki;
+	private readonly sasl: PmcdOptions['sasl'];
 	private removed = false;
 
-	constructor(mode: PmcdMode, host: string, port: number, dir: string, pki: PeerPki) {
+	constructor(mode: PmcdMode, host: string, port: number, dir: string, pki: PeerPki, sasl?: PmcdOptions['sasl']) {
+		this.sasl = sasl;
 		this.mode = mode;
 		this.host = host;
 		this.port = port;
@@ -263,7 +270,9 @@ class Peer implements PmcdPeer {
 			throw new Error(`pmcd peer ${this.address} was stopped for good; start a new one with startPmcd()`);
 		}
 
-		const stdout = await runScript(pmcdScript, ['start', this.mode, String(this.port), this.dir, this.host], {SECMON_TEST_CERTS: this.pki.dir});
+		// The SASL password goes by the environment, never on pmcd.sh's command line.
+		const sasl: Record<string, string> = this.sasl === undefined ? {} : {PMCD_SASL_USER: this.sasl.user, PMCD_SASL_PASSWORD: this.sasl.password};
+		const stdout = await runScript(pmcdScript, ['start', this.mode, String(this.port), this.dir, this.host], {SECMON_TEST_CERTS: this.pki.dir, ...sasl});
 		const pid = Number.parseInt(stdout.split('\n').at(-1) ?? '', 10);
 		if (!Number.isInteger(pid) || pid <= 0) {
 			throw new Error(`pmcd.sh start printed no PID: ${JSON.stringify(stdout)}`);
@@ -318,7 +327,7 @@ export async function startPmcd(mode: PmcdMode, options: PmcdOptions = {}): Prom
 	for (let attempt = 0; attempt < attempts; attempt++) {
 		const port = options.port ?? await freePort();
 		const dir = await fs.mkdtemp(path.join(os.tmpdir(), `secmon-pmcd-${mode}-`));
-		const peer = new Peer(mode, host, port, dir, pki);
+		const peer = new Peer(mode, host, port, dir, pki, options.sasl);
 		try {
 			await peer.start();
 			return peer;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs Debian's pcp (pmcd, pmproxy, pminfo, pmval) plus openssl, tmux and iproute2 (ss) for the
-# PCP peers in test/peers/pmcd.sh and pmproxy.sh. Run by install.sh (which did apt-get update); idempotent.
+# Installs Debian's pcp (pmcd, pmproxy, pminfo, pmval) plus openssl, tmux, iproute2 (ss) and sasl2-bin
+# (saslpasswd2, for pmcd.sh's sasl mode) for the PCP peers in test/peers/pmcd.sh and pmproxy.sh. Run by install.sh (which did apt-get update); idempotent.
 set -euo pipefail
 
 if [[ "$(id -u)" != 0 ]]; then
@@ -19,7 +19,7 @@ status() {
 }
 
 missing=()
-for pkg in pcp openssl tmux iproute2; do
+for pkg in pcp openssl tmux iproute2 sasl2-bin; do
 	case "$(status "$pkg")" in
 		ii) ;;
 		i*)
@@ -55,5 +55,5 @@ if ! getent passwd pcp >/dev/null; then
 	exit 1
 fi
 version="$(pminfo --version 2>&1)"
-command -v openssl >/dev/null && command -v tmux >/dev/null && command -v ss >/dev/null
+command -v openssl >/dev/null && command -v tmux >/dev/null && command -v ss >/dev/null && command -v saslpasswd2 >/dev/null
 echo "install-pcp.sh: ok: $version, $(openssl version), tmux $(tmux -V | cut -d' ' -f2)" >&2

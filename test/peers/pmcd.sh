@@ -13,6 +13,10 @@
 #   offer-renewed    TLS offered with renewed.pem (server.pem renewed: same CA, names and key)
 #   require          TLS + client certificate required: -Q and tls-verify-clients = true. pmcd
 #                    exempts exactly 127.0.0.1/::1 from -Q (docs/pcp.md#requiring-client-certificates), so BIND defaults to 127.0.0.2
+#   sasl             no TLS, SASL authentication required (-S, docs/pmproxy.md#authentication): a
+#                    private SASL configuration in DIR/sasl (mech_list: plain, a sasldb made by
+#                    saslpasswd2 with the user $PMCD_SASL_USER and the password $PMCD_SASL_PASSWORD,
+#                    both from the environment so the password is never on a command line)
 # BIND defaults to 127.0.0.1 (127.0.0.2 for require); only loopback addresses are accepted.
 # Certificates come from $SECMON_TEST_CERTS (default DIR/certs), made by certs.sh when missing.
 # Also writes DIR/client-verify.conf: a PCP *client* tls.conf that verifies the server against
@@ -29,7 +33,7 @@ PMNS_DIR=/var/lib/pcp/pmns
 PMDAS=/var/lib/pcp/pmdas
 
 usage() {
-	echo "usage: pmcd.sh start plain|offer|require|offer-wrongname|offer-rotated|offer-renewed PORT DIR [BIND]" >&2
+	echo "usage: pmcd.sh start plain|offer|require|offer-wrongname|offer-rotated|offer-renewed|sasl PORT DIR [BIND]" >&2
 	echo "       pmcd.sh stop DIR | pmcd.sh status DIR" >&2
 	exit 2
 }
@@ -92,8 +96,8 @@ cmd_start() {
 	local mode="${1:-}" port="${2:-}" dir="${3:-}" bind="${4:-}"
 	[[ -n "$mode" && -n "$port" && -n "$dir" ]] || usage
 	case "$mode" in
-		plain | offer | require | offer-wrongname | offer-rotated | offer-renewed) ;;
-		*) die "unknown MODE '$mode' (plain, offer, require, offer-wrongname, offer-rotated, offer-renewed)" ;;
+		plain | offer | require | offer-wrongname | offer-rotated | offer-renewed | sasl) ;;
+		*) die "unknown MODE '$mode' (plain, offer, require, offer-wrongname, offer-rotated, offer-renewed, sasl)" ;;
 	esac
 	[[ "$port" =~ ^[0-9]+$ && "$port" -ge 1024 && "$port" -le 65535 ]] || die "PORT must be 1024-65535, got '$port'"
 	if [[ -z "$bind" ]]; then
@@ -172,6 +176,28 @@ cmd_start() {
 		extra+=(-Q)
 	fi
 
+	# docs/pmproxy.md#authentication: pmcd -S refuses clients without SASL credentials; libpcp
+	# reads the SASL configuration (pmcd.conf, after the program's name) from
+	# $PCP_SASL2_CONFIG_PATH, so nothing under /etc/sasl2 is touched.
+	local sasl_env=()
+	if [[ "$mode" == sasl ]]; then
+		[[ -n "${PMCD_SASL_USER:-}" && -n "${PMCD_SASL_PASSWORD:-}" ]] || die "sasl mode needs PMCD_SASL_USER and PMCD_SASL_PASSWORD in the environment"
+		[[ "$PMCD_SASL_USER" =~ ^[A-Za-z0-9._-]+$ ]] || die "PMCD_SASL_USER must be letters, digits, '.', '_' or '-', got '$PMCD_SASL_USER'"
+		command -v saslpasswd2 >/dev/null || die "saslpasswd2 is missing (Debian's sasl2-bin); run: sudo bash $here/install.sh"
+		rm -rf "$dir/sasl"
+		mkdir -m 755 "$dir/sasl"
+		printf 'mech_list: plain\nsasldb_path: %s\n' "$dir/sasl/pmcd.db" >"$dir/sasl/pmcd.conf"
+		printf '%s' "$PMCD_SASL_PASSWORD" | saslpasswd2 -p -c -f "$dir/sasl/pmcd.db" -a pmcd "$PMCD_SASL_USER" ||
+			die "saslpasswd2 could not add $PMCD_SASL_USER to $dir/sasl/pmcd.db"
+		# pmcd started as root runs as user pcp (PCP_USER), which must read the sasldb.
+		if [[ "$(id -u)" == 0 ]] && getent passwd pcp >/dev/null; then
+			chgrp "$(id -gn pcp)" "$dir/sasl/pmcd.db"
+			chmod 640 "$dir/sasl/pmcd.db"
+		fi
+		sasl_env=(PCP_SASL2_CONFIG_PATH="$dir/sasl")
+		extra+=(-S)
+	fi
+
 	# Client side: in a client's tls.conf, tls-verify-clients = true means "verify the server"
 	# (docs/pcp.md#tls-configuration); there is never a host-name check (docs/pcp.md#host-names).
 	{
@@ -194,8 +220,8 @@ cmd_start() {
 	# from the caller's terminal and process group; stdio goes to files so callers that wait
 	# for our stdout to close (Node execFile) do not wait for pmcd.
 	cd "$dir"
-	env -u PCP_SECURE_SOCKETS -u PMCD_PORT -u PMCD_SOCKET -u PMCD_LOCAL \
-		PCP_TLSCONF_PATH="$dir/tls.conf" PCP_DERIVED_CONFIG= \
+	env -u PCP_SECURE_SOCKETS -u PMCD_PORT -u PMCD_SOCKET -u PMCD_LOCAL -u PMCD_SASL_USER -u PMCD_SASL_PASSWORD \
+		PCP_TLSCONF_PATH="$dir/tls.conf" PCP_DERIVED_CONFIG= ${sasl_env[@]+"${sasl_env[@]}"} \
 		setsid "$PMCD" -f -A -p "$port" -i "$bind" ${extra[@]+"${extra[@]}"} \
 		-c "$dir/pmcd.conf" -n "$dir/pmns.root" \
 		-l "$dir/pmcd.log" -s "$dir/pmcd.socket" -x "$dir/pmcd.err" \

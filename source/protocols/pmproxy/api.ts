@@ -202,7 +202,25 @@ export class PmproxyApi {
 		return typeof message === 'string' ? message : text.slice(0, 200);
 	}
 
+	/** pmErrStr's text for a SASL failure of pmproxy's connection to pmcd ("Authentication - user not found"). */
+	private static pmcdAuthentication(message: string): boolean {
+		return /\bAuthentication - /.test(message);
+	}
+
 	private peerError(status: number, message: string, path: string): SecmonError {
+		if (status === 400 && PmproxyApi.pmcdAuthentication(message)) {
+			const pmcd = this.options.hostspec === undefined ? 'the pmcd behind it' : `the pmcd behind it (${this.options.hostspec})`;
+			return new SecmonError(
+				'PEER_ERROR',
+				this.options.http.hasAuthorization
+					? `${this.options.who} could not open a context: ${pmcd} refused the user name and password from the password file (${message})`
+					: `${this.options.who} could not open a context: ${pmcd} requires a user name and password (${message})`,
+				this.options.http.hasAuthorization
+					? 'Check the user name and password in the password file (--password-file or SECMON_PASSWORD_FILE): pmproxy passes them to pmcd\'s SASL authentication, where the user must exist (saslpasswd2 -a pmcd USER) and pmcd must ask for it (pmcd -S)'
+					: 'Give a password file with one line USER:PASSWORD (--password-file or SECMON_PASSWORD_FILE); secmon sends it to pmproxy only over verified TLS (pmproxys://)',
+			);
+		}
+
 		if (status === 401 || status === 403) {
 			return new SecmonError(
 				'PEER_ERROR',
@@ -230,8 +248,16 @@ export class PmproxyApi {
 		}
 
 		const path = `/pmapi/context?${this.query(parameters)}`;
-		const response = await this.options.http.get(path);
-		const body = this.options.http.json(response, path);
+		let response = await this.options.http.get(path);
+		let body = this.options.http.json(response, path);
+		// A pmcd that requires SASL authentication (pmcd -S) refuses pmproxy's connection without
+		// credentials, and pmproxy 6.0.3 says so with a 400, not a 401 (docs/pmproxy.md#authentication):
+		// that is pmproxy asking for them, so the password file's are sent, once.
+		if (response.status === 400 && PmproxyApi.pmcdAuthentication(PmproxyApi.messageOf(body, '')) && await this.options.http.authenticate()) {
+			response = await this.options.http.get(path);
+			body = this.options.http.json(response, path);
+		}
+
 		if (response.status !== 200) {
 			throw this.peerError(response.status, PmproxyApi.messageOf(body, response.text), path);
 		}

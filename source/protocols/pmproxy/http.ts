@@ -3,7 +3,8 @@
  * TlsConnector, or plain TCP when plain text was allowed: open.ts), with keep-alive. Everything a
  * peer sends is bounded: the headers (Node's parser), the body (counted as it comes), the time
  * from request to last byte, and the JSON (json.ts). HTTP basic authentication is sent only
- * after pmproxy asked for it with a 401 (docs/pmproxy.md#authentication).
+ * after pmproxy asked for it: a 401, or (api.ts) a context its pmcd refused for want of
+ * credentials (docs/pmproxy.md#authentication).
  */
 import http from 'node:http';
 import type {Duplex} from 'node:stream';
@@ -74,7 +75,9 @@ export class PmproxyHttp {
 		return new Promise((resolve, reject) => {
 			const headers: http.OutgoingHttpHeaders = {host: this.options.hostHeader, accept: 'application/json', 'user-agent': 'secmon'};
 			if (this.authorization !== undefined) {
-				headers.authorization = this.authorization;
+				// pmproxy 6.0.3 compares the header's name case-sensitively (docs/pmproxy.md#authentication):
+				// "authorization" is ignored, so the name is sent as written here.
+				headers['Authorization'] = this.authorization;
 			}
 
 			const request = http.request({
@@ -153,15 +156,28 @@ export class PmproxyHttp {
 		});
 	}
 
-	/** A GET; on a 401 the password file's credentials are sent once (if there is one). */
-	async get(path: string): Promise<HttpResponse> {
-		const response = await this.once(path);
-		if (response.status !== 401 || this.authorization !== undefined || this.options.credentials === undefined) {
-			return response;
+	/**
+	 * Reads the password file and sends its credentials with every request from now on. False
+	 * when there is no password file (or only plain HTTP: open.ts gives none then) or they are
+	 * already sent, so a caller retries at most once.
+	 */
+	async authenticate(): Promise<boolean> {
+		if (this.authorization !== undefined || this.options.credentials === undefined) {
+			return false;
 		}
 
 		const {user, password} = await this.options.credentials();
 		this.authorization = `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+		return true;
+	}
+
+	/** A GET; on a 401 the password file's credentials are sent once (if there is one). */
+	async get(path: string): Promise<HttpResponse> {
+		const response = await this.once(path);
+		if (response.status !== 401 || !await this.authenticate()) {
+			return response;
+		}
+
 		return this.once(path);
 	}
 

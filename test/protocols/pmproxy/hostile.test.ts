@@ -210,9 +210,16 @@ describe('a lying pmproxy', () => {
 
 	it('sends the password file\'s credentials only after a 401, and says what to do when they are missing or wrong', async () => {
 		const seen: Array<string | undefined> = [];
+		const headerNames = new Set<string>();
 		const good = `Basic ${Buffer.from('monitor:s3cr:et').toString('base64')}`;
 		routes.set('auth.metric', (request, response) => {
 			seen.push(request.headers.authorization);
+			for (const name of request.rawHeaders.filter((_, index) => index % 2 === 0)) {
+				if (name.toLowerCase() === 'authorization') {
+					headerNames.add(name);
+				}
+			}
+
 			if (request.headers.authorization === good) {
 				const fetch = request.url?.includes('/fetch?') ?? false;
 				json(fetch
@@ -249,6 +256,8 @@ describe('a lying pmproxy', () => {
 			expect(withFile.code).toBe(0);
 			expect(seen[0]).toBeUndefined();
 			expect(seen.slice(1).every(header => header === good)).toBe(true);
+			// pmproxy 6.0.3 reads the header only when its name is spelled so (docs/pmproxy.md#authentication).
+			expect([...headerNames]).toEqual(['Authorization']);
 
 			writeFileSync(file, 'monitor:wrong\n');
 			const wrong = await runSecmon([...spec, '--password-file', file, '-f', 'auth.metric'], {env: {SECMON_HOME: home.dir}});
