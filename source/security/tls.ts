@@ -159,6 +159,26 @@ export function loadCredentials(options: TlsOptions, pinned = pinnedAlone(option
 	return {ca, cert: readOption(options.cert, '--cert'), key: readOption(options.key, '--key')};
 }
 
+/**
+ * Why a TLS attempt shows the peer offers no TLS on this port, for a caller that may go on in
+ * plain text where that is allowed (pmproxy serves both on one port: docs/pmproxy.md#security-modes):
+ * - 'answered-plain': it answered the ClientHello with bytes that are not TLS;
+ * - 'closed': it closed or reset the connection during the handshake, with no client
+ *   certificate offered (pmproxy without TLS closes on a hello without a byte; docs/pmproxy.md#tls).
+ * Certificate, alert and cipher failures have none: they never mean "no TLS".
+ */
+export type NoTlsReason = 'answered-plain' | 'closed';
+
+/** A TLS_FAILED SecmonError that carries `noTls` (decided here, never from the message text). */
+export class TlsFailure extends SecmonError {
+	readonly noTls: NoTlsReason | undefined;
+
+	constructor(message: string, hint: string, noTls: NoTlsReason | undefined, options?: {cause?: unknown}) {
+		super('TLS_FAILED', message, hint, options);
+		this.noTls = noTls;
+	}
+}
+
 /** What secmon negotiates, for hints. */
 const cipherFloorText = 'secmon needs TLS 1.3, or TLS 1.2 with a forward-secret AEAD suite (ECDHE or DHE with AES-GCM or ChaCha20-Poly1305), and a server key of RSA 2048+ or ECDSA P-256+';
 
@@ -215,10 +235,10 @@ export function tlsFailure(error: unknown, context: {target: Target; clientCert:
 	}
 
 	if (/^ERR_SSL_(?:WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST|RECORD_LAYER_FAILURE|UNEXPECTED_MESSAGE)/v.test(code)) {
-		return new SecmonError(
-			'TLS_FAILED',
+		return new TlsFailure(
 			`collector ${where} did not answer with TLS (${code})`,
 			'Check the port and that TLS is enabled on the collector; secmon never falls back to plain text after a TLS attempt',
+			'answered-plain',
 			options,
 		);
 	}
@@ -242,12 +262,12 @@ export function tlsFailure(error: unknown, context: {target: Target; clientCert:
 	}
 
 	if (code === 'ECONNRESET' || code === 'EPIPE') {
-		return new SecmonError(
-			'TLS_FAILED',
+		return new TlsFailure(
 			`collector ${where} reset the connection during the TLS handshake${context.clientCert ? ' (it may have rejected our client certificate)' : ''}`,
 			context.clientCert
 				? 'Check that --cert was issued by a CA the collector trusts, and the collector\'s log for the reason it dropped the connection'
 				: 'Check that this port speaks TLS, and the collector\'s log for the reason it dropped the connection',
+			context.clientCert ? undefined : 'closed',
 			options,
 		);
 	}
@@ -317,10 +337,10 @@ async function handshake(connectOptions: tls.ConnectionOptions, options: TlsOpti
 		};
 
 		const onClose = () => {
-			finish(new SecmonError(
-				'TLS_FAILED',
+			finish(new TlsFailure(
 				`collector ${where} closed the connection during the TLS handshake`,
 				'Check that this port speaks TLS, and the collector\'s log for the reason it dropped the connection',
+				'closed',
 			));
 		};
 

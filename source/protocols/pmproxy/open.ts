@@ -18,7 +18,7 @@ import type {Plan, SecurityPlan} from '../../plan.js';
 import {checkPlainAllowed} from '../../security/downgrade.js';
 import {secmonHome} from '../../security/home.js';
 import {TrustStore} from '../../security/store.js';
-import {connectTcp, tlsFailure} from '../../security/tls.js';
+import {connectTcp, TlsFailure, tlsFailure} from '../../security/tls.js';
 import {TlsConnector} from '../../security/tls-connector.js';
 import type {TlsFacts} from '../../security/types.js';
 import {rerunWithSecure} from '../../shell.js';
@@ -60,11 +60,11 @@ export function pollTimeoutFor(plan: Pick<Plan, 'intervalMs'>): number {
 /**
  * pmproxy without TLS closes the connection on a TLS hello without sending a byte
  * (docs/pmproxy.md#tls); other HTTP servers answer it in plain text. Either means "offers no
- * TLS"; a certificate or handshake failure never does.
+ * TLS"; a certificate or handshake failure never does. Decided on the failure's `noTls`, set
+ * where security/tls.ts sees it, never on the message text.
  */
 export function plainAnswer(error: unknown): boolean {
-	return isSecmonError(error) && error.code === 'TLS_FAILED'
-		&& /did not answer with TLS|(?:reset|closed) the connection during the TLS handshake$/.test(error.message);
+	return error instanceof TlsFailure && error.noTls !== undefined;
 }
 
 export type PmproxySession = {api: PmproxyApi; http: PmproxyHttp; tls: () => TlsFacts | undefined};
