@@ -60,6 +60,8 @@ export class PmproxyHttp {
 	private readonly open = new Set<http.ClientRequest>();
 	private authorization: string | undefined;
 	private readonly options: PmproxyHttpOptions;
+	/** GETs sent again after a kept-alive socket was closed under them (see once()). */
+	retriedResets = 0;
 
 	constructor(options: PmproxyHttpOptions) {
 		this.options = options;
@@ -70,8 +72,14 @@ export class PmproxyHttp {
 		return limitError(this.options.who, what, limit, 'Check that this port is pmproxy\'s (default 44322); secmon keeps what a peer sends within these limits', unit);
 	}
 
-	/** One GET, the whole body read (at most maxPmproxyBodyBytes) within the request deadline. */
-	private async once(path: string): Promise<HttpResponse> {
+	/**
+	 * One GET, the whole body read (at most maxPmproxyBodyBytes) within the request deadline.
+	 * A kept-alive socket that pmproxy closed or reset before a byte of the answer arrived (it
+	 * drops idle connections, and a request can cross that close) gets the GET once more on a
+	 * fresh connection: only for a reused socket (a fresh one failing is a real failure), never
+	 * after any response byte, never twice. Every GET secmon sends is idempotent.
+	 */
+	private async once(path: string, retried = false): Promise<HttpResponse> {
 		return new Promise((resolve, reject) => {
 			const headers: http.OutgoingHttpHeaders = {host: this.options.hostHeader, accept: 'application/json', 'user-agent': 'secmon'};
 			if (this.authorization !== undefined) {
@@ -86,8 +94,17 @@ export class PmproxyHttp {
 			this.open.add(request);
 			let settled = false;
 			let deadline: NodeJS.Timeout | undefined;
+			// Bytes of the answer seen on the socket (decrypted ones, for TLS), and the socket.
+			let answered = 0;
+			let gotResponse = false;
+			let socket: Duplex | undefined;
+			const count = (chunk: Buffer) => {
+				answered += chunk.length;
+			};
+
 			const finish = (error: unknown, response?: HttpResponse) => {
 				clearTimeout(deadline);
+				socket?.off('data', count);
 				if (settled) {
 					return;
 				}
@@ -100,7 +117,10 @@ export class PmproxyHttp {
 				}
 			};
 
-			request.once('socket', () => {
+			request.once('socket', (assigned: Duplex) => {
+				socket = assigned;
+				// Another listener beside the HTTP parser's: the socket already flows, nothing changes for it.
+				socket.on('data', count);
 				deadline ??= setTimeout(() => {
 					const error = new SecmonError(
 						'TIMEOUT',
@@ -116,9 +136,20 @@ export class PmproxyHttp {
 			});
 			// `on`: a request can emit more than one error, and an unhandled one would be thrown at the process.
 			request.on('error', (error: NodeJS.ErrnoException) => {
+				// "socket hang up" (closed with no answer) is ECONNRESET too.
+				if (!settled && !retried && request.reusedSocket && answered === 0 && !gotResponse && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
+					settled = true;
+					clearTimeout(deadline);
+					socket?.off('data', count);
+					this.retriedResets++;
+					this.once(path, true).then(resolve, reject);
+					return;
+				}
+
 				finish(error.code === 'HPE_HEADER_OVERFLOW' ? this.tooMuch('response headers', maxPmproxyHeaderBytes) : error);
 			});
 			request.once('response', (response: http.IncomingMessage) => {
+				gotResponse = true;
 				response.on('error', error => {
 					finish(error);
 				});
