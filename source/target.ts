@@ -16,7 +16,10 @@ export type HostSpec = {
 	secureParameter?: string;
 	/** `?hostspec=HOST[:PORT]` on a pmproxy:// spec: the pmcd pmproxy reads (docs/pmproxy.md#hostspec). */
 	hostspec?: string;
-	/** host:port for messages, with brackets around IPv6 ("[::1]:44321"). */
+	/**
+	 * host:port for messages, with brackets around IPv6 ("[::1]:44321"); a pmproxy:// spec's
+	 * hostspec follows it ("proxy:44322?hostspec=pmcd1:44321"), so two such targets differ.
+	 */
 	display: string;
 	/**
 	 * PCP without an explicit port: $PMCD_PORT's other ports, tried in turn when nothing listens
@@ -75,8 +78,9 @@ export function parseHostSpec(spec: string, env: NodeJS.ProcessEnv = {}): HostSp
 
 		const pmcd = parameters.get('hostspec');
 		if (pmcd !== null) {
-			if (protocol !== 'pmproxy' || pmcd === '' || /[\s,]/.test(pmcd)) {
-				throw usage(spec, protocol === 'pmproxy' ? 'bad ?hostspec= (one HOST or HOST:PORT)' : '?hostspec= is for pmproxy:// hosts');
+			// It is shown wherever the target is (display): no control or format characters.
+			if (protocol !== 'pmproxy' || pmcd === '' || /[\s,\p{Cc}\p{Cf}]/u.test(pmcd)) {
+				throw usage(spec, protocol === 'pmproxy' ? 'bad ?hostspec= (one HOST or HOST:PORT, printable)' : '?hostspec= is for pmproxy:// hosts');
 			}
 
 			hostspec = pmcd;
@@ -129,7 +133,8 @@ export function parseHostSpec(spec: string, env: NodeJS.ProcessEnv = {}): HostSp
 	}
 
 	return {
-		protocol, host, port, scheme, secureParameter, ...(hostspec === undefined ? {} : {hostspec}), display: displayHostPort(host, port),
+		protocol, host, port, scheme, secureParameter, ...(hostspec === undefined ? {} : {hostspec}),
+		display: displayHostPort(host, port) + (hostspec === undefined ? '' : `?hostspec=${hostspec}`),
 		...(otherPorts.length > 0 ? {otherPorts} : {}),
 	};
 }

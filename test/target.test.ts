@@ -23,14 +23,15 @@ describe('parseHostSpec', () => {
 		['mon://monhost', {protocol: 'mon', port: 2583}],
 		['pmproxy://proxy', {protocol: 'pmproxy', scheme: 'pmproxy', port: 44_322}],
 		['pmproxys://proxy:8443?hostspec=pmcd1:44321', {
-			protocol: 'pmproxy', scheme: 'pmproxys', port: 8443, hostspec: 'pmcd1:44321',
+			protocol: 'pmproxy', scheme: 'pmproxys', port: 8443, hostspec: 'pmcd1:44321', display: 'proxy:8443?hostspec=pmcd1:44321',
 		}],
+		['pmproxy://[::1]', {protocol: 'pmproxy', display: '[::1]:44322'}],
 		['PCPS://Collector', {scheme: 'pcps', host: 'Collector'}],
 	])('%s', (spec, expected) => {
 		expect(parseHostSpec(spec)).toMatchObject(expected);
 	});
 
-	it.each(['', 'http://x', 'constructor://x', 'tostring://x', 'host:0', 'host:65536', 'host:abc', '[::1', '[::1]x', 'a b', 'user@host', 'pcp://x?hostspec=y', 'pmproxy://x?hostspec=', 'pmproxy://x?hostspec=a,b'])('rejects %j with a usage error', spec => {
+	it.each(['', 'http://x', 'constructor://x', 'tostring://x', 'host:0', 'host:65536', 'host:abc', '[::1', '[::1]x', 'a b', 'user@host', 'pcp://x?hostspec=y', 'pmproxy://x?hostspec=', 'pmproxy://x?hostspec=a,b', 'pmproxy://x?hostspec=%1B%5B2Jpmcd', 'pmproxy://x?hostspec=pmcd\u202Eevil', 'pmproxy://x?hostspec=a%0Db'])('rejects %j with a usage error', spec => {
 		expect(() => parseHostSpec(spec)).toThrow(expect.objectContaining({code: 'USAGE', exitCode: 2}) as Error);
 	});
 

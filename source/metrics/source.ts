@@ -46,6 +46,8 @@ export type MetricSource = {
 	readonly tls: TlsFacts | undefined;
 	/** How the collector answered its last request (Zabbix); absent for other protocols. */
 	readonly answeredWith?: AgentFacts | undefined;
+	/** pmproxy: the pmcd it reads for us (?hostspec=), when one was named. */
+	readonly hostspec?: string | undefined;
 	/**
 	 * Resolve user-given names (non-leaf names expand) into descriptors; unknown names are reported,
 	 * not thrown. Each call adds to what fetch() samples (DerivedSource describes its operands in a

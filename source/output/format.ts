@@ -28,6 +28,8 @@ export type Origin = {
 	readonly tls: TlsFacts | undefined;
 	/** How the collector answered its last request (Zabbix), read at each sample. */
 	readonly answeredWith?: AgentFacts | undefined;
+	/** pmproxy's ?hostspec=, when one was named: two such collectors share host and port. */
+	readonly hostspec?: string | undefined;
 };
 
 /** Live sampling: `late` when the answer came after the next round had begun (live/stream.ts). */

@@ -48,7 +48,7 @@ export function jsonSink(io: SinkIo, options: SinkOptions): Sink {
 			return (sample, descs, meta) => {
 				// The agent's answer form may change during a run (-P auto's fallback): read it per sample.
 				const source = {
-					host: origin.host, port: origin.port, tls: origin.tls ?? null, agent: origin.answeredWith,
+					host: origin.host, port: origin.port, hostspec: origin.hostspec, tls: origin.tls ?? null, agent: origin.answeredWith,
 				};
 				// One write per line: a stop never leaves half an object (process-exit.ts).
 				for (const {name, result} of sample.metrics) {

@@ -8,7 +8,7 @@ import {exitCodes, formatError, isSecmonError} from '../errors.js';
 import {errorLine} from '../render/ndjson.js';
 
 /** The collector a failure belongs to: its host and port go into the JSON line. */
-export type At = {host: string; port: number};
+export type At = {host: string; port: number; hostspec?: string | undefined};
 
 /** The exit code a failure ends the run with (readme "Exit codes"). */
 export function exitCodeOf(error: unknown): number {

@@ -40,6 +40,8 @@ export type JsonTls = {version: string; cipher: string; trust: TlsFacts['basis']
 export type JsonSource = {
 	host: string;
 	port: number;
+	/** pmproxy's ?hostspec= (the pmcd behind it); no "hostspec" key when absent. */
+	hostspec?: string | undefined;
 	/** The session's TLS facts, or null/undefined for a plain connection. */
 	tls?: TlsFacts | null;
 	/** How the collector answered (Zabbix: protocol, version, variant); no "agent" key when absent. */
@@ -185,6 +187,7 @@ export function metricJson(input: {
 		metric: input.metric,
 		host: source.host,
 		port: source.port,
+		...(source.hostspec === undefined ? {} : {hostspec: source.hostspec}),
 		timestamp: input.timestamp.toISOString(),
 		dataType: desc?.type ?? null,
 		semantics: desc?.semantics ?? null,
@@ -223,16 +226,22 @@ export function sampleToJson(
  * The line `--json` prints on stdout for a failure (errors.ts errorJson), with the collector's
  * host and port after the documented keys when the failure is one collector's.
  */
-export function errorLine(error: unknown, at?: {host: string; port: number}): string {
-	return safeJson(at ? {...errorJson(error), host: at.host, port: at.port} : errorJson(error));
+export function errorLine(error: unknown, at?: {host: string; port: number; hostspec?: string | undefined}): string {
+	if (at === undefined) {
+		return safeJson(errorJson(error));
+	}
+
+	return safeJson({
+		...errorJson(error), host: at.host, port: at.port, ...(at.hostspec === undefined ? {} : {hostspec: at.hostspec}),
+	});
 }
 
 /**
  * Live sampling: the collector had no sample for the round scheduled at `scheduled`, because it
  * was still answering the previous one (live/stream.ts); the other collectors' rounds go on.
  */
-export function missedLine(at: {host: string; port: number}, scheduled: Date, message: string): string {
+export function missedLine(at: {host: string; port: number; hostspec?: string | undefined}, scheduled: Date, message: string): string {
 	return safeJson({
-		type: 'missed', host: at.host, port: at.port, timestamp: scheduled.toISOString(), message,
+		type: 'missed', host: at.host, port: at.port, ...(at.hostspec === undefined ? {} : {hostspec: at.hostspec}), timestamp: scheduled.toISOString(), message,
 	});
 }

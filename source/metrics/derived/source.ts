@@ -123,6 +123,10 @@ export class DerivedSource implements MetricSource {
 		return this.#inner.answeredWith;
 	}
 
+	get hostspec() {
+		return this.#inner.hostspec;
+	}
+
 	/**
 	 * The collector's own metrics first (a real name wins over a derived one, as in libpcp);
 	 * a name it does not know that names or prefixes derived metrics becomes those. Each call

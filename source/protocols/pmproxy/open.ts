@@ -176,6 +176,6 @@ export async function openPmproxySession(target: HostSpec, plan: Plan, hooks: Se
 export async function openPmproxy(target: HostSpec, plan: Plan, hooks: SessionHooks): Promise<PmproxySource> {
 	const {api, http, tls} = await openPmproxySession(target, plan, hooks);
 	return new PmproxySource({
-		api, http, host: target.host, port: target.port, display: target.display, tls,
+		api, http, host: target.host, port: target.port, display: target.display, hostspec: target.hostspec, tls,
 	});
 }

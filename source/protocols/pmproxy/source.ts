@@ -14,13 +14,15 @@ export class PmproxySource implements MetricSource {
 	readonly host: string;
 	readonly port: number;
 	readonly target: string;
+	readonly hostspec: string | undefined;
 	readonly api: PmproxyApi;
 	private readonly http: PmproxyHttp;
 	private readonly tlsFacts: () => TlsFacts | undefined;
 	private metrics: PmproxyMetric[] = [];
 	private readonly instanceNames = new Map<number, Map<number, string>>();
 
-	constructor(options: {api: PmproxyApi; http: PmproxyHttp; host: string; port: number; display: string; tls: () => TlsFacts | undefined}) {
+	constructor(options: {api: PmproxyApi; http: PmproxyHttp; host: string; port: number; display: string; hostspec?: string | undefined; tls: () => TlsFacts | undefined}) {
+		this.hostspec = options.hostspec;
 		this.api = options.api;
 		this.http = options.http;
 		this.host = options.host;
