@@ -282,6 +282,32 @@ describe('a lying pmproxy', () => {
 		}
 	});
 
+	it('relaxed mode goes on in plain HTTP when the TLS hello is answered in plain text, said loudly; never with an option that implies TLS', async () => {
+		routes.set('plain.metric', (request, response) => {
+			const fetch = request.url?.includes('/fetch?') ?? false;
+			json(fetch
+				? {context: 42, timestamp: 7, values: [{pmid: '1.2.3', name: 'plain.metric', instances: [{instance: null, value: 9}]}]}
+				: metric({name: 'plain.metric'}))(request, response);
+		});
+		const home = tempHome();
+		try {
+			// Node's HTTP server answers a ClientHello with "HTTP/1.1 400 Bad Request": not TLS.
+			const spec = ['--host', `pmproxy://127.0.0.1:${port}`];
+			const relaxed = await runSecmon([...spec, '-f', 'plain.metric'], {env: {SECMON_HOME: home.dir}});
+			expect(relaxed.stdout).toBe('\nplain.metric\n    value 9\n');
+			expect(relaxed.stderr).toBe(`secmon: warning: 127.0.0.1:${port} (pmproxy) does not offer TLS; secmon continues in PLAIN HTTP (not encrypted, not authenticated). Turn TLS on at pmproxy, or refuse plain text with pmproxys:// or --secure enforce.\n`);
+			expect(relaxed.code).toBe(0);
+
+			const pki = await peerPki();
+			const implied = await runSecmon([...spec, '--ca-file', pki.caFile, '-f', 'plain.metric'], {env: {SECMON_HOME: home.dir}});
+			expect(implied.stderr).toContain('--ca-file');
+			expect(implied.stdout).toBe('');
+			expect(implied.code).toBe(5);
+		} finally {
+			home.remove();
+		}
+	});
+
 	it('escape codes in names, help text and values stay inert in --json and in error lines', async () => {
 		const name = 'evil.\u001B]0;pwned\u0007name';
 		const evil = {
