@@ -340,7 +340,7 @@ async function handshake(connectOptions: tls.ConnectionOptions, options: TlsOpti
 			finish(new TlsFailure(
 				`collector ${where} closed the connection during the TLS handshake`,
 				'Check that this port speaks TLS, and the collector\'s log for the reason it dropped the connection',
-				'closed',
+				clientCert ? undefined : 'closed',
 			));
 		};
 
