@@ -17,8 +17,12 @@ import {PmproxyHttp} from '../../../source/protocols/pmproxy/http.js';
 import {connectTcp} from '../../../source/security/tls.js';
 import {peerPki} from '../../helpers/pmcd.js';
 
-/** What the server does with a request: answer, close (FIN), reset (RST), or close after a few bytes. */
-type Move = 'answer' | 'close' | 'reset' | 'partial';
+/**
+ * What the server does with a request: answer, close (FIN), reset (RST), or close after part of
+ * the status line and headers ('partial-head': no response yet for Node) or after the headers
+ * and part of the body ('partial-body').
+ */
+type Move = 'answer' | 'close' | 'reset' | 'partial-head' | 'partial-body';
 
 type Fake = {port: number; connections: number; requests: string[]; client: PmproxyHttp; stop: () => Promise<void>};
 
@@ -61,8 +65,9 @@ async function fake(secure: boolean, plan: (connection: number, request: number)
 				break;
 			}
 
-			case 'partial': {
-				socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"con', () => {
+			case 'partial-head':
+			case 'partial-body': {
+				socket.write(move === 'partial-head' ? 'HTTP/1.1 200 OK\r\nContent-Le' : 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"con', () => {
 					socket.destroy();
 				});
 				break;
@@ -139,8 +144,8 @@ describe.each([false, true])('keep-alive closed under a GET (HTTPS: %s)', secure
 		expect(server.client.retriedResets).toBe(0);
 	});
 
-	it('a reused socket closed after part of the answer arrived is a failure, not retried', async () => {
-		const server = await fake(secure, (connection, request) => (connection === 1 && request === 2 ? 'partial' : 'answer'));
+	it.each(['partial-head', 'partial-body'] as const)('a reused socket closed after part of the answer arrived (%s) is a failure, not retried', async move => {
+		const server = await fake(secure, (connection, request) => (connection === 1 && request === 2 ? move : 'answer'));
 		await server.client.get('/pmapi/context');
 		await expect(server.client.get('/pmapi/42/fetch?names=x')).rejects.toThrow(SecmonError);
 		expect(server.requests).toEqual(['1.1 /pmapi/context', '1.2 /pmapi/42/fetch?names=x']);
