@@ -7,8 +7,10 @@
  */
 import {SecmonError} from '../../errors.js';
 import type {Units} from '../../metrics/model.js';
-import type {PmproxyHttp} from './http.js';
-import {asObject, JsonNumber, type JsonValue} from './json.js';
+import type {HttpResponse, PmproxyHttp} from './http.js';
+import {
+	asObject, JsonNumber, parseJson, type JsonValue,
+} from './json.js';
 
 /** 9999-12-31T23:59:59Z: the latest time a Date prints as ISO 8601 (PCP's result PDU has the same bound). */
 const maxTimestampSec = 253_402_300_799;
@@ -197,9 +199,27 @@ export class PmproxyApi {
 	}
 
 	/** The message of an error body ({"message":"…","success":false}), else the start of the text. */
+	/**
+	 * The body as JSON; a 401 or 403 may come as pmproxy's HTML error page (http.c http_error:
+	 * a pmproxy started with -S, from PCP 7, refuses a request without credentials so), which is
+	 * still a refusal to report as one, not a protocol error.
+	 */
+	private bodyOf(response: HttpResponse, path: string): JsonValue | undefined {
+		if (response.status === 401 || response.status === 403) {
+			try {
+				return parseJson(response.text);
+			} catch {
+				return undefined;
+			}
+		}
+
+		return this.options.http.json(response, path);
+	}
+
 	private static messageOf(body: JsonValue | undefined, text: string): string {
 		const message = asObject(body)?.['message'];
-		return typeof message === 'string' ? message : text.slice(0, 200);
+		// Not JSON (an HTML error page): its start, on one line.
+		return typeof message === 'string' ? message : text.slice(0, 200).replaceAll(/\s+/g, ' ').trim();
 	}
 
 	/** pmErrStr's text for a SASL failure of pmproxy's connection to pmcd ("Authentication - user not found"). */
@@ -249,13 +269,13 @@ export class PmproxyApi {
 
 		const path = `/pmapi/context?${this.query(parameters)}`;
 		let response = await this.options.http.get(path);
-		let body = this.options.http.json(response, path);
+		let body = this.bodyOf(response, path);
 		// A pmcd that requires SASL authentication (pmcd -S) refuses pmproxy's connection without
 		// credentials, and pmproxy 6.0.3 says so with a 400, not a 401 (docs/pmproxy.md#authentication):
 		// that is pmproxy asking for them, so the password file's are sent, once.
 		if (response.status === 400 && PmproxyApi.pmcdAuthentication(PmproxyApi.messageOf(body, '')) && await this.options.http.authenticate()) {
 			response = await this.options.http.get(path);
-			body = this.options.http.json(response, path);
+			body = this.bodyOf(response, path);
 		}
 
 		if (response.status !== 200) {
@@ -283,12 +303,12 @@ export class PmproxyApi {
 	 * pmproxy restarted: HTTP 400/403 "expired/unknown context identifier"), a new one is created
 	 * and the request sent once more. Returns the status and the parsed body.
 	 */
-	private async call(endpoint: string, parameters: Record<string, string>): Promise<{status: number; body: JsonValue; path: string; text: string}> {
+	private async call(endpoint: string, parameters: Record<string, string>): Promise<{status: number; body: JsonValue | undefined; path: string; text: string}> {
 		for (let attempt = 0; ; attempt++) {
 			this.context ??= (await this.createContext()).context;
 			const path = `/pmapi/${this.context}/${endpoint}?${this.query(parameters)}`;
 			const response = await this.options.http.get(path);
-			const body = this.options.http.json(response, path);
+			const body = this.bodyOf(response, path);
 			if (response.status !== 200 && attempt === 0 && /(?:expired|unknown) context identifier/.test(PmproxyApi.messageOf(body, ''))) {
 				this.context = undefined;
 				continue;

@@ -202,10 +202,14 @@ export class PmproxyHttp {
 		return true;
 	}
 
-	/** A GET; on a 401 the password file's credentials are sent once (if there is one). */
+	/**
+	 * A GET; on a 401, or a 403 (how a pmproxy started with -S, from PCP 7, refuses a request
+	 * without credentials: http.c on_headers_complete), the password file's credentials are sent
+	 * once (if there is one, and they were not sent already).
+	 */
 	async get(path: string): Promise<HttpResponse> {
 		const response = await this.once(path);
-		if (response.status !== 401 || !await this.authenticate()) {
+		if ((response.status !== 401 && response.status !== 403) || !await this.authenticate()) {
 			return response;
 		}
 

@@ -282,6 +282,57 @@ describe('a lying pmproxy', () => {
 		}
 	});
 
+	it('a 403 with an HTML page to a request without credentials (pmproxy -S, PCP 7) also asks for them; without a file it is reported, not a protocol error', async () => {
+		const good = `Basic ${Buffer.from('monitor:pw').toString('base64')}`;
+		const seen: Array<string | undefined> = [];
+		const pki = await peerPki();
+		// As PCP 7's http.c answers when -S is on and the request has no credentials: 403, http_error's HTML.
+		const secure = https.createServer({cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey)}, (request, response) => {
+			seen.push(request.headers.authorization);
+			if (request.headers.authorization !== good) {
+				response.writeHead(403, {'content-type': 'text/html'});
+				response.end('<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n<h1>403 Forbidden</h1>\r\n</body>\r\n</html>\r\n');
+				return;
+			}
+
+			const url = request.url ?? '';
+			json(url.startsWith('/pmapi/context')
+				? {
+					context: 42, source: 'x', hostspec: 'h', labels: {},
+				}
+				: (url.includes('/fetch?')
+					? {context: 42, timestamp: 7, values: [{pmid: '1.2.3', name: 'm', instances: [{instance: null, value: 3}]}]}
+					: metric({})))(request, response);
+		});
+		await new Promise<void>(resolve => {
+			secure.listen(0, '127.0.0.1', resolve);
+		});
+		const home = tempHome();
+		try {
+			const spec = ['--host', `pmproxys://localhost:${(secure.address() as AddressInfo).port}`, '--ca-file', pki.caFile];
+			const without = await runSecmon([...spec, '-f', 'm'], {env: {SECMON_HOME: home.dir}});
+			expect(without.stderr).toContain('refused /pmapi/context: HTTP 403 (<html> <head><title>403 Forbidden</title>');
+			expect(without.stderr).toContain('give a password file with one line USER:PASSWORD');
+			expect(without.code).toBe(1);
+
+			const file = path.join(home.dir, 'password');
+			writeFileSync(file, 'monitor:pw\n');
+			chmodSync(file, 0o600);
+			seen.length = 0;
+			const withFile = await runSecmon([...spec, '--password-file', file, '-f', 'm'], {env: {SECMON_HOME: home.dir}});
+			expect(withFile.stdout).toBe('\nm\n    value 3\n');
+			expect(withFile.code).toBe(0);
+			expect(seen[0]).toBeUndefined();
+			expect(seen.slice(1).every(header => header === good)).toBe(true);
+		} finally {
+			secure.closeAllConnections();
+			await new Promise(resolve => {
+				secure.close(resolve);
+			});
+			home.remove();
+		}
+	});
+
 	it('relaxed mode goes on in plain HTTP when the TLS hello is answered in plain text, said loudly; never with an option that implies TLS', async () => {
 		routes.set('plain.metric', (request, response) => {
 			const fetch = request.url?.includes('/fetch?') ?? false;
