@@ -203,13 +203,15 @@ export class PmproxyHttp {
 	}
 
 	/**
-	 * A GET; on a 401, or a 403 (how a pmproxy started with -S, from PCP 7, refuses a request
-	 * without credentials: http.c on_headers_complete), the password file's credentials are sent
-	 * once (if there is one, and they were not sent already).
+	 * A GET; on a 401, or a 403 that is not one of pmproxy's JSON answers (how a pmproxy started
+	 * with -S, from PCP 7, refuses a request without credentials: http.c on_headers_complete, an
+	 * HTML page; a JSON 403 is about a context identifier), the password file's credentials are
+	 * sent once (if there is one, and they were not sent already).
 	 */
 	async get(path: string): Promise<HttpResponse> {
 		const response = await this.once(path);
-		if ((response.status !== 401 && response.status !== 403) || !await this.authenticate()) {
+		const asks = response.status === 401 || (response.status === 403 && !response.text.trimStart().startsWith('{'));
+		if (!asks || !await this.authenticate()) {
 			return response;
 		}
 

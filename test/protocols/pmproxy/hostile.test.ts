@@ -333,6 +333,45 @@ describe('a lying pmproxy', () => {
 		}
 	});
 
+	it('a JSON 403 about the context identifier is no request for credentials: the context is made again without them', async () => {
+		let fetches = 0;
+		const seen: Array<string | undefined> = [];
+		routes.set('ctx.metric', (request, response) => {
+			seen.push(request.headers.authorization);
+			fetches++;
+			if (fetches === 1) {
+				response.writeHead(403, {'content-type': 'application/json'});
+				response.end(JSON.stringify({context: 42, message: 'unknown context identifier: 42', success: false}));
+				return;
+			}
+
+			json({context: 42, timestamp: 7, values: [{pmid: '1.2.3', name: 'ctx.metric', instances: [{instance: null, value: 1}]}]})(request, response);
+		});
+		let read = 0;
+		const who = `pmproxy at 127.0.0.1:${port}`;
+		const client = new PmproxyHttp({
+			open: async () => connectTcp({host: '127.0.0.1', port}, 5000),
+			who,
+			hostHeader: `127.0.0.1:${port}`,
+			requestTimeoutMs: 5000,
+			failure: error => (error instanceof SecmonError ? error : new SecmonError('CONNECT_FAILED', String(error))),
+			async credentials() {
+				read++;
+				return {user: 'monitor', password: 'pw'};
+			},
+		});
+		const pmapi = new PmproxyApi({http: client, who, pollTimeoutSeconds: 60});
+		try {
+			const result = await pmapi.fetch(['ctx.metric']);
+			expect(result.values[0]?.name).toBe('ctx.metric');
+			expect(pmapi.contextsCreated).toBe(2);
+			expect(read).toBe(0);
+			expect(seen).toEqual([undefined, undefined]);
+		} finally {
+			client.close();
+		}
+	});
+
 	it('relaxed mode goes on in plain HTTP when the TLS hello is answered in plain text, said loudly; never with an option that implies TLS', async () => {
 		routes.set('plain.metric', (request, response) => {
 			const fetch = request.url?.includes('/fetch?') ?? false;
