@@ -3,6 +3,9 @@
  * to the wrapped source's metrics by name (a PCP metric, a Zabbix key, an Icinga perfdata metric)
  * and evaluates them on every fetch as libpcp does (docs/pcp.md#derived-evaluation): rate() and
  * delta() use the previous fetch, so the first sample has no values, as with pmval.
+ * An operand the collector does not have that is another derived metric is bound and evaluated
+ * here too, from the collector's values, once per fetch (docs/pcp.md#nested-derived-metrics);
+ * a cycle, or nesting deeper than maxNestedDepth, does not bind.
  */
 import type {
 	InstanceValue, MetricDesc, MetricValues, Sample, Value,
@@ -23,7 +26,27 @@ import {
 /** PM_ERR_VALUE: a value the collector gave that is not of the operand's type. */
 const PM_ERR_VALUE = -12_384;
 
-type Bound = Extract<BindResult, {ok: true}> & {metric: DerivedDefinition; evaluator: Evaluator; desc: PcpDescriptor};
+/**
+ * How many derived metrics deep an operand may be (a metric whose operand is derived is at depth
+ * 1). libpcp 6.0.3 has no limit (a cycle overflows its stack) and PCP 6.2.2 forbids nesting; this
+ * keeps binding and evaluation bounded however a configuration is written.
+ */
+export const maxNestedDepth = 10;
+
+type Bound = Extract<BindResult, {ok: true}> & {
+	metric: DerivedDefinition;
+	evaluator: Evaluator;
+	desc: PcpDescriptor;
+	/** Operands that are other derived metrics (the collector does not have them), evaluated first. */
+	nested: Map<string, Bound>;
+	/** How many derived metrics deep its operands go (0: only the collector's metrics). */
+	height: number;
+	/** Its deepest chain of derived operands, from itself down. */
+	deepest: string[];
+};
+
+/** One derived metric's values in one fetch, with the instance names its operands gave. */
+type Evaluated = {got: OperandResult; names: Map<number, string>; nullInstance: boolean};
 
 function descriptorOf(desc: MetricDesc): PcpDescriptor {
 	return {
@@ -94,8 +117,14 @@ export class DerivedSource implements MetricSource {
 	readonly #diagnostic: (text: string) => void;
 	/** Names the caller described (the operands the wrapper adds are left out of samples). */
 	readonly #wanted = new Set<string>();
+	/** The derived metrics among them, in the order describe() gave them. */
+	#wantedDerived: Bound[] = [];
 	readonly #bound: Bound[] = [];
 	readonly #operandDescs = new Map<string, PcpDescriptor>();
+	/** Metrics on a cycle of derived operands: never bound, said once. */
+	readonly #refused = new Set<DerivedDefinition>();
+	/** Diagnostics already printed (describe() runs again when the panes change their metrics). */
+	readonly #said = new Set<string>();
 
 	constructor(inner: MetricSource, registry: DerivedRegistry | (() => DerivedRegistry), diagnostic: (text: string) => void) {
 		this.#inner = inner;
@@ -135,6 +164,7 @@ export class DerivedSource implements MetricSource {
 	 */
 	async describe(names: string[]): Promise<{descs: MetricDesc[]; errors: Array<{name: string; message: string}>}> {
 		this.#wanted.clear();
+		this.#wantedDerived = [];
 		const asked = new Set(names);
 		const operandsOnly = (known: Iterable<string>) => [...known].filter(name => !asked.has(name));
 		const mine = (name: string) => asked.has(name) || names.some(prefix => underPrefix(prefix, name)) || !this.#operandDescs.has(name);
@@ -153,26 +183,9 @@ export class DerivedSource implements MetricSource {
 		}
 
 		const metrics = [...new Set([...candidates.values()].flat())].filter(metric => !this.#bound.some(bound => bound.metric === metric));
-		const operands = [...new Set(metrics.flatMap(metric => metricNames(metric.tree)))].filter(name => !this.#operandDescs.has(name));
-		if (operands.length > 0) {
-			const got = await this.#inner.describe([...names, ...operandsOnly(new Set([...this.#operandDescs.keys(), ...operands]))]);
-			const wanted = new Set(operands);
-			for (const desc of got.descs) {
-				if (wanted.has(desc.name)) {
-					this.#operandDescs.set(desc.name, descriptorOf(desc));
-				}
-			}
-		}
-
+		const nested = await this.#describeOperands(names, metrics);
 		for (const metric of metrics) {
-			const result = bindDerived(metric, name => this.#operandDescs.get(name));
-			if (result.ok) {
-				this.#bound.push({
-					...result, metric, evaluator: new Evaluator(result.expr), desc: result.desc,
-				});
-			} else if (result.message !== undefined) {
-				this.#diagnostic(result.message);
-			}
+			this.#bind(metric, nested, []);
 		}
 
 		const descs = [...real.descs];
@@ -185,7 +198,11 @@ export class DerivedSource implements MetricSource {
 			}
 
 			for (const entry of bound) {
-				this.#wanted.add(entry.metric.name);
+				if (!this.#wanted.has(entry.metric.name)) {
+					this.#wanted.add(entry.metric.name);
+					this.#wantedDerived.push(entry);
+				}
+
 				descs.push(this.#descOf(entry));
 			}
 		}
@@ -200,31 +217,9 @@ export class DerivedSource implements MetricSource {
 		// metrics an earlier describe() named (the inner source keeps sampling those: metrics/source.ts).
 		const metrics = sample.metrics.filter(metric => this.#wanted.has(metric.name));
 		const timestamp = sample.timestamp.getTime() / 1000;
-		for (const entry of this.#bound) {
-			if (!this.#wanted.has(entry.metric.name)) {
-				continue;
-			}
-
-			const values = new Map<string, OperandResult>();
-			const names = new Map<number, string>();
-			let nullInstance = false;
-			for (const operand of entry.operands) {
-				const result = byName.get(operand);
-				values.set(operand, operandResult(this.#operandDescs.get(operand)!, result));
-				for (const value of result?.status === 'ok' ? result.values : []) {
-					nullInstance ||= value.instance === PM_IN_NULL;
-					if (value.instance !== undefined && value.name !== undefined) {
-						names.set(value.instance, value.name);
-					}
-				}
-			}
-
-			const got = entry.evaluator.evaluate({
-				timestamp,
-				values,
-				lookupInstance: (_indom, name) => [...names].find(([, instance]) => instance === name || instance.split(' ')[0] === name)?.[0],
-				instanceName: (_indom, inst) => names.get(inst),
-			});
+		const evaluated = new Map<Bound, Evaluated>();
+		for (const entry of this.#wantedDerived) {
+			const {got, names, nullInstance} = this.#evaluate(entry, byName, timestamp, evaluated);
 			metrics.push({name: entry.metric.name, result: this.#resultOf(got, names, nullInstance)});
 		}
 
@@ -258,6 +253,172 @@ export class DerivedSource implements MetricSource {
 
 	close(): void {
 		this.#inner.close();
+	}
+
+	/**
+	 * The collector's descriptors of the operands of `metrics`, level by level: an operand the
+	 * collector does not have that names a derived metric is one more level, whose operands are
+	 * asked next (at most maxNestedDepth + 1 levels). Returns the derived metrics found so.
+	 */
+	async #describeOperands(names: string[], metrics: DerivedDefinition[]): Promise<Map<string, DerivedDefinition>> {
+		const nested = new Map<string, DerivedDefinition>();
+		const operandsOnly = (known: Iterable<string>) => [...known].filter(name => !names.includes(name));
+		let level = metrics;
+		for (let depth = 0; depth <= maxNestedDepth && level.length > 0; depth++) {
+			const operands = [...new Set(level.flatMap(metric => metricNames(metric.tree)))]
+				.filter(name => !this.#operandDescs.has(name) && !nested.has(name) && !this.#bound.some(bound => bound.metric.name === name));
+			if (operands.length === 0) {
+				break;
+			}
+
+			const got = await this.#inner.describe([...names, ...operandsOnly(new Set([...this.#operandDescs.keys(), ...operands]))]);
+			const wanted = new Set(operands);
+			for (const desc of got.descs) {
+				if (wanted.has(desc.name)) {
+					this.#operandDescs.set(desc.name, descriptorOf(desc));
+				}
+			}
+
+			level = [];
+			for (const name of operands) {
+				const metric = this.#operandDescs.has(name) ? undefined : this.#registryOf().metrics.find(candidate => !candidate.anon && candidate.name === name);
+				if (metric) {
+					nested.set(name, metric);
+					level.push(metric);
+				}
+			}
+		}
+
+		return nested;
+	}
+
+	/**
+	 * Binds `metric` after the derived metrics among its operands (depth first, as libpcp's
+	 * bind_expr looks operands up); `path` is the chain of metrics that named it. A metric on its
+	 * own path (a cycle) does not bind, nor one whose chain of derived operands, counted from the
+	 * metric asked for, goes deeper than maxNestedDepth; each says so once.
+	 */
+	#bind(metric: DerivedDefinition, nested: ReadonlyMap<string, DerivedDefinition>, path: DerivedDefinition[]): Bound | undefined {
+		const done = this.#bound.find(bound => bound.metric === metric);
+		if (done || this.#refused.has(metric)) {
+			return done;
+		}
+
+		const chain = [...path, metric];
+		const tooDeep = (below: string[]) => {
+			const names = [...chain.map(entry => entry.name), ...below];
+			this.#say(`Semantic error: derived metric ${names[0]!}: Derived metrics nested more than ${maxNestedDepth} deep (${names.join(' -> ')}); define one of them from the collector's metrics\n`);
+		};
+
+		const inner = new Map<string, Bound>();
+		for (const name of new Set(metricNames(metric.tree))) {
+			const operand = this.#operandDescs.has(name) ? undefined : (nested.get(name) ?? this.#bound.find(bound => bound.metric.name === name)?.metric);
+			if (!operand) {
+				continue;
+			}
+
+			if (chain.includes(operand)) {
+				const members = chain.slice(chain.indexOf(operand));
+				for (const member of members) {
+					this.#refused.add(member);
+				}
+
+				const cycle = [...members, operand].map(entry => entry.name).join(' -> ');
+				this.#say(`Semantic error: derived metric ${metric.name}: operand ${name}: Derived metrics in a cycle (${cycle}): none of them has a value; change one of their expressions\n`);
+				return undefined;
+			}
+
+			if (chain.length > maxNestedDepth) {
+				tooDeep([name]);
+				return undefined;
+			}
+
+			const bound = this.#bind(operand, nested, chain);
+			if (!bound) {
+				return undefined;
+			}
+
+			// Bound before, from a shorter chain: its own depth counts from here.
+			if (chain.length + bound.height > maxNestedDepth) {
+				tooDeep(bound.deepest);
+				return undefined;
+			}
+
+			inner.set(name, bound);
+		}
+
+		const result = bindDerived(metric, name => this.#operandDescs.get(name) ?? inner.get(name)?.desc);
+		if (!result.ok) {
+			if (result.message !== undefined) {
+				this.#say(result.message);
+			}
+
+			return undefined;
+		}
+
+		const deepest = [...inner.values()].reduce<Bound | undefined>((best, entry) => (best === undefined || entry.height > best.height ? entry : best), undefined);
+		const bound: Bound = {
+			...result,
+			metric,
+			evaluator: new Evaluator(result.expr),
+			desc: result.desc,
+			nested: inner,
+			height: deepest === undefined ? 0 : deepest.height + 1,
+			deepest: [metric.name, ...(deepest?.deepest ?? [])],
+		};
+		this.#bound.push(bound);
+		return bound;
+	}
+
+	/** One fetch's values of `entry`: its nested operands first, each evaluated once per fetch (`done`). */
+	#evaluate(entry: Bound, byName: ReadonlyMap<string, MetricValues>, timestamp: number, done: Map<Bound, Evaluated>): Evaluated {
+		const already = done.get(entry);
+		if (already) {
+			return already;
+		}
+
+		const values = new Map<string, OperandResult>();
+		const names = new Map<number, string>();
+		let nullInstance = false;
+		for (const operand of entry.operands) {
+			const inner = entry.nested.get(operand);
+			if (inner) {
+				const got = this.#evaluate(inner, byName, timestamp, done);
+				values.set(operand, got.got);
+				nullInstance ||= got.nullInstance;
+				for (const [inst, name] of got.names) {
+					names.set(inst, name);
+				}
+
+				continue;
+			}
+
+			const result = byName.get(operand);
+			values.set(operand, operandResult(this.#operandDescs.get(operand)!, result));
+			for (const value of result?.status === 'ok' ? result.values : []) {
+				nullInstance ||= value.instance === PM_IN_NULL;
+				if (value.instance !== undefined && value.name !== undefined) {
+					names.set(value.instance, value.name);
+				}
+			}
+		}
+
+		const got = entry.evaluator.evaluate({
+			timestamp,
+			values,
+			lookupInstance: (_indom, name) => [...names].find(([, instance]) => instance === name || instance.split(' ')[0] === name)?.[0],
+			instanceName: (_indom, inst) => names.get(inst),
+		});
+		const evaluated = {got, names, nullInstance};
+		done.set(entry, evaluated);
+		return evaluated;
+	}
+
+	#say(text: string): void {
+		if (!this.#said.has(text)) {
+			this.#said.add(text);
+			this.#diagnostic(text);
+		}
 	}
 
 	#descOf(entry: Bound): MetricDesc {
