@@ -4,6 +4,7 @@
  * before or after), lists it and describes it, and asks pmcd for the operand's values by its
  * derived PMID, so the value is pmcd's PM_ERR_NOAGENT. secmon prints the same bytes. A cycle
  * makes pminfo crash (SIGSEGV, unbounded recursion in bind_expr); secmon does not bind it.
+ * secmon's own sampling and --json evaluate the operand instead (derived-nested-collectors.test.ts).
  */
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
@@ -56,6 +57,15 @@ describe('derived metrics over derived metrics', () => {
 	it('the operand\'s values come from pmcd by its derived PMID: No PMCD agent, as in libpcp', async () => {
 		const ours = await runSecmon(['-h', peer.address, '-c', nested, '-f', 'my.b', 'my.c'], {env: {SECMON_HOME: home.dir, ...plainText}});
 		expect(ours.stdout).toBe('\nmy.b\nError: No PMCD agent for domain of request\n\nmy.c\nError: No PMCD agent for domain of request\n');
+	});
+
+	it('sampling and --json evaluate the operand from pmcd\'s values (secmon\'s own modes, docs/pcp.md#nested-derived-metrics)', async () => {
+		const ncpu = await runPminfo(['-h', peer.address, '-f', 'hinv.ncpu'], plainText);
+		const cpus = Number(/value (\d+)/v.exec(ncpu.stdout)![1]);
+		const ours = await runSecmon(['-h', peer.address, '-c', nested, '--json', 'my.b', 'my.e'], {env: {SECMON_HOME: home.dir, ...plainText}});
+		expect(ours.code, ours.stderr).toBe(0);
+		expect(ours.stdout.trimEnd().split('\n').map(line => JSON.parse(line) as {metric: string; value: number}).map(line => [line.metric, line.value]))
+			.toEqual([['my.b', (cpus * 2) + 1], ['my.e', ((cpus * 2) + 1) * cpus * 3]]);
 	});
 
 	it('a cycle does not bind (pminfo crashes on it); the others do', async () => {
