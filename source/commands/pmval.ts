@@ -42,7 +42,7 @@ Samples one metric from a PCP pmcd and prints it exactly as pmval(1) does (live 
 
 pmval options
   -h HOST, --host=HOST     pmcd to ask: host, host:port, [v6]:port, pcp://, pcps:// (TLS
-                           required); default localhost (port $PMCD_PORT or 44321)
+                           required); default $PCP_HOST, else localhost (port $PMCD_PORT or 44321)
   -s N, --samples=N        stop after N samples (default: until interrupted)
   -t DELTA, --interval=DELTA   sampling interval: 2, 0.5, 500msec, 1min (default 1 sec)
   -T +DELTA, --finish=+DELTA   stop after DELTA (when -s is not given)
@@ -197,7 +197,7 @@ type Options = {
 	flags: Flags;
 };
 
-function parseOptions(argv: string[]): Options | 'help' | 'version' {
+function parseOptions(argv: string[], env: NodeJS.ProcessEnv = {}): Options | 'help' | 'version' {
 	const {input, flags: f} = parseArgs('pmval', argv.map(argument => (argument === '-?' ? '--help' : argument)), spec);
 	if (f['help']) {
 		return 'help';
@@ -239,9 +239,19 @@ function parseOptions(argv: string[]): Options | 'help' | 'version' {
 	}
 
 	const metricSpec = parseMetricSpec(input[0]!);
-	// -h wins over the spec's host, as in pmval; with neither, the local pmcd. A host without a
-	// port gets $PMCD_PORT's first port in makePlan (target.ts pmcdPort), as in libpcp.
-	const hostSpec = string('host') ?? metricSpec.host ?? 'localhost';
+	// PCP_HOST is a -h given first, as libpcp's option parsing reads it (docs/pcp.md#pcp_host): with
+	// -h too, too many hosts. -h wins over the spec's host and the spec's over PCP_HOST, as in pmval;
+	// with none, the local pmcd. A host without a port gets $PMCD_PORT's ports in makePlan (target.ts).
+	const pcpHost = env['PCP_HOST'];
+	if (pcpHost !== undefined && string('host') !== undefined) {
+		throw usage(`too many hosts requested: ${string('host')!} (PCP_HOST names ${JSON.stringify(pcpHost)} already; unset PCP_HOST or drop -h)`);
+	}
+
+	if (pcpHost?.trim() === '' && metricSpec.host === undefined) {
+		throw usage('PCP_HOST is empty: it names no pmcd (set it to a host, or unset it for the local pmcd)');
+	}
+
+	const hostSpec = string('host') ?? metricSpec.host ?? pcpHost ?? 'localhost';
 	const raw = Boolean(f['raw']);
 	const flags: Flags = {
 		host: [hostSpec],
@@ -607,7 +617,7 @@ export async function pmvalCommand(argv: string[], io: Io): Promise<number> {
 	const stderr = terminalSafe(io.stderr);
 	let options;
 	try {
-		options = parseOptions(argv);
+		options = parseOptions(argv, io.env);
 	} catch (error) {
 		io.stderr.write(formatError(error) + '\n');
 		return isSecmonError(error) ? error.exitCode : exitCodes.usage;

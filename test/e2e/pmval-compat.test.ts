@@ -116,6 +116,29 @@ describe('secmon pmval against the real pmval (same pmcd, same run)', () => {
 		await compare(['-s', '2', '-t', '0', 'sample.long.one']); // Interval 0 is 1 sec
 	});
 
+	it('PCP_HOST names the pmcd when no -h does, with PMCD_PORT\'s port; a spec\'s HOST: wins over it', async () => {
+		const both = (env: Record<string, string>) => ({host: '', pmval: {env}, secmon: {env}});
+		await compare(['-s', '2', '-t', '0.1', 'sample.long.one'], both({PCP_HOST: plain.address}));
+		await compare(['-s', '1', 'sample.bin'], both({PCP_HOST: '127.0.0.1', PMCD_PORT: String(plain.port)}));
+		await compare(['-s', '1', `${plain.address}:sample.long.one`], both({PCP_HOST: 'nosuchhost.invalid'}));
+		await compare(['-s', '1', `${plain.address}:sample.long.one`], both({PCP_HOST: ''}));
+	});
+
+	it('PCP_HOST with -h is too many hosts, and an empty PCP_HOST names none: usage errors in secmon\'s words', async () => {
+		const theirs = await runPmval(['-h', plain.address, '-s', '1', 'sample.long.one'], {...plainText, PCP_HOST: plain.address});
+		expect(theirs.code).toBe(1);
+		expect(theirs.stderr).toContain(`pmval: too many hosts requested: ${plain.address}\n`);
+		const ours = await runSecmon(['pmval', '-h', plain.address, '-s', '1', 'sample.long.one'], {env: {SECMON_HOME: home.dir, ...plainText, PCP_HOST: plain.address}});
+		expect(ours).toMatchObject({code: 2, stdout: ''});
+		expect(ours.stderr).toBe(`secmon: too many hosts requested: ${plain.address} (PCP_HOST names "${plain.address}" already; unset PCP_HOST or drop -h) (secmon pmval)\nsee: secmon pmval --help\n`);
+		const theirsEmpty = await runPmval(['-s', '1', 'sample.long.one'], {...plainText, PCP_HOST: ''});
+		expect(theirsEmpty.code).toBe(1);
+		expect(theirsEmpty.stderr).toContain('Cannot connect to PMCD on host ""');
+		const empty = await runSecmon(['pmval', '-s', '1', 'sample.long.one'], {env: {SECMON_HOME: home.dir, ...plainText, PCP_HOST: ''}});
+		expect(empty).toMatchObject({code: 2, stdout: ''});
+		expect(empty.stderr).toBe('secmon: PCP_HOST is empty: it names no pmcd (set it to a host, or unset it for the local pmcd) (secmon pmval)\nsee: secmon pmval --help\n');
+	});
+
 	it('TZ, -Z and -z: the same bytes whatever the zone; the Note lines', async () => {
 		await compare(['-s', '2', '-t', '0.1', 'sample.long.one'], {pmval: {env: {TZ: 'Australia/Sydney'}}, secmon: {env: {TZ: 'Australia/Sydney'}}});
 		await compare(['-Z', 'Europe/Paris', '-s', '2', '-t', '0.1', 'sample.bin']);
