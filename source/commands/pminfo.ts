@@ -5,7 +5,7 @@
 import {
 	PM_ERR, PM_ID_NULL, PM_IN_NULL, PM_INDOM_NULL, PM_LABEL, PM_PROFILE, PM_TEXT, PM_TYPE,
 } from '../protocols/pcp/constants.js';
-import {unpackEventRecords} from '../protocols/pcp/events.js';
+import {maxEventParameterPmids, unpackEventRecords} from '../protocols/pcp/events.js';
 import {mergeLabelSets, type MergedLabels} from '../protocols/pcp/labels.js';
 import {isPcpError, PcpError, pmErrStr} from '../protocols/pcp/errors.js';
 import type {PmnsClient} from '../metrics/derived/pcp-client.js';
@@ -189,7 +189,7 @@ export async function pminfoOn(client: PmnsClient, metrics: string[], requested:
 		}
 	}
 
-	const eventParameters = new Map<number, EventParameterInfo>();
+	const eventParameters: EventParameters = {parameters: new Map(), capped: false};
 	const indomCache = new Map<number, Promise<ReadonlyMap<number, string> | undefined>>();
 	const instancesOf = async (indom: number) => {
 		let cached = indomCache.get(indom);
@@ -277,7 +277,7 @@ export async function pminfoOn(client: PmnsClient, metrics: string[], requested:
 
 					if (show.events && pcpDesc && metric.values.status === 'ok'
 						&& (pcpDesc.type === PM_TYPE.EVENT || pcpDesc.type === PM_TYPE.HIGHRES_EVENT)) {
-						Object.assign(metric, await eventsOf(client, metric.values, pcpDesc.type === PM_TYPE.HIGHRES_EVENT, eventParameters));
+						Object.assign(metric, await eventsOf(client, metric.values, pcpDesc.type === PM_TYPE.HIGHRES_EVENT, eventParameters, out.stderr));
 					}
 				}
 			}
@@ -343,12 +343,20 @@ async function forcedFetch(
 	return {values: toMetricValues(fetched.ok.vsets[0], names), instanceNames: names};
 }
 
-/** -x: each value's records unpacked, and the names and descriptors of their parameters' metrics. */
+/**
+ * -x: each value's records unpacked, and the names and descriptors of their parameters' metrics,
+ * each PMID asked once per run and at most maxEventParameterPmids of them (a peer could name a new
+ * one in every parameter; the others print by PMID, and stderr says so once). pminfo asks
+ * pmNameAll and pmLookupDesc for every parameter of every record; secmon asks the new PMIDs'
+ * descriptors in one DESC_IDS, as pmLookupDescs does, and their names one PMNS_IDS each, the only
+ * form pmcd answers (docs/pcp.md#pminfo-habits).
+ */
 async function eventsOf(
 	client: PmnsClient,
 	values: Extract<MetricValues, {status: 'ok'}>,
 	highres: boolean,
-	parameters: Map<number, EventParameterInfo>,
+	state: EventParameters,
+	say: (text: string) => void,
 ): Promise<Partial<PminfoMetric>> {
 	const events = values.values.map(value => {
 		if (!(value.value instanceof Uint8Array)) {
@@ -358,27 +366,66 @@ async function eventsOf(
 		const unpacked = unpackEventRecords(value.value, highres);
 		return 'error' in unpacked ? {error: pmErrStr(unpacked.error)} : unpacked;
 	});
+	const fresh = new Set<number>();
 	for (const unpacked of events) {
 		for (const record of unpacked && 'records' in unpacked ? unpacked.records : []) {
 			for (const parameter of record.params) {
-				if (parameter.kind !== 'value' || parameters.has(parameter.pmid)) {
+				if (parameter.kind !== 'value' || state.parameters.has(parameter.pmid) || fresh.has(parameter.pmid)) {
 					continue;
 				}
 
-				const names = await attempt(async () => client.namesOf(parameter.pmid));
-				const descs = await attempt(async () => client.descriptors([parameter.pmid]));
-				const desc = 'error' in descs ? descs.error : descs.ok[0]!;
-				parameters.set(parameter.pmid, {
-					names: 'ok' in names ? names.ok : {error: names.error},
-					desc: typeof desc === 'string'
-						? {error: desc}
-						: (isPcpError(desc) ? {error: pmErrStr(desc.code)} : toMetricDesc(names && 'ok' in names ? names.ok[0] ?? '' : '', desc)),
-				});
+				if (state.parameters.size + fresh.size >= maxEventParameterPmids) {
+					if (!state.capped) {
+						state.capped = true;
+						say(`secmon: the event records name more than ${maxEventParameterPmids} parameter metrics; secmon asked pmcd about the first ${maxEventParameterPmids} and prints the others by PMID\n`);
+					}
+
+					continue;
+				}
+
+				fresh.add(parameter.pmid);
 			}
 		}
 	}
 
-	return {events, eventParameters: parameters};
+	const pmids = [...fresh];
+	const descs = await lookupDescs(client, pmids);
+	for (const [index, pmid] of pmids.entries()) {
+		const names = await attempt(async () => client.namesOf(pmid));
+		const desc = descs[index]!;
+		state.parameters.set(pmid, {
+			names: 'ok' in names ? names.ok : {error: names.error},
+			desc: typeof desc === 'string' ? {error: desc} : toMetricDesc('ok' in names ? names.ok[0] ?? '' : '', desc),
+		});
+	}
+
+	return {events, eventParameters: state.parameters};
+}
+
+type EventParameters = {parameters: Map<number, EventParameterInfo>; capped: boolean};
+
+/**
+ * Descriptors of `pmids` in one DESC_IDS (client.descriptors), or, when pmcd refuses the whole
+ * request, one each, so each PMID gets its own answer as pminfo's pmLookupDesc would.
+ */
+async function lookupDescs(client: PmnsClient, pmids: number[]): Promise<Array<PcpDesc | string>> {
+	if (pmids.length === 0) {
+		return [];
+	}
+
+	const batch = await attempt(async () => client.descriptors(pmids));
+	if ('ok' in batch) {
+		return batch.ok.map(desc => (isPcpError(desc) ? pmErrStr(desc.code) : desc));
+	}
+
+	const out: Array<PcpDesc | string> = [];
+	for (const pmid of pmids) {
+		const one = await attempt(async () => client.descriptors([pmid]));
+		const desc = 'ok' in one ? one.ok[0] ?? new PcpError(PM_ERR.PMID) : one.error;
+		out.push(isPcpError(desc) ? pmErrStr(desc.code) : desc);
+	}
+
+	return out;
 }
 
 type LabelSets = LabelReply['sets'];

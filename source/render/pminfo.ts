@@ -9,7 +9,9 @@ import {
 	pcpSemCode, pcpType, pcpTypeCode, unitsText,
 } from '../protocols/pcp/model.js';
 import {PM_INDOM_NULL, PM_IN_NULL} from '../protocols/pcp/constants.js';
-import {eventFlagsText, PM_EVENT_FLAG, type EventRecord} from '../protocols/pcp/events.js';
+import {
+	eventFlagsText, maxEventParameterPmids, PM_EVENT_FLAG, type EventRecord,
+} from '../protocols/pcp/events.js';
 import {
 	hex32, pmIDStr, pmInDomStr, pmPrintValue, semText, stampText, typeCodeOfValue, typeText, unknownInstanceText,
 } from './pcp-format.js';
@@ -249,10 +251,11 @@ export function renderEventRecords(
 				continue;
 			}
 
+			// Not in `parameters`: past the run's maxEventParameterPmids, not asked (commands/pminfo.ts).
 			const info = parameters.get(parameter.pmid);
-			const names = info?.names ?? {error: 'Unknown or illegal metric identifier'};
+			const names = info?.names ?? {error: 'not asked'};
 			out += Array.isArray(names) ? `    ${names.join(' or ')} (${pmIDStr(parameter.pmid)})\n` : `\tPMID: ${pmIDStr(parameter.pmid)}\n`;
-			const desc = info?.desc ?? {error: 'Unknown or illegal metric identifier'};
+			const desc = info?.desc ?? {error: `not asked (secmon: more than ${maxEventParameterPmids} parameter metrics)`};
 			out += 'error' in desc
 				? `\tpmLookupDesc: ${desc.error}\n`
 				: `    ${renderValues({status: 'ok', values: [{value: parameter.value}]}, desc)}`;

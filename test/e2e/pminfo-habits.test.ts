@@ -1,7 +1,8 @@
 /**
  * pminfo's -l (labels), -F (instances forced), -v (verify) and -x (event records) against
  * Debian's real pminfo 6.0.3 on the same real pmcd (issue 16 part 3): stdout, stderr and exit
- * status byte for byte, moving values and timestamps masked. Then a pmcd that lies about labels.
+ * status byte for byte, moving values and timestamps masked. Then a pmcd that lies about labels,
+ * and one whose event records name thousands of parameter metrics.
  */
 import net from 'node:net';
 import {
@@ -11,8 +12,9 @@ import {
 	FEATURE, PM_ERR, PM_INDOM_NULL, PM_LABEL, PM_SEM, PM_TYPE,
 } from '../../source/protocols/pcp/constants.js';
 import {
-	decodePdu, encodeDesc, encodeError, encodeGreeting, encodeHighresResult, encodeIds, encodeLabel, encodeNames, makeLabelSet,
+	decodePdu, encodeDesc, encodeDescs, encodeError, encodeGreeting, encodeHighresResult, encodeIds, encodeLabel, encodeNames, makeLabelSet,
 } from '../../source/protocols/pcp/pdu.js';
+import {maxEventParameterPmids} from '../../source/protocols/pcp/events.js';
 import {PduReader} from '../../source/protocols/pcp/reader.js';
 import {startPmcd, type PmcdPeer} from '../helpers/pmcd.js';
 import {runPcpTool, runPminfo} from '../helpers/pminfo.js';
@@ -214,6 +216,150 @@ describe('-l against a pmcd that lies about labels', () => {
 			expect(result.stderr).not.toContain('INTERNAL');
 		} finally {
 			await liar.close();
+		}
+	});
+});
+
+/**
+ * A pmcd whose event metric's one record names `count` parameter metrics, each a new PMID
+ * (30.0.0, 30.0.1, …), counting what secmon asks about them.
+ */
+async function eventfulPmcd(count: number): Promise<{address: string; asked: {names: number[]; descIds: number[][]; descReqs: number[]}; close: () => Promise<void>}> {
+	const pmid = 0x0c_00_00_01;
+	const parameterPmid = (index: number) => ((30 << 22) | index) >>> 0;
+	const asked = {names: [] as number[], descIds: [] as number[][], descReqs: [] as number[]};
+	const units = {
+		dimSpace: 0, dimTime: 0, dimCount: 0, scaleSpace: 0, scaleTime: 0, scaleCount: 0,
+	};
+	const descOf = (id: number) => ({
+		pmid: id, type: id === pmid ? PM_TYPE.EVENT : PM_TYPE.U32, indom: PM_INDOM_NULL, sem: PM_SEM.INSTANT, units,
+	});
+	const records = Buffer.alloc(4 + 16 + (count * 12));
+	records.writeInt32BE(1, 0);
+	records.writeInt32BE(1_700_000_000, 4);
+	records.writeInt32BE(0, 8);
+	records.writeUInt32BE(0, 12);
+	records.writeInt32BE(count, 16);
+	for (let index = 0; index < count; index++) {
+		records.writeUInt32BE(parameterPmid(index), 20 + (index * 12));
+		records.writeUInt32BE(((PM_TYPE.U32 << 24) | 8) >>> 0, 24 + (index * 12));
+		records.writeUInt32BE(index, 28 + (index * 12));
+	}
+
+	const sockets = new Set<net.Socket>();
+	const server = net.createServer(socket => {
+		sockets.add(socket);
+		socket.on('error', () => undefined);
+		const reader = new PduReader();
+		socket.write(encodeGreeting({features: FEATURE.HIGHRES | FEATURE.DESCS}));
+		socket.on('data', chunk => {
+			for (const pdu of reader.push(chunk)) {
+				const decoded = decodePdu(pdu);
+				let reply: Buffer | undefined;
+				switch (decoded.kind) {
+					case 'traverse': {
+						reply = encodeNames([decoded.name], [0]);
+						break;
+					}
+
+					case 'names': {
+						reply = encodeIds(0, [pmid]);
+						break;
+					}
+
+					case 'ids': {
+						const [id] = decoded.ids.pmids;
+						asked.names.push(id!);
+						reply = encodeNames([`param.p${id! & 0x3_ff}`]);
+						break;
+					}
+
+					case 'descReq': {
+						asked.descReqs.push(decoded.pmid);
+						reply = encodeDesc(descOf(decoded.pmid));
+						break;
+					}
+
+					case 'descIds': {
+						asked.descIds.push(decoded.ids.pmids);
+						reply = encodeDescs(decoded.ids.pmids.map(id => descOf(id)));
+						break;
+					}
+
+					case 'highresFetch': {
+						reply = encodeHighresResult({
+							sec: 1_700_000_000, nsec: 0, vsets: [{
+								pmid, status: 'ok', valfmt: 0, values: [{inst: -1, type: PM_TYPE.EVENT, value: new Uint8Array(records)}],
+							}],
+						});
+						break;
+					}
+
+					case 'creds':
+					case 'profile': {
+						break;
+					}
+
+					default: {
+						reply = encodeError(PM_ERR.PMID);
+					}
+				}
+
+				if (reply) {
+					socket.write(reply);
+				}
+			}
+		});
+	});
+	await new Promise<void>(resolve => {
+		server.listen(0, '127.0.0.1', resolve);
+	});
+	return {
+		address: `127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+		asked,
+		async close() {
+			for (const socket of sockets) {
+				socket.destroy();
+			}
+
+			await new Promise(resolve => {
+				server.close(resolve);
+			});
+		},
+	};
+}
+
+describe('-x against a pmcd whose event records name many parameter metrics', () => {
+	it('the new parameters\' descriptors in one DESC_IDS, their names one PMNS_IDS each (all pmcd answers)', async () => {
+		const peer = await eventfulPmcd(5);
+		try {
+			const result = await runSecmon(['-h', peer.address, '-x', 'lie.events'], {env: {SECMON_HOME: home.dir, ...plainText}});
+			expect(result).toMatchObject({code: 0, stderr: ''});
+			expect(result.stdout).toContain('    param.p4 (30.0.4)\n        value 4\n');
+			const parameters = Array.from({length: 5}, (_, index) => ((30 << 22) | index) >>> 0);
+			expect(peer.asked.descIds.filter(ids => ids.some(id => id >>> 22 === 30))).toEqual([parameters]);
+			expect(peer.asked.names).toEqual(parameters);
+			expect(peer.asked.descReqs).toEqual([]);
+		} finally {
+			await peer.close();
+		}
+	});
+
+	it(`2000 distinct PMIDs: secmon asks about the first ${maxEventParameterPmids}, prints the others by PMID and says so once`, async () => {
+		const peer = await eventfulPmcd(2000);
+		try {
+			const result = await runSecmon(['-h', peer.address, '-x', 'lie.events'], {env: {SECMON_HOME: home.dir, ...plainText}});
+			expect(result.code).toBe(0);
+			expect(result.stderr).toBe(`secmon: the event records name more than ${maxEventParameterPmids} parameter metrics; secmon asked pmcd about the first ${maxEventParameterPmids} and prints the others by PMID\n`);
+			const last = maxEventParameterPmids - 1;
+			expect(result.stdout).toContain(`    param.p${last} (30.0.${last})\n        value ${last}\n\tPMID: 30.0.${last + 1}\n\tpmLookupDesc: not asked (secmon: more than ${maxEventParameterPmids} parameter metrics)\n`);
+			expect(result.stdout).toContain('\tPMID: 30.1.975\n\tpmLookupDesc: not asked'); // The 2000th: item 1999 is cluster 1, item 975
+			const askedAbout = peer.asked.descIds.flat().filter(id => id >>> 22 === 30);
+			expect(askedAbout).toHaveLength(maxEventParameterPmids);
+			expect(peer.asked.descIds.filter(ids => ids.some(id => id >>> 22 === 30))).toHaveLength(1);
+			expect(peer.asked.names).toHaveLength(maxEventParameterPmids);
+		} finally {
+			await peer.close();
 		}
 	});
 });

@@ -7,6 +7,13 @@
 import type {Value} from '../../metrics/model.js';
 import {PM_ERR, PM_TYPE} from './constants.js';
 
+/**
+ * Distinct parameter metrics pminfo -x asks pmcd about in one run (their names and descriptors).
+ * The records come from pmcd, which could name a new PMID in every parameter (thousands in one
+ * fetch, each costing a request); the others print by PMID (docs/pcp.md#pminfo-habits).
+ */
+export const maxEventParameterPmids = 256;
+
 export const PM_EVENT_FLAG = {
 	POINT: 0x1,
 	START: 0x2,
