@@ -6,7 +6,7 @@ import {
 	PM_ERR, PM_ID_NULL, PM_IN_NULL, PM_INDOM_NULL, PM_LABEL, PM_PROFILE, PM_TEXT, PM_TYPE,
 } from '../protocols/pcp/constants.js';
 import {maxEventParameterPmids, unpackEventRecords} from '../protocols/pcp/events.js';
-import {mergeLabelSets, type MergedLabels} from '../protocols/pcp/labels.js';
+import {LabelMerger, mergeLabelSets, type MergedLabels} from '../protocols/pcp/labels.js';
 import {isPcpError, PcpError, pmErrStr} from '../protocols/pcp/errors.js';
 import type {PmnsClient} from '../metrics/derived/pcp-client.js';
 import {
@@ -496,16 +496,17 @@ function labelLookups(client: PmnsClient, host: string | undefined) {
 				const perInstance: Array<{inst: number; set?: LabelSets[number]}> = sets !== undefined && sets.length > 0
 					? sets.map(set => ({inst: set.inst, set}))
 					: [...(names?.keys() ?? [])].map(inst => ({inst}));
-				const base = [
+				// The base sets merged once for the metric; each instance adds its own set.
+				const base = new LabelMerger([
 					common[0],
 					await first(domainOf(desc.indom), PM_LABEL.DOMAIN),
 					await first(desc.indom, PM_LABEL.INDOM),
 					await first(desc.pmid, PM_LABEL.CLUSTER),
 					await first(desc.pmid, PM_LABEL.ITEM),
-				];
+				]);
 				result.instanceLabels = [];
 				for (const {inst, set} of perInstance) {
-					const one = mergeLabelSets(set === undefined ? base : [...base, set]);
+					const one = base.with(set);
 					if (one !== undefined && 'json' in one) {
 						const name = names?.get(inst);
 						result.instanceLabels.push({instance: inst, ...(name === undefined ? {} : {name}), labels: one.json});

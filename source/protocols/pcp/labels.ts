@@ -23,26 +23,91 @@ const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a, 'utf8'
  * labels, -E2BIG when the merged JSON does not fit pminfo's buffer.
  */
 export function mergeLabelSets(sets: ReadonlyArray<PcpLabelSet | undefined>): MergedLabels | undefined {
-	const merged = new Map<string, string>();
-	let any = false;
-	for (const set of sets) {
+	return new LabelMerger(sets).with(undefined);
+}
+
+/** A usable set's labels, a label without a value as JSON null (stash_label). */
+function labelsOf(set: PcpLabelSet): Map<string, string> {
+	const labels = new Map<string, string>();
+	for (const {name, value} of labelPairs(set)) {
+		labels.set(name, value === '' ? 'null' : value);
+	}
+
+	return labels;
+}
+
+/**
+ * pmMergeLabelSets over the same base sets for many instances (pminfo -l: context, domain, indom,
+ * cluster and item, then each instance's own set): the base is merged and sorted once, and each
+ * instance's set is added to it, so an instance domain of N instances costs N small merges, not
+ * N merges of every set. `with(set)` answers exactly what mergeLabelSets([...base, set]) does.
+ */
+export class LabelMerger {
+	/** Label sets decoded so far: each base set once, then one per instance set given. */
+	decoded = 0;
+	readonly #labels = new Map<string, string>();
+	/** The base's names in byte order. */
+	readonly #names: string[];
+	readonly #any: boolean;
+	#alone: MergedLabels | undefined | 'unset' = 'unset';
+
+	constructor(base: ReadonlyArray<PcpLabelSet | undefined>) {
+		let any = false;
+		for (const set of base) {
+			if (set === undefined || set.nlabels < 0) {
+				continue;
+			}
+
+			any = true;
+			this.decoded++;
+			for (const [name, value] of labelsOf(set)) {
+				this.#labels.set(name, value);
+			}
+		}
+
+		this.#any = any;
+		this.#names = [...this.#labels.keys()].toSorted(byteOrder);
+	}
+
+	/** The base merged with `set` (the highest precedence); undefined when no set is usable. */
+	with(set: PcpLabelSet | undefined): MergedLabels | undefined {
 		if (set === undefined || set.nlabels < 0) {
-			continue;
+			if (this.#alone === 'unset') {
+				this.#alone = this.#any ? finish(this.#names, name => this.#labels.get(name)!) : undefined;
+			}
+
+			return this.#alone;
 		}
 
-		any = true;
-		for (const {name, value} of labelPairs(set)) {
-			// A label without a value is JSON null (stash_label).
-			merged.set(name, value === '' ? 'null' : value);
+		this.decoded++;
+		const own = labelsOf(set);
+		if (own.size === 0) {
+			return this.with(undefined) ?? {json: '{}'};
 		}
-	}
 
-	if (!any) {
-		return undefined;
-	}
+		// Two lists in byte order merged: the base's names the set does not replace, and the set's.
+		const ownNames = [...own.keys()].toSorted(byteOrder);
+		const names: string[] = [];
+		let next = 0;
+		for (const name of this.#names) {
+			if (own.has(name)) {
+				continue;
+			}
 
-	const names = [...merged.keys()].toSorted(byteOrder);
-	const json = `{${names.map(name => `"${name}":${merged.get(name)!}`).join(',')}}`;
+			while (next < ownNames.length && byteOrder(ownNames[next]!, name) < 0) {
+				names.push(ownNames[next++]!);
+			}
+
+			names.push(name);
+		}
+
+		names.push(...ownNames.slice(next));
+		return finish(names, name => own.get(name) ?? this.#labels.get(name)!);
+	}
+}
+
+function finish(names: readonly string[], value: (name: string) => string): MergedLabels {
+	const json = `{${names.map(name => `"${name}":${value(name)}`).join(',')}}`;
 	// stash_label and the final "}" need room for a NUL in the PM_MAXLABELJSONLEN buffer.
 	if (Buffer.byteLength(json, 'utf8') >= PM_MAXLABELJSONLEN - 1 || names.length > PM_MAXLABELS) {
 		return {error: -ERRNO.E2BIG};

@@ -1,7 +1,7 @@
 import {describe, expect, test} from 'vitest';
 import {PM_ERR} from '../../../source/protocols/pcp/constants.js';
 import {PduError} from '../../../source/protocols/pcp/errors.js';
-import {mergeLabelSets, PM_MAXLABELJSONLEN} from '../../../source/protocols/pcp/labels.js';
+import {LabelMerger, mergeLabelSets, PM_MAXLABELJSONLEN} from '../../../source/protocols/pcp/labels.js';
 import {
 	decodeLabel, encodeLabel, makeLabelSet, type PcpLabelSet,
 } from '../../../source/protocols/pcp/pdu.js';
@@ -39,6 +39,67 @@ describe('mergeLabelSets (pmMergeLabelSets)', () => {
 		const big = Object.fromEntries(Array.from({length: 40}, (_, i) => [`label${i}`, 'x'.repeat(2000)]));
 		expect(mergeLabelSets([set(big)])).toEqual({error: -7});
 		expect(JSON.stringify(big).length).toBeGreaterThan(PM_MAXLABELJSONLEN);
+	});
+});
+
+describe('LabelMerger: pminfo -l\'s base sets merged once per metric, each instance\'s set added', () => {
+	const base = [
+		set({hostname: 'vm', domainname: 'localdomain', role: 'context'}),
+		set({agent: 'sample', role: 'domain'}),
+		undefined,
+		set({cluster: 'zero', 'a.b': 1}),
+		set({item: 7, B: false}),
+	];
+
+	test('the same JSON as merging every set for each instance, whatever the instance set holds', () => {
+		const merger = new LabelMerger(base);
+		const instanceSets = [
+			undefined,
+			{
+				inst: 3, nlabels: PM_ERR.NOLABELS, json: '', labels: [],
+			},
+			set({}, 1),
+			set({
+				role: 'instance', zz: 'last', A: 'first', a: null,
+			}, 2),
+			set({
+				item: 'replaced', cluster: 'also', 'a.c': 2, 'a.a': 0,
+			}, 4),
+			set({hostname: ''}, 5),
+		];
+		for (const instanceSet of instanceSets) {
+			expect(merger.with(instanceSet)).toEqual(mergeLabelSets([...base, instanceSet]));
+		}
+
+		// Generated sets over the base's names and others, with overlaps, prefixes and byte order.
+		const names = ['a', 'a.b', 'ab', 'B', 'agent', 'role', 'zz', 'item', 'hostname', 'é', 'a_b'];
+		for (let seed = 1; seed < 300; seed++) {
+			const labels = Object.fromEntries(names.filter((_, index) => ((seed * (index + 7)) % 5) < 2).map(name => [name, seed]));
+			const instanceSet = set(labels, seed);
+			expect(merger.with(instanceSet)).toEqual(mergeLabelSets([...base, instanceSet]));
+		}
+
+		expect(new LabelMerger([undefined]).with(set({}, 1))).toEqual({json: '{}'});
+		expect(new LabelMerger([undefined]).with(undefined)).toBeUndefined();
+	});
+
+	test('20000 instances: the four base sets decoded once, one decode per instance set', () => {
+		const merger = new LabelMerger(base);
+		const instances = 20_000;
+		let last;
+		for (let inst = 0; inst < instances; inst++) {
+			last = merger.with(set({device: `dev${inst}`}, inst));
+		}
+
+		expect(last).toEqual({json: `{"B":false,"a.b":1,"agent":"sample","cluster":"zero","device":"dev${instances - 1}","domainname":"localdomain","hostname":"vm","item":7,"role":"domain"}`});
+		expect(merger.decoded).toBe(4 + instances);
+	});
+
+	test('an instance set that pushes the merge past pminfo\'s buffer is -E2BIG for that instance only', () => {
+		const merger = new LabelMerger(base);
+		const big = Object.fromEntries(Array.from({length: 40}, (_, i) => [`label${i}`, 'x'.repeat(2000)]));
+		expect(merger.with(set(big, 1))).toEqual({error: -7});
+		expect(merger.with(set({small: 1}, 2))).toEqual(mergeLabelSets([...base, set({small: 1}, 2)]));
 	});
 });
 
