@@ -103,4 +103,14 @@ describe('PMCD_PORT', () => {
 		expect(result.code, result.stderr).toBe(0);
 		expect(result.stdout).toMatch(/^\nhinv\.ncpu\n {4}value \d+\n$/);
 	});
+
+	it('-t 60.2 with nothing to sample is pminfo\'s one-line help of the InDom, as pminfo prints it', async () => {
+		for (const args of [['-t', '60.2'], ['-t', '60.2', '-T'], ['-dt', '60.2']]) {
+			const env = {PCP_SECURE_SOCKETS: '0', PCP_DERIVED_CONFIG: ''};
+			const ours = await runSecmon(['-h', pmcd.address, ...args], {env: {SECMON_HOME: home.dir, ...env}});
+			const theirs = await runPminfo(['-h', pmcd.address, ...args], env);
+			expect(theirs.stdout).toContain('InDom: 60.2 0xf000002 [');
+			expect({stdout: ours.stdout, stderr: ours.stderr, code: ours.code}).toEqual({stdout: theirs.stdout, stderr: theirs.stderr, code: theirs.code});
+		}
+	});
 });
