@@ -46,6 +46,7 @@ beforeAll(() => {
 		'z.y = z.x + 1',
 		'z.self = z.self + 1',
 		'z.ok = z.d + 1',
+		'z.def = defined(system.cpu.num) + defined(z.a) * 2 + defined(no.such) * 4',
 		...chain(maxNestedDepth + 1),
 		'm.half = `service:local!ok-perf.answer` / 2',
 		'm.more = m.half + 1',
@@ -80,6 +81,12 @@ describe.runIf(zabbixPeersInstalled())('nested derived metrics over a real Zabbi
 			['z.e', ((cpus * 2) + 1) * cpus * 3],
 			['z.a', cpus * 2],
 		]);
+	});
+
+	it('defined() of an agent key, a derived metric and an unknown key: 1, 1 and 0', async () => {
+		const ours = await runSecmon([...host(), '--json', 'z.def'], {env});
+		expect(ours.code, ours.stderr).toBe(0);
+		expect(parse(ours.stdout).map(line => line.value)).toEqual([3]);
 	});
 
 	it('sampling: delta() and rate() of a derived metric, from the same samples as the raw key', async () => {

@@ -68,6 +68,18 @@ describe('derived metrics over derived metrics', () => {
 			.toEqual([['my.b', (cpus * 2) + 1], ['my.e', ((cpus * 2) + 1) * cpus * 3]]);
 	});
 
+	it('defined() of a real metric, a derived one and an unknown name: pminfo\'s values (1, 1, 0)', async () => {
+		const defined = path.join(dir, 'defined.conf');
+		writeFileSync(defined, 'my.a = hinv.ncpu * 2\nmy.def = defined(my.a)\nmy.nodef = defined(no.such)\nmy.real = defined(hinv.ncpu)\nmy.sum = defined(hinv.ncpu) + defined(my.a) * 2 + defined(no.such) * 4\n');
+		const args = ['-h', peer.address, '-c', defined, '-f', 'my.def', 'my.nodef', 'my.real', 'my.sum'];
+		const ours = await runSecmon(args, {env: {SECMON_HOME: home.dir, ...plainText}});
+		const theirs = await runPminfo(args, plainText);
+		expect(theirs.stdout).toBe('\nmy.def\n    value 1\n\nmy.nodef\n    value 0\n\nmy.real\n    value 1\n\nmy.sum\n    value 3\n');
+		expect({stdout: ours.stdout, stderr: ours.stderr, code: ours.code}).toEqual({stdout: theirs.stdout, stderr: theirs.stderr, code: theirs.code});
+		const sampled = await runSecmon(['-h', peer.address, '-c', defined, '--json', 'my.sum'], {env: {SECMON_HOME: home.dir, ...plainText}});
+		expect(JSON.parse(sampled.stdout)).toMatchObject({metric: 'my.sum', value: 3});
+	});
+
 	it('a cycle does not bind (pminfo crashes on it); the others do', async () => {
 		const theirs = await runPminfo(['-h', peer.address, '-c', cycle, 'my'], plainText);
 		expect(theirs.signal ?? theirs.code).not.toBe(0);

@@ -205,7 +205,8 @@ function bindNode(node: DerivedNode, binder: Binder): BoundNode {
 
 		case 'function': {
 			if (node.name === 'defined') {
-				const found = bindName(node.metric, binder, true) !== undefined;
+				// Bind_expr's pmLookupName: whether the name exists; its values are never fetched.
+				const found = binder.lookup(node.metric) !== undefined;
 				return {
 					node, desc: constantDesc(PM_TYPE_U32, PM_SEM_DISCRETE, noUnits), mul: 1, div: 1, children: [], defined: found,
 				};
@@ -616,27 +617,30 @@ function mapUnits(bound: BoundNode): void {
 	}
 }
 
-/** Operand names an expression needs (defined(x) needs none). */
-export function metricNames(node: DerivedNode): string[] {
+/**
+ * Operand names an expression needs (defined(x) needs none); with `lookedUp`, also the names
+ * defined(x) asks about, which binding looks up but never fetches.
+ */
+export function metricNames(node: DerivedNode, lookedUp = false): string[] {
 	switch (node.kind) {
 		case 'name': {
 			return [node.name];
 		}
 
 		case 'function': {
-			return node.name === 'defined' ? [] : [node.metric];
+			return node.name === 'defined' && !lookedUp ? [] : [node.metric];
 		}
 
 		case 'binary': {
-			return [...metricNames(node.left), ...metricNames(node.right)];
+			return [...metricNames(node.left, lookedUp), ...metricNames(node.right, lookedUp)];
 		}
 
 		case 'ternary': {
-			return [...metricNames(node.guard), ...metricNames(node.whenTrue), ...metricNames(node.whenFalse)];
+			return [...metricNames(node.guard, lookedUp), ...metricNames(node.whenTrue, lookedUp), ...metricNames(node.whenFalse, lookedUp)];
 		}
 
 		case 'neg': case 'not': case 'scalar': case 'rescale': case 'filter': {
-			return metricNames(node.operand);
+			return metricNames(node.operand, lookedUp);
 		}
 
 		default: {

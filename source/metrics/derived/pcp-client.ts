@@ -260,7 +260,7 @@ export class DerivedPcpClient implements PmnsClient {
 			return;
 		}
 
-		const names = [...new Set(todo.flatMap(metric => [metric.name, ...metricNames(metric.tree)]))];
+		const names = [...new Set(todo.flatMap(metric => [metric.name, ...metricNames(metric.tree, true)]))];
 		const pmidOf = new Map<string, number>();
 		const looked = await this.#client.lookupNames(names);
 		const derivedOperands = new Set<string>();
@@ -292,7 +292,7 @@ export class DerivedPcpClient implements PmnsClient {
 
 			// Derived operands first, depth first; one on the way to itself is a cycle and does not bind.
 			const inner = new Set([...stack, metric]);
-			for (const name of metricNames(metric.tree)) {
+			for (const name of metricNames(metric.tree, true)) {
 				const operand = derivedOperands.has(name) ? derivedByName(this.#registry, name) : undefined;
 				if (operand && operand !== metric) {
 					await this.#bind([operand], inner);

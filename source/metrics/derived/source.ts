@@ -265,7 +265,7 @@ export class DerivedSource implements MetricSource {
 		const operandsOnly = (known: Iterable<string>) => [...known].filter(name => !names.includes(name));
 		let level = metrics;
 		for (let depth = 0; depth <= maxNestedDepth && level.length > 0; depth++) {
-			const operands = [...new Set(level.flatMap(metric => metricNames(metric.tree)))]
+			const operands = [...new Set(level.flatMap(metric => metricNames(metric.tree, true)))]
 				.filter(name => !this.#operandDescs.has(name) && !nested.has(name) && !this.#bound.some(bound => bound.metric.name === name));
 			if (operands.length === 0) {
 				break;
@@ -311,7 +311,7 @@ export class DerivedSource implements MetricSource {
 		};
 
 		const inner = new Map<string, Bound>();
-		for (const name of new Set(metricNames(metric.tree))) {
+		for (const name of new Set(metricNames(metric.tree, true))) {
 			const operand = this.#operandDescs.has(name) ? undefined : (nested.get(name) ?? this.#bound.find(bound => bound.metric.name === name)?.metric);
 			if (!operand) {
 				continue;
