@@ -45,7 +45,7 @@ pmval options
                            required); default $PCP_HOST, else localhost (port $PMCD_PORT or 44321)
   -s N, --samples=N        stop after N samples (default: until interrupted)
   -t DELTA, --interval=DELTA   sampling interval: 2, 0.5, 500msec, 1min (default 1 sec)
-  -T +DELTA, --finish=+DELTA   stop after DELTA (when -s is not given)
+  -T [+]DELTA, --finish=[+]DELTA  stop after DELTA (when -s is not given)
   -i INST, --instances=INST    only these instances (names, comma or space separated,
                            quoted with ' or " when they contain either; repeatable)
   -f N, --precision=N      fixed-point output with N digits after the point
@@ -170,12 +170,15 @@ function nonNegativeInteger(text: string): number | undefined {
 	return /^\d+$/.test(text) ? Number(text) : undefined;
 }
 
-/** -T in live mode: +DELTA from now (absolute times need archives' calendar; not supported). */
+/**
+ * -T in live mode: DELTA or +DELTA from now, the same in libpcp's __pmtimespecParse (the + is
+ * optional); absolute times need archives' calendar and are not supported.
+ */
 function finishMs(text: string): number {
-	const match = /^\+\s*(.+)$/.exec(text.trim());
+	const match = /^\+?\s*(.+)$/.exec(text.trim());
 	const ms = match ? parseDurationMs(match[1]!) : undefined;
 	if (ms === undefined) {
-		throw usage(`-T "${text}": give +DELTA, e.g. -T +10sec (absolute times are not supported)`);
+		throw usage(`-T "${text}": give DELTA or +DELTA, e.g. -T 10sec (absolute times are not supported)`);
 	}
 
 	return ms;

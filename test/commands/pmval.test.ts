@@ -57,7 +57,7 @@ describe('usage', () => {
 		[['-w', '0', 'x'], '-w requires +ve numeric argument, got "0"'],
 		[['-s', 'abc', 'x'], '-s requires a positive numeric argument, got "abc"'],
 		[['-t', 'abc', 'x'], '-t argument not in pmParseHighResInterval(3) format: "abc"'],
-		[['-T', '12:00', 'x'], '-T "12:00": give +DELTA, e.g. -T +10sec (absolute times are not supported)'],
+		[['-T', '12:00', 'x'], '-T "12:00": give DELTA or +DELTA, e.g. -T 10sec (absolute times are not supported)'],
 		[[], 'no metricname specified'],
 		[['a', 'b'], 'too many arguments: one metricname, got 2'],
 		[['-q', 'x'], 'unknown option -q for secmon pmval'],

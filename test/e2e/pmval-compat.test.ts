@@ -113,6 +113,8 @@ describe('secmon pmval against the real pmval (same pmcd, same run)', () => {
 		await compare(['-s', '0', 'sample.long.one']);
 		await compare(['-s', '1', 'sample.bin']);
 		await compare(['-T', '+1sec', '-t', '0.4', 'sample.long.one']);
+		await compare(['-T', '1sec', '-t', '0.4', 'sample.long.one']); // The + is optional
+		await compare(['-T', '1.1', '-t', '0.4', 'sample.long.one']);
 		await compare(['-s', '2', '-t', '0', 'sample.long.one']); // Interval 0 is 1 sec
 	});
 
