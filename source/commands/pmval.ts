@@ -221,7 +221,11 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv = {}): Options | 'h
 		throw usage('delay can only be used with archives (-d)');
 	}
 
-	for (const [name, flag] of [['archive', '-a'], ['nointerp', '-U'], ['guiport', '-p'], ['specLocal', '-K'], ['namespace', '-n'], ['container', '--container'], ['filter', '-x']] as const) {
+	if (string('filter') !== undefined) {
+		throw usage('-x is not supported: pmval stores its value into the metric on pmcd (pmStore) before fetching, and secmon pmval only reads');
+	}
+
+	for (const [name, flag] of [['archive', '-a'], ['nointerp', '-U'], ['guiport', '-p'], ['specLocal', '-K'], ['namespace', '-n'], ['container', '--container']] as const) {
 		if (string(name) !== undefined) {
 			throw usage(`${flag} is not supported: secmon pmval samples a live pmcd`);
 		}

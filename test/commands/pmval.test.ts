@@ -51,7 +51,7 @@ describe('usage', () => {
 		[['-A', '1min', 'x'], 'time window options are supported for archives only (-A)'],
 		[['-S', '+1', 'x'], 'time window options are supported for archives only (-S)'],
 		[['-a', 'archive', 'x'], '-a is not supported: secmon pmval samples a live pmcd'],
-		[['-x', '.', 'x'], '-x is not supported: secmon pmval samples a live pmcd'],
+		[['-x', '.', 'x'], '-x is not supported: pmval stores its value into the metric on pmcd (pmStore) before fetching, and secmon pmval only reads'],
 		[['-z', '-Z', 'UTC', 'x'], 'at most one of -Z and -z allowed'],
 		[['-f', 'x', 'x'], '-f requires +ve numeric argument, got "x"'],
 		[['-w', '0', 'x'], '-w requires +ve numeric argument, got "0"'],
