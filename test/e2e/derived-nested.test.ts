@@ -13,6 +13,7 @@ import {
 	afterAll, beforeAll, describe, expect, it,
 } from 'vitest';
 import {startPmcd, type PmcdPeer} from '../helpers/pmcd.js';
+import {startPmproxy} from '../helpers/pmproxy.js';
 import {runPminfo} from '../helpers/pminfo.js';
 import {runSecmon, tempHome} from '../helpers/secmon.js';
 
@@ -67,6 +68,21 @@ describe('derived metrics over derived metrics', () => {
 		expect(ours.stdout.trimEnd().split('\n').map(line => JSON.parse(line) as {metric: string; value: number}).map(line => [line.metric, line.value]))
 			.toEqual([['my.b', (cpus * 2) + 1], ['my.e', ((cpus * 2) + 1) * cpus * 3]]);
 	});
+
+	it('over pmproxy, pminfo\'s text is pmcd\'s (the derived operand is not sent: pmproxy refused the whole fetch)', async () => {
+		const proxy = await startPmproxy('plain', peer.port);
+		try {
+			const args = ['-c', nested, '-f', 'my.e', 'my'];
+			const direct = await runSecmon(['-h', peer.address, ...args], {env: {SECMON_HOME: home.dir, ...plainText}});
+			const theirs = await runPminfo(['-h', peer.address, ...args], plainText);
+			expect(direct.stdout).toBe(theirs.stdout);
+			const proxied = await runSecmon(['--host', `pmproxy://127.0.0.1:${proxy.port}`, '--secure', 'off', ...args], {env: {SECMON_HOME: home.dir, ...plainText}});
+			expect({stdout: proxied.stdout, code: proxied.code}).toEqual({stdout: theirs.stdout, code: theirs.code});
+			expect(proxied.stdout).toContain('\nmy.e\nError: No PMCD agent for domain of request\n');
+		} finally {
+			await proxy.stop();
+		}
+	}, 60_000);
 
 	it('defined() of a real metric, a derived one and an unknown name: pminfo\'s values (1, 1, 0)', async () => {
 		const defined = path.join(dir, 'defined.conf');

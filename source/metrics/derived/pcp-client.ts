@@ -188,14 +188,23 @@ export class DerivedPcpClient implements PmnsClient {
 			const bound = metric && this.#bound.get(metric);
 			if (metric && bound?.ok) {
 				derived.set(pmid, {metric, bound});
+				// A derived operand's PMID is not sent: pmcd answers it PM_ERR_NOAGENT (set below, as
+				// libpcp gets it), and pmproxy refuses the whole fetch (HTTP 400).
 				for (const operand of bound.operandPmids?.values() ?? []) {
-					wanted.add(operand);
+					if (!isDerivedPmid(operand)) {
+						wanted.add(operand);
+					}
 				}
 			}
 		}
 
 		const list = [...wanted];
-		const result = await this.#client.fetch(list, options);
+		// Nothing for the collector to fetch (only derived operands): answered here, as PcpClient
+		// answers an empty list; pmproxy refuses an empty fetch.
+		const now = Date.now();
+		const result = list.length > 0
+			? await this.#client.fetch(list, options)
+			: {sec: Math.floor(now / 1000), nsec: (now % 1000) * 1_000_000, vsets: []};
 		const sets = new Map(result.vsets.map(vset => [vset.pmid, vset]));
 		const timestamp = result.sec + (result.nsec / 1e9);
 		for (const {metric, bound} of derived.values()) {
@@ -216,6 +225,11 @@ export class DerivedPcpClient implements PmnsClient {
 
 			const values = new Map<string, OperandResult>();
 			for (const [name, operand] of entry.bound.operandPmids ?? []) {
+				if (isDerivedPmid(operand)) {
+					values.set(name, PM_ERR.NOAGENT);
+					continue;
+				}
+
 				const vset = sets.get(operand);
 				values.set(name, vset === undefined || vset.status === 'novalues'
 					? 0
@@ -251,8 +265,8 @@ export class DerivedPcpClient implements PmnsClient {
 	 * Binds the metrics not yet bound: their operands' PMIDs and descriptors in two requests. An
 	 * operand pmcd does not know may be another derived metric, defined before or after (libpcp's
 	 * bind_expr looks it up through pmLookupName and pmLookupDesc, which bind it first); a cycle
-	 * does not bind. As in libpcp, such an operand's values are then asked of pmcd by its derived
-	 * PMID, which pmcd answers PM_ERR_NOAGENT (docs/pcp.md#derived-evaluation).
+	 * does not bind. As in libpcp, such an operand's value is then PM_ERR_NOAGENT, pmcd's answer
+	 * for its derived PMID (docs/pcp.md#derived-evaluation).
 	 */
 	async #bind(metrics: DerivedDefinition[], stack: ReadonlySet<DerivedDefinition> = new Set()): Promise<void> {
 		const todo = metrics.filter(metric => !this.#bound.has(metric) && !stack.has(metric));
