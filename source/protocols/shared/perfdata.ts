@@ -390,5 +390,3 @@ export function describeThresholds(perf: PerfValue): string {
 
 	return parts.join(', ');
 }
-
-export {parseRange} from '../../metrics/thresholds.js';

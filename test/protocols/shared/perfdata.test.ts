@@ -1,7 +1,8 @@
 import {describe, expect, test} from 'vitest';
 import {
-	parsePerfdata, parsePerfItem, parseRange, perfFromObject, perfMetricUnits, perfUnit, splitPerfdata, splitPluginOutput,
+	parsePerfdata, parsePerfItem, perfFromObject, perfMetricUnits, perfUnit, splitPerfdata, splitPluginOutput,
 } from '../../../source/protocols/shared/perfdata.js';
+import {parseRange} from '../../../source/metrics/thresholds.js';
 
 describe('splitPerfdata', () => {
 	test('splits on blanks and keeps quoted labels with spaces and doubled quotes together', () => {
