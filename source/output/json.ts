@@ -21,14 +21,29 @@ export function missedMessage(origin: Origin, scheduled: Date): string {
 	return `${origin.target}: no sample for the round at ${scheduled.toISOString()}: still answering the previous request`;
 }
 
+/** A collector's previous sample, its results by metric name (looked up once per metric, not searched). */
+export type PreviousSample = {timestamp: Date; byName: Map<string, MetricValues>};
+
+/** Indexes a sample's results by name; the first result of a name wins, as a search from the start would find. */
+export function previousSample(sample: Sample): PreviousSample {
+	const byName = new Map<string, MetricValues>();
+	for (const {name, result} of sample.metrics) {
+		if (!byName.has(name)) {
+			byName.set(name, result);
+		}
+	}
+
+	return {timestamp: sample.timestamp, byName};
+}
+
 /**
  * A counter's rates between two samples as pmval computes them (docs/pcp.md#pmval-output): the change
  * of the value over the change of the collector's timestamps, for a time counter in its own time
  * unit (time utilization). Null where there is none (render/ndjson.ts).
  */
-export function counterRates(previous: Sample | undefined, current: Sample, name: string, result: MetricValues, desc: MetricDesc): JsonRates {
+export function counterRates(previous: PreviousSample | undefined, current: Sample, name: string, result: MetricValues, desc: MetricDesc): JsonRates {
 	const byInstance = new Map<number, number | null>();
-	const before = previous?.metrics.find(metric => metric.name === name)?.result;
+	const before = previous?.byName.get(name);
 	if (previous && before) {
 		const seconds = (current.timestamp.getTime() - previous.timestamp.getTime()) / 1000;
 		for (const [instance, rate] of rateOf(before, result, seconds * timeScale(desc.units))) {
@@ -44,7 +59,7 @@ export function jsonSink(io: SinkIo, options: SinkOptions): Sink {
 	return {
 		format: 'json',
 		collector(origin) {
-			let previous: Sample | undefined;
+			let previous: PreviousSample | undefined;
 			return (sample, descs, meta) => {
 				// The agent's answer form may change during a run (-P auto's fallback): read it per sample.
 				const source = {
@@ -59,7 +74,7 @@ export function jsonSink(io: SinkIo, options: SinkOptions): Sink {
 					}) + '\n');
 				}
 
-				previous = sample;
+				previous = sampling ? previousSample(sample) : undefined;
 			};
 		},
 		missed(origin, scheduled) {
