@@ -113,6 +113,23 @@ const config = [
 			}],
 		},
 	},
+	{
+		// The live controller (live/) drives the panes through their store's type; only live/panes.ts,
+		// which mounts the Ink app, loads render/ code. What both need (time counters, thresholds)
+		// lives in metrics/.
+		files: ['source/live/!(panes).ts'],
+		rules: {
+			'@typescript-eslint/no-restricted-imports': ['error', {
+				// Xo's own list, kept.
+				paths: ['error', 'domain', 'freelist', 'smalloc', 'punycode', 'sys', 'querystring', 'colors'],
+				patterns: [{
+					group: ['**/render/**'],
+					allowTypeImports: true,
+					message: 'The live controller does not load render/ code (only live/panes.ts mounts the app): move what both need to metrics/.',
+				}],
+			}],
+		},
+	},
 ];
 
 export default config;

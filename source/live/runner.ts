@@ -7,6 +7,7 @@ import {performance} from 'node:perf_hooks';
 import type {SessionHooks} from '../io.js';
 import {exitCodes, isSecmonError, SecmonError} from '../errors.js';
 import type {Sample} from '../metrics/model.js';
+import {isTimeCounter} from '../metrics/time-counter.js';
 import type {MetricSource} from '../metrics/source.js';
 import type {Plan} from '../plan.js';
 import {shortFingerprint} from '../security/certificate.js';
@@ -14,7 +15,6 @@ import type {Ask, PromptAnswer, TrustQuestion} from '../security/types.js';
 import {openSource} from '../sources.js';
 import type {HostSpec} from '../target.js';
 import type {Store} from '../render/tui/state.js';
-import {isTimeCounter} from '../render/tui/utilisation.js';
 
 const ncpuName = 'hinv.ncpu';
 

@@ -12,9 +12,7 @@
  * Raw counters (r) stay raw. Pure: the panes' selectors (state.ts) call it.
  */
 import type {MetricDesc} from '../../metrics/model.js';
-
-/** Seconds in one unit of PCP's scaleTime: nanosec, microsec, millisec, sec, min, hour. */
-const secondsPerUnit = [1e-9, 1e-6, 1e-3, 1, 60, 3600];
+import {isTimeCounter, secondsPerTimeUnit} from '../../metrics/time-counter.js';
 
 export type Utilisation = {
 	/** Multiplies the value shown (the rate, or the derived value) into a percentage. */
@@ -24,13 +22,6 @@ export type Utilisation = {
 	/** The unit said in the pane's title: "% of 2 CPUs (millisec/s)". */
 	label: string;
 };
-
-/** Is this a counter of time (what pmval shows as "time utilization")? */
-export function isTimeCounter(desc: MetricDesc): boolean {
-	const {units} = desc;
-	return desc.semantics === 'counter' && units.dimTime === 1 && units.dimSpace === 0 && units.dimCount === 0
-		&& secondsPerUnit[units.scaleTime] !== undefined;
-}
 
 const aggregateCpu = 'kernel.all.cpu.';
 const derivedCpu = 'kernel.cpu.util.';
@@ -45,7 +36,7 @@ export function utilisationOf(desc: MetricDesc, rate: boolean, ncpu: number | un
 		return undefined;
 	}
 
-	const perSecond = secondsPerUnit[desc.units.scaleTime]! * 100;
+	const perSecond = secondsPerTimeUnit[desc.units.scaleTime]! * 100;
 	const time = `${desc.unitsText}/s`;
 	if (desc.name.startsWith(aggregateCpu)) {
 		return ncpu !== undefined && ncpu > 0
