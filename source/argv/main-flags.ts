@@ -3,7 +3,7 @@
  * both parsers: meow (main-meow.ts) and the plain-form parser (simple-argv.ts), for
  * normalizeArgv's short-flag groups (normalize.ts), and for the `Flags` type plan.ts takes.
  */
-import type {FlagValues, SimpleFlag} from './simple-argv.js';
+import {flagDefaults, type FlagValues, type SimpleFlag} from './simple-argv.js';
 
 export const mainFlags = {
 	host: {type: 'string', shortFlag: 'h', isMultiple: true},
@@ -52,3 +52,12 @@ export const mainFlags = {
 
 /** The parsed main flags (main.ts parseMainArgv), typed from the table above. */
 export type Flags = FlagValues<typeof mainFlags>;
+
+/**
+ * The flags of a command line that names none, from the table: lists empty, booleans false,
+ * values absent. For callers that build a Plan without parsing argv (secmon pmval, tests):
+ * spread it and set what differs, so a new flag in the table needs no edit there.
+ */
+export function defaultFlags(): Flags {
+	return flagDefaults(mainFlags);
+}

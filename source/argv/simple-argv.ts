@@ -41,21 +41,32 @@ export function kebab(name: string): string {
 	return out;
 }
 
-export function parseSimpleArgv(argv: readonly string[], spec: Readonly<Record<string, SimpleFlag>>): ParsedArgv | undefined {
-	// Names as typed → flag name. Only the exact kebab-case long form and the short flag.
-	const byToken = new Map<string, string>();
+/**
+ * What a parse of `spec` gives when no flag is typed, meow's defaults: multiple flags an empty
+ * list, single booleans false, others absent (main-flags.ts defaultFlags).
+ */
+export function flagDefaults<Table extends FlagTable>(spec: Table): FlagValues<Table> {
 	const flags: Record<string, unknown> = {};
 	for (const [name, flag] of Object.entries(spec)) {
-		byToken.set('--' + kebab(name), name);
-		if (flag.shortFlag) {
-			byToken.set('-' + flag.shortFlag, name);
-		}
-
-		// Meow's defaults: multiple flags an empty list, single booleans false, others absent.
 		if (flag.isMultiple) {
 			flags[name] = [];
 		} else if (flag.type === 'boolean') {
 			flags[name] = false;
+		}
+	}
+
+	// The loop gives each flag the value FlagValues says a parse with no flags gives it.
+	return flags as FlagValues<Table>;
+}
+
+export function parseSimpleArgv(argv: readonly string[], spec: Readonly<Record<string, SimpleFlag>>): ParsedArgv | undefined {
+	// Names as typed → flag name. Only the exact kebab-case long form and the short flag.
+	const byToken = new Map<string, string>();
+	const flags: Record<string, unknown> = flagDefaults(spec);
+	for (const [name, flag] of Object.entries(spec)) {
+		byToken.set('--' + kebab(name), name);
+		if (flag.shortFlag) {
+			byToken.set('-' + flag.shortFlag, name);
 		}
 	}
 

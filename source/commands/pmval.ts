@@ -14,7 +14,7 @@ import {
 	exitCodes, formatError, isSecmonError, SecmonError,
 } from '../errors.js';
 import type {Io} from '../io.js';
-import type {Flags} from '../argv/main-flags.js';
+import {defaultFlags, type Flags} from '../argv/main-flags.js';
 import {makePlan} from '../plan.js';
 import {sleep} from '../process-exit.js';
 import {PM_INDOM_NULL, PM_SEM} from '../protocols/pcp/constants.js';
@@ -261,24 +261,10 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv = {}): Options | 'h
 	const hostSpec = string('host') ?? metricSpec.host ?? pcpHost ?? 'localhost';
 	const raw = Boolean(f['raw']);
 	const flags: Flags = {
+		...defaultFlags(),
 		host: [hostSpec],
 		derived: string('derived') === undefined ? [] : [string('derived')!],
-		warn: [],
-		crit: [],
-		fetch: false,
-		desc: false,
-		pmid: false,
-		pmidLong: false,
-		oneline: false,
-		helpText: false,
-		labels: false,
-		verify: false,
-		force: false,
-		events: false,
-		json: false,
 		raw,
-		names: false,
-		once: false,
 		acceptNew: Boolean(f['acceptNew']),
 		secure: string('secure'),
 		caFile: string('caFile'),

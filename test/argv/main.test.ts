@@ -2,7 +2,7 @@ import {
 	describe, expect, expectTypeOf, it,
 } from 'vitest';
 import {parseMainArgv} from '../../source/argv/main.js';
-import type {Flags} from '../../source/argv/main-flags.js';
+import {defaultFlags, type Flags} from '../../source/argv/main-flags.js';
 
 describe('parseMainArgv', () => {
 	it('types the flags from the flag table (checked by tsc)', () => {
@@ -25,6 +25,18 @@ describe('parseMainArgv', () => {
 				fetch: false, desc: false, pmid: false, pmidLong: false, oneline: false, helpText: false, labels: false, verify: false, force: false, events: false, raw: false, names: false, once: false, acceptNew: false, derived: [], warn: [], crit: [],
 			},
 		});
+	});
+
+	it('defaultFlags() is what both parsers give a command line that names no flag', async () => {
+		const plain = await parseMainArgv(['kernel.all.load']);
+		const viaMeow = await parseMainArgv(['--', 'kernel.all.load']);
+		expect(plain.flags).toEqual(defaultFlags());
+		expect(viaMeow.flags).toEqual(defaultFlags());
+		expect(defaultFlags()).toMatchObject({host: [], fetch: false, json: false});
+		expect(defaultFlags()).not.toHaveProperty('secure');
+		// A fresh object each time: a caller's edits do not leak into the next.
+		defaultFlags().host.push('a');
+		expect(defaultFlags().host).toEqual([]);
 	});
 
 	it('takes pminfo\'s -c/--derived files, in order, from both parsers', async () => {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import {
 	afterAll, beforeAll, describe, expect, test,
 } from 'vitest';
-import type {Flags} from '../../source/argv/main-flags.js';
+import {defaultFlags, type Flags} from '../../source/argv/main-flags.js';
 import {panesThresholds, serveRequests, setSaver} from '../../source/live/interact.js';
 import {HostRunner, promptQueue} from '../../source/live/runner.js';
 import {makePlan} from '../../source/plan.js';
@@ -23,29 +23,7 @@ import {parseHostSpec} from '../../source/target.js';
 import {startPmcd, type PmcdPeer} from '../helpers/pmcd.js';
 import {runPminfo} from '../helpers/pminfo.js';
 
-const flags: Flags = {
-	host: [],
-	derived: [],
-	warn: [],
-	crit: [],
-	fetch: false,
-	desc: false,
-	pmid: false,
-	pmidLong: false,
-	oneline: false,
-	helpText: false,
-	labels: false,
-	verify: false,
-	force: false,
-	events: false,
-	json: false,
-	raw: false,
-	names: false,
-	once: false,
-	acceptNew: false,
-	secure: 'off',
-	interval: '200msec',
-};
+const flags: Flags = {...defaultFlags(), secure: 'off', interval: '200msec'};
 
 async function waitFor(store: Store, what: string, predicate: (state: MonitorState) => boolean, timeoutMs = 20_000): Promise<MonitorState> {
 	return new Promise((resolve, reject) => {

@@ -10,7 +10,7 @@ import {
 	afterAll, beforeAll, describe, expect, test,
 } from 'vitest';
 import {SecmonError} from '../../source/errors.js';
-import type {Flags} from '../../source/argv/main-flags.js';
+import {defaultFlags, type Flags} from '../../source/argv/main-flags.js';
 import {makePlan} from '../../source/plan.js';
 import {
 	backoffMs, HostRunner, isRetryable, promptQueue,
@@ -21,29 +21,7 @@ import {
 import {parseHostSpec} from '../../source/target.js';
 import {startPmcd, type PmcdPeer} from '../helpers/pmcd.js';
 
-const flags: Flags = {
-	host: [],
-	derived: [],
-	warn: [],
-	crit: [],
-	fetch: false,
-	desc: false,
-	pmid: false,
-	pmidLong: false,
-	oneline: false,
-	helpText: false,
-	labels: false,
-	verify: false,
-	force: false,
-	events: false,
-	json: false,
-	raw: false,
-	names: false,
-	once: false,
-	acceptNew: false,
-	secure: 'enforce',
-	interval: '200msec',
-};
+const flags: Flags = {...defaultFlags(), secure: 'enforce', interval: '200msec'};
 
 async function waitFor(store: Store, what: string, predicate: (state: MonitorState) => boolean, timeoutMs = 20_000): Promise<MonitorState> {
 	return new Promise((resolve, reject) => {

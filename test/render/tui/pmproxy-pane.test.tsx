@@ -11,7 +11,7 @@ import {render} from 'ink-testing-library';
 import {
 	afterAll, beforeAll, describe, expect, test,
 } from 'vitest';
-import type {Flags} from '../../../source/argv/main-flags.js';
+import {defaultFlags, type Flags} from '../../../source/argv/main-flags.js';
 import {HostRunner, promptQueue} from '../../../source/live/runner.js';
 import {makePlan} from '../../../source/plan.js';
 import {Pane} from '../../../source/render/tui/pane.js';
@@ -23,29 +23,7 @@ import {parseHostSpec} from '../../../source/target.js';
 import {startPmcd, type PmcdPeer} from '../../helpers/pmcd.js';
 import {startPmproxy, type PmproxyPeer} from '../../helpers/pmproxy.js';
 
-const flags: Flags = {
-	host: [],
-	derived: [],
-	warn: [],
-	crit: [],
-	fetch: false,
-	desc: false,
-	pmid: false,
-	pmidLong: false,
-	oneline: false,
-	helpText: false,
-	labels: false,
-	verify: false,
-	force: false,
-	events: false,
-	json: false,
-	raw: false,
-	names: false,
-	once: false,
-	acceptNew: false,
-	secure: 'enforce',
-	interval: '200msec',
-};
+const flags: Flags = {...defaultFlags(), secure: 'enforce', interval: '200msec'};
 
 async function waitFor(store: Store, what: string, predicate: (state: MonitorState) => boolean): Promise<MonitorState> {
 	return new Promise((resolve, reject) => {
