@@ -7,11 +7,11 @@
 import {randomBytes} from 'node:crypto';
 import {SecmonError} from '../../errors.js';
 import type {MetricDesc, Sample} from '../../metrics/model.js';
-import {boundNames, type MetricSource, type NameList} from '../../metrics/source.js';
+import type {MetricSource, NameList} from '../../metrics/source.js';
 import type {TlsFacts} from '../../security/types.js';
 import type {HostSpec} from '../../target.js';
 import {
-	checkLeaves, MetricTree, numberLeaf, objectPath, objectsOf, perfLeaves, sampleOf, wantedFor, type CheckObject, type Wanted,
+	CheckBrowser, checkLeaves, MetricTree, numberLeaf, objectPath, objectsOf, perfLeaves, sampleOf, wantedFor, type CheckObject, type Wanted,
 } from '../shared/checks.js';
 import {parsePerfdata} from '../shared/perfdata.js';
 import type {IcingaHttp} from './http.js';
@@ -342,18 +342,16 @@ export class IcingaSource implements MetricSource {
 		return sampleOf(new MetricTree(objects), this.names, this.target, new Date());
 	}
 
-	/** The tree the browser showed last: help texts come from it. */
-	private browsed: MetricTree | undefined;
+	/** The browser's tree: help texts come from the one it showed last. */
+	private readonly browser = new CheckBrowser(async () => this.load(wantedFor([])));
 
 	/** Every host, service and status leaf the API user may query (read-only: the followed objects stay). */
 	async listNames(): Promise<NameList> {
-		this.browsed = new MetricTree(await this.load(wantedFor([])));
-		return boundNames(this.browsed.browse());
+		return this.browser.listNames();
 	}
 
 	async helpText(name: string): Promise<string | undefined> {
-		this.browsed ??= new MetricTree(await this.load(wantedFor([])));
-		return this.browsed.desc(name)?.oneline;
+		return this.browser.helpText(name);
 	}
 
 	/** True while live updates come from the event stream. */

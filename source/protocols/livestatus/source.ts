@@ -5,10 +5,10 @@
  * `host:NAME.state`, `status:core.num_hosts`.
  */
 import type {MetricDesc, Sample} from '../../metrics/model.js';
-import {boundNames, type MetricSource, type NameList} from '../../metrics/source.js';
+import type {MetricSource, NameList} from '../../metrics/source.js';
 import type {TlsFacts} from '../../security/types.js';
 import {
-	checkLeaves, MetricTree, numberLeaf, objectPath, objectsOf, sampleOf, wantedFor, type CheckObject, type Wanted,
+	CheckBrowser, checkLeaves, MetricTree, numberLeaf, objectPath, objectsOf, sampleOf, wantedFor, type CheckObject, type Wanted,
 } from '../shared/checks.js';
 import {parsePerfdata} from '../shared/perfdata.js';
 import type {LivestatusClient} from './client.js';
@@ -171,17 +171,15 @@ export class LivestatusSource implements MetricSource {
 		return sampleOf(new MetricTree(objects.filter(object => wanted.has(objectPath(object)))), this.names, this.target, new Date());
 	}
 
-	/** The tree the browser showed last: help texts come from it. */
-	private browsed: MetricTree | undefined;
+	/** The browser's tree: help texts come from the one it showed last. */
+	private readonly browser = new CheckBrowser(async () => this.load(wantedFor([])));
 
 	async listNames(): Promise<NameList> {
-		this.browsed = new MetricTree(await this.load(wantedFor([])));
-		return boundNames(this.browsed.browse());
+		return this.browser.listNames();
 	}
 
 	async helpText(name: string): Promise<string | undefined> {
-		this.browsed ??= new MetricTree(await this.load(wantedFor([])));
-		return this.browsed.desc(name)?.oneline;
+		return this.browser.helpText(name);
 	}
 
 	close(): void {

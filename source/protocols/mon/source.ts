@@ -5,10 +5,10 @@
  * (docs/icinga-livestatus-mon.md#mon-metrics). `status:mon` counts services and failures.
  */
 import {noUnits, type MetricDesc, type Sample} from '../../metrics/model.js';
-import {boundNames, type MetricSource, type NameList} from '../../metrics/source.js';
+import type {MetricSource, NameList} from '../../metrics/source.js';
 import type {TlsFacts} from '../../security/types.js';
 import {
-	checkLeaves, MetricTree, numberLeaf, sampleOf, textLeaf, type CheckObject,
+	CheckBrowser, checkLeaves, MetricTree, numberLeaf, sampleOf, textLeaf, type CheckObject,
 } from '../shared/checks.js';
 import {parsePerfdata, splitPluginOutput} from '../shared/perfdata.js';
 import type {MonClient} from './client.js';
@@ -127,17 +127,15 @@ export class MonSource implements MetricSource {
 		return sampleOf(tree, this.names, this.target, new Date());
 	}
 
-	/** The tree the browser showed last: help texts come from it. */
-	private browsed: MetricTree | undefined;
+	/** The browser's tree: help texts come from the one it showed last. */
+	private readonly browser = new CheckBrowser(async () => parseOpstatus(await this.client.lines('list opstatus')));
 
 	async listNames(): Promise<NameList> {
-		this.browsed = new MetricTree(parseOpstatus(await this.client.lines('list opstatus')));
-		return boundNames(this.browsed.browse());
+		return this.browser.listNames();
 	}
 
 	async helpText(name: string): Promise<string | undefined> {
-		this.browsed ??= new MetricTree(parseOpstatus(await this.client.lines('list opstatus')));
-		return this.browsed.desc(name)?.oneline;
+		return this.browser.helpText(name);
 	}
 
 	close(): void {

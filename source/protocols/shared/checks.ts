@@ -10,6 +10,7 @@
  * by string prefix, because host names contain dots): `service` → every service,
  * `service:web-01` → its services, `service:web-01!temperature` → that service's leaves.
  */
+import {boundNames, type NameList} from '../../metrics/source.js';
 import type {Thresholds} from '../../metrics/thresholds.js';
 import {
 	noUnits, type MetricDesc, type MetricType, type MetricValues, type Sample, type Semantics, type Units, type Value,
@@ -223,6 +224,30 @@ export class MetricTree {
 	values(name: string): MetricValues {
 		const value = this.byName.get(name)?.leaf.value;
 		return value === undefined ? {status: 'novalues'} : {status: 'ok', values: [{value}]};
+	}
+}
+
+/**
+ * The metric browser over check results (MetricSource listNames and helpText): every object the
+ * collector lets the user query, as a tree; help texts come from the tree shown last, loaded once
+ * if nothing was shown yet. `loadAll` reads every object (read-only: what fetch() follows stays).
+ */
+export class CheckBrowser {
+	private shown: MetricTree | undefined;
+	private readonly loadAll: () => Promise<readonly CheckObject[]>;
+
+	constructor(loadAll: () => Promise<readonly CheckObject[]>) {
+		this.loadAll = loadAll;
+	}
+
+	async listNames(): Promise<NameList> {
+		this.shown = new MetricTree(await this.loadAll());
+		return boundNames(this.shown.browse());
+	}
+
+	async helpText(name: string): Promise<string | undefined> {
+		this.shown ??= new MetricTree(await this.loadAll());
+		return this.shown.desc(name)?.oneline;
 	}
 }
 
