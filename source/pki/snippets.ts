@@ -118,23 +118,34 @@ function hostPort(host: string, port: number): string {
 	return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** pmcd (docs/pcp.md#tls-configuration): tls.conf for pmcd, -Q in pmcd.options, and a client tls.conf for pminfo/pmval. */
-export function pmcdSnippet(input: SnippetInput): Snippet {
-	const {client} = input;
-	// docs/pcp.md#tls-configuration: tls.conf values end at the first blank, so paths cannot contain spaces.
-	assertNoWhitespace([input.caPath, input.localCaPath ?? input.caPath, input.server.certificatePath, input.server.keyPath, ...(client ? [client.certificatePath, client.keyPath] : [])], 'and PCP\'s tls.conf cannot hold such paths (its values end at the first blank)');
-	const host = input.host ?? serverName(input.server.certificate);
-	const port = input.port ?? 44_321;
-	const server = [
+// docs/pcp.md#tls-configuration: tls.conf values end at the first blank, so paths cannot contain spaces.
+const tlsConfPaths = 'and PCP\'s tls.conf cannot hold such paths (its values end at the first blank)';
+
+/**
+ * The collector's tls.conf, one file for pmcd and pmproxy (docs/pcp.md#tls-configuration,
+ * docs/pmproxy.md#tls). With a client certificate, "tls-verify-clients = true" (only the word
+ * "true") makes client certificates mandatory.
+ */
+function collectorTlsConf(input: SnippetInput): string[] {
+	const lines = [
 		`tls-cert-file = ${input.server.certificatePath}`,
 		`tls-key-file = ${input.server.keyPath}`,
 		`tls-ca-cert-file = ${input.caPath}`,
 	];
-	if (client) {
-		// On pmcd "true" (only that word) makes client certificates mandatory.
-		server.push('tls-verify-clients = true');
+	if (input.client) {
+		lines.push('tls-verify-clients = true');
 	}
 
+	return lines;
+}
+
+/** pmcd (docs/pcp.md#tls-configuration): tls.conf for pmcd, -Q in pmcd.options, and a client tls.conf for pminfo/pmval. */
+export function pmcdSnippet(input: SnippetInput): Snippet {
+	const {client} = input;
+	assertNoWhitespace([input.caPath, input.localCaPath ?? input.caPath, input.server.certificatePath, input.server.keyPath, ...(client ? [client.certificatePath, client.keyPath] : [])], tlsConfPaths);
+	const host = input.host ?? serverName(input.server.certificate);
+	const port = input.port ?? 44_321;
+	const server = collectorTlsConf(input);
 	const sections: SnippetSection[] = [
 		{title: '/etc/pcp/tls.conf on the collector (or the file PCP_TLSCONF_PATH names); restart pmcd afterwards', lines: server},
 	];
@@ -169,18 +180,10 @@ export function pmcdSnippet(input: SnippetInput): Snippet {
  */
 export function pmproxySnippet(input: SnippetInput): Snippet {
 	const {client} = input;
-	assertNoWhitespace([input.caPath, input.server.certificatePath, input.server.keyPath], 'and PCP\'s tls.conf cannot hold such paths (its values end at the first blank)');
+	assertNoWhitespace([input.caPath, input.server.certificatePath, input.server.keyPath], tlsConfPaths);
 	const host = input.host ?? serverName(input.server.certificate);
 	const port = input.port ?? 44_322;
-	const server = [
-		`tls-cert-file = ${input.server.certificatePath}`,
-		`tls-key-file = ${input.server.keyPath}`,
-		`tls-ca-cert-file = ${input.caPath}`,
-	];
-	if (client) {
-		server.push('tls-verify-clients = true');
-	}
-
+	const server = collectorTlsConf(input);
 	const command = [`secmon --host pmproxys://${hostPort(host, port)}`, `--ca-file ${quoteShell(input.localCaPath ?? input.caPath)}`];
 	if (client) {
 		command.push(`--cert ${quoteShell(client.certificatePath)}`, `--key ${quoteShell(client.keyPath)}`);
