@@ -5,10 +5,10 @@
  */
 import {type Io, type SessionHooks} from '../io.js';
 import {openPcp} from '../protocols/pcp/open.js';
-import {PM_ERR} from '../protocols/pcp/constants.js';
 import {exitCodes, SecmonError, worseExitCode} from '../errors.js';
 import type {Plan} from '../plan.js';
 import type {Ask} from '../security/types.js';
+import {nameErrorResult} from '../metrics/source.js';
 import type {HostSpec} from '../target.js';
 import {argumentErrorLine} from '../render/pminfo.js';
 import {openSource} from '../sources.js';
@@ -128,7 +128,7 @@ async function runGeneric(target: HostSpec, plan: Plan, io: Io, hooks: SessionHo
 		}
 
 		// --json: the unknown names are per-metric errors in the sample too (docs/schema/sample.json).
-		const unknown = sink.format === 'json' ? errors.map(({name, message}) => ({name, result: {status: 'error' as const, code: PM_ERR.NAME, message}})) : [];
+		const unknown = sink.format === 'json' ? errors.map(error => ({name: error.name, result: nameErrorResult(error)})) : [];
 		if (descs.length === 0) {
 			if (unknown.length > 0) {
 				sink.collector(source)({target: source.target, timestamp: new Date(), metrics: unknown}, new Map());

@@ -15,29 +15,29 @@ import {
 	exitCodes, formatError, SecmonError, worseExitCode,
 } from '../errors.js';
 import type {MetricDesc, Sample} from '../metrics/model.js';
-import type {MetricSource} from '../metrics/source.js';
+import {nameErrorResult, type MetricSource, type NameError} from '../metrics/source.js';
 import type {Plan} from '../plan.js';
 import type {SampleMeta, Sink} from '../output/format.js';
 import {sleep} from '../process-exit.js';
 import {openSource} from '../sources.js';
 import type {HostSpec} from '../target.js';
-import {PM_ERR} from '../protocols/pcp/constants.js';
 
-function unknownNames(target: HostSpec, errors: ReadonlyArray<{name: string; message: string}>): SecmonError {
+function unknownNames(target: HostSpec, errors: readonly NameError[]): SecmonError {
 	return new SecmonError('PEER_ERROR', errors.map(({name, message}) => `${target.display}: ${name}: ${message}`).join('\n'), 'Check the metric name (secmon --host HOST lists every name).');
 }
 
 type Write = (sample: Sample, descs: ReadonlyMap<string, MetricDesc>, meta?: SampleMeta) => void;
 
 /**
- * Names the collector does not know, as per-metric errors after the sample's metrics: PCP's
- * PM_ERR_NAME for every protocol (docs/schema/sample.json), the collector's message.
+ * Names the collector could not resolve, as per-metric errors after the sample's metrics
+ * (docs/schema/sample.json): metrics/source.ts unknownMetric's code for an unknown name, whatever
+ * the protocol, the collector's message.
  */
-function withUnknown(write: Write, errors: ReadonlyArray<{name: string; message: string}>): Write {
+function withUnknown(write: Write, errors: readonly NameError[]): Write {
 	return (sample, descs, meta) => {
 		write({
 			...sample,
-			metrics: [...sample.metrics, ...errors.map(({name, message}) => ({name, result: {status: 'error' as const, code: PM_ERR.NAME, message}}))],
+			metrics: [...sample.metrics, ...errors.map(error => ({name: error.name, result: nameErrorResult(error)}))],
 		}, descs, meta);
 	};
 }

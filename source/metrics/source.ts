@@ -1,5 +1,5 @@
 import type {TlsFacts} from '../security/types.js';
-import type {MetricDesc, Sample} from './model.js';
+import type {MetricDesc, MetricValues, Sample} from './model.js';
 
 /**
  * How the collector answered, where its protocol has versions (Zabbix: the passive-check form a
@@ -33,6 +33,26 @@ export function boundNames(entries: NameList['entries'], note?: string): NameLis
 }
 
 /**
+ * A name the collector does not know, whatever the protocol: each source maps its own "unknown"
+ * (PCP's PM_ERR_NAME, a Zabbix agent's "Unsupported item key.", a check result that is not there)
+ * to it. Its code is the number PCP gives PM_ERR_NAME (docs/pcp.md#error-codes), so a --json
+ * line says the same for every collector and for pmcd (docs/schema/sample.json).
+ */
+export const unknownMetric = {code: -12_357, message: 'Unknown metric name'} as const;
+
+/**
+ * A name describe() could not resolve, in the collector's words. `code`: the per-metric error
+ * code of any other problem (a PCP error code, or secmon's for another protocol); absent, the
+ * name is unknown (unknownMetric).
+ */
+export type NameError = {name: string; message: string; code?: number};
+
+/** A name describe() could not resolve as a sample's per-metric error (--json lists them with the values). */
+export function nameErrorResult(error: NameError): MetricValues {
+	return {status: 'error', code: error.code ?? unknownMetric.code, message: error.message};
+}
+
+/**
  * One open, verified session to a collector, as every front end sees it
  * (docs/design.md#metric-model: describe(names) → MetricDesc[]; fetch() → Sample). Each protocol
  * implements it; renderers and the sampler know nothing else.
@@ -53,7 +73,7 @@ export type MetricSource = {
 	 * not thrown. Each call adds to what fetch() samples (DerivedSource describes its operands in a
 	 * second call); it never forgets what an earlier call described.
 	 */
-	describe(names: string[]): Promise<{descs: MetricDesc[]; errors: Array<{name: string; message: string}>}>;
+	describe(names: string[]): Promise<{descs: MetricDesc[]; errors: NameError[]}>;
 	/** One sample of every described metric. */
 	fetch(): Promise<Sample>;
 	/**

@@ -15,7 +15,9 @@ import {
 	afterAll, beforeAll, describe, expect, it,
 } from 'vitest';
 import {zabbixGetCommand} from '../../source/commands/zabbix-get.js';
+import {unknownMetric} from '../../source/metrics/source.js';
 import {encodeFrame, FrameDecoder} from '../../source/protocols/zabbix/frame.js';
+import {zbxRequestFailedCode} from '../../source/protocols/zabbix/keys.js';
 import {
 	runZabbixGet, startAgent, zabbixPeersInstalled, zabbixPort, type Agent,
 } from '../helpers/zabbix.js';
@@ -282,6 +284,25 @@ describe('a fake Zabbix 7 agent', () => {
 				{metric: 'agent.ping', value: 1, agent: agentFacts},
 				{metric: 'agent.version', value: '7.0.13', agent: agentFacts},
 			]);
+		} finally {
+			agent.close();
+		}
+	});
+
+	it('the main command\'s --json: a key whose answer was malformed is that failure (secmon\'s code), not an unknown name', async () => {
+		const agent = await fakeAgent7(request => (request.key === 'agent.ping' ? v7({value: '1'}) : (request.key === 'broken' ? '{"version":"7.0.13","data":[' : v7({error: 'Unsupported item key.'}))));
+		try {
+			for (const mode of [['-f'], ['-t', '1', '-s', '1']]) {
+				const ours = await runSecmon(['--host', `zabbix://127.0.0.1:${agent.port}`, '--secure', 'off', '--json', ...mode, 'agent.ping', 'broken', 'no.such.key'], {env: {SECMON_HOME: home}});
+				expect(ours.code).toBe(1);
+				const lines = jsonLines(ours.stdout);
+				expect(lines).toMatchObject([
+					{type: 'sample', metric: 'agent.ping', value: 1},
+					{type: 'sample', metric: 'broken', error: {code: zbxRequestFailedCode}},
+					{type: 'sample', metric: 'no.such.key', error: {code: unknownMetric.code, message: 'ZBX_NOTSUPPORTED: Unsupported item key.'}},
+				]);
+				expect(String((lines[1] as {error: {message: string}}).error.message)).toContain('malformed JSON passive-check answer');
+			}
 		} finally {
 			agent.close();
 		}

@@ -10,7 +10,9 @@
 import type {
 	InstanceValue, MetricDesc, MetricValues, Sample, Value,
 } from '../model.js';
-import {boundNames, type MetricSource, type NameList} from '../source.js';
+import {
+	boundNames, type MetricSource, type NameError, type NameList,
+} from '../source.js';
 import {pmErrStr} from '../../protocols/pcp/errors.js';
 import {
 	metricTypeOf, pcpSemCode, pcpTypeCode, semanticsOf, unitsText,
@@ -162,7 +164,7 @@ export class DerivedSource implements MetricSource {
 	 * replaces the list the samples hold (the panes add and remove metrics at run time); the inner
 	 * source only ever adds (metrics/source.ts), so fetch() leaves out what is no longer named.
 	 */
-	async describe(names: string[]): Promise<{descs: MetricDesc[]; errors: Array<{name: string; message: string}>}> {
+	async describe(names: string[]): Promise<{descs: MetricDesc[]; errors: NameError[]}> {
 		this.#wanted.clear();
 		this.#wantedDerived = [];
 		const asked = new Set(names);

@@ -7,7 +7,7 @@
 import {randomBytes} from 'node:crypto';
 import {SecmonError} from '../../errors.js';
 import type {MetricDesc, Sample} from '../../metrics/model.js';
-import type {MetricSource, NameList} from '../../metrics/source.js';
+import type {MetricSource, NameError, NameList} from '../../metrics/source.js';
 import type {TlsFacts} from '../../security/types.js';
 import type {HostSpec} from '../../target.js';
 import {
@@ -180,7 +180,7 @@ export class IcingaSource implements MetricSource {
 		return objects;
 	}
 
-	async describe(names: string[]): Promise<{descs: MetricDesc[]; errors: Array<{name: string; message: string}>}> {
+	async describe(names: string[]): Promise<{descs: MetricDesc[]; errors: NameError[]}> {
 		const tree = new MetricTree(await this.load(wantedFor(names)));
 		const resolved = tree.resolve(names);
 		if (resolved.errors.length > 0 && tree.entries.length === 0) {

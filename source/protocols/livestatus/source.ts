@@ -5,7 +5,7 @@
  * `host:NAME.state`, `status:core.num_hosts`.
  */
 import type {MetricDesc, Sample} from '../../metrics/model.js';
-import type {MetricSource, NameList} from '../../metrics/source.js';
+import type {MetricSource, NameError, NameList} from '../../metrics/source.js';
 import type {TlsFacts} from '../../security/types.js';
 import {
 	CheckBrowser, checkLeaves, MetricTree, numberLeaf, objectPath, objectsOf, sampleOf, wantedFor, type CheckObject, type Wanted,
@@ -138,7 +138,7 @@ export class LivestatusSource implements MetricSource {
 		return objects;
 	}
 
-	async describe(names: string[]): Promise<{descs: MetricDesc[]; errors: Array<{name: string; message: string}>}> {
+	async describe(names: string[]): Promise<{descs: MetricDesc[]; errors: NameError[]}> {
 		const tree = new MetricTree(await this.load(wantedFor(names)));
 		const resolved = tree.resolve(names);
 		// Each call adds to what fetch() samples: DerivedSource describes its operands in a second call.

@@ -5,7 +5,7 @@
  * (docs/icinga-livestatus-mon.md#mon-metrics). `status:mon` counts services and failures.
  */
 import {noUnits, type MetricDesc, type Sample} from '../../metrics/model.js';
-import type {MetricSource, NameList} from '../../metrics/source.js';
+import type {MetricSource, NameError, NameList} from '../../metrics/source.js';
 import type {TlsFacts} from '../../security/types.js';
 import {
 	CheckBrowser, checkLeaves, MetricTree, numberLeaf, sampleOf, textLeaf, type CheckObject,
@@ -114,7 +114,7 @@ export class MonSource implements MetricSource {
 		this.tls = options.tls;
 	}
 
-	async describe(names: string[]): Promise<{descs: MetricDesc[]; errors: Array<{name: string; message: string}>}> {
+	async describe(names: string[]): Promise<{descs: MetricDesc[]; errors: NameError[]}> {
 		const tree = new MetricTree(parseOpstatus(await this.client.lines('list opstatus')));
 		const resolved = tree.resolve(names);
 		// Each call adds to what fetch() samples: DerivedSource describes its operands in a second call.

@@ -1,14 +1,24 @@
 /** PCP as a MetricSource: names → descriptors once, then one HIGHRES_FETCH per sample. */
 import type {MetricDesc, Sample} from '../../metrics/model.js';
-import {boundNames, type MetricSource, type NameList} from '../../metrics/source.js';
+import {
+	boundNames, type MetricSource, type NameError, type NameList, type unknownMetric,
+} from '../../metrics/source.js';
 import type {TlsFacts} from '../../security/types.js';
 import type {PcpClient} from './client.js';
-import {PM_INDOM_NULL, PM_TEXT} from './constants.js';
+import {PM_ERR, PM_INDOM_NULL, PM_TEXT} from './constants.js';
 import {isPcpError, pmErrStr} from './errors.js';
 import {toMetricDesc, toMetricValues} from './model.js';
 
 function text(error: unknown): string {
 	return isPcpError(error) ? pmErrStr(error.code) : (error instanceof Error ? error.message : String(error));
+}
+
+// PCP's code for an unknown name is the protocol-neutral one (metrics/source.ts), so pminfo's text and --json agree.
+PM_ERR.NAME satisfies typeof unknownMetric.code;
+
+/** A name describe() could not resolve: pmErrStr's text (pminfo's); a PCP error other than PM_ERR_NAME keeps its code. */
+function nameError(name: string, error: unknown): NameError {
+	return isPcpError(error) && error.code !== PM_ERR.NAME ? {name, message: text(error), code: error.code} : {name, message: text(error)};
 }
 
 export class PcpSource implements MetricSource {
@@ -29,13 +39,13 @@ export class PcpSource implements MetricSource {
 	}
 
 	async describe(names: string[]) {
-		const errors: Array<{name: string; message: string}> = [];
+		const errors: NameError[] = [];
 		const leaves: string[] = [];
 		for (const name of names) {
 			try {
 				leaves.push(...await this.client.traverse(name));
 			} catch (error) {
-				errors.push({name, message: text(error)});
+				errors.push(nameError(name, error));
 			}
 		}
 
@@ -45,7 +55,7 @@ export class PcpSource implements MetricSource {
 			for (const [index, name] of leaves.entries()) {
 				const pmid = pmids[index];
 				if (typeof pmid !== 'number') {
-					errors.push({name, message: text(pmid)});
+					errors.push(nameError(name, pmid));
 					continue;
 				}
 
@@ -58,7 +68,7 @@ export class PcpSource implements MetricSource {
 
 					desc.oneline = await this.client.text(pmid, PM_TEXT.PMID | PM_TEXT.ONELINE).catch(() => undefined);
 				} catch (error) {
-					errors.push({name, message: text(error)});
+					errors.push(nameError(name, error));
 				}
 			}
 		}

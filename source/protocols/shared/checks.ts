@@ -10,7 +10,9 @@
  * by string prefix, because host names contain dots): `service` → every service,
  * `service:web-01` → its services, `service:web-01!temperature` → that service's leaves.
  */
-import {boundNames, type NameList} from '../../metrics/source.js';
+import {
+	boundNames, unknownMetric, type NameError, type NameList,
+} from '../../metrics/source.js';
 import type {Thresholds} from '../../metrics/thresholds.js';
 import {
 	noUnits, type MetricDesc, type MetricType, type MetricValues, type Sample, type Semantics, type Units, type Value,
@@ -176,18 +178,18 @@ export class MetricTree {
 	}
 
 	/** User names → full leaf names (in tree order per name, no duplicates); no names = every leaf. */
-	resolve(names: readonly string[]): {names: string[]; errors: Array<{name: string; message: string}>} {
+	resolve(names: readonly string[]): {names: string[]; errors: NameError[]} {
 		if (names.length === 0) {
 			return {names: this.entries.map(entry => entry.name), errors: []};
 		}
 
 		const out: string[] = [];
 		const seen = new Set<string>();
-		const errors: Array<{name: string; message: string}> = [];
+		const errors: NameError[] = [];
 		for (const wanted of names) {
 			const matches = this.entries.filter(entry => entry.prefixes.includes(wanted));
 			if (matches.length === 0) {
-				errors.push({name: wanted, message: 'Unknown metric name'});
+				errors.push({name: wanted, message: unknownMetric.message});
 				continue;
 			}
 

@@ -3,16 +3,18 @@
  */
 import type {MetricDesc, Sample} from '../../metrics/model.js';
 import {
-	boundNames, type AgentFacts, type MetricSource, type NameList,
+	boundNames, type AgentFacts, type MetricSource, type NameError, type NameList,
 } from '../../metrics/source.js';
 import type {TlsFacts} from '../../security/types.js';
 import {isZabbixError} from './errors.js';
+import {zbxRequestFailedCode} from './keys.js';
 import type {ZabbixAgent} from './pool.js';
 
 /**
  * A Zabbix agent as a MetricSource: item keys are the metric names. `describe` asks the agent once
  * per new key (Zabbix has no metadata request) so that numeric keys get a numeric type; a key the
- * agent does not know ("Unsupported item key.") is reported like an unknown PCP metric name.
+ * agent does not know ("Unsupported item key.") is an unknown name (metrics/source.ts unknownMetric);
+ * a key whose request failed while others were answered carries zbxRequestFailedCode.
  */
 export class ZabbixSource implements MetricSource {
 	readonly agent: ZabbixAgent;
@@ -57,7 +59,7 @@ export class ZabbixSource implements MetricSource {
 		return this.agent.lastAnswer;
 	}
 
-	async describe(names: string[]): Promise<{descs: MetricDesc[]; errors: Array<{name: string; message: string}>}> {
+	async describe(names: string[]): Promise<{descs: MetricDesc[]; errors: NameError[]}> {
 		const results = await this.agent.getMany(names);
 		const firstAgentError = results.find(result => !result.ok && isZabbixError(result.error) && result.error.agentLevel);
 		if (firstAgentError && !firstAgentError.ok && results.every(result => !result.ok)) {
@@ -66,10 +68,10 @@ export class ZabbixSource implements MetricSource {
 		}
 
 		const descs: MetricDesc[] = [];
-		const errors: Array<{name: string; message: string}> = [];
+		const errors: NameError[] = [];
 		for (const result of results) {
 			if (!result.ok) {
-				errors.push({name: result.key, message: result.error.message});
+				errors.push({name: result.key, message: result.error.message, code: zbxRequestFailedCode});
 				continue;
 			}
 
