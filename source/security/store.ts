@@ -312,17 +312,28 @@ function fsyncDir(dir: string): void {
 	}
 }
 
-/** Write `data` to a new temp file (mode 0600, O_EXCL) in `dir`, fsync it and return its path. */
+/**
+ * Write `data` to a new temp file (mode 0600, O_EXCL) in `dir`, fsync it and return its path.
+ * Every byte or an error: write(2) may write less than asked (a file size limit, a full disk),
+ * so it loops; on an error the temp file is removed, and the caller's target is untouched.
+ */
 function writeTemporary(dir: string, data: string): string {
 	const file = path.join(dir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
 	const fd = openSync(file, 'wx', 0o600);
 	try {
-		writeSync(fd, data);
+		const bytes = Buffer.from(data);
+		for (let written = 0; written < bytes.length;) {
+			written += writeSync(fd, bytes, written, bytes.length - written);
+		}
+
 		fsyncSync(fd);
-	} finally {
+	} catch (error) {
 		closeSync(fd);
+		unlinkQuietly(file);
+		throw error;
 	}
 
+	closeSync(fd);
 	return file;
 }
 

@@ -1,18 +1,20 @@
 /**
  * Saved sets: named hosts, metrics, interval and thresholds, in `<home>/sets.json` beside the
- * trust store (SECMON_HOME, ~/.pki/secmon; directory 0700, file 0600). Written with conf only on
- * an explicit save (`s` in the panes) or `secmon sets remove`, never on exit; conf's unlocked
- * read-modify-write (docs/node.md#conf) can lose a set when two processes save at the same
- * instant, which costs a re-save, not trust. Read without conf, under the store's rules (no link,
- * a regular file of ours, bounded: security/home.ts), so listing never creates or rewrites anything.
+ * trust store (SECMON_HOME, ~/.pki/secmon; directory 0700, file 0600). Written only on an explicit
+ * save (`s` in the panes) or `secmon sets remove`, never on exit, the way the trust store writes
+ * (security/store.ts writeFileAtomic: a temp file of ours, every byte, fsync, rename), so a crash,
+ * a kill or a full disk mid-write leaves the sets as they were, never a partial file. The
+ * read-modify-write is not locked: two processes saving at the same instant can lose one set,
+ * which costs a re-save, not trust. Read under the store's rules (no link, a regular file of
+ * ours, bounded: security/home.ts), so listing never creates or rewrites anything.
  */
 import path from 'node:path';
-import Conf from 'conf';
 import {SecmonError} from '../errors.js';
 import {safeText} from '../safe-text.js';
 import {
 	checkPrivateDir, ensurePrivateDir, errnoCode, readPrivateFile,
 } from '../security/home.js';
+import {writeFileAtomic} from '../security/store.js';
 import {shellQuote} from '../shell.js';
 import {setNameProblem} from './name.js';
 
@@ -157,22 +159,18 @@ export function loadSet(home: string, name: string): SavedSet {
 	return set;
 }
 
-function open(home: string): Conf<Record<string, SavedSet>> {
-	// Conf would create a missing directory with mode 0755 (docs/node.md#conf): make it 0700 first.
+/**
+ * Replace the sets file with `sets` (tab-indented JSON, as conf wrote it), atomically and 0600 in
+ * the 0700 home, which it creates if missing.
+ */
+function writeSets(home: string, sets: Record<string, SavedSet>): void {
 	ensurePrivateDir(home);
-	// Refuses a link, a FIFO, another user's or a huge file before conf touches it.
-	readSets(home);
+	const file = setsFile(home);
 	try {
-		return new Conf<Record<string, SavedSet>>({
-			cwd: home,
-			configName: 'sets',
-			configFileMode: 0o600,
-			// Set names may hold dots: no dot-notation paths.
-			accessPropertiesByDotNotation: false,
-			projectName: 'secmon',
-		});
+		writeFileAtomic(file, JSON.stringify(sets, undefined, '\t'));
 	} catch (error) {
-		throw corrupt(home, errnoCode(error) ?? (error instanceof Error ? error.message : String(error)), error);
+		const why = errnoCode(error) ?? (error instanceof Error ? error.message : String(error));
+		throw new SecmonError('STORE', `could not write the saved sets file ${file}: ${why}`, `Nothing changed (the file holds the sets as before): make room or fix ${shellQuote(home)}, then try again`, {cause: error});
 	}
 }
 
@@ -184,17 +182,27 @@ export function saveSet(home: string, name: string, set: Omit<SavedSet, 'savedAt
 		throw new SecmonError('USAGE', `cannot save set ${name}: ${checked}`, 'Remove some panes or hosts and save again');
 	}
 
-	open(home).set(name, checked);
+	// Reading first refuses a link, a FIFO, another user's, a corrupt or a huge file before anything is written.
+	const sets = readSets(home);
+	sets[name] = checked;
+	writeSets(home, sets);
 }
 
 /** Remove a set; false when there was none by that name. */
 export function removeSet(home: string, name: string): boolean {
 	checkName(name);
-	if (readSets(home)[name] === undefined) {
+	const sets = readSets(home);
+	if (sets[name] === undefined) {
 		return false;
 	}
 
-	const conf = open(home);
-	conf.delete(name);
+	const kept: Record<string, SavedSet> = Object.create(null) as Record<string, SavedSet>;
+	for (const [other, set] of Object.entries(sets)) {
+		if (other !== name) {
+			kept[other] = set;
+		}
+	}
+
+	writeSets(home, kept);
 	return true;
 }

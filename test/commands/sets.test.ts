@@ -4,8 +4,9 @@
  * is a usage error (exit 2) that points to `secmon sets list`; the sets file is read under the
  * store's rules (a link or a file others can write is refused).
  */
+import {spawnSync} from 'node:child_process';
 import {
-	chmodSync, mkdirSync, statSync, symlinkSync, writeFileSync,
+	chmodSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
 import {
@@ -13,7 +14,7 @@ import {
 } from 'vitest';
 import {saveSet, setsFile} from '../../source/sets/store.js';
 import {startPmcd, type PmcdPeer} from '../helpers/pmcd.js';
-import {runSecmon, tempHome} from '../helpers/secmon.js';
+import {cliPath, runSecmon, tempHome} from '../helpers/secmon.js';
 
 describe('secmon sets and --set', () => {
 	let peer: PmcdPeer;
@@ -124,6 +125,37 @@ describe('secmon sets and --set', () => {
 		expect(broken.stderr).toContain('set x: "hosts" must be a list');
 		expect(broken.stderr).toContain('rm ');
 	});
+
+	test('a write that stops part-way (the file size limit, as a full disk would) leaves the sets file as it was, whole, and no temp file', async () => {
+		const secmonHome = path.join(home.dir, 'limited');
+		// ~250 KiB of sets: a write of it cannot fit under a 64 KiB file size limit.
+		const metrics = Array.from({length: 200}, (_, index) => `sample.long.metric.name.number.${index}`);
+		for (let index = 0; index < 30; index++) {
+			saveSet(secmonHome, `set-${index}`, {hosts: [peer.address], metrics, intervalMs: 1000});
+		}
+
+		const before = readFileSync(setsFile(secmonHome));
+		expect(before.length).toBeGreaterThan(200 * 1024);
+		// ulimit -f 64: at most 64 KiB (32 KiB where a block is 512 bytes). Node ignores SIGXFSZ, so
+		// write(2) stops short, then fails with EFBIG. SNAP=1 is where conf (which wrote this file
+		// before) wrote in place.
+		const run = spawnSync('/bin/sh', ['-c', 'ulimit -f 64 && exec "$@"', 'sh', process.execPath, cliPath, 'sets', 'remove', 'set-7'], {
+			env: {
+				PATH: process.env['PATH'] ?? '', SECMON_HOME: secmonHome, NO_COLOR: '1', SNAP: '1',
+			}, encoding: 'utf8',
+		});
+		expect(run.status).toBe(1);
+		expect(run.stderr).toContain(`could not write the saved sets file ${setsFile(secmonHome)}: EFBIG`);
+		expect(run.stderr).toContain('Nothing changed');
+		expect(readFileSync(setsFile(secmonHome)).equals(before)).toBe(true);
+		expect(readdirSync(secmonHome)).toEqual(['sets.json']);
+		// Without the limit the same removal goes through, and the file stays 0600.
+		const removed = await runSecmon(['sets', 'remove', 'set-7'], {env: {SECMON_HOME: secmonHome}});
+		expect(removed.stdout).toBe('Removed set set-7.\n');
+		expect(Object.keys(JSON.parse(readFileSync(setsFile(secmonHome), 'utf8')) as Record<string, unknown>)).toHaveLength(29);
+		expect(statSync(setsFile(secmonHome)).mode & 0o777).toBe(0o600);
+		expect(readdirSync(secmonHome)).toEqual(['sets.json']);
+	}, 60_000);
 
 	test('--warn/--crit need METRIC=RANGE (usage error otherwise)', async () => {
 		const result = await runSecmon(['--host', peer.address, '--warn', 'kernel.all.load', '--json', 'kernel.all.load'], {env: {SECMON_HOME: path.join(home.dir, 'w')}});
