@@ -7,7 +7,7 @@
  * before a byte is written). Nothing is written on the stream before the decision; a refusal
  * destroys the socket. There is never a fallback to plain text.
  */
-import type {X509Certificate} from 'node:crypto';
+import {X509Certificate} from 'node:crypto';
 import {readFileSync, statSync} from 'node:fs';
 import net from 'node:net';
 import process from 'node:process';
@@ -280,12 +280,14 @@ export function tlsFailure(error: unknown, context: {target: Target; clientCert:
 	);
 }
 
-/** The chain from `leaf` up its issuers as the peer sent it, leaf first (a loop ends it). */
-function walkChain(leaf: X509Certificate | undefined): X509Certificate[] {
-	const chain: X509Certificate[] = [];
+type ChainLink<Link> = {fingerprint256: string; issuerCertificate?: Link | undefined};
+
+/** The chain from `leaf` up its issuers, leaf first, each certificate once (a loop ends it). */
+function walkLinks<Link extends ChainLink<Link>>(leaf: Link | undefined, present: (link: Link) => boolean = () => true): Link[] {
+	const chain: Link[] = [];
 	const seen = new Set<string>();
 	let current = leaf;
-	while (current && !seen.has(current.fingerprint256)) {
+	while (current && present(current) && !seen.has(current.fingerprint256)) {
 		seen.add(current.fingerprint256);
 		chain.push(current);
 		current = current.issuerCertificate;
@@ -294,10 +296,30 @@ function walkChain(leaf: X509Certificate | undefined): X509Certificate[] {
 	return chain;
 }
 
+/**
+ * The peer's certificate chain, leaf first. By default as the peer sent it
+ * (X509Certificate.issuerCertificate: only what arrived). `completed`: the chain the handshake
+ * was verified on, finished from the context's CA store (getPeerCertificate(true)), so a CA the
+ * peer did not send (the usual agent sends only its leaf) and that came only from a CA file is in
+ * it too, for checks that must judge every certificate the verification relied on (Zabbix's
+ * floor check: test/protocols/zabbix/certificate-checks.test.ts).
+ */
+export function certificateChain(socket: tls.TLSSocket, options: {completed?: boolean} = {}): X509Certificate[] {
+	return options.completed
+		? completedChain(socket).map(link => new X509Certificate(link.raw))
+		: walkLinks(socket.getPeerX509Certificate());
+}
+
+/** What the peer sent, completed from the context's CA store, as Node's plain objects. */
+function completedChain(socket: tls.TLSSocket): tls.DetailedPeerCertificate[] {
+	// Without a certificate getPeerCertificate gives an empty object: no raw, no chain.
+	return walkLinks<tls.DetailedPeerCertificate>(socket.getPeerCertificate(true), link => (link.raw as Buffer | undefined) !== undefined);
+}
+
 /** The chain a failed handshake received, if any (leaf first). */
 export function receivedChain(socket: tls.TLSSocket): X509Certificate[] {
 	try {
-		return walkChain(socket.getPeerX509Certificate());
+		return certificateChain(socket);
 	} catch {
 		// No certificate arrived.
 		return [];
@@ -368,7 +390,7 @@ async function handshake(connectOptions: tls.ConnectionOptions, options: TlsOpti
  * does (~1 ms of a one-shot fetch, core issue part 7). Trust decisions read only the leaf.
  */
 export function presentedChain(leaf: X509Certificate | undefined): CertificateInfo[] {
-	return walkChain(leaf).map(certificate => describeCertificate(certificate));
+	return walkLinks(leaf).map(certificate => describeCertificate(certificate));
 }
 
 /**
@@ -388,16 +410,7 @@ function checkHostName(socket: tls.TLSSocket, leaf: X509Certificate, name: strin
 
 /** The chain for display (secmon verify): what the peer sent, completed from the local trust store. */
 export function peerChain(socket: tls.TLSSocket): CertificateInfo[] {
-	const chain: CertificateInfo[] = [];
-	const seen = new Set<string>();
-	let current: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
-	while (current?.raw && !seen.has(current.fingerprint256)) {
-		seen.add(current.fingerprint256);
-		chain.push(describeCertificate(current.raw));
-		current = current.issuerCertificate;
-	}
-
-	return chain;
+	return completedChain(socket).map(link => describeCertificate(link.raw));
 }
 
 export function authorizationCode(socket: tls.TLSSocket): string | undefined {

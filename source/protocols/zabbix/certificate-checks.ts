@@ -5,32 +5,13 @@
  * the exact --tls-server-cert-issuer/--tls-server-cert-subject strings (dn.ts).
  */
 import type tls from 'node:tls';
-import {X509Certificate} from 'node:crypto';
+import type {X509Certificate} from 'node:crypto';
 import {describeViolation, floorHint, floorViolation} from '../../security/floor.js';
+import {certificateChain} from '../../security/tls.js';
 import {verifyIssuerSubject} from './dn.js';
 import type {ZabbixEndpoint} from './endpoint.js';
 import {tlsError} from './errors.js';
 import type {Prepared} from './tls-context.js';
-
-/**
- * The chain the handshake was verified on, leaf first. getPeerCertificate(true) follows issuers and
- * completes the chain from the context's CA store (--tls-ca-file), so the floor below also judges
- * the CA of an agent that sends only its leaf (the usual TLSCertFile). security/tls.ts `walkChain`
- * follows only what the peer sent (X509Certificate.issuerCertificate) and would leave that CA out
- * (test/protocols/zabbix/certificate-checks.test.ts).
- */
-function verificationChain(socket: tls.TLSSocket): X509Certificate[] {
-	const chain: X509Certificate[] = [];
-	const seen = new Set<string>();
-	let current: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true);
-	while (current?.raw && !seen.has(current.fingerprint256)) {
-		seen.add(current.fingerprint256);
-		chain.push(new X509Certificate(current.raw));
-		current = current.issuerCertificate;
-	}
-
-	return chain;
-}
 
 function validNow(cert: X509Certificate, now: number): boolean {
 	return new Date(cert.validFrom).getTime() <= now && now <= new Date(cert.validTo).getTime();
@@ -93,7 +74,9 @@ export function verifyWithCa(endpoint: ZabbixEndpoint, socket: tls.TLSSocket, pr
 	// Typed as Error, but Node stores the OpenSSL verify code string ("UNABLE_TO_VERIFY_LEAF_SIGNATURE").
 	const reasonCode = socket.authorizationError as unknown;
 	const code = typeof reasonCode === 'string' ? reasonCode : (reasonCode as NodeJS.ErrnoException | undefined)?.code;
-	const chain = verificationChain(socket);
+	// The chain as verified, completed from --tls-ca-file: the floor also judges the CA of an agent
+	// that sends only its leaf (the usual TLSCertFile; test/protocols/zabbix/certificate-checks.test.ts).
+	const chain = certificateChain(socket, {completed: true});
 	const leaf = chain[0];
 	if (!leaf) {
 		throw tlsError(endpoint, 'the agent presented no certificate', 'Configure TLSCertFile on the agent');
