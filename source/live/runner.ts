@@ -6,7 +6,7 @@
 import {performance} from 'node:perf_hooks';
 import type {SessionHooks} from '../io.js';
 import {exitCodes, isSecmonError, SecmonError} from '../errors.js';
-import type {Sample} from '../metrics/model.js';
+import type {MetricDesc, Sample} from '../metrics/model.js';
 import {isTimeCounter} from '../metrics/time-counter.js';
 import type {MetricSource} from '../metrics/source.js';
 import type {Plan} from '../plan.js';
@@ -24,6 +24,15 @@ export function ncpuOf(sample: Sample): number | undefined {
 	const value = result?.status === 'ok' ? result.values[0]?.value : undefined;
 	const count = typeof value === 'number' || typeof value === 'bigint' ? Number(value) : Number.NaN;
 	return Number.isInteger(count) && count > 0 && count <= 1_000_000 ? count : undefined;
+}
+
+/**
+ * What a source keeps fetching after the list changed (`d`, the browser): the names described,
+ * with hinv.ncpu only while a kernel.all.cpu.* time counter still needs it or it was asked for.
+ */
+export function retained(names: string[], descs: MetricDesc[]): string[] {
+	const needsNcpu = names.includes(ncpuName) || descs.some(desc => desc.name.startsWith('kernel.all.cpu.') && isTimeCounter(desc));
+	return descs.map(desc => desc.name).filter(name => name !== ncpuName || needsNcpu);
 }
 
 /** Reconnect delays: 1, 2, 4, 8, 16, 30, 30… seconds. */
@@ -261,7 +270,8 @@ export class HostRunner {
 				due = await this.waitForTick(done);
 			}
 
-			// The metrics changed since (added from the browser, removed with d): describe the new list.
+			// The metrics changed since (added from the browser, removed with d): describe the new list,
+			// and the source fetches only that from now on (a removed pane's metric leaves the requests).
 			while (names !== this.store.getState().metrics) {
 				names = this.store.getState().metrics;
 				const changed = names.length === 0 ? {descs: [], errors: []} : await source.describe(withHelper(names));
@@ -269,6 +279,7 @@ export class HostRunner {
 					throw new Stopped();
 				}
 
+				source.retain?.(retained(names, changed.descs));
 				const shown = new Set(names);
 				this.store.dispatch({
 					type: 'described', host: this.id, names, descs: changed.descs.filter(desc => shown.has(desc.name) || desc.name !== ncpuName), missing: changed.errors,

@@ -77,6 +77,12 @@ export type MetricSource = {
 	/** One sample of every described metric. */
 	fetch(): Promise<Sample>;
 	/**
+	 * Sample only these of the names describe() answered from now on: the others leave fetch()'s
+	 * requests (the panes' `d`, live/runner.ts). A later describe() adds again. A source without it
+	 * keeps sampling what it described.
+	 */
+	retain?(names: string[]): void;
+	/**
 	 * Every name the collector offers, for the panes' metric browser (bounded by maxBrowseNames).
 	 * Read-only: what fetch() returns does not change.
 	 */

@@ -212,6 +212,30 @@ export class DerivedSource implements MetricSource {
 		return {descs, errors};
 	}
 
+	/**
+	 * Only these of the names the last describe() answered, and the operands their derived metrics
+	 * need, are sampled from now on: the inner source drops the rest (the panes' `d`).
+	 */
+	retain(names: string[]): void {
+		const keep = new Set(names);
+		for (const name of this.#wanted) {
+			if (!keep.has(name)) {
+				this.#wanted.delete(name);
+			}
+		}
+
+		const derived = this.#bound.filter(entry => this.#wanted.has(entry.metric.name));
+		const derivedNames = new Set(derived.map(entry => entry.metric.name));
+		const inner = new Set([...this.#wanted].filter(name => !derivedNames.has(name)));
+		for (const entry of derived) {
+			for (const operand of entry.operands) {
+				inner.add(operand);
+			}
+		}
+
+		this.#inner.retain?.([...inner]);
+	}
+
 	async fetch(): Promise<Sample> {
 		const sample = await this.#inner.fetch();
 		const byName = new Map(sample.metrics.map(metric => [metric.name, metric.result]));

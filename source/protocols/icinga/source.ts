@@ -200,6 +200,27 @@ export class IcingaSource implements MetricSource {
 		return {descs, errors: resolved.errors};
 	}
 
+	/**
+	 * Only these names, and the objects they belong to, are polled from now on (metrics/source.ts);
+	 * an event stream already open keeps its filter until it is opened again.
+	 */
+	retain(names: string[]): void {
+		const keep = new Set(names);
+		this.names = this.names.filter(name => keep.has(name));
+		const tree = new MetricTree([...this.selected.values()]);
+		// A name whose object's latest data lacks it (a perfdata label gone for now) keeps every object.
+		if (!this.names.every(name => tree.get(name) !== undefined)) {
+			return;
+		}
+
+		const still = new Set(objectsOf(tree, this.names).map(object => objectPath(object)));
+		for (const path of this.selected.keys()) {
+			if (!still.has(path)) {
+				this.selected.delete(path);
+			}
+		}
+	}
+
 	/** Fresh data for exactly the selected objects. */
 	private async poll(): Promise<CheckObject[]> {
 		const hosts: string[] = [];

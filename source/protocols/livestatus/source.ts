@@ -148,6 +148,18 @@ export class LivestatusSource implements MetricSource {
 		return {descs: resolved.names.map(name => tree.desc(name)).filter(desc => desc !== undefined), errors: resolved.errors};
 	}
 
+	/** Only these names, and the hosts and services they belong to, are queried from now on (metrics/source.ts). */
+	retain(names: string[]): void {
+		const keep = new Set(names);
+		this.names = this.names.filter(name => keep.has(name));
+		const tree = new MetricTree(this.selected);
+		// A name whose object's latest data lacks it (a perfdata label gone for now) keeps every object.
+		if (this.names.every(name => tree.get(name) !== undefined)) {
+			const still = new Set(objectsOf(tree, this.names).map(object => objectPath(object)));
+			this.selected.splice(0, this.selected.length, ...this.selected.filter(object => still.has(objectPath(object))));
+		}
+	}
+
 	async fetch(): Promise<Sample> {
 		const hosts = new Set<string>();
 		const services = new Set<string>();

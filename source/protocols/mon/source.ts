@@ -122,6 +122,12 @@ export class MonSource implements MetricSource {
 		return {descs: resolved.names.map(name => tree.desc(name)).filter(desc => desc !== undefined), errors: resolved.errors};
 	}
 
+	/** Only these names in the samples from now on (metrics/source.ts); mon lists every opstatus anyway. */
+	retain(names: string[]): void {
+		const keep = new Set(names);
+		this.names = this.names.filter(name => keep.has(name));
+	}
+
 	async fetch(): Promise<Sample> {
 		const tree = new MetricTree(parseOpstatus(await this.client.lines('list opstatus')));
 		return sampleOf(tree, this.names, this.target, new Date());

@@ -86,6 +86,12 @@ export class PcpSource implements MetricSource {
 		return names;
 	}
 
+	/** The fetch PDU carries only these PMIDs from now on (metrics/source.ts). */
+	retain(names: string[]): void {
+		const keep = new Set(names);
+		this.descs = this.descs.filter(desc => keep.has(desc.name));
+	}
+
 	async fetch(): Promise<Sample> {
 		const result = await this.client.fetch(this.descs.map(d => d.pmid!));
 		const metrics: Sample['metrics'] = [];

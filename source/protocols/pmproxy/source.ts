@@ -82,6 +82,12 @@ export class PmproxySource implements MetricSource {
 		return names;
 	}
 
+	/** /pmapi/fetch names only these from now on (metrics/source.ts). */
+	retain(names: string[]): void {
+		const keep = new Set(names);
+		this.metrics = this.metrics.filter(metric => keep.has(metric.name));
+	}
+
 	async fetch(): Promise<Sample> {
 		if (this.metrics.length === 0) {
 			return {target: this.target, timestamp: new Date(), metrics: []};

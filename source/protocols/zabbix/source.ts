@@ -87,6 +87,12 @@ export class ZabbixSource implements MetricSource {
 		return {descs, errors};
 	}
 
+	/** Only these keys are asked for from now on (metrics/source.ts). */
+	retain(names: string[]): void {
+		const keep = new Set(names);
+		this.described = this.described.filter(name => keep.has(name));
+	}
+
 	async fetch(): Promise<Sample> {
 		const sample = await this.agent.fetch(this.described);
 		return {...sample, target: this.target};
