@@ -103,6 +103,87 @@ function denominatorSuffix(units: Units, rate: boolean): string {
 	return names.map(name => `/${name}`).join('');
 }
 
+/** How a metric's values become a person's: a factor to base units, the ladder to climb, the unit names. */
+type ScalePlan = {
+	/** Multiplies a value into the ladder's smallest unit (or base units when there is no ladder). */
+	factor: number;
+	/** Undefined for exotic units (shown in base units, unscaled). */
+	ladder: Ladder | undefined;
+	/** The metric's own unit on the ladder (-1: none of its steps). */
+	own: number;
+	/** The unit for exotic units ("B·s"), else "". */
+	unit: string;
+	/** "/s", "/B/s"… */
+	suffix: string;
+};
+
+function planOf(units: Units, rate: boolean): ScalePlan {
+	const suffix = denominatorSuffix(units, rate);
+	// Denominators to per byte / per second / per event.
+	let factor = 1;
+	if (units.dimSpace < 0) {
+		factor *= 1024 ** (units.scaleSpace * units.dimSpace);
+	}
+
+	if (units.dimTime < 0) {
+		factor *= (secondsPerTimeScale[units.scaleTime] ?? 1) ** units.dimTime;
+	}
+
+	if (units.dimCount < 0) {
+		factor *= 10 ** (units.scaleCount * units.dimCount);
+	}
+
+	const positive = [units.dimSpace, units.dimTime, units.dimCount].filter(dim => dim > 0);
+	if (positive.length === 0) {
+		// Dimensionless: a "x 10^N" scale still applies (pmUnitsStr prints it).
+		return {
+			factor: factor * (10 ** units.scaleCount), ladder: countLadder, own: units.scaleCount === 0 ? 0 : -1, unit: '', suffix,
+		};
+	}
+
+	if (positive.length === 1 && positive[0] === 1) {
+		if (units.dimSpace === 1) {
+			return {
+				factor: factor * (1024 ** units.scaleSpace), ladder: spaceLadder, own: units.scaleSpace, unit: '', suffix,
+			};
+		}
+
+		if (units.dimTime === 1) {
+			return {
+				factor: factor * (nanosecondsPerTimeScale[units.scaleTime] ?? 1), ladder: timeLadder, own: units.scaleTime, unit: '', suffix,
+			};
+		}
+
+		return {
+			factor: factor * (10 ** units.scaleCount), ladder: countLadder, own: units.scaleCount === 0 ? 0 : -1, unit: '', suffix,
+		};
+	}
+
+	const names: string[] = [];
+	if (units.dimSpace > 0) {
+		factor *= 1024 ** (units.scaleSpace * units.dimSpace);
+		names.push(power('B', units.dimSpace));
+	}
+
+	if (units.dimTime > 0) {
+		factor *= (secondsPerTimeScale[units.scaleTime] ?? 1) ** units.dimTime;
+		names.push(power('s', units.dimTime));
+	}
+
+	if (units.dimCount > 0) {
+		factor *= 10 ** (units.scaleCount * units.dimCount);
+		names.push(power('count', units.dimCount));
+	}
+
+	return {
+		factor, ladder: undefined, own: 0, unit: names.join('·'), suffix,
+	};
+}
+
+function notFinite(x: number): Scaled {
+	return {text: Number.isNaN(x) ? 'NaN' : (x > 0 ? '∞' : '-∞'), unit: ''};
+}
+
 /**
  * Scale one value for a person to read. The value is in the metric's units
  * (for a rate: those units per second). Denominators become per byte, per
@@ -112,61 +193,65 @@ function denominatorSuffix(units: Units, rate: boolean): string {
 export function scaleValue(value: number | bigint, units: Units, options: {rate?: boolean} = {}): Scaled {
 	const x = Number(value);
 	if (!Number.isFinite(x)) {
-		return {text: Number.isNaN(x) ? 'NaN' : (x > 0 ? '∞' : '-∞'), unit: ''};
+		return notFinite(x);
 	}
 
-	const suffix = denominatorSuffix(units, Boolean(options.rate));
-	// Denominators to per byte / per second / per event.
-	let base = x;
-	if (units.dimSpace < 0) {
-		base *= 1024 ** (units.scaleSpace * units.dimSpace);
+	const plan = planOf(units, Boolean(options.rate));
+	if (!plan.ladder) {
+		return {text: roundForReading(x * plan.factor, true), unit: plan.unit + plan.suffix};
 	}
 
-	if (units.dimTime < 0) {
-		base *= (secondsPerTimeScale[units.scaleTime] ?? 1) ** units.dimTime;
-	}
+	const scaled = climb(x * plan.factor, plan.ladder, plan.own);
+	return {text: scaled.text, unit: scaled.unit + plan.suffix};
+}
 
-	if (units.dimCount < 0) {
-		base *= 10 ** (units.scaleCount * units.dimCount);
-	}
+/** Decimals for numbers up to `magnitude` (3 significant digits, as roundForReading). */
+function decimalsFor(magnitude: number): number {
+	return magnitude < 10 ? 2 : (magnitude < 100 ? 1 : 0);
+}
 
-	const positive = [units.dimSpace, units.dimTime, units.dimCount].filter(dim => dim > 0);
-	if (positive.length === 0) {
-		// Dimensionless: a "x 10^N" scale still applies (pmUnitsStr prints it).
-		const scaled = climb(base * (10 ** units.scaleCount), countLadder, units.scaleCount === 0 ? 0 : -1);
-		return {text: scaled.text, unit: scaled.unit + suffix};
-	}
+/**
+ * One unit and one number of decimals for values shown together (a pane's column, the zoom's
+ * table), chosen from the largest of them, so the numbers line up as pmval's and pmrep's fixed
+ * precision does: a load of 1 beside 1.99 reads "1.00". Values that are all whole in the metric's
+ * own unit stay whole ("12", "512 KiB"), rates excepted. Returns the formatter for any value of
+ * the column.
+ */
+export function columnScale(values: ReadonlyArray<number | bigint>, units: Units, options: {rate?: boolean} = {}): (value: number | bigint) => Scaled {
+	const plan = planOf(units, Boolean(options.rate));
+	const bases = values.map(value => Number(value) * plan.factor).filter(base => Number.isFinite(base));
+	const largest = Math.max(0, ...bases.map(base => Math.abs(base)));
+	const {ladder} = plan;
+	let index = ladder ? 0 : plan.own;
+	let divisor = 1;
+	if (ladder) {
+		for (;;) {
+			const next = ladder.steps[index + 1];
+			if (next === undefined || largest / divisor < next) {
+				break;
+			}
 
-	if (positive.length === 1 && positive[0] === 1) {
-		let scaled: Scaled;
-		if (units.dimSpace === 1) {
-			scaled = climb(base * (1024 ** units.scaleSpace), spaceLadder, units.scaleSpace);
-		} else if (units.dimTime === 1) {
-			scaled = climb(base * (nanosecondsPerTimeScale[units.scaleTime] ?? 1), timeLadder, units.scaleTime);
-		} else {
-			scaled = climb(base * (10 ** units.scaleCount), countLadder, units.scaleCount === 0 ? 0 : -1);
+			divisor *= next;
+			index++;
 		}
-
-		return {text: scaled.text, unit: scaled.unit + suffix};
 	}
 
-	const names: string[] = [];
-	if (units.dimSpace > 0) {
-		base *= 1024 ** (units.scaleSpace * units.dimSpace);
-		names.push(power('B', units.dimSpace));
+	// A rate is whole only by chance (the interval is never exact): it keeps its decimals.
+	const whole = () => !options.rate && index === plan.own && bases.every(base => Number.isInteger(base / divisor));
+	let decimals = whole() ? 0 : decimalsFor(largest / divisor);
+	// 1023.996 KiB rounds to "1024": the whole column in MiB instead.
+	const next = ladder?.steps[index + 1];
+	if (ladder && next !== undefined && Number(formatF(largest / divisor, decimals)) >= next) {
+		divisor *= next;
+		index++;
+		decimals = whole() ? 0 : decimalsFor(largest / divisor);
 	}
 
-	if (units.dimTime > 0) {
-		base *= (secondsPerTimeScale[units.scaleTime] ?? 1) ** units.dimTime;
-		names.push(power('s', units.dimTime));
-	}
-
-	if (units.dimCount > 0) {
-		base *= 10 ** (units.scaleCount * units.dimCount);
-		names.push(power('count', units.dimCount));
-	}
-
-	return {text: roundForReading(base, true), unit: names.join('·') + suffix};
+	const unit = (ladder ? ladder.names[index]! : plan.unit) + plan.suffix;
+	return value => {
+		const x = Number(value);
+		return Number.isFinite(x) ? {text: formatF(x * plan.factor / divisor, decimals), unit} : notFinite(x);
+	};
 }
 
 /**

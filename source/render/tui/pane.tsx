@@ -6,7 +6,7 @@
  */
 import {Box, Text} from 'ink';
 import {Cell} from './cell.js';
-import type {PaneModel, RowModel} from './state.js';
+import {alignLevels, type PaneModel, type RowModel} from './state.js';
 import {sparkline} from './sparkline.js';
 
 export type PaneNotice = {text: string; color: string};
@@ -211,7 +211,7 @@ export function Pane({pane, width, height, focused, showHost, notice}: PaneProps
 	const inner = Math.max(1, width - 4);
 	const noticeLines = notice ? notice.text.split('\n').flatMap(line => wrapWords(line, inner)) : [];
 	const capacity = Math.max(0, height - 3 - noticeLines.length);
-	const rows = selectRows(pane.rows, Math.max(1, capacity));
+	const rows = alignLevels(selectRows(pane.rows, Math.max(1, capacity)));
 	const columns = rowColumns(rows, inner);
 	const away = pane.hostPhase !== 'connected';
 	const title = paneTitle(pane, rows.length, showHost, inner);

@@ -11,7 +11,7 @@ import {levelOf, type Level, type Thresholds} from '../../metrics/thresholds.js'
 import type {SecureMode, TlsFacts, TrustQuestion} from '../../security/types.js';
 import {pmPrintValue} from '../pcp-format.js';
 import {pcpTypeCode} from '../../protocols/pcp/model.js';
-import {joinScaled, scaleValue} from '../units.js';
+import {columnScale, joinScaled} from '../units.js';
 import {safeAction} from './safe-action.js';
 import type {Axis} from './sparkline.js';
 import {percentText, utilisationOf, type Utilisation} from './utilisation.js';
@@ -670,9 +670,10 @@ export function paneKey(host: string, metric: string): string {
 	return `${host} ${metric}`;
 }
 
-function valueText(value: InstanceValue['value'], desc: MetricDesc | undefined, rate: boolean): string {
+/** A value that is not a number: a string as it is, an aggregate as pminfo prints it. */
+function valueText(value: InstanceValue['value'], desc: MetricDesc | undefined): string {
 	if (typeof value === 'number' || typeof value === 'bigint') {
-		return desc ? joinScaled(scaleValue(value, desc.units, {rate})) : String(value);
+		return String(value);
 	}
 
 	if (typeof value === 'string') {
@@ -682,10 +683,40 @@ function valueText(value: InstanceValue['value'], desc: MetricDesc | undefined, 
 	return desc ? pmPrintValue(pcpTypeCode(desc.type, desc.typeCode), value) : `${value.length} bytes`;
 }
 
+/**
+ * The text of the numbers shown together (one pane's values, the zoom's table), all in one unit
+ * with one number of decimals, chosen from the largest (render/units.ts columnScale), so they line
+ * up; a percentage always has one decimal. `numbers` are as shown: rates, raw values or percent.
+ */
+function numberFormat(numbers: number[], desc: MetricDesc | undefined, rate: boolean, percent: Utilisation | undefined): (value: number) => string {
+	if (percent) {
+		return percentText;
+	}
+
+	if (!desc) {
+		return String;
+	}
+
+	const scale = columnScale(numbers, desc.units, {rate});
+	return value => joinScaled(scale(value));
+}
+
 /** How a level reads without colour (NO_COLOR), after the value. */
 export const levelWords: Record<Level, string> = {warning: 'WARN', critical: 'CRIT'};
 
+/** Rows of one column where some carry a level word: the others end in as many spaces, so the numbers line up. */
+export function alignLevels<T extends RowModel>(rows: readonly T[]): T[] {
+	if (rows.every(row => row.level === undefined)) {
+		return [...rows];
+	}
+
+	const pad = ' '.repeat(Math.max(...Object.values(levelWords).map(word => word.length)) + 1);
+	return rows.map(row => (row.level === undefined ? {...row, text: row.text + pad} : row));
+}
+
 function rowsOf(values: InstanceValue[], desc: MetricDesc | undefined, rate: boolean, series: Record<string, Series> | undefined, percent: Utilisation | undefined, thresholds: Thresholds | undefined): RowModel[] {
+	const numbers = values.flatMap(value => (typeof value.value === 'number' || typeof value.value === 'bigint' ? [Number(value.value) * (percent?.factor ?? 1)] : []));
+	const format = numberFormat(numbers, desc, rate, percent);
 	return values.map(value => {
 		const id = String(instanceKey(value));
 		const history = series?.[id];
@@ -700,7 +731,7 @@ function rowsOf(values: InstanceValue[], desc: MetricDesc | undefined, rate: boo
 				key: id,
 				name: value.name ?? history?.name ?? instanceLabel(value),
 				value: number * percent.factor,
-				text: named(percentText(number * percent.factor)),
+				text: named(format(number * percent.factor)),
 				history: shown.map(point => point * percent.factor),
 				...(level === undefined ? {} : {level}),
 			};
@@ -710,7 +741,7 @@ function rowsOf(values: InstanceValue[], desc: MetricDesc | undefined, rate: boo
 			key: id,
 			name: value.name ?? history?.name ?? instanceLabel(value),
 			...(number === undefined ? {} : {value: number}),
-			text: named(valueText(value.value, desc, rate)),
+			text: named(number === undefined ? valueText(value.value, desc) : format(number)),
 			history: shown,
 			...(level === undefined ? {} : {level}),
 		};
@@ -862,16 +893,24 @@ export function zoomOf(state: MonitorState, key: string): {pane: PaneModel; rows
 	const host = state.hosts.find(candidate => candidate.id === pane.host);
 	const desc = host?.descs.find(candidate => candidate.name === pane.metric);
 	const series = host?.history[pane.metric] ?? {};
-	const text = (value: number) => Number.isFinite(value) ? valueText(value, desc, pane.rate) : '—';
-	const rows = pane.rows.map(row => {
+	// Min/avg/max in what the pane shows (a percentage for a utilisation pane), and the whole table
+	// in one unit with one number of decimals, as the pane's column.
+	const factor = pane.percent?.factor ?? 1;
+	const stats = pane.rows.map(row => {
 		const totals = series[row.key]?.total[pane.rate ? 'rate' : 'raw'] ?? noTotals;
 		return {
-			...row,
-			min: text(totals.min),
-			avg: text(totals.count > 0 ? totals.sum / totals.count : Number.NaN),
-			max: text(totals.max),
-			samples: totals.count,
+			row, min: totals.min * factor, avg: totals.count > 0 ? totals.sum * factor / totals.count : Number.NaN, max: totals.max * factor, samples: totals.count,
 		};
 	});
+	const format = numberFormat(stats.flatMap(({row, min, avg, max}) => [row.value, min, avg, max].filter((value): value is number => value !== undefined && Number.isFinite(value))), desc, pane.rate, pane.percent);
+	const text = (value: number) => Number.isFinite(value) ? format(value) : '—';
+	const rows = stats.map(({row, min, avg, max, samples}) => ({
+		...row,
+		...(row.value === undefined ? {} : {text: row.level === undefined ? text(row.value) : `${text(row.value)} ${levelWords[row.level]}`}),
+		min: text(min),
+		avg: text(avg),
+		max: text(max),
+		samples,
+	}));
 	return {pane, rows, ...(desc ? {desc} : {})};
 }

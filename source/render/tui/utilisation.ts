@@ -47,11 +47,11 @@ export function utilisationOf(desc: MetricDesc, rate: boolean, ncpu: number | un
 	return {factor: perSecond, label: `% of the time (${time})`};
 }
 
-/** "12.3 %", "0.0 %", "100 %" */
+/** "12.3 %", "0.0 %", "100.0 %": always one decimal, so a pane's percentages line up. */
 export function percentText(value: number): string {
 	if (!Number.isFinite(value)) {
 		return '?';
 	}
 
-	return value >= 99.95 && value < 999.5 ? `${Math.round(value)} %` : `${value.toFixed(1)} %`;
+	return `${value.toFixed(1)} %`;
 }

@@ -10,7 +10,7 @@ import {Cell, fit} from './cell.js';
 import {levelColor} from './pane.js';
 import {sparkline} from './sparkline.js';
 import {
-	historyLength, type HelpEntry, type ZoomRow, type PaneModel,
+	alignLevels, historyLength, type HelpEntry, type ZoomRow, type PaneModel,
 } from './state.js';
 
 export type ZoomProps = Readonly<{
@@ -77,7 +77,7 @@ export function Zoom({
 	const room = Math.max(1, height - 2 - 1 - shownHelp.length - 1 - 1 - 1);
 	const maxOffset = Math.max(0, rows.length - room);
 	const first = Math.min(offset, maxOffset);
-	const visible = rows.slice(first, first + room);
+	const visible = alignLevels(rows.slice(first, first + room));
 
 	useInput((_input, key) => {
 		// From the latest offset (several keys may come before the next render).
@@ -88,7 +88,7 @@ export function Zoom({
 	}, {isActive: active});
 
 	const nameWidth = Math.min(24, Math.max(8, ...rows.map(row => [...row.name].length)));
-	const valueWidth = Math.max(9, ...rows.flatMap(row => [row.text, row.min, row.avg, row.max].map(text => [...text].length)));
+	const valueWidth = Math.max(9, ...alignLevels(rows).flatMap(row => [row.text, row.min, row.avg, row.max].map(text => [...text].length)));
 	const spark = Math.max(0, Math.min(historyLength, inner - nameWidth - (4 * (valueWidth + 1)) - 2));
 	const units = pane.unitsText && pane.unitsText !== 'none' ? pane.unitsText : '';
 	const details = [modeText(pane), units].filter(Boolean).join(', ');

@@ -372,6 +372,10 @@ describe('thresholds', () => {
 		await settle();
 		expect(lastFrame()).toMatch(/1 minute +5\.50 CRIT/v);
 		expect(lastFrame()).toMatch(/5 minute +2\.50 WARN/v);
+		// A value without a level keeps the column: its decimal point under the others'.
+		const points = lastFrame()!.split('\n').filter(line => line.includes(' minute ')).map(line => line.indexOf('.', line.indexOf(' minute ')));
+		expect(points).toHaveLength(3);
+		expect(new Set(points).size).toBe(1);
 	});
 
 	test('the collector\'s levels (perfdata) apply unless the user set some', () => {

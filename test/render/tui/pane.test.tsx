@@ -5,7 +5,7 @@ import {
 	Pane, clip, clipMiddle, paneTitle, rowColumns, selectRows,
 } from '../../../source/render/tui/pane.js';
 import {
-	initialState, panesOf, reduce, type PaneModel, type RowModel,
+	initialState, panesOf, reduce, zoomOf, type MonitorState, type PaneModel, type RowModel,
 } from '../../../source/render/tui/state.js';
 import {
 	freeDesc, loadDesc, readDesc, sampleAt, tlsFacts,
@@ -169,12 +169,108 @@ describe('utilisation panes', () => {
 	test('kernel.percpu.cpu.*: per CPU, in instance order', () => {
 		const frame = draw(cpuPanes(2)[1]!, {width: 60});
 		expect(frame).toContain('kernel.percpu.cpu.idle  % of the time (millisec/s)');
-		expect(frame).toMatch(/cpu0 +25\.0 %[\s\S]*cpu1 +100 %/v);
+		expect(frame).toMatch(/cpu0 +25\.0 %[\s\S]*cpu1 +100\.0 %/v);
 	});
 
 	test('derived kernel.cpu.util.* are percentages already; r shows raw counters', () => {
 		expect(draw(cpuPanes(2)[2]!, {width: 60})).toMatch(/kernel\.cpu\.util\.user +% of all CPUs[\s\S]*45\.0 %/v);
 		expect(draw(cpuPanes(2, true)[0]!, {width: 60})).toMatch(/raw counter, millisec[\s\S]*10\.9 s/v);
+	});
+});
+
+describe('one unit and one number of decimals per pane', () => {
+	const count = {
+		dimSpace: 0, dimTime: 0, dimCount: 1, scaleSpace: 0, scaleTime: 0, scaleCount: 0,
+	};
+	const nodeFree: MetricDesc = {...freeDesc, name: 'mem.numa.util.free'};
+	const procs: MetricDesc = {
+		name: 'kernel.all.nprocs', type: 'u32', semantics: 'instant', units: count, unitsText: 'count',
+	};
+	const time = {
+		dimSpace: 0, dimTime: 1, dimCount: 0, scaleSpace: 0, scaleTime: 2, scaleCount: 0,
+	};
+	const cpuUser: MetricDesc = {
+		name: 'kernel.all.cpu.user', type: 'u64', semantics: 'counter', units: time, unitsText: 'millisec',
+	};
+
+	/** A state after one sample per list of values of `desc` (instances 0, 1, 2…). */
+	function sampled(desc: MetricDesc, ...samples: Array<Array<number | bigint>>): MonitorState {
+		let state = initialState({
+			hosts: [{id: host, secureMode: 'enforce'}], metrics: [], intervalMs: 1000, raw: false, samples: 0, now: 0,
+		});
+		state = reduce(state, {
+			type: 'connected', host, at: 0, tls: tlsFacts, descs: [desc], missing: [],
+		});
+		for (const [index, values] of samples.entries()) {
+			state = reduce(state, {
+				type: 'sample',
+				host,
+				at: index * 1000,
+				rttMs: 1,
+				ncpu: 2,
+				sample: {
+					target: host,
+					timestamp: new Date(Date.UTC(2026, 10, 24, 12, 0, index)),
+					metrics: [{name: desc.name, result: {status: 'ok', values: values.map((value, instance) => ({instance, name: `i${instance}`, value}))}}],
+				},
+			});
+		}
+
+		return state;
+	}
+
+	const texts = (state: MonitorState) => panesOf(state)[0]!.rows.map(row => row.text);
+	/** Where each value row's decimal point is on the drawn pane. */
+	const points = (frame: string) => frame.split('\n').filter(line => /^│ i\d/v.test(line)).map(line => line.indexOf('.'));
+
+	test('a load of exactly 1 beside 1.99 reads 1.00, and the decimal points line up', () => {
+		const state = sampled(loadDesc, [1, 1.99, 0.5]);
+		expect(texts(state)).toEqual(['1.00', '1.99', '0.50']);
+		const frame = draw(panesOf(state)[0]!);
+		expect(new Set(points(frame)).size).toBe(1);
+		expect(points(frame)).toHaveLength(3);
+	});
+
+	test('the decimals follow the largest value of the pane', () => {
+		expect(texts(sampled(loadDesc, [12.5, 1, 0.26]))).toEqual(['12.5', '1.0', '0.3']);
+		expect(texts(sampled(loadDesc, [250.4, 1, 0.26]))).toEqual(['250', '1', '0']);
+		const frame = draw(panesOf(sampled(loadDesc, [12.5, 1, 0.26]))[0]!);
+		expect(new Set(points(frame)).size).toBe(1);
+	});
+
+	test('one unit for the pane: 21 GiB beside 512 MiB is 0.5 GiB', () => {
+		// Kbyte: 22020096 KiB is 21 GiB, 524288 KiB 512 MiB.
+		expect(texts(sampled(nodeFree, [22_020_096n, 524_288n]))).toEqual(['21.0 GiB', '0.5 GiB']);
+		expect(texts(sampled(nodeFree, [1023n, 512n]))).toEqual(['1023 KiB', '512 KiB']);
+		// 1023.996 KiB would round to "1024": the pane goes to MiB.
+		expect(texts(sampled({...nodeFree, type: 'double'}, [1023.996, 512]))).toEqual(['1.00 MiB', '0.50 MiB']);
+	});
+
+	test('whole numbers in the metric\'s own unit stay whole; a rate is not whole', () => {
+		expect(texts(sampled(procs, [2, 12, 140]))).toEqual(['2', '12', '140']);
+		// One unit for the column, as pmrep's: small values beside a large one read as about nothing.
+		expect(texts(sampled(procs, [2, 120, 14_000]))).toEqual(['0.0k', '0.1k', '14.0k']);
+		expect(texts(sampled({...procs, semantics: 'counter'}, [0n, 0n], [3n, 12n]))).toEqual(['3.0/s', '12.0/s']);
+	});
+
+	test('percentages always have one decimal', () => {
+		const state = sampled({...cpuUser, name: 'kernel.percpu.cpu.user'}, [0n, 0n], [250n, 1000n]);
+		expect(texts(state)).toEqual(['25.0 %', '100.0 %']);
+	});
+
+	test('zoom: now, min, avg and max in one format; a percentage pane\'s min/avg/max in %', () => {
+		const load = zoomOf(sampled(loadDesc, [1, 0.5, 0.25], [2, 0.5, 0.25]), `${host} kernel.all.load`)!;
+		expect(load.rows.map(row => [row.text, row.min, row.avg, row.max])).toEqual([
+			['2.00', '1.00', '1.50', '2.00'],
+			['0.50', '0.50', '0.50', '0.50'],
+			['0.25', '0.25', '0.25', '0.25'],
+		]);
+		const whole = zoomOf(sampled(procs, [2, 10], [3, 10]), `${host} kernel.all.nprocs`)!;
+		// The average of 2 and 3 is not whole: the whole table takes the decimals.
+		expect(whole.rows.map(row => [row.text, row.min, row.avg, row.max])).toEqual([['3.0', '2.0', '2.5', '3.0'], ['10.0', '10.0', '10.0', '10.0']]);
+		// 900 ms/s over 2 CPUs, then 1800 ms/s: 45 % and 90 %.
+		const cpu = zoomOf(sampled(cpuUser, [10_000n], [10_900n], [12_700n]), `${host} kernel.all.cpu.user`)!;
+		expect(cpu.rows.map(row => [row.text, row.min, row.avg, row.max])).toEqual([['90.0 %', '45.0 %', '67.5 %', '90.0 %']]);
 	});
 });
 
