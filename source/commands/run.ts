@@ -13,7 +13,8 @@ import type {HostSpec} from '../target.js';
 import {argumentErrorLine} from '../render/pminfo.js';
 import {openSource} from '../sources.js';
 import {terminalSafe} from '../safe-text.js';
-import {openSink, type Sink} from '../output/format.js';
+import {openSink, type Sink, type SinkIo} from '../output/format.js';
+import {reportError} from '../output/report.js';
 import {withDefaultCollector} from './embedded.js';
 import {pminfoOn} from './pminfo.js';
 import {inkAsk, sessionHooks} from './hooks.js';
@@ -22,13 +23,17 @@ function hooksFor(io: Io, sink: Sink, ask?: Ask): SessionHooks {
 	return sessionHooks(io, sink.notice, ask);
 }
 
+/** A collector's own sink when several are asked (its slot of the ordered output). */
+export type HostSinkOpener = (io: SinkIo, target: HostSpec) => Promise<Sink>;
+
 /**
  * pminfo's job on every collector. Several are asked at once (--parallel, live/fanout.ts):
  * pminfo's and the text output stay in --host order, one collector after the other, JSON lines
- * come as each collector answers; one collector's failure never stops the others, and the run
- * exits with the worst code (errors.ts worseExitCode).
+ * come as each collector answers; one collector's failure, its setup's included, never stops the
+ * others nor holds back their output, and the run exits with the worst code (errors.ts
+ * worseExitCode). `openHostSink` is the per-collector setup (a test makes one fail).
  */
-async function runPminfo(plan: Plan, io: Io, sink: Sink): Promise<number> {
+export async function runPminfo(plan: Plan, io: Io, sink: Sink, openHostSink: HostSinkOpener = async hostIo => openSink(plan.format, hostIo, plan)): Promise<number> {
 	const {targets} = plan;
 	const [{derivedSetup}, {DerivedPcpClient}] = await Promise.all([
 		import('../metrics/derived/load.js'),
@@ -93,13 +98,16 @@ async function runPminfo(plan: Plan, io: Io, sink: Sink): Promise<number> {
 	let status: number = exitCodes.ok;
 	await forEachBounded(targets, plan.parallel, async (target, index) => {
 		const hostIo = ordered ? {...io, ...ordered.io(index)} : io;
-		const hostSink = ordered ? await openSink(plan.format, hostIo, plan) : sink;
+		// Everything per collector inside the try: a setup that throws is this collector's failure,
+		// reported in its place, and its slot is finished so the later collectors' output follows.
+		let hostSink: Sink | undefined;
 		try {
+			hostSink = ordered ? await openHostSink(hostIo, target) : sink;
 			hostSink.heading(target.display);
 			const code = await one(target, hostIo, hostSink, hooksFor(hostIo, hostSink, ask));
 			status = worseExitCode(status, code);
 		} catch (error) {
-			status = worseExitCode(status, hostSink.error(error, target));
+			status = worseExitCode(status, hostSink ? hostSink.error(error, target) : reportError(hostIo, error, {json: sink.format === 'json', at: target}));
 		} finally {
 			ordered?.finish(index);
 		}
