@@ -20,6 +20,39 @@ export async function forEachBounded<T>(items: readonly T[], limit: number, work
 	await Promise.all(Array.from({length: Math.max(1, Math.min(limit, items.length))}, worker));
 }
 
+/** Runs a task when one of its slots is free. */
+export type Slots = <T>(task: () => Promise<T>) => Promise<T>;
+
+/**
+ * At most `limit` tasks at a time, started in the order they asked; a task that fails frees its
+ * slot too. The panes' runners open their sessions through it (--parallel), reconnects included.
+ */
+export function slots(limit: number): Slots {
+	let running = 0;
+	const waiting: Array<() => void> = [];
+	return async task => {
+		if (running >= Math.max(1, limit)) {
+			await new Promise<void>(resolve => {
+				waiting.push(resolve);
+			});
+		} else {
+			running++;
+		}
+
+		try {
+			return await task();
+		} finally {
+			// The slot passes to the next task waiting, or is free.
+			const next = waiting.shift();
+			if (next) {
+				next();
+			} else {
+				running--;
+			}
+		}
+	};
+}
+
 type Chunk = {to: 'stdout' | 'stderr'; data: string | Uint8Array};
 
 /**

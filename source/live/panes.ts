@@ -75,7 +75,10 @@ export async function runPanes(plan: Plan, io: Io, hooks: SessionHooks): Promise
 			prompts.answer(id, answer);
 		},
 	});
-	const runners = targets.map(target => new HostRunner(target, plan, hooks, store, prompts));
+	// Sessions opened --parallel at a time (first contact and reconnects), as the other modes do.
+	const {slots} = await import('./fanout.js');
+	const connectSlot = slots(plan.parallel);
+	const runners = targets.map(target => new HostRunner(target, plan, hooks, store, prompts, connectSlot));
 	const running = runners.map(async runner => runner.run());
 	// `/` (names), help texts and `s` (save the set), answered beside the sampling.
 	const stopServing = serveRequests(store, host => runners.find(runner => runner.id === host)?.metricSource, setSaver(plan, io.env, store));

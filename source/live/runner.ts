@@ -15,6 +15,7 @@ import type {Ask, PromptAnswer, TrustQuestion} from '../security/types.js';
 import {openSource} from '../sources.js';
 import type {HostSpec} from '../target.js';
 import type {Store} from '../render/tui/state.js';
+import type {Slots} from './fanout.js';
 
 const ncpuName = 'hinv.ncpu';
 
@@ -130,8 +131,11 @@ export class HostRunner {
 	/** The certificate accepted "once" this run: accepted again without asking on reconnect. */
 	private acceptedOnce: string | undefined;
 	private readonly unsubscribe: () => void;
+	/** Where the session is opened: a bounded number of hosts at a time (--parallel, live/fanout.ts). */
+	private readonly connectSlot: Slots;
 
-	constructor(target: HostSpec, plan: Plan, hooks: SessionHooks, store: Store, prompts: Prompts) {
+	constructor(target: HostSpec, plan: Plan, hooks: SessionHooks, store: Store, prompts: Prompts, connectSlot?: Slots) {
+		this.connectSlot = connectSlot ?? (async task => task());
 		this.id = target.display;
 		this.target = target;
 		this.plan = plan;
@@ -231,7 +235,7 @@ export class HostRunner {
 
 	private async session(): Promise<void> {
 		this.store.dispatch({type: 'connecting', host: this.id, at: Date.now()});
-		const source = await openSource(this.target, this.plan, this.hostHooks());
+		const source = await this.connectSlot(async () => openSource(this.target, this.plan, this.hostHooks()));
 		if (this.stopped) {
 			source.close();
 			throw new Stopped();

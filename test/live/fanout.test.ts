@@ -2,7 +2,9 @@ import {Writable} from 'node:stream';
 import {describe, expect, test} from 'vitest';
 import {worseExitCode} from '../../source/errors.js';
 import {parseHostsFile} from '../../source/argv/hosts-file.js';
-import {forEachBounded, oneAtATime, OrderedOutput} from '../../source/live/fanout.js';
+import {
+	forEachBounded, oneAtATime, OrderedOutput, slots,
+} from '../../source/live/fanout.js';
 
 class Sink extends Writable {
 	text = '';
@@ -38,6 +40,50 @@ describe('forEachBounded', () => {
 		await run;
 		expect(most).toBe(3);
 		expect(seen.toSorted((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+	});
+});
+
+describe('slots (the panes\' connects)', () => {
+	test('never more than the limit at once, in the order asked; a failed task frees its slot', async () => {
+		const slot = slots(2);
+		let inFlight = 0;
+		let most = 0;
+		const started: number[] = [];
+		const gates = new Map<number, {resolve: () => void; reject: (error: Error) => void}>();
+		const tasks = Array.from({length: 6}, async (_, i) => slot(async () => {
+			inFlight++;
+			most = Math.max(most, inFlight);
+			started.push(i);
+			try {
+				await new Promise<void>((resolve, reject) => {
+					gates.set(i, {resolve, reject});
+				});
+				return i;
+			} finally {
+				inFlight--;
+			}
+		}));
+		const settled = Promise.allSettled(tasks);
+		const tick = async () => new Promise(resolve => {
+			setImmediate(resolve);
+		});
+		await tick();
+		expect(started).toEqual([0, 1]);
+		gates.get(1)!.reject(new Error('refused'));
+		await tick();
+		expect(started).toEqual([0, 1, 2]);
+		for (const i of [0, 2, 3, 4, 5]) {
+			await tick();
+			gates.get(i)!.resolve();
+		}
+
+		const results = await settled;
+		expect(results.map(result => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+		expect(started).toEqual([0, 1, 2, 3, 4, 5]);
+		expect(most).toBe(2);
+		// All slots free again: two more start at once.
+		const again = [slot(async () => 'a'), slot(async () => 'b')];
+		expect(await Promise.all(again)).toEqual(['a', 'b']);
 	});
 });
 

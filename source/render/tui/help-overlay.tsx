@@ -10,7 +10,7 @@ const keys: Array<[string, string]> = [
 	['arrows', 'move between panes (up/down by grid row; they stop at the edges)'],
 	['Enter', 'zoom the focused pane: every instance, min/avg/max, help (Esc back)'],
 	['/', 'browse the collector\'s names, search, Enter adds a pane'],
-	['d', 'remove the focused pane\'s metric'],
+	['d', 'remove the focused pane\'s metric (from every host)'],
 	['s', 'save hosts, metrics and interval as a set (secmon --set NAME)'],
 	['?  Esc', 'show / hide this help'],
 ];
