@@ -121,6 +121,19 @@ describe('reading Icinga 2 over its REST API', () => {
 			expect(value('host:web-01.status')).toBe('DOWN');
 			expect(value('status:CIB.num_hosts_down')).toBe(1);
 			expect(value('service:secmon-local!disk-root./')).toBeGreaterThan(0);
+
+			// retain (the panes' d): only the host's metric is left, and only hosts are polled.
+			const paths: string[] = [];
+			const {json} = source.http;
+			source.http.json = async (...args: Parameters<typeof json>) => {
+				paths.push(`${args[0]} ${args[1]}`);
+				return json.apply(source.http, args);
+			};
+
+			source.retain(['host:web-01.status']);
+			const after = await source.fetch();
+			expect(after.metrics.map(metric => metric.name)).toEqual(['host:web-01.status']);
+			expect(paths).toEqual(['POST /v1/objects/hosts']);
 		} finally {
 			source.close();
 		}

@@ -89,6 +89,19 @@ describe('Livestatus over TLS (Checkmk-style stunnel, site CA)', () => {
 			expect(value('service:web-01!temperature.status')).toBe('WARNING');
 			expect(value('host:web-01.status')).toBe('DOWN');
 			expect(value('status:core.num_hosts')).toBe(2);
+
+			// retain (the panes' d): only the host's metric is left, and only the hosts table is asked.
+			const tables: string[] = [];
+			const {rows} = source.client;
+			source.client.rows = async (text: string) => {
+				tables.push(/^GET (\w+)/v.exec(text)![1]!);
+				return rows.call(source.client, text);
+			};
+
+			source.retain(['host:web-01.status']);
+			const after = await source.fetch();
+			expect(after.metrics.map(metric => metric.name)).toEqual(['host:web-01.status']);
+			expect(tables).toEqual(['hosts']);
 		} finally {
 			source.close();
 		}
