@@ -91,7 +91,8 @@ export function Zoom({
 	const valueWidth = Math.max(9, ...alignLevels(rows).flatMap(row => [row.text, row.min, row.avg, row.max].map(text => [...text].length)));
 	const spark = Math.max(0, Math.min(historyLength, inner - nameWidth - (4 * (valueWidth + 1)) - 2));
 	const units = pane.unitsText && pane.unitsText !== 'none' ? pane.unitsText : '';
-	const details = [modeText(pane), units].filter(Boolean).join(', ');
+	// A utilisation pane's values are in %: its label says of what (as the pane's title).
+	const details = pane.percent ? pane.percent.label : [modeText(pane), units].filter(Boolean).join(', ');
 	const samples = Math.max(0, ...rows.map(row => row.samples));
 	const header = `${fit('instance', nameWidth)} ${fit('now', valueWidth, 'right')} ${fit('min', valueWidth, 'right')} ${fit('avg', valueWidth, 'right')} ${fit('max', valueWidth, 'right')}  ${spark > 0 ? `last ${Math.min(spark, historyLength)} samples` : ''}`;
 	return (

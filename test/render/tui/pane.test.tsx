@@ -7,6 +7,7 @@ import {
 import {
 	initialState, panesOf, reduce, zoomOf, type MonitorState, type PaneModel, type RowModel,
 } from '../../../source/render/tui/state.js';
+import {Zoom} from '../../../source/render/tui/zoom.js';
 import {
 	freeDesc, loadDesc, readDesc, sampleAt, tlsFacts,
 } from './fixtures.js';
@@ -271,6 +272,9 @@ describe('one unit and one number of decimals per pane', () => {
 		// 900 ms/s over 2 CPUs, then 1800 ms/s: 45 % and 90 %.
 		const cpu = zoomOf(sampled(cpuUser, [10_000n], [10_900n], [12_700n]), `${host} kernel.all.cpu.user`)!;
 		expect(cpu.rows.map(row => [row.text, row.min, row.avg, row.max])).toEqual([['90.0 %', '45.0 %', '67.5 %', '90.0 %']]);
+		const {lastFrame} = render(<Zoom pane={cpu.pane} rows={cpu.rows} width={100} height={12} active={false}/>);
+		expect(lastFrame()).toContain('kernel.all.cpu.user @ collector:44321  % of 2 CPUs (millisec/s) · min/avg/max over 2 sample(s)');
+		expect(lastFrame()).toMatch(/i0 +90\.0 % +45\.0 % +67\.5 % +90\.0 %/v);
 	});
 });
 
