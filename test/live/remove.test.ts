@@ -2,7 +2,8 @@
  * `d` in the panes against a real pmcd: a removed pane's metric leaves the fetch PDUs, on every
  * host it was removed from (d removes the metric from every host's panes), including the operand
  * a removed derived metric needed and hinv.ncpu once no kernel.all.cpu.* pane is left. Each host
- * reaches pmcd through a relay on loopback that records the PMIDs of every fetch request.
+ * reaches pmcd through a relay on loopback that records the PMIDs of every fetch request; a real
+ * pmproxy is reached through one that records the names of every /pmapi/fetch.
  */
 import {
 	mkdtempSync, rmSync, writeFileSync,
@@ -23,6 +24,7 @@ import {
 } from '../../source/render/tui/state.js';
 import {parseHostSpec} from '../../source/target.js';
 import {startPmcd, type PmcdPeer} from '../helpers/pmcd.js';
+import {startPmproxy} from '../helpers/pmproxy.js';
 import {runPminfo} from '../helpers/pminfo.js';
 
 const flags: Flags = {
@@ -107,6 +109,63 @@ async function startFetchRecorder(upstream: {host: string; port: number}): Promi
 	};
 }
 
+/** A relay to pmproxy (plain HTTP) that keeps the names of each /pmapi/[CONTEXT/]fetch request. */
+async function startHttpRecorder(upstream: {host: string; port: number}): Promise<FetchRecorder & {names: string[][]}> {
+	const names: string[][] = [];
+	const sockets = new Set<net.Socket>();
+	const server = net.createServer(client => {
+		const peer = net.connect(upstream);
+		let pending = '';
+		client.on('data', (chunk: Buffer) => {
+			peer.write(chunk);
+			pending += chunk.toString('latin1');
+			let end;
+			while ((end = pending.indexOf('\r\n')) !== -1) {
+				const line = pending.slice(0, end);
+				pending = pending.slice(end + 2);
+				const request = /^GET (\/pmapi\/(?:\d+\/)?fetch\?\S*) HTTP/v.exec(line);
+				if (request) {
+					names.push((new URL(request[1]!, 'http://pmproxy').searchParams.get('names') ?? '').split(','));
+				}
+			}
+		});
+		peer.pipe(client);
+		for (const socket of [client, peer]) {
+			sockets.add(socket);
+			socket.on('error', () => {
+				client.destroy();
+				peer.destroy();
+			});
+			socket.on('close', () => {
+				sockets.delete(socket);
+				client.destroy();
+				peer.destroy();
+			});
+		}
+	});
+	await new Promise<void>((resolve, reject) => {
+		server.once('error', reject);
+		server.listen({host: '127.0.0.1', port: 0}, resolve);
+	});
+	const {port} = server.address() as net.AddressInfo;
+	return {
+		address: `127.0.0.1:${port}`,
+		fetches: [],
+		names,
+		async close() {
+			for (const socket of sockets) {
+				socket.destroy();
+			}
+
+			await new Promise<void>(resolve => {
+				server.close(() => {
+					resolve();
+				});
+			});
+		},
+	};
+}
+
 async function waitFor(store: Store, what: string, predicate: (state: MonitorState) => boolean, timeoutMs = 20_000): Promise<MonitorState> {
 	return new Promise((resolve, reject) => {
 		const timer = setTimeout(() => {
@@ -156,6 +215,34 @@ describe('d against a real pmcd', () => {
 		await peer?.stop();
 		rmSync(home, {recursive: true, force: true});
 	});
+
+	test('pmproxy: a removed derived metric\'s operand leaves the /pmapi/fetch names', async () => {
+		const pmproxy = await startPmproxy('plain', peer.port);
+		const recorder = await startHttpRecorder({host: '127.0.0.1', port: pmproxy.port});
+		const env = {SECMON_HOME: path.join(home, 'secmon-pmproxy'), PCP_DERIVED_CONFIG: ''};
+		const plan = makePlan(['kernel.all.load', 'remove.bins'], {...flags, host: [`pmproxy://${recorder.address}`], derived: [derivedFile]}, {env, stdinIsTty: true, stdoutIsTty: true});
+		const target = plan.targets[0]!;
+		const store = createStore(initialState({
+			hosts: [{id: target.display, secureMode: 'off'}], metrics: plan.metrics, intervalMs: plan.intervalMs, raw: false, samples: 0, now: Date.now(),
+		}));
+		const runner = new HostRunner(target, plan, {warn: () => undefined, env}, store, promptQueue(store));
+		const running = runner.run();
+		try {
+			await waitFor(store, 'values in both panes', s => s.hosts[0]!.samples >= 2 && panesOf(s).every(pane => pane.status === 'ok'));
+			expect(recorder.names.at(-1)!.toSorted()).toEqual(['kernel.all.load', 'sample.bin']);
+			store.dispatch({type: 'metric-remove', metric: 'remove.bins'});
+			const sent = recorder.names.length;
+			const {samples} = store.getState().hosts[0]!;
+			await waitFor(store, 'two more samples', s => s.hosts[0]!.samples >= samples + 2);
+			expect(recorder.names.slice(sent).filter(names => names.includes('sample.bin')).length).toBeLessThanOrEqual(1);
+			expect(recorder.names.at(-1)).toEqual(['kernel.all.load']);
+		} finally {
+			runner.stop();
+			await running;
+			await recorder.close();
+			await pmproxy.stop();
+		}
+	}, 90_000);
 
 	test('a removed pane\'s metric, its derived operand and hinv.ncpu leave the fetch PDUs of every host', async () => {
 		const env = {SECMON_HOME: path.join(home, 'secmon'), PCP_DERIVED_CONFIG: ''};
