@@ -90,6 +90,10 @@ describe('mon through stunnel with client certificates', () => {
 			expect(value('service:local!load-perf.load1')).toBeTypeOf('number');
 			expect(value('status:mon.services')).toBe(3);
 			expect(value('status:mon.failures')).toBe(1);
+
+			// retain (the panes' d): the samples hold only what is kept (mon lists every opstatus anyway).
+			source.retain(['service:local!broken.status', 'status:mon.failures']);
+			expect((await source.fetch()).metrics.map(metric => metric.name)).toEqual(['service:local!broken.status', 'status:mon.failures']);
 		} finally {
 			source.close();
 		}

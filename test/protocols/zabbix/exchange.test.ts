@@ -149,6 +149,19 @@ describe.runIf(zabbixPeersInstalled())('against the real zabbix_agentd', () => {
 			expect(load?.status === 'ok' && typeof load.values[0]?.value).toBe('number');
 			const bytes = byName.get('net.if.in[lo]');
 			expect(bytes?.status === 'ok' && typeof bytes.values[0]?.value).toBe('bigint');
+
+			// retain (the panes' d): only the keys kept are asked of the agent from then on.
+			const asked: string[][] = [];
+			const {fetch} = source.agent;
+			source.agent.fetch = async (keys: readonly string[]) => {
+				asked.push([...keys]);
+				return fetch.call(source.agent, keys);
+			};
+
+			source.retain(['agent.ping', 'net.if.in[lo]']);
+			const after = await source.fetch();
+			expect(asked).toEqual([['agent.ping', 'net.if.in[lo]']]);
+			expect(after.metrics.map(metric => metric.name)).toEqual(['agent.ping', 'net.if.in[lo]']);
 		});
 
 		it('reports a refused source address like zabbix_get ("Check access restrictions")', async () => {
