@@ -76,11 +76,38 @@ export function parseHostSpec(spec: string, env: NodeJS.ProcessEnv = {}): HostSp
 			secureParameter = secure;
 		}
 
+		const unknown = [...parameters.keys()].find(name => name !== 'hostspec' && name !== 'secure');
+		if (protocol === 'pmproxy' && unknown !== undefined) {
+			// pmproxy:// takes ?hostspec= only: a user name or password here would be shown and sent.
+			throw new SecmonError(
+				'USAGE',
+				'invalid --host: a pmproxy:// host takes only ?hostspec=HOST[:PORT]',
+				'Credentials go in a file given with --password-file (USER:PASSWORD)',
+			);
+		}
+
 		const pmcd = parameters.get('hostspec');
 		if (pmcd !== null) {
-			// It is shown wherever the target is (display): no control or format characters.
-			if (protocol !== 'pmproxy' || pmcd === '' || /[\s,\p{Cc}\p{Cf}]/u.test(pmcd)) {
-				throw usage(spec, protocol === 'pmproxy' ? 'bad ?hostspec= (one HOST or HOST:PORT, printable)' : '?hostspec= is for pmproxy:// hosts');
+			if (protocol !== 'pmproxy') {
+				throw usage(spec, '?hostspec= is for pmproxy:// hosts');
+			}
+
+			// It is shown wherever the target is (display, --json "hostspec") and goes into the
+			// context request's query string: one HOST or HOST:PORT only (docs/pmproxy.md#hostspec),
+			// never pmproxy's wider hostspec syntax, whose ?username=&password= would carry a secret.
+			if (/[?&@=]/.test(pmcd)) {
+				throw new SecmonError(
+					'USAGE',
+					// Not echoed: the spec may hold a password.
+					'invalid --host: bad ?hostspec= (one HOST or HOST:PORT, no user name, password or parameters)',
+					'Give the pmcd as ?hostspec=HOST[:PORT]; credentials go in a file given with --password-file.',
+				);
+			}
+
+			const pmcdPortText = /:(\d{1,5})$/.exec(pmcd)?.[1];
+			if (!/^(?:[A-Za-z\d.-]+|\[[\dA-Fa-f:.]+])(?::\d{1,5})?$/.test(pmcd)
+				|| (pmcdPortText !== undefined && (Number(pmcdPortText) < 1 || Number(pmcdPortText) > 65_535))) {
+				throw usage(spec, 'bad ?hostspec= (one HOST or HOST:PORT)');
 			}
 
 			hostspec = pmcd;

@@ -35,6 +35,34 @@ describe('parseHostSpec', () => {
 		expect(() => parseHostSpec(spec)).toThrow(expect.objectContaining({code: 'USAGE', exitCode: 2}) as Error);
 	});
 
+	it.each(['pmproxy://x?hostspec=pmcd:0', 'pmproxy://x?hostspec=pmcd:65536', 'pmproxy://x?hostspec=pcp%3A%2F%2Fpmcd1', 'pmproxy://x?hostspec=pmcd%2Fx', 'pmproxy://x?hostspec=pmcd%3Ax', 'pmproxy://x?hostspec=%5B%3A%3A1'])('refuses the hostspec of %j: one HOST or HOST:PORT only', spec => {
+		expect(() => parseHostSpec(spec)).toThrow(expect.objectContaining({code: 'USAGE', exitCode: 2}) as Error);
+	});
+
+	it.each([
+		'pmproxy://p?hostspec=pcp%3A%2F%2Fpmcd1%3Fusername%3Dmon%26password%3Dhunter2',
+		'pmproxy://p?hostspec=mon%3Ahunter2%40pmcd1',
+		'pmproxy://p?hostspec=pmcd1%26password%3Dhunter2',
+		'pmproxy://p?hostspec=pmcd1&password=hunter2',
+		'pmproxy://p?password=hunter2',
+	])('refuses credentials in the hostspec of %j, pointing to --password-file, without echoing them', spec => {
+		let error: unknown;
+		try {
+			parseHostSpec(spec);
+		} catch (error_) {
+			error = error_;
+		}
+
+		expect(error).toMatchObject({code: 'USAGE', exitCode: 2});
+		const {message, hint} = error as {message: string; hint?: string};
+		expect(hint).toContain('--password-file');
+		expect(`${message} ${hint ?? ''}`).not.toContain('hunter2');
+	});
+
+	it.each(['pmcd1', 'pmcd1:44321', 'pmcd-1.example.org:1', '10.0.0.1:44321', '[::1]', '[fe80::1]:44321'])('takes the hostspec %j', pmcd => {
+		expect(parseHostSpec(`pmproxy://p?hostspec=${encodeURIComponent(pmcd)}`)).toMatchObject({hostspec: pmcd});
+	});
+
 	it('knows IP literals', () => {
 		expect(isIpLiteral('127.0.0.1')).toBe(true);
 		expect(isIpLiteral('::1')).toBe(true);
