@@ -152,24 +152,27 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
 	};
 }
 
-/** The command that would pin this collector (untrustedMessage appends --fingerprint/--accept-new). */
-function connectCommand(options: Options): string {
+/**
+ * The command that would pin this collector (untrustedMessage appends --fingerprint/--accept-new),
+ * every argument shell-quoted: it is printed to be pasted, and the host spec is the user's text.
+ */
+function connectCommand(options: Pick<Options, 'spec' | 'caFile' | 'cert' | 'key'>): string {
 	const {spec} = options;
 	const {secureScheme, hintMetric} = descriptorFor(spec.protocol).verify;
 	const parts = ['secmon', '--host', `${secureScheme}://${spec.display}`];
 	if (options.caFile !== undefined) {
-		parts.push('--ca-file', shellQuote(options.caFile));
+		parts.push('--ca-file', options.caFile);
 	}
 
 	if (options.cert !== undefined && options.key !== undefined) {
-		parts.push('--cert', shellQuote(options.cert), '--key', shellQuote(options.key));
+		parts.push('--cert', options.cert, '--key', options.key);
 	}
 
 	if (hintMetric !== undefined) {
 		parts.push('-f', hintMetric);
 	}
 
-	return parts.join(' ');
+	return parts.map(part => shellQuote(part)).join(' ');
 }
 
 // ---------------------------------------------------------------------------
