@@ -35,6 +35,8 @@ export type PmproxyHttpOptions = {
 	failure: (error: unknown) => SecmonError;
 	/** The password file's USER:PASSWORD, read when pmproxy first asks (401). */
 	credentials?: () => Promise<{user: string; password: string}>;
+	/** The clock for request deadlines (tests move it); Date.now by default. */
+	now?: () => number;
 };
 
 class OpenerAgent extends http.Agent {
@@ -60,6 +62,8 @@ export class PmproxyHttp {
 	private readonly open = new Set<http.ClientRequest>();
 	private authorization: string | undefined;
 	private readonly options: PmproxyHttpOptions;
+	/** Set by close(): nothing is sent any more, not even a retry. */
+	private closed = false;
 	/** GETs sent again after a kept-alive socket was closed under them (see once()). */
 	retriedResets = 0;
 
@@ -77,9 +81,22 @@ export class PmproxyHttp {
 	 * A kept-alive socket that pmproxy closed or reset before a byte of the answer arrived (it
 	 * drops idle connections, and a request can cross that close) gets the GET once more on a
 	 * fresh connection: only for a reused socket (a fresh one failing is a real failure), never
-	 * after any response byte, never twice. Every GET secmon sends is idempotent.
+	 * after any response byte, never twice, never after close(), and never for a context request
+	 * sent with credentials (it is not idempotent: each one creates a context, with credentials a
+	 * SASL login to pmcd; docs/pmproxy.md#http). The retry has only what is left of the first
+	 * attempt's deadline (`deadlineAt`), so one GET never takes longer than requestTimeoutMs.
 	 */
-	private async once(path: string, retried = false): Promise<HttpResponse> {
+	private async once(path: string, deadlineAt?: number): Promise<HttpResponse> {
+		const retried = deadlineAt !== undefined;
+		const now = this.options.now ?? (() => Date.now());
+		if (this.closed) {
+			throw this.closedError(path);
+		}
+
+		if (deadlineAt !== undefined && deadlineAt - now() <= 0) {
+			throw this.timeoutError(path);
+		}
+
 		return new Promise((resolve, reject) => {
 			const headers: http.OutgoingHttpHeaders = {host: this.options.hostHeader, accept: 'application/json', 'user-agent': 'secmon'};
 			if (this.authorization !== undefined) {
@@ -117,19 +134,26 @@ export class PmproxyHttp {
 				}
 			};
 
+			// The first attempt's deadline runs from its socket; a retry's is what is left of it.
+			let startedAt: number | undefined;
+			const arm = (ms: number) => {
+				deadline ??= setTimeout(() => {
+					const error = this.timeoutError(path);
+					finish(error);
+					request.destroy(error);
+				}, ms);
+			};
+
+			if (deadlineAt !== undefined) {
+				arm(deadlineAt - now());
+			}
+
 			request.once('socket', (assigned: Duplex) => {
 				socket = assigned;
 				// Another listener beside the HTTP parser's: the socket already flows, nothing changes for it.
 				socket.on('data', count);
-				deadline ??= setTimeout(() => {
-					const error = new SecmonError(
-						'TIMEOUT',
-						`${this.options.who} did not answer GET ${path.split('?')[0]} within ${this.options.requestTimeoutMs} ms`,
-						'Check that pmproxy and the pmcd behind it are healthy (pmproxy\'s log), or give a longer --timeout',
-					);
-					finish(error);
-					request.destroy(error);
-				}, this.options.requestTimeoutMs);
+				startedAt ??= now();
+				arm(this.options.requestTimeoutMs);
 			});
 			request.once('close', () => {
 				this.open.delete(request);
@@ -137,16 +161,17 @@ export class PmproxyHttp {
 			// `on`: a request can emit more than one error, and an unhandled one would be thrown at the process.
 			request.on('error', (error: NodeJS.ErrnoException) => {
 				// "socket hang up" (closed with no answer) is ECONNRESET too.
-				if (!settled && !retried && request.reusedSocket && answered === 0 && !gotResponse && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) {
+				if (!settled && !retried && !this.closed && request.reusedSocket && answered === 0 && !gotResponse
+					&& (error.code === 'ECONNRESET' || error.code === 'EPIPE') && !this.createsLogin(path)) {
 					settled = true;
 					clearTimeout(deadline);
 					socket?.off('data', count);
 					this.retriedResets++;
-					this.once(path, true).then(resolve, reject);
+					this.once(path, (startedAt ?? now()) + this.options.requestTimeoutMs).then(resolve, reject);
 					return;
 				}
 
-				finish(error.code === 'HPE_HEADER_OVERFLOW' ? this.tooMuch('response headers', maxPmproxyHeaderBytes) : error);
+				finish(this.closed ? this.closedError(path) : (error.code === 'HPE_HEADER_OVERFLOW' ? this.tooMuch('response headers', maxPmproxyHeaderBytes) : error));
 			});
 			request.once('response', (response: http.IncomingMessage) => {
 				gotResponse = true;
@@ -185,6 +210,27 @@ export class PmproxyHttp {
 			});
 			request.end();
 		});
+	}
+
+	private timeoutError(path: string): SecmonError {
+		return new SecmonError(
+			'TIMEOUT',
+			`${this.options.who} did not answer GET ${path.split('?')[0]} within ${this.options.requestTimeoutMs} ms`,
+			'Check that pmproxy and the pmcd behind it are healthy (pmproxy\'s log), or give a longer --timeout',
+		);
+	}
+
+	private closedError(path: string): SecmonError {
+		return new SecmonError(
+			'CONNECT_FAILED',
+			`the session with ${this.options.who} was closed before GET ${path.split('?')[0]} was answered`,
+			'Nothing was sent after the close; start the command again to read it',
+		);
+	}
+
+	/** A context request with credentials: each one is a new context and a SASL login to pmcd. */
+	private createsLogin(path: string): boolean {
+		return this.authorization !== undefined && /^\/pmapi\/context(?:\?|$)/.test(path);
 	}
 
 	/**
@@ -237,8 +283,10 @@ export class PmproxyHttp {
 	}
 
 	close(): void {
+		this.closed = true;
 		for (const request of this.open) {
-			request.destroy();
+			// With an error, so that each one's 'error' comes and its GET rejects now (closedError).
+			request.destroy(new Error('closed by secmon'));
 		}
 
 		this.agent.destroy();

@@ -13,7 +13,7 @@ import {
 	afterEach, describe, expect, it,
 } from 'vitest';
 import {SecmonError} from '../../../source/errors.js';
-import {PmproxyHttp} from '../../../source/protocols/pmproxy/http.js';
+import {PmproxyHttp, type PmproxyHttpOptions} from '../../../source/protocols/pmproxy/http.js';
 import {connectTcp} from '../../../source/security/tls.js';
 import {peerPki} from '../../helpers/pmcd.js';
 
@@ -22,9 +22,13 @@ import {peerPki} from '../../helpers/pmcd.js';
  * the status line and headers ('partial-head': no response yet for Node) or after the headers
  * and part of the body ('partial-body').
  */
-type Move = 'answer' | 'close' | 'reset' | 'partial-head' | 'partial-body';
+type Move = 'answer' | 'close' | 'reset' | 'partial-head' | 'partial-body' | 'hold';
 
-type Fake = {port: number; connections: number; requests: string[]; client: PmproxyHttp; stop: () => Promise<void>};
+type Fake = {
+	port: number; connections: number; requests: string[]; client: PmproxyHttp; stop: () => Promise<void>;
+	/** Resolves when the server has the next request (after its move was chosen). */
+	nextRequest: () => Promise<void>;
+};
 
 const fakes: Fake[] = [];
 
@@ -36,9 +40,10 @@ afterEach(async () => {
  * A server whose move for each request is `plan(n, k)`: n counts connections from 1, k requests
  * on that connection from 1. `secure`: HTTPS with the test PKI's server certificate.
  */
-async function fake(secure: boolean, plan: (connection: number, request: number) => Move): Promise<Fake> {
+async function fake(secure: boolean, plan: (connection: number, request: number) => Move, extra: Partial<PmproxyHttpOptions> = {}): Promise<Fake> {
 	const pki = await peerPki();
 	const state = {connections: 0, requests: [] as string[]};
+	let onRequest: (() => void) | undefined;
 	// By the client's port: the TCP socket under TLS, for an RST (a TLS socket cannot send one).
 	const perSocket = new Map<number, {connection: number; count: number; raw: Socket}>();
 	const handler = (request: http.IncomingMessage, response: http.ServerResponse) => {
@@ -47,7 +52,12 @@ async function fake(secure: boolean, plan: (connection: number, request: number)
 		seen.count++;
 		state.requests.push(`${seen.connection}.${seen.count} ${request.url ?? ''}`);
 		const move = plan(seen.connection, seen.count);
+		onRequest?.();
 		switch (move) {
+			case 'hold': {
+				break;
+			}
+
 			case 'answer': {
 				const body = JSON.stringify({context: 42, connection: seen.connection});
 				response.writeHead(200, {'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'Keep-Alive'});
@@ -103,6 +113,7 @@ async function fake(secure: boolean, plan: (connection: number, request: number)
 		hostHeader: `localhost:${port}`,
 		requestTimeoutMs: 10_000,
 		failure: error => (error instanceof SecmonError ? error : new SecmonError('CONNECT_FAILED', `failed: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)),
+		...extra,
 	});
 	const result: Fake = {
 		port,
@@ -111,6 +122,12 @@ async function fake(secure: boolean, plan: (connection: number, request: number)
 		},
 		requests: state.requests,
 		client,
+		nextRequest: async () => new Promise(resolve => {
+			onRequest = () => {
+				onRequest = undefined;
+				resolve();
+			};
+		}),
 		async stop() {
 			client.close();
 			server.closeAllConnections();
@@ -158,5 +175,47 @@ describe.each([false, true])('keep-alive closed under a GET (HTTPS: %s)', secure
 		await expect(server.client.get('/pmapi/42/fetch?names=x')).rejects.toThrow(SecmonError);
 		expect(server.requests).toEqual(['1.1 /pmapi/context', '1.2 /pmapi/42/fetch?names=x', '2.1 /pmapi/42/fetch?names=x']);
 		expect(server.client.retriedResets).toBe(1);
+	});
+});
+
+describe.each([false, true])('close() and the retry (HTTPS: %s)', secure => {
+	it('close() during a GET on a reused socket: the GET rejects at once and is not sent again', async () => {
+		const server = await fake(secure, (connection, request) => (connection === 1 && request === 2 ? 'hold' : 'answer'));
+		await server.client.get('/pmapi/context');
+		const arrived = server.nextRequest();
+		const pending = server.client.get('/pmapi/42/fetch?names=x');
+		await arrived;
+		server.client.close();
+		// The request deadline is 10 s: a GET resent after close() would keep this waiting past the test's.
+		await expect(pending).rejects.toThrow(/was closed before GET \/pmapi\/42\/fetch was answered/);
+		await expect(server.client.get('/pmapi/42/fetch?names=y')).rejects.toThrow(/was closed/);
+		expect(server.requests).toEqual(['1.1 /pmapi/context', '1.2 /pmapi/42/fetch?names=x']);
+		expect(server.connections).toBe(1);
+		expect(server.client.retriedResets).toBe(0);
+	});
+
+	it('the retry gets only what is left of the deadline: none left, it is a timeout and nothing is sent again', async () => {
+		let clock = 1_000_000;
+		const server = await fake(secure, (connection, request) => {
+			if (connection === 1 && request === 2) {
+				// The reset comes when the whole request deadline has gone by (the client's clock).
+				clock += 10_000;
+				return 'reset';
+			}
+
+			return 'answer';
+		}, {now: () => clock});
+		await server.client.get('/pmapi/context');
+		await expect(server.client.get('/pmapi/42/fetch?names=x')).rejects.toThrow('did not answer GET /pmapi/42/fetch within 10000 ms');
+		expect(server.requests).toEqual(['1.1 /pmapi/context', '1.2 /pmapi/42/fetch?names=x']);
+	});
+
+	it('a context request sent with credentials is not sent again (each one is a context and a SASL login)', async () => {
+		const server = await fake(secure, (connection, request) => (connection === 1 && request === 2 ? 'reset' : 'answer'), {credentials: async () => ({user: 'mon', password: 'secret'})});
+		await server.client.get('/pmapi/context');
+		expect(await server.client.authenticate()).toBe(true);
+		await expect(server.client.get('/pmapi/context?polltimeout=60')).rejects.toThrow(SecmonError);
+		expect(server.requests).toEqual(['1.1 /pmapi/context', '1.2 /pmapi/context?polltimeout=60']);
+		expect(server.client.retriedResets).toBe(0);
 	});
 });
