@@ -195,7 +195,11 @@ function alertName(message: string): string | undefined {
  * rejected client certificate: docs/pcp.md#late-client-certificate-rejection) to a SecmonError that says what to do. Protocol
  * sessions call this for errors on the stream they got from upgradeToTls/connectTls.
  */
-export function tlsFailure(error: unknown, context: {target: Target; clientCert: boolean; chain?: readonly X509Certificate[]}): SecmonError {
+export function tlsFailure(error: unknown, context: {
+	target: Target; clientCert: boolean; chain?: readonly X509Certificate[];
+	/** The error came after a completed handshake (secure()'s late errors): never "no TLS". */
+	afterHandshake?: boolean;
+}): SecmonError {
 	if (error instanceof SecmonError) {
 		return error;
 	}
@@ -234,7 +238,20 @@ export function tlsFailure(error: unknown, context: {target: Target; clientCert:
 		);
 	}
 
-	if (/^ERR_SSL_(?:WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST|RECORD_LAYER_FAILURE|UNEXPECTED_MESSAGE)/v.test(code)) {
+	// Bytes that are not TLS, or a broken record: "no TLS" only while nothing TLS came back. After
+	// the collector's certificate arrived (or the handshake completed) it is a broken TLS session.
+	const tlsSeen = context.afterHandshake === true || (context.chain?.length ?? 0) > 0;
+	const notTlsBytes = /^ERR_SSL_(?:WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST|RECORD_LAYER_FAILURE|UNEXPECTED_MESSAGE)/v.test(code);
+	if (notTlsBytes && tlsSeen) {
+		return new TlsFailure(
+			`TLS with collector ${where} broke ${context.afterHandshake ? 'after the TLS handshake' : 'after its certificate arrived'} (${code})`,
+			'Check the collector\'s TLS configuration and log; secmon never falls back to plain text after a TLS failure',
+			undefined,
+			options,
+		);
+	}
+
+	if (notTlsBytes) {
 		return new TlsFailure(
 			`collector ${where} did not answer with TLS (${code})`,
 			'Check the port and that TLS is enabled on the collector; secmon never falls back to plain text after a TLS attempt',
@@ -262,12 +279,17 @@ export function tlsFailure(error: unknown, context: {target: Target; clientCert:
 	}
 
 	if (code === 'ECONNRESET' || code === 'EPIPE') {
+		const when = context.afterHandshake ? 'after the TLS handshake' : 'during the TLS handshake';
 		return new TlsFailure(
-			`collector ${where} reset the connection during the TLS handshake${context.clientCert ? ' (it may have rejected our client certificate)' : ''}`,
+			`collector ${where} reset the connection ${when}${context.clientCert ? ' (it may have rejected our client certificate)' : ''}`,
 			context.clientCert
 				? 'Check that --cert was issued by a CA the collector trusts, and the collector\'s log for the reason it dropped the connection'
-				: 'Check that this port speaks TLS, and the collector\'s log for the reason it dropped the connection',
-			context.clientCert ? undefined : 'closed',
+				: (context.afterHandshake
+					? 'Check the collector\'s log for the reason it dropped the connection (it may require a client certificate: --cert FILE --key FILE), then run the command again'
+					: 'Check that this port speaks TLS, and the collector\'s log for the reason it dropped the connection'),
+			// After a completed handshake, or once the certificate arrived, the port does speak TLS:
+			// never a reason to go on in plain text.
+			context.clientCert || tlsSeen ? undefined : 'closed',
 			options,
 		);
 	}
@@ -469,7 +491,7 @@ async function secure(connectOptions: tls.ConnectionOptions, options: TlsOptions
 		}
 
 		if (lateError) {
-			refuse(tlsFailure(lateError, {target: options.target, clientCert}));
+			refuse(tlsFailure(lateError, {target: options.target, clientCert, afterHandshake: true}));
 		}
 
 		if (stream.destroyed || !stream.writable) {

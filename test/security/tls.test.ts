@@ -1,3 +1,4 @@
+import {X509Certificate} from 'node:crypto';
 import {
 	chmodSync, mkdtempSync, readFileSync, rmSync, statSync,
 } from 'node:fs';
@@ -572,6 +573,62 @@ describe('client certificates', () => {
 		expect(error.code).toBe('TLS_FAILED');
 		// Either the alert arrives, or the collector's reset overtakes it; both name the client certificate.
 		expect(error.message).toMatch(/rejected our client certificate|may have rejected our client certificate/v);
+	});
+});
+
+describe('no TLS, or TLS that broke: noTls (docs/pmproxy.md#security-modes)', () => {
+	it('a reset after a completed handshake, while the prompt waits, is a TLS failure "after the TLS handshake" without noTls', async () => {
+		const peer = await tlsPeer({cert: pki.selfSigned.cert, key: pki.selfSigned.key});
+		// A TCP relay in front of it: its client-side socket is plain TCP, so it can send an RST.
+		const raws: net.Socket[] = [];
+		const relay = net.createServer(client => {
+			client.on('error', () => undefined);
+			raws.push(client);
+			const upstream = net.connect(peer.port, '127.0.0.1');
+			upstream.on('error', () => undefined);
+			client.pipe(upstream);
+			upstream.pipe(client);
+			client.once('close', () => upstream.destroy());
+		});
+		const port = await listen(relay);
+		peers.push({
+			async close() {
+				for (const socket of raws) {
+					socket.destroy();
+				}
+
+				await new Promise(resolve => {
+					relay.close(resolve);
+				});
+			},
+		});
+		// The handshake completed (the prompt is asked after it); the collector resets the connection
+		// while the user reads the question, and the reset reaches us before the answer.
+		const ask: Ask = async () => {
+			setTimeout(() => {
+				raws.at(-1)!.resetAndDestroy();
+			}, 100);
+			await new Promise(resolve => {
+				setTimeout(resolve, 400);
+			});
+			return 'once';
+		};
+
+		const error = await refusal(connectTls(options(port, {ask})));
+		expect(error.code, error.message).toBe('TLS_FAILED');
+		expect(error.message).toContain('reset the connection after the TLS handshake');
+		expect((error as SecmonError & {noTls?: string}).noTls).toBeUndefined();
+	});
+
+	it.each(['ERR_SSL_UNEXPECTED_MESSAGE', 'ERR_SSL_RECORD_LAYER_FAILURE', 'ERR_SSL_WRONG_VERSION_NUMBER'])('%s is "answered-plain" only while no certificate arrived', code => {
+		const error = Object.assign(new Error(`ssl failure ${code}`), {code});
+		const target = {host: '127.0.0.1', port: 1};
+		const before = tlsFailure(error, {target, clientCert: false, chain: []});
+		expect((before as SecmonError & {noTls?: string}).noTls).toBe('answered-plain');
+		const after = tlsFailure(error, {target, clientCert: false, chain: [new X509Certificate(pki.server.cert)]});
+		expect(after.code).toBe('TLS_FAILED');
+		expect(after.message).toContain('after its certificate arrived');
+		expect((after as SecmonError & {noTls?: string}).noTls).toBeUndefined();
 	});
 });
 
