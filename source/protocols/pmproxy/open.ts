@@ -18,7 +18,9 @@ import type {Plan, SecurityPlan} from '../../plan.js';
 import {checkPlainAllowed} from '../../security/downgrade.js';
 import {secmonHome} from '../../security/home.js';
 import {TrustStore} from '../../security/store.js';
-import {connectTcp, TlsFailure, tlsFailure} from '../../security/tls.js';
+import {
+	connectFailure, connectTcp, TlsFailure, tlsFailure,
+} from '../../security/tls.js';
 import {TlsConnector} from '../../security/tls-connector.js';
 import type {TlsFacts} from '../../security/types.js';
 import {rerunWithSecure} from '../../shell.js';
@@ -67,6 +69,31 @@ export function plainAnswer(error: unknown): boolean {
 	return error instanceof TlsFailure && error.noTls !== undefined;
 }
 
+/**
+ * An error on an HTTP connection → what to report. Handshake failures arrive as SecmonErrors
+ * (TlsConnector); anything else came on a connection: plain TCP without a connector, else a TLS
+ * stream. Before any handshake completed the TLS mapping applies (a close is "no TLS"); after one,
+ * a reset or close is a connection failure and only TLS alerts are TLS failures, never "no TLS".
+ */
+export function httpFailure(error: unknown, target: {host: string; port: number}, connector: Pick<TlsConnector, 'clientCert' | 'facts'> | undefined): SecmonError {
+	if (isSecmonError(error)) {
+		return error;
+	}
+
+	const code = (error as NodeJS.ErrnoException | undefined)?.code ?? '';
+	if (connector === undefined || (connector.facts !== undefined && !code.startsWith('ERR_SSL_'))) {
+		return connectFailure(error, target);
+	}
+
+	return tlsFailure(error, {target, clientCert: connector.clientCert, afterHandshake: connector.facts !== undefined});
+}
+
+/** A connection closed or reset under a request (the failure's cause), not a TLS or HTTP error. */
+function droppedConnection(error: unknown): boolean {
+	const code = (error as {cause?: {code?: unknown}} | undefined)?.cause?.code;
+	return isSecmonError(error) && error.code === 'CONNECT_FAILED' && (code === 'ECONNRESET' || code === 'EPIPE');
+}
+
 export type PmproxySession = {api: PmproxyApi; http: PmproxyHttp; tls: () => TlsFacts | undefined};
 
 export async function openPmproxySession(target: HostSpec, plan: Plan, hooks: SessionHooks): Promise<PmproxySession> {
@@ -86,7 +113,7 @@ export async function openPmproxySession(target: HostSpec, plan: Plan, hooks: Se
 			who,
 			hostHeader: displayHostPort(connector?.options.servername ?? target.host, target.port),
 			requestTimeoutMs: plan.requestTimeoutMs,
-			failure: error => (isSecmonError(error) ? error : tlsFailure(error, {target: where, clientCert: connector?.clientCert ?? false})),
+			failure: error => httpFailure(error, where, connector),
 			// Credentials only inside verified TLS; plain() refuses a password file anyway.
 			...(credentials === undefined || connector === undefined ? {} : {credentials}),
 		});
@@ -132,9 +159,10 @@ export async function openPmproxySession(target: HostSpec, plan: Plan, hooks: Se
 			return opened;
 		} catch (error) {
 			opened.http.close();
-			if (plainAnswer(error) && connector.facts !== undefined) {
-				// The handshake was done, then the connection dropped: with TLS 1.3 that is how
-				// pmproxy refuses a missing client certificate (tls-verify-clients = true).
+			if (connector.facts !== undefined && (droppedConnection(error) || plainAnswer(error))) {
+				// The handshake was done, then the connection dropped (or a later connection's
+				// hello was closed): with TLS 1.3 that is how pmproxy refuses a missing client
+				// certificate (tls-verify-clients = true). Never plain HTTP once TLS was seen.
 				throw new SecmonError(
 					'CLIENT_CERT_REQUIRED',
 					`${collector} closed the connection after the TLS handshake${connector.clientCert ? ': it may not accept our client certificate' : ': it may require a client certificate'}`,

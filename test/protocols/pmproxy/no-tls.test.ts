@@ -6,7 +6,7 @@
  */
 import {describe, expect, it} from 'vitest';
 import {SecmonError} from '../../../source/errors.js';
-import {plainAnswer} from '../../../source/protocols/pmproxy/open.js';
+import {httpFailure, plainAnswer} from '../../../source/protocols/pmproxy/open.js';
 import {TlsFailure, tlsFailure} from '../../../source/security/tls.js';
 
 const target = {host: '127.0.0.1', port: 44_322};
@@ -39,5 +39,36 @@ describe('plainAnswer: the noTls field decides', () => {
 		expect(plainAnswer(new SecmonError('TLS_FAILED', 'collector 127.0.0.1:44322 did not answer with TLS (ERR_SSL_WRONG_VERSION_NUMBER)'))).toBe(false);
 		expect(plainAnswer(new SecmonError('TLS_FAILED', 'collector 127.0.0.1:44322 closed the connection during the TLS handshake'))).toBe(false);
 		expect(plainAnswer(new TlsFailure('collector 127.0.0.1:44322 closed the connection during the TLS handshake', 'hint', undefined))).toBe(false);
+	});
+});
+
+describe('httpFailure: errors on a connection after the TLS decision', () => {
+	const facts = {
+		version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', basis: 'ca', sha256: '', sha1: '', subject: '', validTo: new Date(0),
+	} as const;
+
+	it('plain HTTP (after the fallback): a reset is a connection failure, not a TLS one', () => {
+		for (const code of ['ECONNRESET', 'EPIPE']) {
+			const error = httpFailure(errno(code, 'socket hang up'), target, undefined);
+			expect(error.code).toBe('CONNECT_FAILED');
+			expect(error.message).not.toMatch(/TLS/);
+			expect(plainAnswer(error)).toBe(false);
+		}
+	});
+
+	it('TLS after a completed handshake: a reset is a connection failure (never "no TLS"); an alert is still a TLS failure', () => {
+		const reset = httpFailure(errno('ECONNRESET', 'socket hang up'), target, {clientCert: false, facts});
+		expect(reset.code).toBe('CONNECT_FAILED');
+		expect(reset.message).not.toContain('during the TLS handshake');
+		expect(plainAnswer(reset)).toBe(false);
+		expect(httpFailure(errno('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'), target, {clientCert: false, facts}).code).toBe('CLIENT_CERT_REQUIRED');
+		const broken = httpFailure(errno('ERR_SSL_UNEXPECTED_MESSAGE'), target, {clientCert: false, facts});
+		expect(broken.code).toBe('TLS_FAILED');
+		expect(plainAnswer(broken)).toBe(false);
+	});
+
+	it('a SecmonError (a handshake failure from the connector) is kept as it is', () => {
+		const handshake = new TlsFailure('closed on the hello', 'hint', 'closed');
+		expect(httpFailure(handshake, target, {clientCert: false, facts: undefined})).toBe(handshake);
 	});
 });
