@@ -13,7 +13,7 @@ import {isSecmonError, SecmonError} from '../errors.js';
 import {nameMismatchReason} from './messages.js';
 import type {TrustStore} from './store.js';
 import {
-	authorizationCode, baseConnectOptions, loadCredentials, peerChain, receivedChain, tlsFailure, type TlsOptions,
+	authorizationCode, baseConnectOptions, loadCredentials, peerChain, receivedChain, tlsFailure, TlsFailure, type TlsOptions,
 } from './tls.js';
 import {decideTrust} from './trust.js';
 import type {CertificateInfo, Pin, Target} from './types.js';
@@ -151,10 +151,13 @@ export async function inspectTls(socket: net.Socket, options: TlsOptions): Promi
 		};
 
 		const onClose = () => {
-			finish(new SecmonError(
-				'TLS_FAILED',
+			// As tls.ts handshake(): closed before anything TLS arrived and without a client
+			// certificate offered, the port may offer no TLS (noTls; probe.ts decides per protocol).
+			const noTls = clientCertGiven || receivedChain(stream).length > 0 ? undefined : 'closed';
+			finish(new TlsFailure(
 				`the collector closed the connection during the TLS handshake${clientCertGiven ? ' (it may have rejected our client certificate)' : ''}`,
 				'Check that this port speaks TLS, and the collector\'s log for the reason it dropped the connection',
+				noTls,
 			));
 		};
 

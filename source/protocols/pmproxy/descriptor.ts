@@ -19,10 +19,16 @@ export const pmproxy: ProtocolDescriptor<'pmproxy'> = {
 	verify: {
 		async probe(input) {
 			const {probeDirect} = await import('../shared/probe.js');
-			return probeDirect(input);
+			// pmproxy without TLS closes the connection on the hello (docs/pmproxy.md#tls).
+			return probeDirect(input, {closedMeansNoTls: true});
 		},
 		secureScheme: 'pmproxys',
 		hintMetric: 'hinv.ncpu',
 		servernameFromEnv: true,
+		noTls: host => [
+			'Turn TLS on in pmproxy: secure.enabled = true in pmproxy.conf and a tls.conf with tls-cert-file and tls-key-file (PCP_TLSCONF_PATH), made with',
+			`  secmon pki issue --cn ${host} && secmon pki snippet pmproxy --server ${host}`,
+			'then restart pmproxy. (pmproxy:// reads it in plain HTTP, said loudly, in relaxed mode; this command does not verify that.)',
+		],
 	},
 };

@@ -8,7 +8,7 @@ import {
 	awaitClientCertVerdict, inspectTls, trustVerdict, type Inspection, type TrustVerdict,
 } from '../../security/inspect.js';
 import type {TrustStore} from '../../security/store.js';
-import {connectTcp, type TlsOptions} from '../../security/tls.js';
+import {connectTcp, TlsFailure, type TlsOptions} from '../../security/tls.js';
 import type {HostSpec} from '../../target.js';
 
 export type ProbeInput = {
@@ -55,10 +55,12 @@ export function probeTlsOptions(input: ProbeInput): TlsOptions {
 }
 
 /**
- * TLS from the first byte (Icinga, Livestatus, mon, Zabbix with certificates). `zabbixStyle`: with
- * --ca-file the host name is not checked (docs/zabbix.md#tls-from-node).
+ * TLS from the first byte (Icinga, Livestatus, mon, Zabbix with certificates, pmproxy). `zabbixStyle`:
+ * with --ca-file the host name is not checked (docs/zabbix.md#tls-from-node). `closedMeansNoTls`:
+ * a close or reset of the hello (no client certificate offered, nothing TLS received) is "TLS not
+ * offered", as the connecting path decides for pmproxy (docs/pmproxy.md#security-modes).
  */
-export async function probeDirect(input: ProbeInput, {zabbixStyle = false}: {zabbixStyle?: boolean} = {}): Promise<Probe> {
+export async function probeDirect(input: ProbeInput, {zabbixStyle = false, closedMeansNoTls = false}: {zabbixStyle?: boolean; closedMeansNoTls?: boolean} = {}): Promise<Probe> {
 	const target = {host: input.spec.host, port: input.spec.port};
 	let socket;
 	try {
@@ -74,10 +76,19 @@ export async function probeDirect(input: ProbeInput, {zabbixStyle = false}: {zab
 	}
 
 	if (!inspection.completed) {
-		const code = inspection.error?.code;
-		// "did not answer with TLS": the port speaks the plain protocol (or something else).
-		probe.tlsOffered = code === 'TLS_FAILED' && (inspection.error?.message ?? '').includes('did not answer with TLS') ? false : (inspection.chain.length > 0 ? true : undefined);
-		probe.failure = inspection.error;
+		// Decided on the failure's noTls (security/tls.ts), never on its text: bytes that are not TLS
+		// (the port speaks the plain protocol, or something else), or where the protocol's own path
+		// reads it so, a close of the hello.
+		const noTls = inspection.error instanceof TlsFailure ? inspection.error.noTls : undefined;
+		const notOffered = noTls === 'answered-plain' || (noTls === 'closed' && closedMeansNoTls);
+		probe.tlsOffered = notOffered ? false : (inspection.chain.length > 0 ? true : undefined);
+		probe.failure = noTls === 'closed' && notOffered
+			? new SecmonError(
+				'TLS_REQUIRED',
+				`${input.spec.protocol}://${input.spec.display} offers no TLS: it closed the connection on the TLS hello without a byte of TLS`,
+				'Turn TLS on at the collector',
+			)
+			: inspection.error;
 		return probe;
 	}
 

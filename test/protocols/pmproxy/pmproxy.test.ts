@@ -265,6 +265,20 @@ describe('pmproxy TLS refusals', () => {
 		}
 	});
 
+	it('secmon verify of a pmproxy without TLS (it closes on the hello): TLS not offered, exit 5, as the main command decides', async () => {
+		await withHome(async home => {
+			const result = await runSecmon(['verify', `pmproxy://127.0.0.1:${plain.port}`], {env: {SECMON_HOME: home}});
+			expect(result.code, result.stdout + result.stderr).toBe(5);
+			expect(result.stdout).toContain('TLS           NOT OFFERED (TLS from the first byte)');
+			expect(result.stdout).not.toContain('during the TLS handshake');
+			expect(result.stdout).toContain('secmon pki snippet pmproxy');
+			const json = await runSecmon(['verify', `pmproxy://127.0.0.1:${plain.port}`, '--json'], {env: {SECMON_HOME: home}});
+			expect(JSON.parse(json.stdout)).toMatchObject({
+				tlsOffered: false, exitCode: 5, problem: {code: 'TLS_REQUIRED'},
+			});
+		});
+	});
+
 	it('secmon verify pmproxys://… reports a CA-verified certificate (exit 0)', async () => {
 		await withHome(async home => {
 			const result = await runSecmon(['verify', `pmproxys://localhost:${secure.port}`, '--ca-file', secure.caFile], {env: {SECMON_HOME: home}});
