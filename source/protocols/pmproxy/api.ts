@@ -198,7 +198,6 @@ export class PmproxyApi {
 		return new URLSearchParams(parameters).toString();
 	}
 
-	/** The message of an error body ({"message":"…","success":false}), else the start of the text. */
 	/**
 	 * The body as JSON; a 401 or 403 may come as pmproxy's HTML error page (http.c http_error:
 	 * a pmproxy started with -S, from PCP 7, refuses a request without credentials so), which is
@@ -216,6 +215,7 @@ export class PmproxyApi {
 		return this.options.http.json(response, path);
 	}
 
+	/** The message of an error body ({"message":"…","success":false}), else the start of the text. */
 	private static messageOf(body: JsonValue | undefined, text: string): string {
 		const message = asObject(body)?.['message'];
 		// Not JSON (an HTML error page): its start, on one line.
