@@ -53,6 +53,9 @@ describe('secmon verify: the command it prints to pin a collector', () => {
 		writeFileSync(cert, pki.client.cert);
 		writeFileSync(key, pki.client.key, {mode: 0o600});
 		const host = `pmproxy://127.0.0.1:${port}?hostspec=pmcd1:44321`;
+		// A file the unquoted host spec would glob to (its ? matches the _), where the shell runs.
+		mkdirSync(path.join(dir, 'pmproxys:'));
+		writeFileSync(path.join(dir, 'pmproxys:', `127.0.0.1:${port}_hostspec=pmcd1:44321`), '');
 		const result = await runSecmon(['verify', '--host', host, '--cert', cert, '--key', key], {env: {SECMON_HOME: home}});
 		expect(result.code, result.stdout + result.stderr).toBe(3);
 		const line = result.stdout.split('\n').map(text => text.trim()).find(text => text.includes('secmon --host') && text.includes('--fingerprint'));
