@@ -13,6 +13,33 @@ export function rerunCommand(argv: string[] | undefined, security?: {secureArgum
 		return undefined;
 	}
 
+	return remembered(argv, `rerun ${security?.secureArgument ?? ''}`, () => buildRerun(argv, security));
+}
+
+/**
+ * Hints built once per command line and kind: every collector of a run builds its own hints
+ * before it connects, and with 100 `--host` arguments quoting the whole line per host was
+ * ~0.2 ms of CPU each (issue 18's profile of a 100-collector fan-out).
+ */
+const rememberedHints = new WeakMap<readonly string[], Map<string, string>>();
+
+function remembered(argv: readonly string[], kind: string, build: () => string): string {
+	let hints = rememberedHints.get(argv);
+	if (!hints) {
+		hints = new Map();
+		rememberedHints.set(argv, hints);
+	}
+
+	let hint = hints.get(kind);
+	if (hint === undefined) {
+		hint = build();
+		hints.set(kind, hint);
+	}
+
+	return hint;
+}
+
+function buildRerun(argv: string[], security?: {secureArgument?: string}): string {
 	const args = [...argv];
 	const end = args.indexOf('--');
 	const options = end === -1 ? args : args.slice(0, end);
@@ -32,6 +59,10 @@ const tlsOnlyOptions = new Set(['--ca-file', '--fingerprint', '--cert', '--key',
  * as "to read it in plain text for this run only".
  */
 export function rerunWithSecure(argv: string[], mode: 'enforce' | 'relaxed' | 'off'): string {
+	return remembered(argv, `secure ${mode}`, () => buildRerunWithSecure(argv, mode));
+}
+
+function buildRerunWithSecure(argv: string[], mode: 'enforce' | 'relaxed' | 'off'): string {
 	const end = argv.indexOf('--');
 	const options = end === -1 ? argv : argv.slice(0, end);
 	const kept: string[] = [];

@@ -23,4 +23,14 @@ describe('re-run hints', () => {
 		expect(rerunWithSecure(['-h', 'c', '--ca-file', 'ca.pem', '-f', 'm'], 'enforce')).toBe('secmon -h c --ca-file ca.pem -f m --secure enforce');
 		expect(rerunWithSecure(['-h', 'c', '--', 'm'], 'off')).toBe('secmon -h c --secure off -- m');
 	});
+
+	it('built once per command line and kind, each kind its own (a fleet asks per collector)', () => {
+		const argv = ['--host', 'a', '--host', 'b', '--ca-file', 'ca.pem', '-f', 'm'];
+		expect(rerunWithSecure(argv, 'off')).toBe('secmon --host a --host b -f m --secure off');
+		expect(rerunWithSecure(argv, 'enforce')).toBe('secmon --host a --host b --ca-file ca.pem -f m --secure enforce');
+		expect(rerunWithSecure(argv, 'off')).toBe('secmon --host a --host b -f m --secure off');
+		expect(rerunCommand(argv)).toBe('secmon --host a --host b --ca-file ca.pem -f m');
+		expect(rerunCommand(argv, {secureArgument: 'relaxed'})).toBe('secmon --host a --host b --ca-file ca.pem -f m --secure relaxed');
+		expect(rerunCommand(argv)).toBe('secmon --host a --host b --ca-file ca.pem -f m');
+	});
 });

@@ -274,10 +274,18 @@ export function readPrivateFile(file: string, options: PrivateFile): string | un
 			);
 		}
 
-		// Read to the end, but never past the cap (the file may have grown since the fstat).
-		const buffer = Buffer.alloc(maxBytes + 1);
+		// Read to the end, but never past the cap (the file may have grown since the fstat). The
+		// buffer starts at the size fstat gave (a fleet reads a pin per collector: zeroing 64 KiB
+		// each time showed in issue 18's profile) and grows to the cap only if the file grew.
+		let buffer = Buffer.alloc(Math.min(stats.size, maxBytes) + 1);
 		let length = 0;
 		for (;;) {
+			if (length === buffer.length && buffer.length <= maxBytes) {
+				const larger = Buffer.alloc(maxBytes + 1);
+				buffer.copy(larger);
+				buffer = larger;
+			}
+
 			const count = readSync(fd, buffer, length, buffer.length - length, null);
 			if (count === 0) {
 				break;

@@ -1,9 +1,10 @@
 import {execFileSync} from 'node:child_process';
 import {
-	chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync,
+	chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import process from 'node:process';
 import {
 	afterEach, beforeEach, describe, expect, it,
 } from 'vitest';
@@ -129,6 +130,16 @@ describe('readPrivateFile', () => {
 		symlinkSync(path.join(temporary, 'small'), link);
 		expect(() => readPrivateFile(link, rules)).toThrow(`the test file ${link} is a symbolic link`);
 		// A FIFO is tested through the CLI (store-strict.test.ts): a blocking open here would hang the test worker, past any timeout.
+	});
+
+	// The buffer starts at the size fstat gave: a file with more bytes than that (one that grew
+	// after the fstat; /proc files say 0 bytes) is still read whole, and still only up to the cap.
+	it.runIf(process.getuid?.() === 0)('reads a file past the size fstat gave, and never past the cap', () => {
+		const file = '/proc/self/limits';
+		const text = readFileSync(file, 'utf8');
+		expect(statSync(file).size).toBe(0);
+		expect(readPrivateFile(file, {what: 'test file', maxBytes: 64 * 1024, removal: 'Delete it'})).toBe(text);
+		expect(() => readPrivateFile(file, rules)).toThrow(`the test file ${file} grew past the 8 bytes a test file may hold while secmon read it`);
 	});
 });
 
