@@ -3,7 +3,7 @@
  * Fleet benchmark (issue 18): many TLS collectors from one secmon process.
  *
  *   npm run build && node bench/fanout.mjs [--collectors 100] [--fleet 1000] [--seconds 60]
- *       [--runs 5] [--group 10] [--skip-fleet] [--profile DIR] [--cli OTHER/dist/cli.cjs]
+ *       [--runs 5] [--group 10] [--skip-fleet] [--skip-oneshot] [--profile DIR] [--compare OTHER/dist/cli.cjs]
  *
  * The collectors are real `secmon serve` processes on loopback addresses 127.0.X.Y, one port,
  * `--group` addresses per process for the one-shot collectors and `--fleet-group` for the rest
@@ -13,11 +13,15 @@
  * 1. One shot: `secmon --json --hosts-file LIST hinv.ncpu` over `--collectors` collectors, one
  *    process, against a loop of as many real `pminfo -f hinv.ncpu` processes (TLS, verified
  *    against the collectors' CAs: PCP_SECURE_SOCKETS=enforce and a tls.conf with their bundle).
- *    `--runs` interleaved rounds; wall time and CPU (user+sys, /usr/bin/time) per run.
+ *    `--runs` interleaved rounds; wall time and CPU (user+sys, /usr/bin/time) per run. When the
+ *    environment sets NODE_EXTRA_CA_CERTS (this VM does, for every process), secmon is also timed
+ *    without it: with it, every Node process builds its CA store at start (~40 ms here), which
+ *    pminfo never pays and a monitoring host does not usually set.
  * 2. Live: `secmon --json -t 1 -s SECONDS` over `--fleet` collectors. For every round: how many
  *    collectors answered in time, were late or missed it, and when its last line arrived after
  *    the round was due; secmon's CPU share, the collectors' CPU share, and secmon's RSS every
- *    second (first, after 10 s, highest, last).
+ *    second (first, after 10 s, highest, last; the medians of the two halves after the first
+ *    10 s and the least-squares slope over them in MiB per minute: flat is about 0).
  *
  * `--profile DIR` runs one one-shot under `node --cpu-prof` into DIR and prints the functions
  * with the most self time. `--cli` measures another build (main's, for a before/after figure).
@@ -43,6 +47,7 @@ function option(name, fallback) {
 const cli = path.resolve(option('cli', path.join(root, 'dist', 'cli.cjs')));
 const collectors = Number(option('collectors', 100));
 const fleet = process.argv.includes('--skip-fleet') ? 0 : Number(option('fleet', 1000));
+const skipOneShot = process.argv.includes('--skip-oneshot');
 const seconds = Number(option('seconds', 60));
 const runs = Number(option('runs', 5));
 const groupSize = Number(option('group', 10));
@@ -178,11 +183,14 @@ function timed(command, args, env) {
 const clientHome = path.join(work, 'client');
 mkdirSync(clientHome, {mode: 0o700});
 const clientEnv = {...process.env, SECMON_HOME: clientHome};
+const clientEnvWithoutExtra = process.env.NODE_EXTRA_CA_CERTS
+	? Object.fromEntries(Object.entries(clientEnv).filter(([name]) => name !== 'NODE_EXTRA_CA_CERTS'))
+	: undefined;
 
 /** --host arguments rather than --hosts-file, so that an older build (--compare) runs the same command. */
-function oneShot(list, extra = [], build = cli) {
+function oneShot(list, extra = [], build = cli, env = clientEnv) {
 	const hosts = readFileSync(list, 'utf8').trim().split('\n').flatMap(host => ['--host', host]);
-	const result = timed(process.execPath, [...extra, build, '--json', ...hosts, 'hinv.ncpu'], clientEnv);
+	const result = timed(process.execPath, [...extra, build, '--json', ...hosts, 'hinv.ncpu'], env);
 	const samples = result.stdout.split('\n').filter(line => line.startsWith('{"type":"sample"')).length;
 	return {...result, samples};
 }
@@ -287,7 +295,31 @@ async function live(count) {
 		collectorsCpuShare: round1((100 * serverCpu) / wallS),
 		rssMiB: {
 			first: round1(rss[0] ?? Number.NaN), after10s: round1(rss[10] ?? Number.NaN), max: round1(Math.max(...rss)), last: round1(rss.at(-1) ?? Number.NaN),
+			...rssTrend(rss.slice(10)),
 		},
+	};
+}
+
+/** After the warm-up: the medians of the first and second half, and the least-squares slope (MiB per minute). */
+function rssTrend(series) {
+	if (series.length < 4) {
+		return {};
+	}
+
+	const half = Math.floor(series.length / 2);
+	const meanX = (series.length - 1) / 2;
+	const meanY = series.reduce((sum, y) => sum + y, 0) / series.length;
+	let numerator = 0;
+	let denominator = 0;
+	for (const [x, y] of series.entries()) {
+		numerator += (x - meanX) * (y - meanY);
+		denominator += (x - meanX) ** 2;
+	}
+
+	return {
+		firstHalfMedian: round1(median(series.slice(0, half))),
+		secondHalfMedian: round1(median(series.slice(half))),
+		slopeMiBPerMinute: round1((numerator / denominator) * 60),
 	};
 }
 
@@ -304,6 +336,95 @@ function topSelfTime(dir) {
 	}
 
 	return [...self.entries()].toSorted((a, b) => b[1] - a[1]).slice(0, 25).map(([name, ms]) => `${ms.toFixed(1).padStart(7)} ms  ${name}`);
+}
+
+/** The one-shot rounds: secmon (and without NODE_EXTRA_CA_CERTS, and --compare's build) against a pminfo loop. */
+function oneShotRounds(tlsConf) {
+	const list = hostsFile(collectors);
+	const secmon = [];
+	const secmonWithoutExtra = [];
+	const pminfo = [];
+	const node = [];
+	const other = [];
+	for (let r = 0; r < runs; r++) {
+		node.push(timed(process.execPath, ['-e', '0'], clientEnv));
+		if (compare) {
+			const run = oneShot(list, [], path.resolve(compare));
+			if (run.samples !== collectors) {
+				throw new Error(`${compare}: exit ${run.status}, ${run.samples} samples of ${collectors}\n${run.stderr.slice(0, 2000)}`);
+			}
+
+			other.push(run);
+		}
+
+		const one = oneShot(list);
+		if (one.status !== 0 || one.samples !== collectors) {
+			throw new Error(`secmon one-shot: exit ${one.status}, ${one.samples} samples of ${collectors}\n${one.stderr.slice(0, 2000)}`);
+		}
+
+		secmon.push(one);
+		if (clientEnvWithoutExtra) {
+			const bare = oneShot(list, [], cli, clientEnvWithoutExtra);
+			if (bare.status !== 0 || bare.samples !== collectors) {
+				throw new Error(`secmon one-shot without NODE_EXTRA_CA_CERTS: exit ${bare.status}, ${bare.samples} samples of ${collectors}\n${bare.stderr.slice(0, 2000)}`);
+			}
+
+			secmonWithoutExtra.push(bare);
+		}
+
+		const loop = pminfoLoop(collectors, tlsConf);
+		if (loop.status !== 0) {
+			throw new Error(`pminfo loop failed: ${loop.stderr.slice(0, 2000)}`);
+		}
+
+		pminfo.push(loop);
+	}
+
+	const wall = median(secmon.map(run => run.wallMs));
+	const pminfoWall = median(pminfo.map(run => run.wallMs));
+	const cpu = median(secmon.map(run => run.cpuMs));
+	result.oneShot = {
+		collectors,
+		runs,
+		secmonWallMs: {median: round1(wall), min: round1(Math.min(...secmon.map(run => run.wallMs)))},
+		secmonCpuMs: {median: round1(cpu), perCollector: round1(cpu / collectors)},
+		nodeStartCpuMs: round1(median(node.map(run => run.cpuMs))),
+		secmonMaxRssMiB: round1(median(secmon.map(run => run.maxRssMiB))),
+		pminfoLoopWallMs: {median: round1(pminfoWall), min: round1(Math.min(...pminfo.map(run => run.wallMs)))},
+		speedup: round1(pminfoWall / wall),
+	};
+	if (clientEnvWithoutExtra) {
+		const bareWall = median(secmonWithoutExtra.map(run => run.wallMs));
+		result.oneShot.withoutNodeExtraCaCerts = {
+			secmonWallMs: {median: round1(bareWall), min: round1(Math.min(...secmonWithoutExtra.map(run => run.wallMs)))},
+			secmonCpuMs: {median: round1(median(secmonWithoutExtra.map(run => run.cpuMs)))},
+			speedup: round1(pminfoWall / bareWall),
+		};
+	}
+
+	if (compare) {
+		const otherCpu = median(other.map(run => run.cpuMs));
+		result.oneShot.compare = {
+			cli: path.resolve(compare),
+			wallMs: {median: round1(median(other.map(run => run.wallMs))), min: round1(Math.min(...other.map(run => run.wallMs)))},
+			cpuMs: {median: round1(otherCpu), perCollector: round1(otherCpu / collectors)},
+			samples: other.map(run => run.samples),
+		};
+	}
+
+	const o = result.oneShot;
+	console.log(`one shot, ${collectors} TLS collectors (pinned), ${runs} runs, median (min):`);
+	console.log(`  secmon, one process      ${o.secmonWallMs.median} ms (${o.secmonWallMs.min}), CPU ${o.secmonCpuMs.median} ms (${o.secmonCpuMs.perCollector} ms per collector; node -e 0: ${o.nodeStartCpuMs} ms)`);
+	console.log(`  ${collectors} × pminfo -f (TLS)    ${o.pminfoLoopWallMs.median} ms (${o.pminfoLoopWallMs.min})`);
+	console.log(`  speed-up                 ${o.speedup}×`);
+	if (o.withoutNodeExtraCaCerts) {
+		const w = o.withoutNodeExtraCaCerts;
+		console.log(`  secmon without NODE_EXTRA_CA_CERTS ${w.secmonWallMs.median} ms (${w.secmonWallMs.min}), CPU ${w.secmonCpuMs.median} ms: ${w.speedup}×`);
+	}
+
+	if (o.compare) {
+		console.log(`  ${o.compare.cli}: ${o.compare.wallMs.median} ms (${o.compare.wallMs.min}), CPU ${o.compare.cpuMs.median} ms (${o.compare.cpuMs.perCollector} ms per collector)`);
+	}
 }
 
 const result = {
@@ -330,66 +451,8 @@ try {
 		}
 	}
 
-	const list = hostsFile(collectors);
-	const secmon = [];
-	const pminfo = [];
-	const node = [];
-	const other = [];
-	for (let r = 0; r < runs; r++) {
-		node.push(timed(process.execPath, ['-e', '0'], clientEnv));
-		if (compare) {
-			const run = oneShot(list, [], path.resolve(compare));
-			if (run.samples !== collectors) {
-				throw new Error(`${compare}: exit ${run.status}, ${run.samples} samples of ${collectors}\n${run.stderr.slice(0, 2000)}`);
-			}
-
-			other.push(run);
-		}
-
-		const one = oneShot(list);
-		if (one.status !== 0 || one.samples !== collectors) {
-			throw new Error(`secmon one-shot: exit ${one.status}, ${one.samples} samples of ${collectors}\n${one.stderr.slice(0, 2000)}`);
-		}
-
-		secmon.push(one);
-		const loop = pminfoLoop(collectors, tlsConf);
-		if (loop.status !== 0) {
-			throw new Error(`pminfo loop failed: ${loop.stderr.slice(0, 2000)}`);
-		}
-
-		pminfo.push(loop);
-	}
-
-	const wall = median(secmon.map(run => run.wallMs));
-	const pminfoWall = median(pminfo.map(run => run.wallMs));
-	const cpu = median(secmon.map(run => run.cpuMs));
-	result.oneShot = {
-		collectors,
-		runs,
-		secmonWallMs: {median: round1(wall), min: round1(Math.min(...secmon.map(run => run.wallMs)))},
-		secmonCpuMs: {median: round1(cpu), perCollector: round1(cpu / collectors)},
-		nodeStartCpuMs: round1(median(node.map(run => run.cpuMs))),
-		secmonMaxRssMiB: round1(median(secmon.map(run => run.maxRssMiB))),
-		pminfoLoopWallMs: {median: round1(pminfoWall), min: round1(Math.min(...pminfo.map(run => run.wallMs)))},
-		speedup: round1(pminfoWall / wall),
-	};
-	if (compare) {
-		const otherCpu = median(other.map(run => run.cpuMs));
-		result.oneShot.compare = {
-			cli: path.resolve(compare),
-			wallMs: {median: round1(median(other.map(run => run.wallMs))), min: round1(Math.min(...other.map(run => run.wallMs)))},
-			cpuMs: {median: round1(otherCpu), perCollector: round1(otherCpu / collectors)},
-			samples: other.map(run => run.samples),
-		};
-	}
-
-	const o = result.oneShot;
-	console.log(`one shot, ${collectors} TLS collectors (pinned), ${runs} runs, median (min):`);
-	console.log(`  secmon, one process      ${o.secmonWallMs.median} ms (${o.secmonWallMs.min}), CPU ${o.secmonCpuMs.median} ms (${o.secmonCpuMs.perCollector} ms per collector; node -e 0: ${o.nodeStartCpuMs} ms)`);
-	console.log(`  ${collectors} × pminfo -f (TLS)    ${o.pminfoLoopWallMs.median} ms (${o.pminfoLoopWallMs.min})`);
-	console.log(`  speed-up                 ${o.speedup}×`);
-	if (o.compare) {
-		console.log(`  ${o.compare.cli}: ${o.compare.wallMs.median} ms (${o.compare.wallMs.min}), CPU ${o.compare.cpuMs.median} ms (${o.compare.cpuMs.perCollector} ms per collector)`);
+	if (!skipOneShot) {
+		oneShotRounds(tlsConf);
 	}
 
 	if (fleet > 0) {
@@ -398,6 +461,9 @@ try {
 		console.log(`live, ${fleet} collectors at 1 Hz for ${seconds} s: ${l.rounds} rounds in ${l.wallS} s, ${l.roundsComplete} complete, ${l.roundsWithLateOrMissed} with late or missed samples (${l.late} late, ${l.missed} missed)`);
 		console.log(`  last line of a round after it was due: median ${l.lastLineAfterDueMs.median} ms, max ${l.lastLineAfterDueMs.max} ms`);
 		console.log(`  CPU: secmon ${l.secmonCpuShare} % of a core, the collectors ${l.collectorsCpuShare} %; secmon RSS ${l.rssMiB.first} MiB first, ${l.rssMiB.after10s} after 10 s, ${l.rssMiB.max} max, ${l.rssMiB.last} last`);
+		if (l.rssMiB.slopeMiBPerMinute !== undefined) {
+			console.log(`  RSS after the first 10 s: median ${l.rssMiB.firstHalfMedian} MiB in the first half, ${l.rssMiB.secondHalfMedian} in the second; slope ${l.rssMiB.slopeMiBPerMinute} MiB per minute`);
+		}
 	}
 
 	result.machine.loadAtEnd = loadAverage();
