@@ -5,7 +5,10 @@
  * in the same run, on a real TLS pmcd. Two secmon runs: trusted by `--ca-file`, and
  * trusted by a pin in the store (what the TOFU prompt saved: the headline use).
  *
- *   npm run build && node bench/startup.mjs [--runs 40]
+ *   npm run build && node bench/startup.mjs [--runs 40] [--compare OTHER/dist/cli.cjs]
+ *
+ * `--compare` times another build's pinned fetch in the same rounds (built by the same Node:
+ * the code caches are per Node), e.g. an older commit's, for a before/after figure.
  *
  * NODE_EXTRA_CA_CERTS changes the baseline a lot: when it is set, every Node process
  * (node -e 0 too) builds its CA store at start (~40 ms here); when it is not, bare Node
@@ -15,8 +18,10 @@
  *
  * Also timed: bench/startup-floor.cjs, the same exchange in bare node:net/node:tls with no
  * secmon code (the least any Node client pays for it), so secmon's own share is visible; and
- * the pinned run with PCP_DERIVED_CONFIG='' (no global derived metrics, as pminfo is run here),
- * so the share of loading Debian's derived configuration is visible too.
+ * the pinned run with PCP_DERIVED_CONFIG='' (no global derived metrics), so the share of loading
+ * Debian's derived configuration is visible too, and pminfo both ways (it reads the same files);
+ * and `--json` without -f, the scripted sampling path, which reads that configuration only for a
+ * name the collector does not have.
  *
  * Runs are interleaved (node, secmon, secmon, floor, pminfo, node, …) so machine noise hits
  * all alike. Prints medians (and minimums) and writes bench/results/startup.json. "Paired" is
@@ -40,6 +45,8 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'secmon-bench-pmcd-'));
 const caHome = mkdtempSync(path.join(os.tmpdir(), 'secmon-bench-home-'));
 const pinHome = mkdtempSync(path.join(os.tmpdir(), 'secmon-bench-home-'));
 const cli = path.join(root, 'dist', 'cli.cjs');
+const compareIndex = process.argv.indexOf('--compare');
+const compare = compareIndex === -1 ? undefined : path.resolve(process.argv[compareIndex + 1]);
 
 function time(command, args, env) {
 	const start = process.hrtime.bigint();
@@ -70,8 +77,13 @@ try {
 		secmonPinned: [process.execPath, [cli, ...fetch], {SECMON_HOME: pinHome}],
 		// The same without the global derived-metrics configuration: what loading it costs.
 		secmonNoDerived: [process.execPath, [cli, ...fetch], {SECMON_HOME: pinHome, PCP_DERIVED_CONFIG: ''}],
+		...(compare ? {comparePinned: [process.execPath, [compare, ...fetch], {SECMON_HOME: pinHome}]} : {}),
 		floor: [process.execPath, [path.join(root, 'bench', 'startup-floor.cjs'), '127.0.0.1', String(port), path.join(dir, 'certs', 'ca.pem')], {}],
 		pminfo: ['pminfo', ['-h', host, '-f', 'kernel.all.load'], {PCP_SECURE_SOCKETS: 'enforce', PCP_TLSCONF_PATH: path.join(dir, 'client-verify.conf'), PCP_DERIVED_CONFIG: ''}],
+		// pminfo with the global derived configuration, as secmon's -f runs read it.
+		pminfoDerived: ['pminfo', ['-h', host, '-f', 'kernel.all.load'], {PCP_SECURE_SOCKETS: 'enforce', PCP_TLSCONF_PATH: path.join(dir, 'client-verify.conf')}],
+		// The scripted fast path: --json without -f samples once, and reads the derived configuration only for a name the collector lacks.
+		secmonSample: [process.execPath, [cli, '--json', '-h', host, '--secure', 'enforce', 'kernel.all.load'], {SECMON_HOME: pinHome}],
 	};
 	// The pin the TOFU prompt would save (--accept-new saves it without asking).
 	time(process.execPath, [cli, ...fetch, '--accept-new'], {...process.env, SECMON_HOME: pinHome});
@@ -113,8 +125,11 @@ try {
 			medianMs,
 			minMs,
 			overNode: {
-				secmonCaFile: over('secmonCaFile'), secmonPinned: over('secmonPinned'), secmonNoDerived: over('secmonNoDerived'), floor: over('floor'),
+				secmonCaFile: over('secmonCaFile'), secmonPinned: over('secmonPinned'), secmonNoDerived: over('secmonNoDerived'), secmonSample: over('secmonSample'), floor: over('floor'),
+				...(compare ? {comparePinned: over('comparePinned')} : {}),
 			},
+			// This build's pinned fetch against the other build's, paired per round.
+			...(compare && {compare, pinnedMinusComparePairedMs: round(median(samples.secmonPinned.map((ms, index) => ms - samples.comparePinned[index])))}),
 			// The global derived configuration's share: pinned runs with it and without it, paired per round.
 			derivedPairedMs: round(median(samples.secmonPinned.map((ms, index) => ms - samples.secmonNoDerived[index]))),
 		};
@@ -129,8 +144,13 @@ try {
 		console.log(`  secmon --json, --ca-file      ${medianMs.secmonCaFile} ms (${minMs.secmonCaFile})   ${line('secmonCaFile')}`);
 		console.log(`  secmon --json, pinned (TOFU)  ${medianMs.secmonPinned} ms (${minMs.secmonPinned})   ${line('secmonPinned')}`);
 		console.log(`  same, PCP_DERIVED_CONFIG=''   ${medianMs.secmonNoDerived} ms (${minMs.secmonNoDerived})   ${line('secmonNoDerived')}; the derived configuration: paired +${result.environments[key].derivedPairedMs} ms`);
+		if (compare) {
+			console.log(`  ${compare} pinned  ${medianMs.comparePinned} ms (${minMs.comparePinned})   ${line('comparePinned')}; this build minus it: paired ${result.environments[key].pinnedMinusComparePairedMs} ms`);
+		}
+
 		console.log(`  floor: bare node:tls, same PDUs ${medianMs.floor} ms (${minMs.floor})   ${line('floor')}`);
-		console.log(`  pminfo -f (TLS)               ${medianMs.pminfo} ms (${minMs.pminfo})`);
+		console.log(`  secmon --json without -f      ${medianMs.secmonSample} ms (${minMs.secmonSample})   ${line('secmonSample')}`);
+		console.log(`  pminfo -f (TLS)               ${medianMs.pminfo} ms (${minMs.pminfo}); with the global derived configuration ${medianMs.pminfoDerived} ms (${minMs.pminfoDerived})`);
 	}
 
 	console.log('target (core issue part 7): median within 25 ms of bare Node');
