@@ -87,10 +87,17 @@ function checkTarget(target: Target): void {
 export function pinFileName(target: Target): string {
 	checkTarget(target);
 	const host = normalizeHost(target.host);
+	// The usual name (lower-case letters, digits, '.', '-') is its own encoding; only other bytes are
+	// escaped. Tested per byte, without a regular expression per character: a fleet names a pin
+	// file per collector, twice per connection (issue 18's profile).
 	let encoded = '';
-	for (const byte of Buffer.from(host, 'utf8')) {
-		const char = String.fromCodePoint(byte);
-		encoded += /^[a-z\d.\-]$/v.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+	if (/^[a-z\d.\-]*$/v.test(host)) {
+		encoded = host;
+	} else {
+		for (const byte of Buffer.from(host, 'utf8')) {
+			const plain = (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte === 0x2E || byte === 0x2D;
+			encoded += plain ? String.fromCodePoint(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+		}
 	}
 
 	if (encoded.startsWith('.')) {

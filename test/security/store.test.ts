@@ -72,6 +72,22 @@ describe('pin file names', () => {
 		expect(pinFileName({host: 'Collector.Example', port: 1})).toBe('collector.example_1.json');
 	});
 
+	it('escape every byte outside [a-z0-9.-] as %XX, whatever the rest of the name', () => {
+		// The escaping as first written, one byte at a time: the faster form must give the same names.
+		const reference = (host: string) => [...Buffer.from(normalizeHost(host), 'utf8')]
+			.map(byte => (/^[a-z\d.\-]$/v.test(String.fromCodePoint(byte)) ? String.fromCodePoint(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`))
+			.join('');
+		const hosts = ['a.b-c.0', 'A_b', 'x y', 'naïve', 'host%41', '../etc', 'ok\u0000nul', 'zz', ...Array.from({length: 256}, (_, byte) => `h${String.fromCodePoint(byte)}`)];
+		for (const host of hosts) {
+			let expected = reference(host);
+			if (expected.startsWith('.')) {
+				expected = `%2E${expected.slice(1)}`;
+			}
+
+			expect(pinFileName({host, port: 7})).toBe(`${expected}_7.json`);
+		}
+	});
+
 	it('canonicalise and escape IPv6 literals', () => {
 		const name = pinFileName({host: '::1', port: 44_321});
 		expect(name).toBe('%3A%3A1_44321.json');
