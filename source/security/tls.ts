@@ -22,7 +22,7 @@ import {floorViolation, secureCiphers, secureOptions} from './floor.js';
 import {decideTrust, floorError} from './trust.js';
 import {rememberVerifiedTls} from './downgrade.js';
 import type {
-	Ask, CertificateInfo, Target, TlsFacts,
+	Ask, CertificateInfo, Pin, Target, TlsFacts,
 } from './types.js';
 
 export type TlsOptions = {
@@ -115,9 +115,16 @@ function defaultCas(options: TlsOptions): string[] | undefined {
 	return [...tls.rootCertificates, ...extra, ...storeCas];
 }
 
-/** Without --ca-file, is the collector held to its pin alone (loadCredentials)? */
+/**
+ * Without --ca-file the collector's pin, if it has one, decides alone (loadCredentials): the pin
+ * (null: none), or undefined when pins are not asked first (--ca-file, pinFirst false).
+ */
+function pinFirst(options: TlsOptions): Pin | null | undefined {
+	return options.caFile === undefined && (options.pinFirst ?? true) ? (options.store.get(options.target) ?? null) : undefined;
+}
+
 function pinnedAlone(options: TlsOptions): boolean {
-	return options.caFile === undefined && (options.pinFirst ?? true) && options.store.get(options.target) !== undefined;
+	return Boolean(pinFirst(options));
 }
 
 export function loadCredentials(options: TlsOptions, pinned = pinnedAlone(options)): Credentials {
@@ -449,7 +456,7 @@ export function authorizationCode(socket: tls.TLSSocket): string | undefined {
 	return errnoCode(error) ?? (error instanceof Error ? error.message : 'unknown verification error');
 }
 
-async function secure(connectOptions: tls.ConnectionOptions, options: TlsOptions, credentials: Credentials): Promise<TlsResult> {
+async function secure(connectOptions: tls.ConnectionOptions, options: TlsOptions, credentials: Credentials, pin?: Pin | null): Promise<TlsResult> {
 	const clientCert = credentials.cert !== undefined;
 	const stream = await handshake(connectOptions, options, clientCert);
 	refuseRenegotiation(stream, options.target);
@@ -481,6 +488,7 @@ async function secure(connectOptions: tls.ConnectionOptions, options: TlsOptions
 			...(leaf && nameError ? {hostnameReason: nameMismatchReason(leaf, nameToCheck)} : {}),
 			caFileGiven: options.caFile !== undefined,
 			store: options.store,
+			...(pin === undefined ? {} : {pin}),
 			...(options.fingerprint === undefined ? {} : {fingerprint: options.fingerprint}),
 			acceptNew: options.acceptNew,
 			...(options.ask ? {ask: options.ask} : {}),
@@ -568,7 +576,12 @@ export function baseConnectOptions(options: TlsOptions, credentials: Credentials
 }
 
 /** Credentials and TLS context made ahead of the handshake, or the error that stopped them. */
-export type PreparedTls = {credentials: Credentials; context: tls.SecureContext} | {error: unknown};
+export type PreparedTls = {
+	credentials: Credentials;
+	context: tls.SecureContext;
+	/** The pin the context was chosen by (pinFirst), handed to the trust decision: one read per connection. */
+	pin?: Pin | null;
+} | {error: unknown};
 
 /**
  * Reads the credential files and builds the TLS context. Never throws: an error is kept for
@@ -577,11 +590,13 @@ export type PreparedTls = {credentials: Credentials; context: tls.SecureContext}
  */
 export function prepareTls(options: TlsOptions): PreparedTls {
 	try {
-		const pinned = pinnedAlone(options);
+		const pin = pinFirst(options);
+		const pinned = Boolean(pin);
+		const withPin = (ready: {credentials: Credentials; context: tls.SecureContext}) => (pin === undefined ? ready : {...ready, pin});
 		const key = contextKey(options, pinned);
 		const known = key === undefined ? undefined : contexts.get(key);
 		if (known) {
-			return known;
+			return withPin(known);
 		}
 
 		const credentials = loadCredentials(options, pinned);
@@ -594,7 +609,7 @@ export function prepareTls(options: TlsOptions): PreparedTls {
 			contexts.set(key, ready);
 		}
 
-		return ready;
+		return withPin(ready);
 	} catch (error) {
 		return {error};
 	}
@@ -661,7 +676,7 @@ export async function upgradeToTls(socket: net.Socket, options: TlsOptions, prep
 		throw ready.error;
 	}
 
-	return secure({...sessionOptions(options), secureContext: ready.context, socket}, options, ready.credentials);
+	return secure({...sessionOptions(options), secureContext: ready.context, socket}, options, ready.credentials, ready.pin);
 }
 
 /** Plain TCP connect with a timeout and errors that say what to do. */
@@ -716,5 +731,5 @@ export async function connectTls(options: TlsOptions): Promise<TlsResult> {
 	}
 
 	const socket = await connectTcp(options.target, options.timeoutMs ?? defaultTimeoutMs);
-	return secure({...sessionOptions(options), secureContext: ready.context, socket}, options, ready.credentials);
+	return secure({...sessionOptions(options), secureContext: ready.context, socket}, options, ready.credentials, ready.pin);
 }

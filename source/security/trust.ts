@@ -36,6 +36,12 @@ export type TrustInput = {
 	/** --ca-file given: the CA decision is final (no pin, no prompt). */
 	caFileGiven: boolean;
 	store: TrustStore;
+	/**
+	 * The pin as read when the connection was prepared (security/tls.ts prepareTls, which chose the
+	 * TLS context by it), so one connection reads its pin once and decides by what it connected
+	 * with; null: there was none. Absent: read from the store here.
+	 */
+	pin?: Pin | null;
 	/** --fingerprint as typed (any accepted form). */
 	fingerprint?: string;
 	/** --accept-new */
@@ -337,7 +343,7 @@ export async function decideTrust(input: TrustInput): Promise<TrustDecision> {
 	}
 
 	// (b) An existing pin decides.
-	const pin = input.store.get(input.target);
+	const pin = input.pin === undefined ? input.store.get(input.target) : (input.pin ?? undefined);
 	if (pin) {
 		if (pin.sha256 === leaf.sha256) {
 			return {basis: 'pinned', warnings: expiryWarnings(input.target, leaf, now)};

@@ -104,6 +104,20 @@ describe('decideTrust', () => {
 		expect(decision.warnings[0]).toContain('expired');
 	});
 
+	it('(b) the pin read when the connection was prepared decides, without reading the store again', async () => {
+		await decideTrust(input({acceptNew: true}));
+		const pin = store.get(target)!;
+		const get = vi.spyOn(store, 'get');
+		expect(await decideTrust(input({pin}))).toEqual({basis: 'pinned', warnings: []});
+		const changed = await rejection(decideTrust(input({pin, chain: [rotated]})));
+		expect(changed.code).toBe('CERT_CHANGED');
+		// None when prepared (the context was built for CA verification): no pin decides now either.
+		const none = await rejection(decideTrust(input({pin: null})));
+		expect(none.code).toBe('TRUST_REQUIRED');
+		expect(get).not.toHaveBeenCalled();
+		get.mockRestore();
+	});
+
 	it('(b) a changed certificate → CERT_CHANGED exit 4 with the banner; nothing replaced even with --accept-new or a prompt', async () => {
 		await decideTrust(input({acceptNew: true}));
 		const ask = vi.fn(async () => 'save' as const);
