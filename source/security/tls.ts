@@ -478,14 +478,28 @@ async function secure(connectOptions: tls.ConnectionOptions, options: TlsOptions
 		const chain = presentedChain(leafX509);
 		const leaf = chain[0];
 		const nameToCheck = options.servername ?? hostOf(options.target);
-		const nameError = leafX509 ? checkHostName(stream, leafX509, nameToCheck) : undefined;
+		// The name is checked when the decision asks (a pinned collector's is not: its pin decides,
+		// as a known_hosts entry does), once. Its reason is read only when the name does not match.
+		let nameError: Error | undefined | false = false;
+		const nameMismatch = () => {
+			if (nameError === false) {
+				nameError = leafX509 ? checkHostName(stream, leafX509, nameToCheck) : undefined;
+			}
+
+			return nameError;
+		};
+
 		const chainReason = authorizationCode(stream);
 		const decision = await decideTrust({
 			target: options.target,
 			chain,
 			chainVerified: stream.authorized ? {ok: true} : {ok: false, ...(chainReason === undefined ? {} : {reason: chainReason})},
-			hostnameOk: leaf !== undefined && nameError === undefined,
-			...(leaf && nameError ? {hostnameReason: nameMismatchReason(leaf, nameToCheck)} : {}),
+			get hostnameOk() {
+				return leaf !== undefined && nameMismatch() === undefined;
+			},
+			get hostnameReason() {
+				return leaf && nameMismatch() ? nameMismatchReason(leaf, nameToCheck) : 'certificate does not match the host name';
+			},
 			caFileGiven: options.caFile !== undefined,
 			store: options.store,
 			...(pin === undefined ? {} : {pin}),
