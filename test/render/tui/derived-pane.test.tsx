@@ -71,7 +71,9 @@ describe('a derived metric in the panes, from a real pmcd', () => {
 			const {value} = pane!.rows[0]!;
 			expect(typeof value).toBe('number');
 			expect(value).toBeGreaterThanOrEqual(0);
-			expect(value).toBeLessThanOrEqual(100);
+			// A percentage, not ms/s: the kernel counts CPU time in 10 ms ticks, so over a 200 ms interval
+			// each CPU's share can read one tick (5 %) high on a busy machine; ms/s would be hundreds.
+			expect(value).toBeLessThanOrEqual(110);
 			const {lastFrame} = render(<Pane pane={pane!} width={60} height={6} focused={false} showHost={false}/>);
 			const frame = lastFrame() ?? '';
 			expect(frame).toContain('kernel.cpu.util.user');
