@@ -17,5 +17,5 @@ export type SessionHooks = {
 	warn: (message: string) => void;
 	env: NodeJS.ProcessEnv;
 	/** How the user ran us, for "re-run with --fingerprint …" hints. */
-	argv?: string[];
+	argv?: readonly string[];
 };

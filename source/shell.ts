@@ -8,22 +8,27 @@ export function shellQuote(argument: string): string {
  * pasted into a fresh shell: when the secure mode came from the environment, `--secure MODE` is
  * added (before a `--`, after which everything is a metric name).
  */
-export function rerunCommand(argv: string[] | undefined, security?: {secureArgument?: string}): string | undefined {
+export function rerunCommand(argv: readonly string[] | undefined, security?: {secureArgument?: string}): string | undefined {
 	if (argv === undefined) {
 		return undefined;
 	}
 
-	return remembered(argv, `rerun ${security?.secureArgument ?? ''}`, () => buildRerun(argv, security));
+	return remembered(argv, JSON.stringify(['rerun', security?.secureArgument]), () => buildRerun(argv, security));
 }
 
 /**
  * Hints built once per command line and kind: every collector of a run builds its own hints
  * before it connects, and with 100 `--host` arguments quoting the whole line per host was
- * ~0.2 ms of CPU each (issue 18's profile of a 100-collector fan-out).
+ * ~0.2 ms of CPU each (issue 18's profile of a 100-collector fan-out). Only a frozen command line
+ * is remembered (commands/hooks.ts freezes the one of the run), so a hint can never be stale.
  */
 const rememberedHints = new WeakMap<readonly string[], Map<string, string>>();
 
 function remembered(argv: readonly string[], kind: string, build: () => string): string {
+	if (!Object.isFrozen(argv)) {
+		return build();
+	}
+
 	let hints = rememberedHints.get(argv);
 	if (!hints) {
 		hints = new Map();
@@ -39,7 +44,7 @@ function remembered(argv: readonly string[], kind: string, build: () => string):
 	return hint;
 }
 
-function buildRerun(argv: string[], security?: {secureArgument?: string}): string {
+function buildRerun(argv: readonly string[], security?: {secureArgument?: string}): string {
 	const args = [...argv];
 	const end = args.indexOf('--');
 	const options = end === -1 ? args : args.slice(0, end);
@@ -58,11 +63,11 @@ const tlsOnlyOptions = new Set(['--ca-file', '--fingerprint', '--cert', '--key',
  * `off`, the options that imply TLS removed, or they would refuse plain text again), for hints such
  * as "to read it in plain text for this run only".
  */
-export function rerunWithSecure(argv: string[], mode: 'enforce' | 'relaxed' | 'off'): string {
-	return remembered(argv, `secure ${mode}`, () => buildRerunWithSecure(argv, mode));
+export function rerunWithSecure(argv: readonly string[], mode: 'enforce' | 'relaxed' | 'off'): string {
+	return remembered(argv, JSON.stringify(['secure', mode]), () => buildRerunWithSecure(argv, mode));
 }
 
-function buildRerunWithSecure(argv: string[], mode: 'enforce' | 'relaxed' | 'off'): string {
+function buildRerunWithSecure(argv: readonly string[], mode: 'enforce' | 'relaxed' | 'off'): string {
 	const end = argv.indexOf('--');
 	const options = end === -1 ? argv : argv.slice(0, end);
 	const kept: string[] = [];

@@ -24,13 +24,23 @@ describe('re-run hints', () => {
 		expect(rerunWithSecure(['-h', 'c', '--', 'm'], 'off')).toBe('secmon -h c --secure off -- m');
 	});
 
-	it('built once per command line and kind, each kind its own (a fleet asks per collector)', () => {
-		const argv = ['--host', 'a', '--host', 'b', '--ca-file', 'ca.pem', '-f', 'm'];
+	it('built once per frozen command line and kind, each kind its own (a fleet asks per collector)', () => {
+		const argv = Object.freeze(['--host', 'a', '--host', 'b', '--ca-file', 'ca.pem', '-f', 'm']);
 		expect(rerunWithSecure(argv, 'off')).toBe('secmon --host a --host b -f m --secure off');
 		expect(rerunWithSecure(argv, 'enforce')).toBe('secmon --host a --host b --ca-file ca.pem -f m --secure enforce');
 		expect(rerunWithSecure(argv, 'off')).toBe('secmon --host a --host b -f m --secure off');
 		expect(rerunCommand(argv)).toBe('secmon --host a --host b --ca-file ca.pem -f m');
 		expect(rerunCommand(argv, {secureArgument: 'relaxed'})).toBe('secmon --host a --host b --ca-file ca.pem -f m --secure relaxed');
 		expect(rerunCommand(argv)).toBe('secmon --host a --host b --ca-file ca.pem -f m');
+	});
+
+	it('never remember a command line that can still change', () => {
+		const argv = ['--host', 'a', '-f', 'm'];
+		expect(rerunCommand(argv)).toBe('secmon --host a -f m');
+		argv[1] = 'b';
+		expect(rerunCommand(argv)).toBe('secmon --host b -f m');
+		expect(rerunWithSecure(argv, 'off')).toBe('secmon --host b -f m --secure off');
+		argv[1] = 'c';
+		expect(rerunWithSecure(argv, 'off')).toBe('secmon --host c -f m --secure off');
 	});
 });

@@ -13,9 +13,12 @@ export const inkAsk: Ask = async question => {
 	return askWithInk(question);
 };
 
+/** The run's command line, one frozen copy: every collector's hints are built from it once (shell.ts). */
+const commandLine: readonly string[] = Object.freeze(process.argv.slice(2));
+
 /** `warn`: where the command's non-fatal warnings go (its sink's notices, or stderr); `ask` for a shared prompt. */
 export function sessionHooks(io: Io, warn: (message: string) => void, ask: Ask = inkAsk): SessionHooks {
 	return {
-		ask, warn, env: io.env, argv: process.argv.slice(2),
+		ask, warn, env: io.env, argv: commandLine,
 	};
 }
