@@ -424,13 +424,16 @@ export function presentedChain(leaf: X509Certificate | undefined): CertificateIn
 
 /**
  * Node's host-name check on the leaf. It reads the subject only when the certificate has no
- * DNS name in subjectAltName (then the CN counts), so the subject is converted only then.
+ * DNS name in subjectAltName (then the CN counts), so the subject is converted only then. The
+ * socket must still be open (secure() asks while deciding, before the decision's first await);
+ * if it is not, there is no subject, and a certificate without a DNS name does not match.
  */
 function checkHostName(socket: tls.TLSSocket, leaf: X509Certificate, name: string): Error | undefined {
 	const peer = {
 		subjectaltname: leaf.subjectAltName,
 		get subject() {
-			return socket.getPeerCertificate().subject;
+			// An empty object when the socket is gone (Node returns null or {}): no CN, so no match.
+			return (socket.getPeerCertificate() as tls.PeerCertificate | null)?.subject ?? {};
 		},
 	};
 	// checkServerIdentity reads only these two fields.

@@ -39,7 +39,10 @@ export type TrustInput = {
 	/**
 	 * The pin as read when the connection was prepared (security/tls.ts prepareTls, which chose the
 	 * TLS context by it), so one connection reads its pin once and decides by what it connected
-	 * with; null: there was none. Absent: read from the store here.
+	 * with; null: there was none. Absent: read from the store here. A pin removed or replaced in
+	 * the seconds between (TCP connect, greeting, handshake) counts from the next connection on, as
+	 * ssh reads known_hosts once per connection; a pin saved meanwhile by another process still
+	 * meets store.add's exclusive create.
 	 */
 	pin?: Pin | null;
 	/** --fingerprint as typed (any accepted form). */
@@ -282,6 +285,11 @@ function expiryWarnings(target: Target, leaf: CertificateInfo, now: Date): strin
 	return [];
 }
 
+/** The connection's pin: as prepared (TrustInput.pin), else read from the store now. */
+function pinOf(input: TrustInput): Pin | undefined {
+	return input.pin === undefined ? input.store.get(input.target) : (input.pin ?? undefined);
+}
+
 export async function decideTrust(input: TrustInput): Promise<TrustDecision> {
 	const leaf = input.chain[0];
 	const where = formatTarget(input.target);
@@ -302,7 +310,7 @@ export async function decideTrust(input: TrustInput): Promise<TrustDecision> {
 	// --fingerprint is a promise about this exact certificate: a mismatch is refused even when the CA
 	// path would succeed (like curl --pinnedpubkey). A changed pin still gets the louder banner.
 	if (expected !== undefined && !matchesFingerprint(expected, leaf)) {
-		const pin = input.caFileGiven ? undefined : input.store.get(input.target);
+		const pin = input.caFileGiven ? undefined : pinOf(input);
 		if (pin && pin.sha256 !== leaf.sha256) {
 			const why = notARenewal(pin, leaf, now);
 			if (why !== undefined) {
@@ -343,7 +351,7 @@ export async function decideTrust(input: TrustInput): Promise<TrustDecision> {
 	}
 
 	// (b) An existing pin decides.
-	const pin = input.pin === undefined ? input.store.get(input.target) : (input.pin ?? undefined);
+	const pin = pinOf(input);
 	if (pin) {
 		if (pin.sha256 === leaf.sha256) {
 			return {basis: 'pinned', warnings: expiryWarnings(input.target, leaf, now)};

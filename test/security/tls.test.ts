@@ -309,7 +309,11 @@ describe('connectTls: pins and first use', () => {
 		expect(statSync(first.pinFile!).mode & 0o777).toBe(0o600);
 		expect(statSync(store.knownDir).mode & 0o777).toBe(0o700);
 		expect(await echo(first, 'one')).toBe('echo:one');
+		// One read of the pin per connection: the one that chose the TLS context decides (TrustInput.pin).
+		const get = vi.spyOn(store, 'get');
 		const second = await connect(options(peer.port));
+		expect(get).toHaveBeenCalledTimes(1);
+		get.mockRestore();
 		expect(second.facts.basis).toBe('pinned');
 		expect(second.pinFile).toBeUndefined();
 		expect(await echo(second, 'two')).toBe('echo:two');
