@@ -213,9 +213,8 @@ function asciiOutput() {
  * commands with SECMON_BUILD_CODE_CACHE=1: a fetch from the embedded collector (no --host:
  * the client, TLS, PCP and --json paths, plus the collector; an earlier run creates its PKI),
  * `--version` (meow), then zabbix-get against a closed port (its flag parsing and client).
- * The caches are for the Node that builds, and only Node 20 reads them: on Node >= 22.1 the
- * launcher uses Node's own compile cache, so a build there writes none (the runs still check
- * that the bundle runs). Publish from a Node 20 build to give Node 20 users the caches.
+ * The caches are for the Node that builds (V8 rejects them on another V8); the launcher uses
+ * them when they fit, else Node's own compile cache on Node >= 22.1 (source/launcher.cjs).
  */
 function launcherWithCodeCaches() {
 	return {

@@ -3,14 +3,18 @@
 /**
  * The `secmon` command: loads the CommonJS bundle beside it (secmon.cjs and chunks/) so that
  * a one-shot `--json` fetch starts close to bare Node (core issue part 7, bench/startup.mjs).
- * Compiling the bundle is a large share of start-up, so each path keeps compiled code:
+ * Compiling the bundle is a large share of start-up, so compiled code is kept:
  *
- * - Node >= 22.1: Node's own compile cache (module.enableCompileCache, lib/internal/modules/
- *   helpers.js), in a directory of the user's own (below), and a plain require of the bundle.
- * - Node 20 (no compile cache for user code): the bundle files are compiled here with
- *   vm.Script and the V8 code cache `X.cjs.cache` the build wrote beside each `X.cjs`
- *   (rolldown.config.js runs a few real commands with SECMON_BUILD_CODE_CACHE=1). V8 checks
- *   that a cache matches the source text, V8 version and flags, and ignores one that does not.
+ * - The bundle files are compiled here with vm.Script and the V8 code cache `X.cjs.cache` the
+ *   build wrote beside each `X.cjs` (rolldown.config.js runs a few real commands with
+ *   SECMON_BUILD_CODE_CACHE=1 and writes the caches at exit, so they hold every function those
+ *   runs compiled, not only top levels). V8 checks that a cache matches the source text, V8
+ *   version and flags, and ignores one that does not.
+ * - When the build's caches do not fit this Node (a dist/ built by another Node) and Node has a
+ *   compile cache (>= 22.1: module.enableCompileCache, lib/internal/modules/helpers.js), that is
+ *   used instead, in a directory of the user's own (below), with a plain require of the bundle.
+ *   It holds only what Node compiled eagerly, so it starts slower than fitting build caches
+ *   (Node 22: ~30 ms slower for one TLS --json fetch, December 2026), but faster than none.
  *
  * Neither path gives vm.Script `importModuleDynamically`: the only way to allow import() there
  * without --experimental-vm-modules, vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER, prints an
@@ -54,8 +58,37 @@ function compileCacheDirectory() {
 	}
 }
 
-// Node >= 22.1. SECMON_BUILD_CODE_CACHE is then ignored: its caches would serve no Node that runs them.
-if (typeof Module.enableCompileCache === 'function') {
+const entry = path.join(__dirname, 'secmon.cjs');
+const writeCaches = process.env.SECMON_BUILD_CODE_CACHE === '1';
+
+/** The wrapped source of a bundle file: a leading #! line is blanked (same length, same line numbers). */
+function wrappedSource(filename) {
+	const content = fs.readFileSync(filename, 'utf8');
+	return Module.wrap(content.startsWith('#!') ? content.replace(/^#!.*/v, match => ' '.repeat(match.length)) : content);
+}
+
+function readCache(file) {
+	try {
+		return fs.readFileSync(file);
+	} catch {
+		return undefined;
+	}
+}
+
+/** The entry compiled with its build cache, or undefined when there is no cache or V8 rejects it. */
+function entryWithFittingCache() {
+	const vm = require('node:vm');
+	const cachedData = readCache(entry + '.cache');
+	if (cachedData === undefined) {
+		return undefined;
+	}
+
+	const script = new vm.Script(wrappedSource(entry), {filename: entry, cachedData});
+	return script.cachedDataRejected ? undefined : script;
+}
+
+const fitting = writeCaches || typeof Module.enableCompileCache !== 'function' ? undefined : entryWithFittingCache();
+if (!writeCaches && fitting === undefined && typeof Module.enableCompileCache === 'function') {
 	// NODE_DISABLE_COMPILE_CACHE=1 turns it off, as for any Node program.
 	const directory = compileCacheDirectory();
 	if (directory !== undefined) {
@@ -66,24 +99,16 @@ if (typeof Module.enableCompileCache === 'function') {
 	// eslint-disable-next-line import-x/no-unassigned-import
 	require('./secmon.cjs');
 } else {
-	loadWithCodeCaches();
+	loadWithCodeCaches(fitting);
 }
 
-function loadWithCodeCaches() {
+/** `entryScript`: secmon.cjs already compiled with its fitting cache (entryWithFittingCache). */
+function loadWithCodeCaches(entryScript) {
 	const vm = require('node:vm');
-	const writeCaches = process.env.SECMON_BUILD_CODE_CACHE === '1';
 	const compiled = [];
 	/** Bundle file name -> its module object, entered before the file runs (cycles see partial exports, as in Node). */
 	const bundleModules = new Map();
 	let nodeRequire;
-
-	const readCache = file => {
-		try {
-			return fs.readFileSync(file);
-		} catch {
-			return undefined;
-		}
-	};
 
 	// The bundle files require each other only by relative path ("./chunks/fetch-X.cjs"), so they
 	// are loaded here: no resolution, realpath or package.json lookups per file (~1 ms of start-up
@@ -108,10 +133,9 @@ function loadWithCodeCaches() {
 			exports: {}, id: filename, filename, loaded: false,
 		};
 		bundleModules.set(filename, bundleModule);
-		// The same wrapper Node uses; a leading #! line is blanked (same length, same line numbers).
-		const content = fs.readFileSync(filename, 'utf8');
-		const source = Module.wrap(content.startsWith('#!') ? content.replace(/^#!.*/v, match => ' '.repeat(match.length)) : content);
-		const script = new vm.Script(source, {
+		// The same wrapper Node uses; the entry may have been compiled already.
+		let script = filename === entry ? entryScript : undefined;
+		script ??= new vm.Script(wrappedSource(filename), {
 			filename,
 			cachedData: writeCaches ? undefined : readCache(filename + '.cache'),
 		});
@@ -145,5 +169,5 @@ function loadWithCodeCaches() {
 	}
 
 	// The bundle runs the command when loaded.
-	loadBundleFile(path.join(__dirname, 'secmon.cjs'));
+	loadBundleFile(entry);
 }
