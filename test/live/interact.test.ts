@@ -22,26 +22,12 @@ import {loadSet, setsFile} from '../../source/sets/store.js';
 import {parseHostSpec} from '../../source/target.js';
 import {startPmcd, type PmcdPeer} from '../helpers/pmcd.js';
 import {runPminfo} from '../helpers/pminfo.js';
+import {waitForState} from '../helpers/store.js';
 
 const flags: Flags = {...defaultFlags(), secure: 'off', interval: '200msec'};
 
 async function waitFor(store: Store, what: string, predicate: (state: MonitorState) => boolean, timeoutMs = 20_000): Promise<MonitorState> {
-	return new Promise((resolve, reject) => {
-		const timer = setTimeout(() => {
-			off();
-			reject(new Error(`timed out waiting for ${what}; panes: ${JSON.stringify(panesOf(store.getState()).map(pane => [pane.metric, pane.status]))}`));
-		}, timeoutMs);
-		const check = () => {
-			if (predicate(store.getState())) {
-				clearTimeout(timer);
-				off();
-				resolve(store.getState());
-			}
-		};
-
-		const off = store.subscribe(check);
-		check();
-	});
+	return waitForState(store, what, predicate, timeoutMs, state => `; panes: ${JSON.stringify(panesOf(state).map(pane => [pane.metric, pane.status]))}`);
 }
 
 describe('the panes\' requests against a real pmcd', () => {

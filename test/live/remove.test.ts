@@ -26,6 +26,7 @@ import {parseHostSpec} from '../../source/target.js';
 import {startPmcd, type PmcdPeer} from '../helpers/pmcd.js';
 import {startPmproxy} from '../helpers/pmproxy.js';
 import {runPminfo} from '../helpers/pminfo.js';
+import {waitForState} from '../helpers/store.js';
 
 const flags: Flags = {
 	host: [],
@@ -167,22 +168,7 @@ async function startHttpRecorder(upstream: {host: string; port: number}): Promis
 }
 
 async function waitFor(store: Store, what: string, predicate: (state: MonitorState) => boolean, timeoutMs = 20_000): Promise<MonitorState> {
-	return new Promise((resolve, reject) => {
-		const timer = setTimeout(() => {
-			off();
-			reject(new Error(`timed out waiting for ${what}; panes: ${JSON.stringify(panesOf(store.getState()).map(pane => [pane.key, pane.status]))}`));
-		}, timeoutMs);
-		const check = () => {
-			if (predicate(store.getState())) {
-				clearTimeout(timer);
-				off();
-				resolve(store.getState());
-			}
-		};
-
-		const off = store.subscribe(check);
-		check();
-	});
+	return waitForState(store, what, predicate, timeoutMs, state => `; panes: ${JSON.stringify(panesOf(state).map(pane => [pane.key, pane.status]))}`);
 }
 
 /** A PMID as pminfo -m prints it (domain.cluster.item), as the number a fetch PDU carries. */

@@ -20,28 +20,14 @@ import {
 } from '../../source/render/tui/state.js';
 import {parseHostSpec} from '../../source/target.js';
 import {startPmcd, type PmcdPeer} from '../helpers/pmcd.js';
+import {waitForState} from '../helpers/store.js';
 
 const flags: Flags = {...defaultFlags(), secure: 'enforce', interval: '200msec'};
 
 async function waitFor(store: Store, what: string, predicate: (state: MonitorState) => boolean, timeoutMs = 20_000): Promise<MonitorState> {
-	return new Promise((resolve, reject) => {
-		const timer = setTimeout(() => {
-			off();
-			reject(new Error(`timed out waiting for ${what}; state: ${JSON.stringify(store.getState().hosts.map(h => ({
-				phase: h.phase, samples: h.samples, lastError: h.lastError, stop: h.stop,
-			})))}`));
-		}, timeoutMs);
-		const check = () => {
-			if (predicate(store.getState())) {
-				clearTimeout(timer);
-				off();
-				resolve(store.getState());
-			}
-		};
-
-		const off = store.subscribe(check);
-		check();
-	});
+	return waitForState(store, what, predicate, timeoutMs, state => `; state: ${JSON.stringify(state.hosts.map(h => ({
+		phase: h.phase, samples: h.samples, lastError: h.lastError, stop: h.stop,
+	})))}`);
 }
 
 describe('policy helpers', () => {

@@ -21,6 +21,7 @@ import {parseHostSpec} from '../../../source/target.js';
 import {
 	runZabbixGet, startAgent, zabbixPeersInstalled, type Agent,
 } from '../../helpers/zabbix.js';
+import {waitForState} from '../../helpers/store.js';
 
 const flags: Flags = {
 	host: [],
@@ -47,22 +48,7 @@ const flags: Flags = {
 };
 
 async function waitFor(store: Store, what: string, predicate: (state: MonitorState) => boolean): Promise<MonitorState> {
-	return new Promise((resolve, reject) => {
-		const timer = setTimeout(() => {
-			off();
-			reject(new Error(`timed out waiting for ${what}: ${JSON.stringify(store.getState().hosts.map(h => ({phase: h.phase, samples: h.samples, lastError: h.lastError})))}`));
-		}, 20_000);
-		const check = () => {
-			if (predicate(store.getState())) {
-				clearTimeout(timer);
-				off();
-				resolve(store.getState());
-			}
-		};
-
-		const off = store.subscribe(check);
-		check();
-	});
+	return waitForState(store, what, predicate, 20_000, state => `: ${JSON.stringify(state.hosts.map(h => ({phase: h.phase, samples: h.samples, lastError: h.lastError})))}`);
 }
 
 describe.runIf(zabbixPeersInstalled())('a nested derived metric in the panes, from a real Zabbix agent', () => {

@@ -20,26 +20,12 @@ import {
 } from '../../../source/render/tui/state.js';
 import {parseHostSpec} from '../../../source/target.js';
 import {startPmcd, type PmcdPeer} from '../../helpers/pmcd.js';
+import {waitForState} from '../../helpers/store.js';
 
 const flags: Flags = {...defaultFlags(), secure: 'off', interval: '200msec'};
 
 async function waitFor(store: Store, what: string, predicate: (state: MonitorState) => boolean): Promise<MonitorState> {
-	return new Promise((resolve, reject) => {
-		const timer = setTimeout(() => {
-			off();
-			reject(new Error(`timed out waiting for ${what}: ${JSON.stringify(store.getState().hosts.map(h => ({phase: h.phase, samples: h.samples, lastError: h.lastError})))}`));
-		}, 20_000);
-		const check = () => {
-			if (predicate(store.getState())) {
-				clearTimeout(timer);
-				off();
-				resolve(store.getState());
-			}
-		};
-
-		const off = store.subscribe(check);
-		check();
-	});
+	return waitForState(store, what, predicate, 20_000, state => `: ${JSON.stringify(state.hosts.map(h => ({phase: h.phase, samples: h.samples, lastError: h.lastError})))}`);
 }
 
 describe('a derived metric in the panes, from a real pmcd', () => {
