@@ -88,7 +88,8 @@ describe('reading Icinga 2 over its REST API', () => {
 		try {
 			expect(source.tls).toMatchObject({basis: 'ca', version: 'TLSv1.3'});
 			// The first check results come within the 2 s check interval.
-			await waitFor(async () => (await source.describe(['service:web-01!temperature.temp'])).descs.length === 1, 'a check result for web-01!temperature');
+			// Each service has its own first check: wait for both, not only the first to answer.
+			await waitFor(async () => (await source.describe(['service:web-01!temperature.temp', 'service:secmon-local!disk-root./'])).descs.length === 2, 'check results for web-01!temperature and secmon-local!disk-root');
 			const {descs, errors} = await source.describe(['service:web-01!temperature', 'host:web-01.status', 'status:CIB.num_hosts_down', 'service:secmon-local!disk-root./']);
 			expect(errors).toEqual([]);
 			const names = descs.map(desc => desc.name);
