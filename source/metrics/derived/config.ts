@@ -152,6 +152,67 @@ function trimEnd(text: string): string {
 	return text.slice(0, i);
 }
 
+type QuotedScan = {
+	/** The value so far, in pieces. */
+	parts: string[];
+	/** A backslash was the last character seen: the next one is taken as it is ('\n' is dropped). */
+	escaped: boolean;
+	/** Newlines read (a value's own and the escaped ones). */
+	newlines: number;
+};
+
+/**
+ * Reads a quoted attribute value in `text` from `from` up to the closing `delim`, adding to
+ * `scan`: returns the index after the closing quote, or -1 if `text` ends first. It jumps from
+ * one backslash or quote to the next and copies the text between them as slices.
+ */
+function scanQuoted(text: string, from: number, delim: string, scan: QuotedScan): number {
+	let i = from;
+	let quote = -2;
+	let backslash = -2;
+	while (i < text.length) {
+		if (scan.escaped) {
+			scan.escaped = false;
+			if (text.charCodeAt(i) === 10) {
+				scan.newlines++;
+			} else {
+				scan.parts.push(text[i]!);
+			}
+
+			i++;
+			continue;
+		}
+
+		if (quote !== -1 && quote < i) {
+			quote = text.indexOf(delim, i);
+		}
+
+		if (backslash !== -1 && backslash < i) {
+			backslash = text.indexOf('\\', i);
+		}
+
+		const stop = backslash !== -1 && (quote === -1 || backslash < quote) ? backslash : quote;
+		const piece = text.slice(i, stop === -1 ? text.length : stop);
+		for (let newline = piece.indexOf('\n'); newline !== -1; newline = piece.indexOf('\n', newline + 1)) {
+			scan.newlines++;
+		}
+
+		scan.parts.push(piece);
+		if (stop === -1) {
+			return -1;
+		}
+
+		if (stop === quote) {
+			return stop + 1;
+		}
+
+		scan.escaped = true;
+		i = stop + 1;
+	}
+
+	return -1;
+}
+
 /**
  * __dminit_configfile() on the text of one file: returns how many metrics it registered.
  * Lines are only processed at their '\n' (a last line without one is ignored, as upstream);
@@ -235,77 +296,51 @@ export function loadConfigText(registry: DerivedRegistry, fileName: string, text
 			let value: string | undefined = vp;
 			if (delim !== '') {
 				// Quoted: "\x" is x, a backslash before a newline drops both, and the value goes on
-				// over the following lines until the closing quote.
-				let out = '';
-				let escaped = false;
+				// over the following lines until the closing quote (scanQuoted).
+				const quoted: QuotedScan = {
+					parts: [], escaped: false, newlines: 0,
+				};
+				// The rest of this line, then its newline, then the following lines.
+				let close = scanQuoted(vp, 0, delim, quoted);
 				let extraLines = 0;
-				let i = 0;
-				let terminated = false;
-				for (;;) {
-					let c: string;
-					if (i < vp.length) {
-						c = vp[i++]!;
-					} else if (extraLines === 0) {
-						c = '\n';
-					} else if (pos < text.length) {
-						c = text[pos++]!;
+				if (close === -1) {
+					extraLines = 1;
+					if (quoted.escaped) {
+						quoted.escaped = false;
 					} else {
-						break;
+						quoted.parts.push('\n');
 					}
 
-					if (c === '\n') {
-						extraLines++;
-					}
-
-					if (escaped) {
-						escaped = false;
-						if (c !== '\n') {
-							out += c;
-						}
-
-						continue;
-					}
-
-					if (c === '\\') {
-						escaped = true;
-						continue;
-					}
-
-					if (c === delim) {
-						terminated = true;
-						break;
-					}
-
-					out += c;
+					close = scanQuoted(text, pos, delim, quoted);
+					extraLines += quoted.newlines;
+					pos = close === -1 ? text.length : close;
 				}
 
 				if (extraLines > 1) {
 					lineno += extraLines - 1;
 				}
 
-				if (!terminated) {
+				if (close === -1) {
 					say(`[${fileName}:${lineno}] Error: pmLoadDerivedConfig: missing termination (${delim}) for value\n`);
 					value = undefined;
-				} else if (i < vp.length) {
-					const extra = trimStart(vp.slice(i));
+				} else if (extraLines === 0) {
+					const extra = trimStart(vp.slice(close));
 					if (extra !== '') {
 						say(`[${fileName}:${lineno}] Warning: pmLoadDerivedConfig: extra text (${extra}) after attribute value will be ignored\n`);
 					}
 
-					value = out;
+					value = quoted.parts.join('');
 				} else {
-					if (extraLines > 0) {
-						// The rest of the closing line; upstream skips its first character unseen.
-						const end = text.indexOf('\n', pos);
-						const tail = end === -1 ? text.slice(pos) : text.slice(pos, end);
-						pos = end === -1 ? text.length : end + 1;
-						const extra = trimStart(tail.slice(1));
-						if (extra !== '') {
-							say(`[${fileName}:${lineno}] Warning: pmLoadDerivedConfig: extra text (${extra}) after attribute value will be ignored\n`);
-						}
+					// The rest of the closing line; upstream skips its first character unseen.
+					const end = text.indexOf('\n', pos);
+					const tail = end === -1 ? text.slice(pos) : text.slice(pos, end);
+					pos = end === -1 ? text.length : end + 1;
+					const extra = trimStart(tail.slice(1));
+					if (extra !== '') {
+						say(`[${fileName}:${lineno}] Warning: pmLoadDerivedConfig: extra text (${extra}) after attribute value will be ignored\n`);
 					}
 
-					value = out;
+					value = quoted.parts.join('');
 				}
 			}
 

@@ -2,138 +2,409 @@
  * A cheap check for loading a derived-metrics configuration: an expression this module can show
  * to be valid is registered without being parsed, and its tree is parsed when a run first uses
  * it (config.ts ExpressionCheck). Every run that opens a collector loads the global
- * configuration (Debian: /etc/pcp/derived, ~60 expressions), because pminfo prints its
- * diagnostics and numbers its PMIDs from it (docs/pcp.md#derived-configuration); parsing them
- * all cost 10 to 15 ms of a one-shot fetch's start-up (bench/startup.mjs), which a run that
- * asks for no derived metric should not pay.
+ * configuration (Debian: /etc/pcp/derived, ~64 expressions), because pminfo prints its
+ * diagnostics and numbers its PMIDs from it (docs/pcp.md#derived-configuration); a one-shot
+ * fetch that asks for no derived metric should pay as little as possible for that.
  *
- * The check is a recogniser for a subset of libpcp's grammar (src/libpcp/src/derive_parser.y.in)
- * made of regular-expression rewrites, which run as native code: each rewrite replaces a valid
- * operand (a name, a number, func(name), anon(PM_TYPE_…), mkconst(…) with quoted values, (e), rescale(e, "units"),
- * -e, !e, e op e, e ? e : e) by '@', and the expression is valid if '@' is all that is left.
- * It only has to be sound: whatever it cannot reduce (instance names, matchinst(), scalar(),
- * a 10-digit number, an unknown character …) is parsed as before, so every diagnostic
- * and the PMID numbering stay libpcp's. Names are only rewritten at a token's start and not
- * before '(', so the lexer's NAME and function tokens are what the rewrites see; the words the
- * lexer takes as keywords (type, semantics, units) are never operands. Units strings are checked
- * with the parser's own parseUnitsStr. The parse state libpcp carries between expressions
- * (ParserSession: an unclosed matchinst) is left alone by every expression this accepts, and the
- * check answers only from the initial state.
- * test/metrics/derived/lazy-check.test.ts: generated expressions of the subset and mutations of
- * them, and every expression the tests use; whatever this accepts, the parser accepts.
+ * The check is a recogniser: one pass over the expression's character codes, with parser.ts's
+ * lexer (derive_lex) and its precedence climbing over the same grammar
+ * (src/libpcp/src/derive_parser.y.in), but it builds no tree, keeps no error message and
+ * allocates only the few token texts it must look at (function names, mkconst values, units
+ * strings). Its subset: names, numbers, avg/count/delta/max/min/sum/rate/instant/defined(name),
+ * anon(PM_TYPE_…), mkconst(…), rescale(e, "units"), parentheses, unary '-' and '!', the binary
+ * operators and `?:`. It only has to be sound: whatever lies outside the subset (instance names,
+ * matchinst(), scalar(), backquoted names, an integer of more than 10 digits …) or is invalid is
+ * answered "cannot tell" and parsed as before, so every diagnostic and the PMID numbering stay
+ * libpcp's. The parse state libpcp carries between expressions (ParserSession: an unclosed
+ * matchinst) is only changed by matchinst(, which this refuses, and the check answers only from
+ * the initial state. Units strings are checked with the parser's own parseUnitsStr.
+ * test/metrics/derived/lazy-check.test.ts: generated expressions of the subset, mutations of
+ * them and random token strings; whatever this accepts, the parser accepts, and within the
+ * subset this accepts what the parser accepts.
  */
 import type {ExpressionCheck} from './config.js';
 import {parseDerivedExpression} from './parser.js';
 import {parseUnitsStr} from './units.js';
 
-/** The characters of the subset outside strings: names, numbers, blanks, operators, parentheses, ',', '"'. */
-const plain = /^[\w. \t\n\v\f\r+\-*/()<>=!&|?:,"]*$/;
-/** The lexer's blanks (derive_lex: isspace in the C locale). */
-const blank = String.raw`[ \t\n\v\f\r]*`;
-const name = String.raw`[A-Za-z][\w.]*`;
-/** Names the lexer returns as tokens of their own. */
-const keywords = new Set(['type', 'semantics', 'units']);
+// Token kinds. `bad` is a lexer error or a token outside the subset: no rule accepts it.
+const eos = 0;
+const bad = 1;
+const integer = 2;
+const real = 3;
+const name = 4;
+const string = 5;
+/** type, semantics, units: the lexer's keywords (mkconst's tags). */
+const keyword = 6;
+/** avg( count( delta( max( min( sum( rate( instant( defined(: a metric name in parentheses. */
+const call = 7;
+const anon = 8;
+const mkconst = 9;
+const rescale = 10;
+const lparen = 11;
+const rparen = 12;
+const comma = 13;
+const quest = 14;
+const colon = 15;
+const not = 16;
+const assign = 17;
+// Binary operators, by parser.ts binaryLevel: ? 1, && || 2, relational 4, + - 5, * / 6.
+const plus = 20;
+const minus = 21;
+const star = 22;
+const slash = 23;
+const less = 24;
+const lessEqual = 25;
+const equal = 26;
+const greaterEqual = 27;
+const greater = 28;
+const notEqual = 29;
+const and = 30;
+const or = 31;
 
-const strings = /"([^"]*)"/g;
-const mkconst = new RegExp(String.raw`(?<![\w.])mkconst\(${blank}(\d+(?:\.\d+)?)${blank}((?:,${blank}(?:type|semantics|units)${blank}=${blank}\{\d+\}${blank})+)\)`, 'g');
-const mkconstSpec = new RegExp(String.raw`(type|semantics|units)${blank}=${blank}\{(\d+)\}`, 'g');
-const call = new RegExp(String.raw`(?<![\w.])(?:avg|count|delta|max|min|sum|rate|instant|defined)\(${blank}(${name})${blank}\)`, 'g');
-const anon = new RegExp(String.raw`(?<![\w.])anon\(${blank}PM_TYPE_(?:32|U32|64|U64|FLOAT|DOUBLE)${blank}\)`, 'g');
-const operandName = new RegExp(String.raw`(?<![\w.])${name}(?![\w.(])`, 'g');
-const number = /(?<![\w.{])(?:\d{1,9}|\d+\.\d+)(?![\w.}])/g;
-const unitsString = /{(\d+)}/g;
-const rules: Array<[RegExp, string]> = [
-	[new RegExp(String.raw`(?<![\w.])\(${blank}@${blank}\)`, 'g'), '@'],
-	[new RegExp(String.raw`(?<![\w.])rescale\(${blank}@${blank},${blank}%${blank}\)`, 'g'), '@'],
-	[new RegExp(String.raw`(^|[(,?:+\-*/<>=!&|])(${blank})[-!]${blank}@`, 'g'), '$1$2@'],
-	[new RegExp(String.raw`@${blank}(?:<=|>=|==|!=|&&|\|\||[-+*/<>])${blank}@`, 'g'), '@'],
-	[new RegExp(String.raw`@${blank}\?${blank}@${blank}:${blank}@`, 'g'), '@'],
-];
-const done = new RegExp(String.raw`^${blank}@${blank}$`);
+function levelOf(kind: number): number {
+	if (kind < quest) {
+		return 0;
+	}
+
+	if (kind === quest) {
+		return 1;
+	}
+
+	if (kind < plus) {
+		return 0;
+	}
+
+	if (kind >= and) {
+		return 2;
+	}
+
+	if (kind >= less) {
+		return 4;
+	}
+
+	return kind >= star ? 6 : 5;
+}
+
+/** What may follow a metric name (parser.ts followExpr): the end, an operator, '(', ')', ':' or ','. */
+function follows(kind: number): boolean {
+	return kind === eos || kind >= plus || (kind >= lparen && kind <= colon);
+}
+
+/** Deeper nesting than this is left to the parser (which then behaves as it always did). */
+const maxDepth = 200;
 
 const typeWords = new Set(['32', 'u32', '64', 'u64', 'float', 'double']);
 const semanticsWords = new Set(['counter', 'instant', 'discrete']);
 
 /**
- * True if libpcp's parser accepts `expr` from its initial state (and leaves that state);
- * false if this cannot tell.
+ * derive_lex()'s tokens (parser.ts lex, outside matchinst), all found by one native match: a name
+ * with the '(' that directly follows it (a function token only then), a number (digits with at
+ * most one '.'), a string (to the next '"', no escapes), a two-character operator, or any other
+ * single character but a blank. Blanks only separate tokens; a character the lexer refuses
+ * (an unterminated '"', a lone '&', '[', '`', a non-ASCII letter …) is a token of its own, which
+ * no rule below accepts.
  */
-export function surelyValid(expr: string, units: (text: string) => boolean = text => !('error' in parseUnitsStr(text)), shapes?: Map<string, boolean>): boolean {
-	// Outside '"' strings only the plain characters (a string holds anything up to the next '"').
-	const hasStrings = expr.includes('"');
-	if (!plain.test(hasStrings ? expr.replaceAll(strings, '""') : expr)) {
+const tokenPattern = /[A-Za-z][\w.]*\(?|\d+\.?\d*|\.\d*|"[^"]*"|<=|>=|==|!=|&&|\|\||[^ \t\n\v\f\r]/g;
+
+// The recogniser's state: one expression at a time (it calls nothing that could re-enter it).
+let tokens: string[] = [];
+/** The next token's index in `tokens`. */
+let index = 0;
+/** The look-ahead token and its kind. */
+let token = '';
+let kind = eos;
+let unitsValid: (text: string) => boolean = text => !('error' in parseUnitsStr(text));
+
+/** Makes the next token the look-ahead. */
+function advance(): void {
+	if (index >= tokens.length) {
+		token = '';
+		kind = eos;
+		return;
+	}
+
+	token = tokens[index++]!;
+	const c = token.charCodeAt(0);
+	if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) {
+		if (token.charCodeAt(token.length - 1) === 40) {
+			switch (token) {
+				case 'avg(': case 'count(': case 'delta(': case 'max(': case 'min(': case 'sum(': case 'rate(': case 'instant(': case 'defined(': {
+					kind = call;
+					break;
+				}
+
+				case 'anon(': {
+					kind = anon;
+					break;
+				}
+
+				case 'mkconst(': {
+					kind = mkconst;
+					break;
+				}
+
+				case 'rescale(': {
+					kind = rescale;
+					break;
+				}
+
+				default: {
+					// matchinst( and scalar( are outside the subset; a name or keyword before '('
+					// is refused by the parser too (nothing takes '(' after an operand).
+					kind = bad;
+				}
+			}
+		} else {
+			kind = token === 'type' || token === 'units' || token === 'semantics' ? keyword : name;
+		}
+	} else if ((c >= 48 && c <= 57) || c === 46) {
+		// An integer above 2^32 - 1 is a lexer error; more than 10 digits are left to the parser (leading zeros).
+		kind = token.includes('.') ? real : (token.length < 10 || (token.length === 10 && token <= '4294967295') ? integer : bad);
+	} else if (c === 34) {
+		kind = token.length > 1 ? string : bad;
+	} else if (token.length === 2) {
+		switch (token) {
+			case '<=': {
+				kind = lessEqual;
+				break;
+			}
+
+			case '>=': {
+				kind = greaterEqual;
+				break;
+			}
+
+			case '==': {
+				kind = equal;
+				break;
+			}
+
+			case '!=': {
+				kind = notEqual;
+				break;
+			}
+
+			case '&&': {
+				kind = and;
+				break;
+			}
+
+			default: {
+				kind = or;
+			}
+		}
+	} else {
+		const at = singleCharacters.indexOf(token);
+		kind = at === -1 ? bad : singleKinds[at]!;
+	}
+}
+
+/** The one-character tokens: `singleKinds[i]` is the kind of `singleCharacters[i]`. */
+const singleCharacters = '+-*/?:(),<>=!';
+const singleKinds = [plus, minus, star, slash, quest, colon, lparen, rparen, comma, less, greater, assign, not];
+
+/** The look-ahead's kind (a function, so that TypeScript does not narrow it across advance()). */
+function peek(): number {
+	return kind;
+}
+
+/** The look-ahead token's text (a string's without its quotes). */
+function text(): string {
+	return kind === string ? token.slice(1, -1) : token;
+}
+
+/** Consumes a token of kind `wanted`; false if the look-ahead is another. */
+function take(wanted: number): boolean {
+	if (kind !== wanted) {
 		return false;
 	}
 
-	const quoted: string[] = [];
-	let text = hasStrings ? expr.replaceAll(strings, (_, content: string) => `{${quoted.push(content) - 1}}`) : expr;
-	if (text.includes('mkconst(')) {
-		text = text.replaceAll(mkconst, (whole, literal: string, specs: string) => {
-			const real = literal.includes('.');
-			if (!real && literal.length > 9) {
-				return whole;
+	advance();
+	return true;
+}
+
+/** parser.ts expression(): a unary expression, then binary operators of level `min` or more. */
+function expression(min: number, depth: number): boolean {
+	if (depth > maxDepth) {
+		return false;
+	}
+
+	if (kind === minus) {
+		// The operand of unary '-' takes * and /, of '!' the relational operators and above.
+		advance();
+		if (!expression(6, depth + 1)) {
+			return false;
+		}
+	} else if (kind === not) {
+		advance();
+		if (!expression(4, depth + 1)) {
+			return false;
+		}
+	} else if (!primary(depth)) {
+		return false;
+	}
+
+	for (;;) {
+		const level = levelOf(kind);
+		if (level === 0 || level < min) {
+			return true;
+		}
+
+		const operator = kind;
+		advance();
+		if (operator === quest) {
+			if (!expression(1, depth + 1) || !take(colon) || !expression(2, depth + 1)) {
+				return false;
+			}
+		} else if (!expression(level + 1, depth + 1)) {
+			return false;
+		}
+	}
+}
+
+function primary(depth: number): boolean {
+	switch (kind) {
+		case lparen: {
+			advance();
+			return expression(1, depth + 1) && take(rparen);
+		}
+
+		case integer: case real: {
+			advance();
+			return true;
+		}
+
+		case name: {
+			advance();
+			return follows(kind);
+		}
+
+		case call: {
+			advance();
+			return take(name) && take(rparen);
+		}
+
+		case anon: {
+			advance();
+			if (peek() !== name) {
+				return false;
 			}
 
-			let type = real ? 'double' : 'u32';
-			for (const [, tag, index] of specs.matchAll(mkconstSpec)) {
-				const value = quoted[Number(index)]!;
-				const word = value.toLowerCase();
-				if (tag === 'type' ? !typeWords.has(word) : (tag === 'semantics' ? !semanticsWords.has(word) : !units(value))) {
-					return whole;
+			switch (token) {
+				case 'PM_TYPE_32': case 'PM_TYPE_U32': case 'PM_TYPE_64': case 'PM_TYPE_U64': case 'PM_TYPE_FLOAT': case 'PM_TYPE_DOUBLE': {
+					advance();
+					return take(rparen);
 				}
 
-				if (tag === 'type') {
-					type = word;
+				default: {
+					return false;
 				}
 			}
+		}
 
-			return real && type !== 'double' && type !== 'float' ? whole : '@';
-		});
+		case rescale: {
+			advance();
+			if (!expression(1, depth + 1) || !take(comma) || peek() !== string || !unitsValid(text())) {
+				return false;
+			}
+
+			advance();
+			return take(rparen);
+		}
+
+		case mkconst: {
+			advance();
+			return constant();
+		}
+
+		default: {
+			return false;
+		}
+	}
+}
+
+/** mkconst(literal, tag=value, …) after its '(': parser.ts mkconst() and spec(). */
+function constant(): boolean {
+	if (kind !== integer && kind !== real) {
+		return false;
 	}
 
-	if (text.includes('(')) {
-		text = text.replaceAll(call, (whole, argument: string) => (keywords.has(argument) ? whole : '@'));
-		text = text.includes('anon(') ? text.replaceAll(anon, '@') : text;
+	const isReal = kind === real;
+	let type = isReal ? 'double' : 'u32';
+	advance();
+	if (!take(comma)) {
+		return false;
 	}
 
-	text = text.replaceAll(operandName, word => (keywords.has(word) ? word : '@'));
-	text = text.replaceAll(number, '@');
-	if (quoted.length > 0) {
-		text = text.replaceAll(unitsString, (_, index: string) => (units(quoted[Number(index)]!) ? '%' : '~'));
-	}
+	for (;;) {
+		if (peek() !== keyword) {
+			return false;
+		}
 
-	// What is left depends on nothing else, and expressions share it (a dozen in Debian's ~60).
-	const shape = text;
-	const known = shapes?.get(shape);
-	if (known !== undefined) {
-		return known;
-	}
+		const tag = text();
+		advance();
+		if (!take(assign) || (peek() !== string && peek() !== name && peek() !== integer)) {
+			return false;
+		}
 
-	for (let before = ''; before !== text;) {
-		before = text;
-		for (const [pattern, replacement] of rules) {
-			text = text.replaceAll(pattern, replacement);
+		const value = text();
+		if (tag === 'units') {
+			if (!unitsValid(value)) {
+				return false;
+			}
+		} else {
+			const word = value.toLowerCase();
+			if (!(tag === 'type' ? typeWords : semanticsWords).has(word)) {
+				return false;
+			}
+
+			if (tag === 'type') {
+				type = word;
+			}
+		}
+
+		advance();
+		if (!take(comma)) {
+			break;
 		}
 	}
 
-	const valid = done.test(text);
-	shapes?.set(shape, valid);
-	return valid;
+	return take(rparen) && (!isReal || type === 'double' || type === 'float');
+}
+
+/**
+ * True if libpcp's parser accepts `expr` from its initial state (and leaves that state);
+ * false if it refuses it or this cannot tell.
+ */
+export function surelyValid(expr: string, units?: (text: string) => boolean): boolean {
+	const saved = unitsValid;
+	tokens = expr.match(tokenPattern) ?? [];
+	index = 0;
+	if (units) {
+		unitsValid = units;
+	}
+
+	try {
+		advance();
+		return expression(1, 0) && kind === eos;
+	} finally {
+		tokens = [];
+		unitsValid = saved;
+	}
 }
 
 /** A check for one loading (config.ts loadDerivedMetrics): parses only what surelyValid cannot vouch for. */
 export function lazyCheck(): ExpressionCheck {
-	const unitsValid = new Map<string, boolean>();
+	const known = new Map<string, boolean>();
 	const units = (text: string) => {
-		let valid = unitsValid.get(text);
+		let valid = known.get(text);
 		if (valid === undefined) {
 			valid = !('error' in parseUnitsStr(text));
-			unitsValid.set(text, valid);
+			known.set(text, valid);
 		}
 
 		return valid;
 	};
 
-	const shapes = new Map<string, boolean>();
-	return (expr, session) => (!session.inMatchinst && surelyValid(expr, units, shapes) ? {ok: true} : parseDerivedExpression(expr, session));
+	return (expr, session) => (!session.inMatchinst && surelyValid(expr, units) ? {ok: true} : parseDerivedExpression(expr, session));
 }

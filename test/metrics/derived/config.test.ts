@@ -151,6 +151,91 @@ describe.skipIf(!existsSync(pminfoPath))('pmLoadDerivedConfig diagnostics, compa
 	}
 });
 
+/** mulberry32: the same files on every run. */
+function random(seed: number): () => number {
+	let state = seed;
+	return () => {
+		state = (state + 0x6D_2B_79_F5) | 0;
+		let t = Math.imul(state ^ (state >>> 15), 1 | state);
+		t ^= t + Math.imul(t ^ (t >>> 7), 61 | t);
+		return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+	};
+}
+
+/**
+ * A quoted value read the way the rules say, one character at a time over the file's text
+ * from just after the opening quote: a backslash takes the next character as it is (a newline
+ * after it is dropped), the matching quote ends it; undefined if the text ends first.
+ */
+function readQuoted(text: string, from: number, quote: string): string | undefined {
+	let value = '';
+	for (let i = from; i < text.length; i++) {
+		const c = text[i]!;
+		if (c === '\\') {
+			i++;
+			if (i < text.length && text[i] !== '\n') {
+				value += text[i];
+			}
+		} else if (c === quote) {
+			return value;
+		} else {
+			value += c;
+		}
+	}
+
+	return undefined;
+}
+
+describe('quoted attribute values, generated (quotes, backslashes, newlines, text after the value)', () => {
+	const next = random(15);
+	const pieces = ['a', 'text ', ' ', '\t', '\\', '\\\\', '"', '\'', '\n', '\\\n', 'x\ny'];
+	const files = Array.from({length: 40}, (_, index) => {
+		const quote = next() < 0.5 ? '"' : '\'';
+		const body = Array.from({length: Math.floor(next() * 12)}, () => pieces[Math.floor(next() * pieces.length)]!).join('');
+		const head = `m.a = 1\nm.a(helptext) = ${quote}`;
+		const text = `${head}${body}\nm.b = 2\nm.b(oneline) = b's line\nm.c = 3\n`;
+		// Nothing after the quote on its line is "attribute value missing": nothing is read.
+		const missing = text[head.length] === '\n';
+		return {
+			name: path.join(dir, `quoted-${index}.conf`), text, missing, value: missing ? undefined : readQuoted(text, head.length, quote),
+		};
+	});
+
+	it('gives each value as read character by character, and keeps the lines after it', () => {
+		let unterminated = 0;
+		for (const {
+			name, text, missing, value,
+		} of files) {
+			const registry = newRegistry();
+			loadConfigText(registry, name, text);
+			const metric = (metricName: string) => registry.metrics.find(entry => entry.name === metricName);
+			expect([text, metric('m.a')?.helptext]).toEqual([text, value]);
+			if (value === undefined && !missing) {
+				unterminated++;
+				expect(metric('m.c')).toBeUndefined();
+			} else {
+				expect(metric('m.c')).toBeDefined();
+			}
+		}
+
+		// Both kinds are generated.
+		expect(unterminated).toBeGreaterThan(3);
+		expect(unterminated).toBeLessThan(files.length - 10);
+	});
+
+	it.skipIf(!existsSync(pminfoPath))('prints pminfo\'s diagnostics (line numbers, extra text, missing termination)', () => {
+		let lines = 0;
+		for (const {name, text} of files) {
+			writeFileSync(name, text);
+			const real = realDiagnostics(name);
+			lines += real.split('\n').length;
+			expect([text, ourDiagnostics(name, text)]).toEqual([text, real]);
+		}
+
+		expect(lines).toBeGreaterThan(files.length * 2);
+	});
+});
+
 describe('registration', () => {
 	it('numbers PMIDs 511.0.N in order after event.flags and event.missed, skipping failed lines', () => {
 		const registry = newRegistry();
