@@ -27,6 +27,8 @@ export type DerivedDefinition = {
 export type DerivedRegistry = {
 	/** Every registered metric, in registration order. */
 	metrics: DerivedDefinition[];
+	/** The same by name (registerDerived keeps it; the loader looks names up for every attribute line). */
+	byName: Map<string, DerivedDefinition>;
 	/** pmprintf() output of the loading, in order, each line ending in "\n": pminfo prints it on stderr. */
 	diagnostics: string[];
 	/** libpcp's static lexer state (see ParserSession). */
@@ -59,7 +61,7 @@ export function checkName(name: string): boolean {
 /** The registry every libpcp client starts with: event.flags (511.0.1) and event.missed (511.0.2). */
 export function newRegistry(check?: ExpressionCheck): DerivedRegistry {
 	const registry: DerivedRegistry = {
-		metrics: [], diagnostics: [], session: newParserSession(), cluster: 0, item: 0, ...(check ? {check} : {}),
+		metrics: [], byName: new Map(), diagnostics: [], session: newParserSession(), cluster: 0, item: 0, ...(check ? {check} : {}),
 	};
 	registerDerived(registry, 'event.flags', 'anon(PM_TYPE_U32)', true);
 	registerDerived(registry, 'event.missed', 'anon(PM_TYPE_U32)', true);
@@ -77,7 +79,7 @@ export type RegisterError = {offset: number; message?: string};
  * 0 for a duplicate name) and libpcp's message (pmDerivedErrStr), if any.
  */
 export function registerDerived(registry: DerivedRegistry, name: string, expr: string, anon = false): RegisterError | undefined {
-	if (registry.metrics.some(metric => metric.name === name)) {
+	if (registry.byName.has(name)) {
 		return {offset: 0, message: 'Duplicate global derived metric name'};
 	}
 
@@ -100,13 +102,14 @@ export function registerDerived(registry: DerivedRegistry, name: string, expr: s
 	}
 
 	const pmid = makePmid(DYNAMIC_PMID_DOMAIN, registry.cluster, registry.item);
+	let metric: DerivedDefinition;
 	if (parsed.tree) {
-		registry.metrics.push({
+		metric = {
 			name, expr, tree: parsed.tree, pmid, anon,
-		});
+		};
 	} else {
 		let tree: DerivedNode | undefined;
-		registry.metrics.push({
+		metric = {
 			name,
 			expr,
 			get tree() {
@@ -115,9 +118,11 @@ export function registerDerived(registry: DerivedRegistry, name: string, expr: s
 			},
 			pmid,
 			anon,
-		});
+		};
 	}
 
+	registry.metrics.push(metric);
+	registry.byName.set(name, metric);
 	return undefined;
 }
 
@@ -345,7 +350,7 @@ export function loadConfigText(registry: DerivedRegistry, fileName: string, text
 			}
 
 			if (value !== undefined) {
-				const metric = registry.metrics.find(m => m.name === name);
+				const metric = registry.byName.get(name);
 				let problem: string | undefined;
 				if (!metric) {
 					problem = `cannot set attribute, derived metric (${name}) not defined`;

@@ -393,6 +393,21 @@ export function surelyValid(expr: string, units?: (text: string) => boolean): bo
 	}
 }
 
+/**
+ * A metric name where the lexer sees one, whose text the grammar does not look at: a whole NAME
+ * token (not after a name or number character, not before one or '('), outside strings (an even
+ * number of '"' follows), not a keyword, not an anon() argument or a mkconst value (after a
+ * lone '='). Replacing each by `N` keeps the token sequence and so the parser's answer: the
+ * expression's shape, shared by many (Debian's ~64 have about a dozen). An expression with '['
+ * or '`' (instance and quoted names, which could hold a '"') keeps its names.
+ */
+const plainName = /(?<![\w.]|(?<![=<>!])=[ \t\n\v\f\r]*|anon\([ \t\n\v\f\r]*)(?!(?:type|units|semantics)(?![\w.(]))[A-Za-z][\w.]*(?![\w.(])(?=(?:[^"]*"[^"]*")*[^"]*$)/g;
+
+/** The expression with its plain names replaced (plainName); the same for equal answers. */
+export function shapeOf(expr: string): string {
+	return expr.includes('[') || expr.includes('`') ? expr : expr.replaceAll(plainName, 'N');
+}
+
 /** A check for one loading (config.ts loadDerivedMetrics): parses only what surelyValid cannot vouch for. */
 export function lazyCheck(): ExpressionCheck {
 	const known = new Map<string, boolean>();
@@ -406,5 +421,19 @@ export function lazyCheck(): ExpressionCheck {
 		return valid;
 	};
 
-	return (expr, session) => (!session.inMatchinst && surelyValid(expr, units) ? {ok: true} : parseDerivedExpression(expr, session));
+	const shapes = new Map<string, boolean>();
+	return (expr, session) => {
+		if (session.inMatchinst) {
+			return parseDerivedExpression(expr, session);
+		}
+
+		const shape = shapeOf(expr);
+		let valid = shapes.get(shape);
+		if (valid === undefined) {
+			valid = surelyValid(shape, units);
+			shapes.set(shape, valid);
+		}
+
+		return valid ? {ok: true} : parseDerivedExpression(expr, session);
+	};
 }
