@@ -6,21 +6,24 @@
  * diagnostics and numbers its PMIDs from it (docs/pcp.md#derived-configuration); a one-shot
  * fetch that asks for no derived metric should pay as little as possible for that.
  *
- * The check is a recogniser: one pass over the expression's character codes, with parser.ts's
- * lexer (derive_lex) and its precedence climbing over the same grammar
- * (src/libpcp/src/derive_parser.y.in), but it builds no tree, keeps no error message and
- * allocates only the few token texts it must look at (function names, mkconst values, units
- * strings). Its subset: names, numbers, avg/count/delta/max/min/sum/rate/instant/defined(name),
- * anon(PM_TYPE_…), mkconst(…), rescale(e, "units"), parentheses, unary '-' and '!', the binary
- * operators and `?:`. It only has to be sound: whatever lies outside the subset (instance names,
- * matchinst(), scalar(), backquoted names, an integer of more than 10 digits …) or is invalid is
- * answered "cannot tell" and parsed as before, so every diagnostic and the PMID numbering stay
- * libpcp's. The parse state libpcp carries between expressions (ParserSession: an unclosed
- * matchinst) is only changed by matchinst(, which this refuses, and the check answers only from
- * the initial state. Units strings are checked with the parser's own parseUnitsStr.
+ * The check is a recogniser of parser.ts's grammar (src/libpcp/src/derive_parser.y.in) that
+ * builds no tree and keeps no message. At start-up this code runs in V8's interpreter, where
+ * each character looked at in JavaScript costs hundreds of instructions, so the characters are
+ * left to native code: the tokens come from one String.match with derive_lex's rules
+ * (tokenPattern), and a recursive descent with the parser's precedence walks them. One loading
+ * recognises each shape once (lazyCheck, shapeOf: plain metric names replaced by one native
+ * replaceAll; Debian's 62 expressions have 16 shapes). Its subset: names, numbers,
+ * avg/count/delta/max/min/sum/rate/instant/defined(name), anon(PM_TYPE_…), mkconst(…),
+ * rescale(e, "units"), parentheses, unary '-' and '!', the binary operators and `?:`. It only has
+ * to be sound: whatever lies outside the subset (instance names, matchinst(), scalar(),
+ * backquoted names, an integer of more than 10 digits …) or is invalid is answered "cannot tell"
+ * and parsed as before, so every diagnostic and the PMID numbering stay libpcp's. The parse
+ * state libpcp carries between expressions (ParserSession: an unclosed matchinst) is only
+ * changed by matchinst(, which this refuses, and the check answers only from the initial state.
+ * Units strings are checked with the parser's own parseUnitsStr.
  * test/metrics/derived/lazy-check.test.ts: generated expressions of the subset, mutations of
- * them and random token strings; whatever this accepts, the parser accepts, and within the
- * subset this accepts what the parser accepts.
+ * them and random token strings, through one lazyCheck() as a loading uses it; whatever this
+ * accepts, the parser accepts, and on the token strings this answers as the parser does.
  */
 import type {ExpressionCheck} from './config.js';
 import {parseDerivedExpression} from './parser.js';
