@@ -591,18 +591,19 @@ class Parser {
 		this.next();
 		const word = value.text.toLowerCase();
 		if (tag.kind === 'type') {
-			const types: Record<string, number> = {
-				32: PM_TYPE_32, u32: PM_TYPE_U32, 64: PM_TYPE_64, u64: PM_TYPE_U64, float: PM_TYPE_FLOAT, double: PM_TYPE_DOUBLE,
-			};
-			const type = types[word];
+			// Maps, not object literals: a word such as "constructor" must not find Object's own properties (libpcp refuses it).
+			const types = new Map<string, number>([
+				['32', PM_TYPE_32], ['u32', PM_TYPE_U32], ['64', PM_TYPE_64], ['u64', PM_TYPE_U64], ['float', PM_TYPE_FLOAT], ['double', PM_TYPE_DOUBLE],
+			]);
+			const type = types.get(word);
 			if (type === undefined) {
 				this.failHere(`Unrecognized value for type '${value.text}'`);
 			}
 
 			node.type = type;
 		} else if (tag.kind === 'semantics') {
-			const sems: Record<string, number> = {counter: PM_SEM_COUNTER, instant: PM_SEM_INSTANT, discrete: PM_SEM_DISCRETE};
-			const sem = sems[word];
+			const sems = new Map<string, number>([['counter', PM_SEM_COUNTER], ['instant', PM_SEM_INSTANT], ['discrete', PM_SEM_DISCRETE]]);
+			const sem = sems.get(word);
 			if (sem === undefined) {
 				this.failHere(`Unrecognized value for semantics '${value.text}'`);
 			}

@@ -48,7 +48,8 @@ export function unescapeMon(text: string): string {
 
 /** One `list opstatus` line: `key=value` pairs separated by blanks, values unescaped. */
 export function parseOpstatusLine(line: string): Record<string, string> {
-	const fields: Record<string, string> = {};
+	// No prototype: the keys are the peer's text ("__proto__", "constructor").
+	const fields: Record<string, string> = Object.create(null) as Record<string, string>;
 	for (const pair of line.trim().split(/\s+/)) {
 		const eq = pair.indexOf('=');
 		if (eq > 0) {

@@ -330,6 +330,7 @@ const second: Units = {...noUnits, dimTime: 1, scaleTime: 3};
 const byte: Units = {...noUnits, dimSpace: 1, scaleSpace: 0};
 const count: Units = {...noUnits, dimCount: 1, scaleCount: 0};
 
+/** Looked up with Object.hasOwn: a UOM is the peer's text, and "constructor" must not find Object's own properties. */
 const unitTexts: Record<string, string> = {
 	percent: '%',
 	'degrees-celsius': '°C',
@@ -364,7 +365,7 @@ export function perfMetricUnits(perf: Pick<PerfValue, 'unit' | 'counter'>): {uni
 		}
 
 		default: {
-			return {units: noUnits, unitsText: unitTexts[perf.unit] ?? perf.unit, semantics};
+			return {units: noUnits, unitsText: Object.hasOwn(unitTexts, perf.unit) ? unitTexts[perf.unit]! : perf.unit, semantics};
 		}
 	}
 }

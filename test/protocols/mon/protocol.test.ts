@@ -36,6 +36,12 @@ describe('mon replies', () => {
 		});
 	});
 
+	test('an opstatus key is the peer\'s text: "__proto__" and "constructor" are keys like any other', () => {
+		const fields = parseOpstatusLine('__proto__=x constructor=y group=g');
+		expect(Object.entries(fields)).toEqual([['__proto__', 'x'], ['constructor', 'y'], ['group', 'g']]);
+		expect(parseOpstatusLine('group=g').constructor).toBeUndefined();
+	});
+
 	test('captured opstatus → services with state, status words, summaries and perfdata', () => {
 		const tree = new MetricTree(parseOpstatus(opstatus));
 		expect(tree.values('service:local!closed-port.status')).toEqual({status: 'ok', values: [{value: 'FAIL'}]});

@@ -154,6 +154,9 @@ describe('units in the metric model', () => {
 		expect(perfMetricUnits({unit: '', counter: true})).toMatchObject({unitsText: 'count', semantics: 'counter', units: {dimCount: 1}});
 		expect(perfMetricUnits({unit: '', counter: false})).toMatchObject({unitsText: 'none', semantics: 'instant'});
 		expect(perfMetricUnits({unit: 'percent', counter: false})).toMatchObject({unitsText: '%'});
+		// A UOM is the peer's text: names of Object's own properties are UOMs like any other.
+		expect(perfMetricUnits({unit: 'constructor', counter: false})).toMatchObject({unitsText: 'constructor'});
+		expect(perfMetricUnits({unit: 'toString', counter: false})).toMatchObject({unitsText: 'toString'});
 		expect(perfUnit('c')).toEqual({factor: 1, unit: ''});
 	});
 });
