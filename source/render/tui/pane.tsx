@@ -5,7 +5,7 @@
  * Props only.
  */
 import {Box, Text} from 'ink';
-import {Cell} from './cell.js';
+import {CellLine, fit} from './cell.js';
 import {alignLevels, type PaneModel, type RowModel} from './state.js';
 import {sparkline} from './sparkline.js';
 
@@ -245,13 +245,18 @@ export function Pane({pane, width, height, focused, showHost, notice}: PaneProps
 			{noticeLines.map(line => <Text key={line} color={notice!.color} wrap='truncate-end'>{line}</Text>)}
 			{pane.status === 'ok' && capacity > 0
 				? rows.map(row => (
-					// Value and sparkline are Cells: they change every sample (see cell.tsx).
-					<Box key={row.key} height={1} flexShrink={0}>
-						{columns.name > 0 ? <Text dimColor={away}>{`${clip(row.name, columns.name).padEnd(columns.name)}  `}</Text> : null}
-						<Cell text={row.text} width={columns.value} align='right' bold={!away} dim={away} {...(row.level ? {color: levelColor[row.level]} : {})}/>
-						{columns.spark > 0 ? <Text> </Text> : null}
-						<Cell text={sparkline(row.history, columns.spark, pane.axis)} width={columns.spark} color={away ? 'gray' : 'green'}/>
-					</Box>
+					// One CellLine a row: the value and sparkline change every sample (see cell.tsx).
+					<CellLine
+						key={row.key}
+						width={inner}
+						segments={[
+							...(columns.name > 0 ? [{text: `${clip(row.name, columns.name).padEnd(columns.name)}  `, dim: away}] : []),
+							{
+								text: fit(row.text, columns.value, 'right'), bold: !away, dim: away, ...(row.level ? {color: levelColor[row.level]} : {}),
+							},
+							...(columns.spark > 0 ? [{text: ' '}, {text: fit(sparkline(row.history, columns.spark, pane.axis), columns.spark), color: away ? 'gray' : 'green'}] : []),
+						]}
+					/>
 				))
 				: (capacity > 0 ? <Text wrap='truncate-end' dimColor={messageColor(pane) === undefined} {...(messageColor(pane) ? {color: messageColor(pane)} : {})}>{messageText(pane)}</Text> : null)}
 		</Box>
