@@ -9,6 +9,7 @@
  * A CellLine does the same for a whole line of styled pieces (a pane's row, a status line) in one
  * Ink node, which costs less CPU per frame than a node per piece.
  */
+import {memo} from 'react';
 import {Box, Text, Transform} from 'ink';
 
 /** `text` cut or padded to exactly `width` columns (narrow characters only, as secmon draws). */
@@ -85,6 +86,8 @@ export function fitSegments(segments: readonly Segment[], width: number): Segmen
 	return out;
 }
 
+export type CellLineProps = Readonly<{segments: readonly Segment[]; width: number}>;
+
 /** An escape sequence (CSI, as chalk writes for colours and styles) at the start of the rest of a line. */
 const escapeSequence = /\u001B\[[\u0030-\u003F]*[\u0020-\u002F]*[\u0040-\u007E]/y;
 
@@ -124,7 +127,7 @@ export function overlay(line: string, text: string): string {
  * caches stay bounded, see above), the characters put in at output time. One node instead of a
  * Box and a Cell per segment: Ink lays out, clips and writes each node of every frame.
  */
-export function CellLine({segments, width}: Readonly<{segments: readonly Segment[]; width: number}>) {
+function CellLineNodes({segments, width}: CellLineProps) {
 	const fitted = fitSegments(segments, width);
 	const text = fitted.map(segment => segment.text).join('');
 	return (
@@ -149,3 +152,18 @@ export function CellLine({segments, width}: Readonly<{segments: readonly Segment
 		</Box>
 	);
 }
+
+function sameSegments(a: CellLineProps, b: CellLineProps): boolean {
+	return a.width === b.width
+		&& a.segments.length === b.segments.length
+		&& a.segments.every((segment, index) => {
+			const other = b.segments[index]!;
+			return segment.text === other.text && segment.color === other.color && segment.bold === other.bold && segment.dim === other.dim && segment.inverse === other.inverse;
+		});
+}
+
+/**
+ * Rendered again only when its text or styles change: a row whose value and sparkline stay the
+ * same (an idle disk, a flat gauge) costs React and Ink's reconciler nothing at that sample.
+ */
+export const CellLine = memo(CellLineNodes, sameSegments);
