@@ -2,7 +2,7 @@
  * A cheap check for loading a derived-metrics configuration: an expression this module can show
  * to be valid is registered without being parsed, and its tree is parsed when a run first uses
  * it (config.ts ExpressionCheck). Every run that opens a collector loads the global
- * configuration (Debian: /etc/pcp/derived, ~64 expressions), because pminfo prints its
+ * configuration (Debian: /etc/pcp/derived, 62 expressions), because pminfo prints its
  * diagnostics and numbers its PMIDs from it (docs/pcp.md#derived-configuration); a one-shot
  * fetch that asks for no derived metric should pay as little as possible for that.
  *
@@ -398,17 +398,32 @@ export function surelyValid(expr: string, units?: (text: string) => boolean): bo
 
 /**
  * A metric name where the lexer sees one, whose text the grammar does not look at: a whole NAME
- * token (not after a name or number character, not before one or '('), outside strings (an even
- * number of '"' follows), not a keyword, not an anon() argument or a mkconst value (after a
+ * token (not after a name or number character, not before one or '('), outside strings (the
+ * pieces between '"' at even indices, shapeOf), not a keyword, not an anon() argument or a mkconst value (after a
  * lone '='). Replacing each by `N` keeps the token sequence and so the parser's answer: the
- * expression's shape, shared by many (Debian's ~64 have about a dozen). An expression with '['
+ * expression's shape, shared by many (Debian's 62 have 16). An expression with '['
  * or '`' (instance and quoted names, which could hold a '"') keeps its names.
  */
-const plainName = /(?<![\w.]|(?<![=<>!])=[ \t\n\v\f\r]*|anon\([ \t\n\v\f\r]*)(?!(?:type|units|semantics)(?![\w.(]))[A-Za-z][\w.]*(?![\w.(])(?=(?:[^"]*"[^"]*")*[^"]*$)/g;
+const plainName = /(?<![\w.]|(?<![=<>!])=[ \t\n\v\f\r]*|anon\([ \t\n\v\f\r]*)(?!(?:type|units|semantics)(?![\w.(]))[A-Za-z][\w.]*(?![\w.(])/g;
 
-/** The expression with its plain names replaced (plainName); the same for equal answers. */
+/**
+ * The expression with its plain names replaced (plainName); the same for equal answers. Strings
+ * are split off first (the pieces between '"' at even indices are outside them), which keeps this
+ * linear in the expression's length: a lookahead for "an even number of '"' follows" after every
+ * name made a 100 KB line take seconds. None of plainName's look-arounds reaches across a '"'.
+ */
 export function shapeOf(expr: string): string {
-	return expr.includes('[') || expr.includes('`') ? expr : expr.replaceAll(plainName, 'N');
+	if (expr.includes('[') || expr.includes('`')) {
+		return expr;
+	}
+
+	if (!expr.includes('"')) {
+		return expr.replaceAll(plainName, 'N');
+	}
+
+	const pieces = expr.split('"');
+	// An odd number of '"' (an unterminated string: invalid) keeps the expression as its own shape.
+	return pieces.length % 2 === 0 ? expr : pieces.map((piece, index) => (index % 2 === 0 ? piece.replaceAll(plainName, 'N') : piece)).join('"');
 }
 
 /** A check for one loading (config.ts loadDerivedMetrics): parses only what surelyValid cannot vouch for. */

@@ -66,9 +66,9 @@ b.r = matchinst(/a/ b)
 b.s = rescale(a "x")
 b.t = mkconst(1, type=foo)
 b.u = mkconst(1, semantics=bar)
-b.w = mkconst(1, type="constructor")
-b.x = mkconst(1, semantics="toString")
-b.y = mkconst(1, type=hasOwnProperty)
+b.proto1 = mkconst(1, type="constructor")
+b.proto2 = mkconst(1, semantics="toString")
+b.proto3 = mkconst(1, type=hasOwnProperty)
 b.v = mkconst(a, type=32)
 b.x = 3.4.5
 b.y = a < 

@@ -297,7 +297,21 @@ describe('lazy-check.ts vouches only for what the parser accepts', () => {
 		// Names in strings, before '(', after a lone '=', in anon(), keywords, after a digit stay.
 		expect(shapeOf('"a b" + c(d) + anon( e) + type + 1f + mkconst(1, units=f) + i')).toBe('"a b" + c(N) + anon( e) + type + 1f + mkconst(1, units=f) + N');
 		expect(shapeOf('a + g[h] + i')).toBe('a + g[h] + i');
+		// An unterminated string: the expression is its own shape.
+		expect(shapeOf('a + "b + c')).toBe('a + "b + c');
+		expect(shapeOf('a + "b" + c "d')).toBe('a + "b" + c "d');
 	});
+
+	// A configuration file may hold lines of up to its size cap (1 MB): their shapes are found in
+	// one pass (a lookahead over the rest of the line after every name took minutes for 1 MB).
+	it('a 1 MB expression of names, or one string of names, is loaded without stalling', () => {
+		const check = lazyCheck();
+		const names = `${'a+'.repeat(500_000)}a`;
+		const quoted = `mkconst(1, units="${'a '.repeat(500_000)}")`;
+		expect(shapeOf(names)).toBe(`${'N+'.repeat(500_000)}N`);
+		expect(shapeOf(quoted)).toBe(quoted);
+		expect(vouched(check, names)).toBe(true);
+	}, 60_000);
 
 	it('leaves what is outside its subset to the parser', () => {
 		for (const expr of ['a[x]', '(a + b)[eth1]', 'matchinst(/x/, a)', 'scalar(a)', '`a b`', '00000000001', 'a + 1'.padStart(2000, '(').padEnd(3995, ')')]) {
