@@ -656,6 +656,12 @@ export function parseDerivedExpression(text: string, session: ParserSession = ne
 			return error.detail === undefined ? {ok: false, offset: error.offset} : {ok: false, offset: error.offset, message: error.detail};
 		}
 
+		// Nesting deeper than the stack allows (a configuration line of thousands of '(' or '-'):
+		// refused as bison's parser refuses a stack deeper than YYMAXDEPTH, with its message.
+		if (error instanceof RangeError) {
+			return {ok: false, offset: 0, message: 'memory exhausted'};
+		}
+
 		throw error;
 	}
 }

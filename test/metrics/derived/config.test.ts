@@ -358,3 +358,16 @@ describe('precedence (pmRegisterDerived(3) and the yacc declarations)', () => {
 		});
 	}
 });
+
+describe('nesting deeper than the stack', () => {
+	it('is a diagnostic for that line, not a crash, and the next line still loads', () => {
+		const registry = newRegistry();
+		const deep = `${'('.repeat(50_000)}a${')'.repeat(50_000)}`;
+		const signs = `${'-'.repeat(50_000)}a`;
+		loadConfigText(registry, 'deep.conf', `x.deep = ${deep}\nx.signs = ${signs}\nx.ok = a + 1\n`);
+		const text = registry.diagnostics.join('');
+		expect(text.match(/memory exhausted/g)).toHaveLength(2);
+		expect(registry.byName.has('x.ok')).toBe(true);
+		expect(registry.byName.has('x.deep')).toBe(false);
+	});
+});
