@@ -104,7 +104,8 @@ export type Environment = {
 
 /** --warn/--crit NAME=RANGE → levels per metric; a bad one is a usage error naming it. */
 export function thresholdFlags(flags: Pick<Flags, 'warn' | 'crit'>): Plan['thresholds'] {
-	const levels: Plan['thresholds'] = {};
+	// No prototype: a metric named "__proto__" or "constructor" is a key like any other.
+	const levels = Object.create(null) as Plan['thresholds'];
 	for (const level of ['warn', 'crit'] as const) {
 		for (const item of flags[level]) {
 			const equals = item.lastIndexOf('=');

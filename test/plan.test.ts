@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import type {Flags} from '../source/argv/main-flags.js';
-import {makePlan} from '../source/plan.js';
+import {makePlan, thresholdFlags} from '../source/plan.js';
 
 const base: Flags = {
 	host: [],
@@ -167,5 +167,17 @@ describe('makePlan', () => {
 		const plan = makePlan(['a.b'], {...base, interval: '500msec', samples: 3}, pipe);
 		expect(plan.intervalMs).toBe(500);
 		expect(plan.samples).toBe(3);
+	});
+});
+
+describe('thresholdFlags', () => {
+	it('keeps --warn/--crit of metrics named like Object.prototype properties as their own', () => {
+		const levels = thresholdFlags({warn: ['constructor=1', '__proto__=2', 'toString=3'], crit: ['constructor=5', '__proto__=6']});
+		expect(Object.entries(levels)).toEqual([
+			['constructor', {warn: '1', crit: '5'}],
+			['__proto__', {warn: '2', crit: '6'}],
+			['toString', {warn: '3'}],
+		]);
+		expect(Object.hasOwn(levels, 'hasOwnProperty')).toBe(false);
 	});
 });

@@ -109,7 +109,8 @@ export function serveRequests(store: Store, session: (host: string) => MetricSou
 
 /** The plan's --warn/--crit texts (checked by plan.ts) as the ranges the panes compare with. */
 export function panesThresholds(levels: Plan['thresholds']): Record<string, Thresholds> {
-	const out: Record<string, Thresholds> = {};
+	// No prototype: metric names are the user's text (see plan.ts thresholdFlags).
+	const out = Object.create(null) as Record<string, Thresholds>;
 	for (const [metric, {warn, crit}] of Object.entries(levels)) {
 		const parsed = {warn: warn === undefined ? undefined : parseRange(warn), crit: crit === undefined ? undefined : parseRange(crit)};
 		out[metric] = {...(parsed.warn ? {warn: parsed.warn} : {}), ...(parsed.crit ? {crit: parsed.crit} : {})};
