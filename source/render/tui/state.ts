@@ -191,7 +191,7 @@ export function initialState(input: {hosts: Array<{id: string; secureMode: Secur
 			attempt: 0,
 			descs: [],
 			missing: [],
-			history: {},
+			history: record(),
 			samples: 0,
 		})),
 		metrics: input.metrics,
@@ -225,6 +225,19 @@ function instanceLabel(value: InstanceValue): string {
 	return value.instance === undefined || value.instance === -1 ? '' : String(value.instance);
 }
 
+/**
+ * Records keyed by metric names and instance ids (collector and user text) have no prototype and
+ * are read through `own`: a metric named `__proto__` or `constructor` is looked up as itself,
+ * never as Object's.
+ */
+function record<T>(): Record<string, T> {
+	return Object.create(null) as Record<string, T>;
+}
+
+function own<T>(entries: Record<string, T> | undefined, key: string): T | undefined {
+	return entries !== undefined && Object.hasOwn(entries, key) ? entries[key] : undefined;
+}
+
 function push(values: number[], value: number): number[] {
 	const next = values.length >= historyLength ? values.slice(values.length - historyLength + 1) : [...values];
 	next.push(value);
@@ -235,10 +248,10 @@ function push(values: number[], value: number): number[] {
 function recordHistory(host: HostState, sample: Sample, count: number): Record<string, Record<string, Series>> {
 	const descs = new Map(host.descs.map(d => [d.name, d]));
 	const rates = new Map(toRates(host.latest, sample, descs, false).map(row => [row.name, row]));
-	const history: Record<string, Record<string, Series>> = {...host.history};
+	const history = Object.assign(record<Record<string, Series>>(), host.history);
 	for (const {name, result} of sample.metrics) {
-		const before = history[name] ?? {};
-		const after: Record<string, Series> = {};
+		const before = own(history, name) ?? record<Series>();
+		const after = record<Series>();
 		const rateRow = rates.get(name);
 		const rateOf = new Map<number, number>();
 		if (rateRow?.rate && rateRow.result.status === 'ok') {
@@ -252,7 +265,7 @@ function recordHistory(host: HostState, sample: Sample, count: number): Record<s
 			for (const value of result.values) {
 				const id = String(instanceKey(value));
 				present.add(id);
-				const old = before[id];
+				const old = own(before, id);
 				const raw = numeric(value.value);
 				const rate = rateOf.get(instanceKey(value)) ?? Number.NaN;
 				after[id] = {
@@ -280,9 +293,9 @@ function recordHistory(host: HostState, sample: Sample, count: number): Record<s
 
 /** A visible break in every sparkline of a host (it went away). */
 function gapHistory(history: Record<string, Record<string, Series>>): Record<string, Record<string, Series>> {
-	const next: Record<string, Record<string, Series>> = {};
+	const next = record<Record<string, Series>>();
 	for (const [metric, series] of Object.entries(history)) {
-		const row: Record<string, Series> = {};
+		const row = record<Series>();
 		for (const [id, old] of Object.entries(series)) {
 			row[id] = old.raw.length > 0 && Number.isNaN(old.raw.at(-1)) ? old : {...old, raw: push(old.raw, Number.NaN), rate: push(old.rate, Number.NaN)};
 		}
@@ -719,7 +732,7 @@ function rowsOf(values: InstanceValue[], desc: MetricDesc | undefined, rate: boo
 	const format = numberFormat(numbers, desc, rate, percent);
 	return values.map(value => {
 		const id = String(instanceKey(value));
-		const history = series?.[id];
+		const history = own(series, id);
 		const number = typeof value.value === 'number' || typeof value.value === 'bigint' ? Number(value.value) : undefined;
 		const shown = history ? (rate ? history.rate : history.raw) : [];
 		// Levels apply to what the pane shows: the percentage for a utilisation pane.
@@ -796,8 +809,8 @@ function hostPanes(state: MonitorState, host: HostState): PaneModel[] {
 		}
 
 		// The user's levels (saved set, --warn/--crit) before the collector's (perfdata).
-		const thresholds = state.thresholds[desc.name] ?? desc.thresholds;
-		return {...pane, status: 'ok' as const, rows: rowsOf(result.values, desc, row.rate, host.history[desc.name], percent, thresholds)};
+		const thresholds = own(state.thresholds, desc.name) ?? desc.thresholds;
+		return {...pane, status: 'ok' as const, rows: rowsOf(result.values, desc, row.rate, own(host.history, desc.name), percent, thresholds)};
 	});
 	for (const {name, message} of host.missing) {
 		panes.push({
@@ -892,12 +905,12 @@ export function zoomOf(state: MonitorState, key: string): {pane: PaneModel; rows
 
 	const host = state.hosts.find(candidate => candidate.id === pane.host);
 	const desc = host?.descs.find(candidate => candidate.name === pane.metric);
-	const series = host?.history[pane.metric] ?? {};
+	const series = own(host?.history, pane.metric);
 	// Min/avg/max in what the pane shows (a percentage for a utilisation pane), and the whole table
 	// in one unit with one number of decimals, as the pane's column.
 	const factor = pane.percent?.factor ?? 1;
 	const stats = pane.rows.map(row => {
-		const totals = series[row.key]?.total[pane.rate ? 'rate' : 'raw'] ?? noTotals;
+		const totals = own(series, row.key)?.total[pane.rate ? 'rate' : 'raw'] ?? noTotals;
 		return {
 			row, min: totals.min * factor, avg: totals.count > 0 ? totals.sum * factor / totals.count : Number.NaN, max: totals.max * factor, samples: totals.count,
 		};

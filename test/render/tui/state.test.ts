@@ -1,8 +1,11 @@
 import {describe, expect, test} from 'vitest';
 import {
-	allFinished, createStore, exitCodeOf, historyLength, initialState, panesOf, reduce, stepInterval,
+	allFinished, createStore, exitCodeOf, historyLength, initialState, panesOf, reduce, stepInterval, zoomOf,
 	type Action, type MonitorState,
 } from '../../../source/render/tui/state.js';
+import {panesThresholds} from '../../../source/live/interact.js';
+import {parseRange, type Thresholds} from '../../../source/metrics/thresholds.js';
+import {thresholdFlags} from '../../../source/plan.js';
 import {
 	freeDesc, loadDesc, question, readDesc, sampleAt, tlsFacts,
 } from './fixtures.js';
@@ -213,5 +216,70 @@ describe('keys and prompts', () => {
 		store.dispatch({type: 'toggle-pause'});
 		expect(calls).toBe(1);
 		expect(store.getState().paused).toBe(false);
+	});
+});
+
+/**
+ * Metric names are the collector's and the user's text: `__proto__` and `constructor` are names
+ * like any other, and must not reach Object.prototype in the store's history or levels.
+ */
+describe('metric names that are Object.prototype names', () => {
+	const names = ['__proto__', 'constructor'];
+
+	function protoStart(thresholds?: Record<string, Thresholds>): MonitorState {
+		return initialState({
+			hosts: [{id: host, secureMode: 'enforce'}],
+			metrics: names,
+			intervalMs: 1000,
+			raw: false,
+			samples: 0,
+			now: 0,
+			...(thresholds === undefined ? {} : {thresholds}),
+		});
+	}
+
+	// The collector's own levels (perfdata): critical above 10.
+	const protoConnected: Action = {
+		type: 'connected', host, at: 1, tls: tlsFacts, missing: [],
+		descs: names.map(name => ({...loadDesc, name, thresholds: {crit: parseRange('10')!}})),
+	};
+
+	function protoSample(seconds: number, value: number): Action {
+		return {
+			type: 'sample', host, at: seconds * 1000, rttMs: 1, sample: {
+				target: host,
+				timestamp: new Date(Date.UTC(2026, 10, 24, 12, 0, seconds)),
+				metrics: names.map(name => ({name, result: {status: 'ok' as const, values: [{instance: -1, value}]}})),
+			},
+		};
+	}
+
+	test('each keeps its history across samples, and the collector\'s levels apply', () => {
+		const state = run(protoStart(), [protoConnected, protoSample(0, 1), protoSample(1, 2), protoSample(2, 3), protoSample(3, 20)]);
+		const panes = panesOf(state);
+		expect(panes.map(pane => [pane.metric, pane.status, pane.rows[0]?.history, pane.rows[0]?.level])).toEqual([
+			['__proto__', 'ok', [1, 2, 3, 20], 'critical'],
+			['constructor', 'ok', [1, 2, 3, 20], 'critical'],
+		]);
+		// A host that went away gets a gap in each name's history.
+		const gone = reduce(state, {
+			type: 'disconnected', host, at: 5000, reason: 'gone', retryAt: 6000,
+		});
+		expect(Object.entries(gone.hosts[0]!.history).map(([name, series]) => [name, series['-1']?.raw])).toEqual([
+			['__proto__', [1, 2, 3, 20, Number.NaN]],
+			['constructor', [1, 2, 3, 20, Number.NaN]],
+		]);
+	});
+
+	test('--warn/--crit on such a name reach its pane, before the collector\'s levels', () => {
+		const user = panesThresholds(thresholdFlags({warn: ['constructor=~:1', '__proto__=~:2'], crit: ['__proto__=~:50']}));
+		const state = run(protoStart(user), [protoConnected, protoSample(0, 5)]);
+		expect(panesOf(state).map(pane => [pane.metric, pane.rows[0]?.level])).toEqual([
+			['__proto__', 'warning'],
+			['constructor', 'warning'],
+		]);
+		// The zoom reads the same history.
+		const zoom = zoomOf(state, panesOf(state)[0]!.key);
+		expect(zoom?.rows.map(row => row.samples)).toEqual([1]);
 	});
 });
