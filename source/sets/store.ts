@@ -92,7 +92,8 @@ export function checkSet(value: unknown): SavedSet | string {
 			return '"thresholds" must map metric names to {"warn", "crit"}';
 		}
 
-		set.thresholds = {};
+		// No prototype: the keys are the file's text, and a metric named "__proto__" is a key like any other.
+		set.thresholds = Object.create(null) as Record<string, SetThresholds>;
 		for (const [metric, levels] of Object.entries(thresholds as Record<string, unknown>)) {
 			const {warn, crit} = (typeof levels === 'object' && levels !== null ? levels : {}) as Record<string, unknown>;
 			if ((warn !== undefined && typeof warn !== 'string') || (crit !== undefined && typeof crit !== 'string')) {
