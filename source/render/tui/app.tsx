@@ -42,6 +42,11 @@ const simpleKeys: Partial<Record<string, Action>> = {
 	s: {type: 'save-open'},
 };
 
+/** The action of a one-action key; own keys only, so an input such as "constructor" finds nothing of Object's. */
+export function simpleAction(input: string): Action | undefined {
+	return Object.hasOwn(simpleKeys, input) ? simpleKeys[input] : undefined;
+}
+
 export type Size = {columns: number; rows: number};
 
 /**
@@ -244,7 +249,7 @@ export function App({
 			return;
 		}
 
-		const simple = simpleKeys[input];
+		const simple = simpleAction(input);
 		if (simple) {
 			dispatch(simple);
 		} else if (key.return) {

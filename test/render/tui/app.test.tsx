@@ -5,7 +5,7 @@ import {cleanup, render} from 'ink-testing-library';
 import {
 	afterEach, describe, expect, test,
 } from 'vitest';
-import {LiveApp} from '../../../source/render/tui/app.js';
+import {LiveApp, simpleAction} from '../../../source/render/tui/app.js';
 import {
 	createStore, initialState, type Action, type Store,
 } from '../../../source/render/tui/state.js';
@@ -324,5 +324,43 @@ describe('resize', () => {
 		} finally {
 			instance.unmount();
 		}
+	});
+});
+
+describe('keys that are Object.prototype names', () => {
+	test('no one-action key is found on Object.prototype', () => {
+		for (const text of ['constructor', '__proto__', 'toString', 'valueOf', 'hasOwnProperty']) {
+			expect(simpleAction(text)).toBeUndefined();
+		}
+
+		expect(simpleAction('q')).toEqual({type: 'quit'});
+	});
+
+	test('pasted "valueOf" does nothing; pasted "constructor" is its keys one by one (s opens the save dialog)', async () => {
+		const store = makeStore();
+		connect(store, a);
+		store.dispatch(sample(a, 0, 1_048_576, 1000));
+		const dispatched: Action[] = [];
+		const recording: Store = {
+			...store,
+			dispatch(action) {
+				dispatched.push(action);
+				store.dispatch(action);
+			},
+		};
+		const before = store.getState();
+		const {lastFrame, stdin} = render(<LiveApp store={recording} size={{columns: 100, rows: 40}} onAnswer={() => undefined}/>);
+		await settle();
+		const frame = lastFrame();
+		stdin.write('valueOf');
+		await settle();
+		expect(dispatched).toEqual([]);
+		expect(store.getState()).toBe(before);
+		expect(lastFrame()).toBe(frame);
+
+		stdin.write('constructor');
+		await settle();
+		expect(dispatched).toEqual([{type: 'save-open'}]);
+		expect(store.getState().saving).toBe(true);
 	});
 });
