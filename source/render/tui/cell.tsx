@@ -11,15 +11,67 @@
  */
 import {memo} from 'react';
 import {Box, Text, Transform} from 'ink';
+import stringWidth from 'string-width';
 
-/** `text` cut or padded to exactly `width` columns (narrow characters only, as secmon draws). */
-export function fit(text: string, width: number, align: 'left' | 'right' = 'left'): string {
-	const chars = [...text];
-	if (chars.length > width) {
-		return width <= 0 ? '' : `${chars.slice(0, width - 1).join('')}…`;
+/**
+ * Columns are counted as Ink counts them (string-width: CJK and emoji take two, combining marks
+ * none; Ink's Output advances by string-width for every grapheme it writes), so that a line cut to
+ * a pane's width is that wide on the terminal.
+ *
+ * What secmon draws itself (ASCII, Latin-1, punctuation such as "…" and "·", arrows, box drawing,
+ * the sparkline's blocks) is one column a UTF-16 unit and never joins a neighbour into one
+ * grapheme (test/render/tui/cell.test.tsx checks every character of these ranges against
+ * string-width): such text is measured and cut by its length, without string-width's grapheme
+ * segmentation, which it does for everything but printable ASCII.
+ */
+const narrowText = /^[\u0020-\u007E\u00A0-\u00AC\u00AE-\u00FF\u2010-\u2027\u2030-\u205E\u2190-\u21FF\u2500-\u25FC]*$/v;
+const segmenter = new Intl.Segmenter();
+
+/** True if every character of `text` is one column wide on its own (see narrowText). */
+export function isNarrow(text: string): boolean {
+	return narrowText.test(text);
+}
+
+/** A tab (a status line message can hold one) is drawn as one space: string-width gives it none. */
+function untab(text: string): string {
+	return text.includes('\t') ? text.replaceAll('\t', ' ') : text;
+}
+
+/** Display columns of `text`, as Ink counts them. */
+export function columnsOf(text: string): number {
+	return narrowText.test(text) ? text.length : stringWidth(text);
+}
+
+/** The graphemes of `text` that fit in `width` columns, padded with spaces to exactly `width` (a wide one that would straddle the edge becomes a space). */
+function cutTo(text: string, width: number): string {
+	if (narrowText.test(text)) {
+		return text.slice(0, width).padEnd(width);
 	}
 
-	const pad = ' '.repeat(width - chars.length);
+	let out = '';
+	let used = 0;
+	for (const {segment} of segmenter.segment(text)) {
+		const columns = stringWidth(segment);
+		if (used + columns > width) {
+			break;
+		}
+
+		out += segment;
+		used += columns;
+	}
+
+	return out + ' '.repeat(width - used);
+}
+
+/** `text` cut or padded to exactly `width` display columns; a cut is marked with "…". */
+export function fit(raw: string, width: number, align: 'left' | 'right' = 'left'): string {
+	const text = untab(raw);
+	const used = columnsOf(text);
+	if (used > width) {
+		return width <= 0 ? '' : `${cutTo(text, width - 1)}…`;
+	}
+
+	const pad = ' '.repeat(width - used);
 	return align === 'left' ? text + pad : pad + text;
 }
 
@@ -30,7 +82,7 @@ export function fillPlaceholder(line: string, text: string): string {
 		return line;
 	}
 
-	return line.slice(0, match.index) + [...text].slice(0, match[0].length).join('') + line.slice(match.index + match[0].length);
+	return line.slice(0, match.index) + overlay(match[0], text) + line.slice(match.index + match[0].length);
 }
 
 export type CellProps = Readonly<{
@@ -64,20 +116,21 @@ export function Cell({
 /** A piece of a one-line row with its style. */
 export type Segment = {text: string; color?: string; inverse?: boolean; bold?: boolean; dim?: boolean};
 
-/** The segments that fit in `width` columns; the last one that does not fit is cut with "…". */
+/** The segments that fit in `width` display columns; the last one that does not fit is cut with "…" (tabs become spaces). */
 export function fitSegments(segments: readonly Segment[], width: number): Segment[] {
 	const out: Segment[] = [];
 	let left = width;
 	for (const segment of segments) {
-		const {length} = [...segment.text];
-		if (length <= left) {
-			out.push(segment);
-			left -= length;
+		const text = untab(segment.text);
+		const columns = columnsOf(text);
+		if (columns <= left) {
+			out.push(text === segment.text ? segment : {...segment, text});
+			left -= columns;
 			continue;
 		}
 
 		if (left > 0) {
-			out.push({...segment, text: fit(segment.text, left)});
+			out.push({...segment, text: fit(text, left)});
 		}
 
 		break;
@@ -95,9 +148,66 @@ const escapeSequence = /\u001B\[[\u0030-\u003F]*[\u0020-\u002F]*[\u0040-\u007E]/
  * `line` with its visible characters replaced, in order, by those of `text` (the escape sequences
  * around and between them stay): a placeholder of styled spaces becomes the text in those styles.
  * Characters of the line past the end of `text` stay as they are; `text` past the line's end is dropped.
+ * Each grapheme of `text` takes as many of the line's cells as its display width (a wide one that
+ * would not fit in the cells left becomes a space), a tab one, a zero-width one none (it is dropped:
+ * Ink's Output would give it a column the terminal does not).
  */
 export function overlay(line: string, text: string): string {
-	const chars = [...text];
+	if (narrowText.test(text)) {
+		return overlayNarrow(line, text);
+	}
+
+	const pieces: Array<{grapheme: string; columns: number}> = [];
+	for (const {segment} of segmenter.segment(text)) {
+		const columns = segment === '\t' ? 1 : stringWidth(segment);
+		if (columns > 0) {
+			pieces.push({grapheme: columns === 1 && segment === '\t' ? ' ' : segment, columns});
+		}
+	}
+
+	let cellsLeft = stringWidth(line);
+	let out = '';
+	let next = 0;
+	let skip = 0;
+	let index = 0;
+	while (index < line.length) {
+		if (line.codePointAt(index) === 0x1B) {
+			escapeSequence.lastIndex = index;
+			const match = escapeSequence.exec(line);
+			if (match) {
+				out += match[0];
+				index += match[0].length;
+				continue;
+			}
+		}
+
+		const char = String.fromCodePoint(line.codePointAt(index)!);
+		index += char.length;
+		cellsLeft--;
+		if (skip > 0) {
+			// The second column of a wide grapheme written before.
+			skip--;
+			continue;
+		}
+
+		const piece = pieces[next];
+		if (piece === undefined) {
+			out += char;
+		} else if (piece.columns > cellsLeft + 1) {
+			out += ' ';
+			next = pieces.length;
+		} else {
+			out += piece.grapheme;
+			skip = piece.columns - 1;
+			next++;
+		}
+	}
+
+	return out;
+}
+
+/** overlay() for narrow text (see narrowText): one UTF-16 unit a cell. */
+function overlayNarrow(line: string, text: string): string {
 	let out = '';
 	let next = 0;
 	let index = 0;
@@ -113,7 +223,7 @@ export function overlay(line: string, text: string): string {
 		}
 
 		const char = String.fromCodePoint(line.codePointAt(index)!);
-		out += next < chars.length ? chars[next] : char;
+		out += next < text.length ? text[next] : char;
 		next++;
 		index += char.length;
 	}
@@ -144,7 +254,7 @@ function CellLineNodes({segments, width}: CellLineProps) {
 							dimColor={segment.dim === true}
 							inverse={segment.inverse === true}
 						>
-							{' '.repeat([...segment.text].length)}
+							{' '.repeat(columnsOf(segment.text))}
 						</Text>
 					))}
 				</Text>

@@ -5,7 +5,7 @@
  * Props only.
  */
 import {Box, Text} from 'ink';
-import {CellLine, fit} from './cell.js';
+import {CellLine, columnsOf, fit} from './cell.js';
 import {alignLevels, type PaneModel, type RowModel} from './state.js';
 import {sparkline} from './sparkline.js';
 
@@ -36,14 +36,13 @@ export function selectRows(rows: readonly RowModel[], max: number): RowModel[] {
 	return ranked.slice(0, Math.max(0, max));
 }
 
-/** Cut to `width` characters, marking the cut with "…". */
+/** Cut to `width` display columns, marking the cut with "…". */
 export function clip(text: string, width: number): string {
 	if (width <= 0) {
 		return '';
 	}
 
-	const chars = [...text];
-	return chars.length <= width ? text : `${chars.slice(0, width - 1).join('')}…`;
+	return columnsOf(text) <= width ? text : fit(text, width);
 }
 
 /** Cut to `width` characters in the middle ("127.0…:46103"): both ends of a host:port tell hosts apart. */
@@ -161,9 +160,9 @@ type Columns = {name: number; value: number; spark: number};
 
 /** Column widths for the rows inside `inner` characters. */
 export function rowColumns(rows: readonly RowModel[], inner: number): Columns {
-	const longestValue = Math.max(1, ...rows.map(row => [...row.text].length));
+	const longestValue = Math.max(1, ...rows.map(row => columnsOf(row.text)));
 	const value = Math.min(Math.max(8, longestValue), Math.max(1, inner - 2));
-	const longestName = Math.max(0, ...rows.map(row => [...row.name].length));
+	const longestName = Math.max(0, ...rows.map(row => columnsOf(row.name)));
 	if (longestName === 0) {
 		const spark = inner - value - 1;
 		return spark >= 4 ? {name: 0, value, spark} : {name: 0, value: Math.min(inner, longestValue), spark: 0};
@@ -222,9 +221,11 @@ export function Pane({pane, width, height, focused, showHost, notice}: PaneProps
 		borderColor = 'red';
 	}
 
-	// Only vertical clipping: every line is cut to the inner width already (truncated title and
-	// notices, rows of exactly `inner` columns), and Ink clips horizontally by slicing every line
-	// written inside the box again, frame after frame (a tenth of the CPU per sample, 20 panes).
+	// Only vertical clipping: every line is cut to the inner width already (title and notices by
+	// Ink's truncate-end, rows to exactly `inner` display columns by fit/fitSegments, which count
+	// CJK and emoji as two columns as Ink and the terminal do, see cell.tsx), and Ink clips
+	// horizontally by slicing every line written inside the box again, frame after frame (a tenth
+	// of the CPU per sample, 20 panes).
 	return (
 		<Box
 			flexDirection='column'
@@ -250,7 +251,7 @@ export function Pane({pane, width, height, focused, showHost, notice}: PaneProps
 						key={row.key}
 						width={inner}
 						segments={[
-							...(columns.name > 0 ? [{text: `${clip(row.name, columns.name).padEnd(columns.name)}  `, dim: away}] : []),
+							...(columns.name > 0 ? [{text: `${fit(row.name, columns.name)}  `, dim: away}] : []),
 							{
 								text: fit(row.text, columns.value, 'right'), bold: !away, dim: away, ...(row.level ? {color: levelColor[row.level]} : {}),
 							},

@@ -6,7 +6,7 @@
  */
 import {useState} from 'react';
 import {Box, Text, useInput} from 'ink';
-import {Cell, fit} from './cell.js';
+import {Cell, columnsOf, fit} from './cell.js';
 import {levelColor} from './pane.js';
 import {sparkline} from './sparkline.js';
 import {
@@ -87,8 +87,11 @@ export function Zoom({
 		}
 	}, {isActive: active});
 
-	const nameWidth = Math.min(24, Math.max(8, ...rows.map(row => [...row.name].length)));
-	const valueWidth = Math.max(9, ...alignLevels(rows).flatMap(row => [row.text, row.min, row.avg, row.max].map(text => [...text].length)));
+	const nameWidth = Math.min(24, Math.max(8, ...rows.map(row => columnsOf(row.name))));
+	const widestValue = Math.max(9, ...alignLevels(rows).flatMap(row => [row.text, row.min, row.avg, row.max].map(text => columnsOf(text))));
+	// Name and four values within the inner width (a long value is cut with "…" by its Cell): a
+	// row wider than that would be squeezed by Ink's layout, its cells wrapped onto the next row.
+	const valueWidth = Math.max(1, Math.min(widestValue, Math.floor((inner - nameWidth - 1) / 4) - 1));
 	const spark = Math.max(0, Math.min(historyLength, inner - nameWidth - (4 * (valueWidth + 1)) - 2));
 	const units = pane.unitsText && pane.unitsText !== 'none' ? pane.unitsText : '';
 	// A utilisation pane's values are in %: its label says of what (as the pane's title).
